@@ -1,0 +1,109 @@
+/**
+ * The one messaging abstraction of vnfkit. `amqp` (RabbitMQ through amqplib) and `memory`
+ * (an in-process broker with the same routing semantics) both implement it; everything above
+ * the transport layer (NFVO link, EMS client, NFVO simulator) is written against this interface.
+ */
+
+/** AMQP message properties vnfkit reads or writes. */
+export interface MessageProperties {
+  /** Open Baton peers only read `text/*` bodies as strings; vnfkit always sends `text/plain`. */
+  contentType?: string;
+  contentEncoding?: string;
+  correlationId?: string;
+  replyTo?: string;
+  messageId?: string;
+  /** Application headers, e.g. the command signature header of the EMS. */
+  headers?: Record<string, unknown>;
+  /** Delivery mode 2 when true. */
+  persistent?: boolean;
+  /** Per-message TTL in milliseconds. */
+  expiration?: number;
+}
+
+/** One delivered message. `body` is the raw bytes; decoding is the protocol codec's job. */
+export interface IncomingMessage {
+  body: Buffer;
+  properties: MessageProperties;
+  exchange: string;
+  routingKey: string;
+  /** True when the broker delivered this message before (consumer crashed or connection dropped). */
+  redelivered: boolean;
+}
+
+/** Queue flags, named as in AMQP. */
+export interface QueueOptions {
+  /** @default false */
+  durable?: boolean;
+  /** @default false */
+  autoDelete?: boolean;
+  /** @default false */
+  exclusive?: boolean;
+  /** Queue expiry (`x-expires`) in milliseconds: the queue is deleted after this long unused. */
+  expiresMs?: number;
+}
+
+export interface ExchangeOptions {
+  /** @default true */
+  durable?: boolean;
+  /** @default false */
+  autoDelete?: boolean;
+}
+
+export interface ConsumeOptions {
+  /** Unacknowledged deliveries the broker may push to this consumer. @default 1 */
+  prefetch?: number;
+  /** Handlers running at once for this consumer (never more than `prefetch`). @default prefetch */
+  concurrency?: number;
+  /** Exclusive consumer. @default false */
+  exclusive?: boolean;
+}
+
+/**
+ * Handles one delivery. Resolving acks the message; throwing nacks it without requeue
+ * (the handler is responsible for replying first where the protocol demands a reply).
+ */
+export type MessageHandler = (message: IncomingMessage) => Promise<void>;
+
+export interface Consumer {
+  readonly queue: string;
+  /** Stops new deliveries and waits for handlers in flight to finish. */
+  cancel(): Promise<void>;
+}
+
+export interface RequestOptions {
+  /** Deadline for the reply, in milliseconds. Required: every wait in vnfkit has one. */
+  timeoutMs: number;
+  /** What is being waited for, used in the `TimeoutError` message (e.g. "GRANT_OPERATION for VNFR iperf-server"). */
+  waitedFor?: string;
+  correlationId?: string;
+  headers?: Record<string, unknown>;
+  /** When true the request is re-sent after a reconnect instead of failing. @default false */
+  idempotent?: boolean;
+  signal?: AbortSignal;
+}
+
+export type TransportEvent = 'connected' | 'disconnected' | 'reconnected';
+
+/** The messaging operations vnfkit needs, implemented by the `amqp` and `memory` transports. */
+export interface Transport {
+  /** Declares an exchange (re-declared after every reconnect). */
+  declareExchange(name: string, type: 'topic' | 'direct' | 'fanout', options?: ExchangeOptions): Promise<void>;
+  /** Declares a queue; `''` asks the broker for a server-named queue. Returns the queue name. */
+  declareQueue(name: string, options?: QueueOptions): Promise<string>;
+  /** Binds a queue to an exchange (re-bound after every reconnect). */
+  bindQueue(queue: string, exchange: string, routingKey: string): Promise<void>;
+  /** Deletes a queue; missing queues are not an error. */
+  deleteQueue(name: string): Promise<void>;
+  /** Publishes one message; resolves once the broker confirmed it. `exchange` `''` is the default exchange. */
+  publish(exchange: string, routingKey: string, body: Uint8Array | string, properties?: MessageProperties): Promise<void>;
+  /** Consumes a queue; the consumer is resumed automatically after a reconnect. */
+  consume(queue: string, handler: MessageHandler, options?: ConsumeOptions): Promise<Consumer>;
+  /** Sends a request with `reply_to` + `correlation_id` and resolves with the reply, or rejects with a `TimeoutError`. */
+  request(exchange: string, routingKey: string, body: Uint8Array | string, options: RequestOptions): Promise<IncomingMessage>;
+  /** Publishes `body` to the default exchange with routing key = `request.properties.replyTo`, copying the correlation id. */
+  reply(request: IncomingMessage, body: Uint8Array | string, properties?: MessageProperties): Promise<void>;
+  on(event: TransportEvent, listener: () => void): this;
+  off(event: TransportEvent, listener: () => void): this;
+  /** Graceful shutdown: stop consuming, let handlers in flight finish, close the connection. Idempotent. */
+  close(): Promise<void>;
+}
