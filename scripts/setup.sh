@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Shared set-up for a fresh machine: pnpm, dependencies, and a RabbitMQ answering on 127.0.0.1:5672.
-# Sourced by scripts/demo and scripts/test; safe to run again.
+# Shared set-up for a fresh machine: pnpm, dependencies, and a RabbitMQ answering on 127.0.0.1:5672
+# (unless AMQP_URL points elsewhere). Sourced by scripts/demo and scripts/test; safe to run again.
+# VNFKIT_BROKER_OPTIONAL=1 turns a broker that cannot be started into a warning (the demo then runs
+# on the in-process transport).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -17,7 +19,7 @@ ensure_broker() {
   broker_up && return 0
   if ! command -v rabbitmq-server >/dev/null 2>&1; then
     echo "setup: installing rabbitmq-server (apt-get)"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rabbitmq-server >/dev/null
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rabbitmq-server >/dev/null || return 1
   fi
   broker_up && return 0
   echo "setup: starting RabbitMQ"
@@ -27,4 +29,12 @@ ensure_broker() {
   return 1
 }
 
-if [ "${VNFKIT_NEED_BROKER:-1}" = "1" ]; then ensure_broker; fi
+if [ -z "${AMQP_URL:-}" ]; then
+  if ! ensure_broker; then
+    if [ "${VNFKIT_BROKER_OPTIONAL:-0}" = "1" ]; then
+      echo "setup: WARNING: no RabbitMQ on 127.0.0.1:5672; continuing without a broker" >&2
+    else
+      exit 1
+    fi
+  fi
+fi
