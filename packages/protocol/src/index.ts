@@ -1,1 +1,24 @@
-export const VERSION = '0.1.0';
+/** @vnfkit/protocol — the Open Baton 6.0 wire format as zod schemas, with a codec. No I/O. */
+export * from './names.js';
+export { ErrorCode, VnfkitError, ProtocolError, TimeoutError, TransportError, ConfigError, toError } from './errors.js';
+export type { ProtocolIssue } from './errors.js';
+export * from './catalogue/index.js';
+export { Action } from './nfvo-vnfm/action.js';
+export {
+  OrVnfmInstantiateMessage, OrVnfmGrantLifecycleOperationMessage, OrVnfmScalingMessage, OrVnfmHealVNFRequestMessage,
+  OrVnfmUpdateMessage, OrVnfmStartStopMessage, OrVnfmErrorMessage, OrVnfmLogMessage, OrVnfmExecuteScriptMessage,
+  OrVnfmGenericMessage, NfvoCommand, VnfmOrAllocateResourcesMessage, JavaException, VnfmOrErrorMessage,
+  VnfmOrInstantiateMessage, VnfmOrScaledMessage, VnfmOrScalingMessage, VnfmOrHealedMessage, VnfmOrStartStopMessage,
+  VnfmOrLogMessage, VnfmOrGenericMessage, VnfmMessage, recordOf, dependencyOf, vnfmErrorMessage, isGenericNfvoAction,
+} from './nfvo-vnfm/messages.js';
+export { VnfmManagerEndpoint, RegisterMessage, UnregisterMessage, ManagerMessage, ManagerCredentials } from './nfvo-vnfm/manager.js';
+export {
+  SaveScriptsCommand, CloneScriptsCommand, ExecuteCommand, ScriptsUpdateCommand, SaveVnfrDependencyCommand, EmsCommand,
+  EmsHello, EmsReply,
+} from './vnfm-ems/commands.js';
+export {
+  decodeNfvoCommand, decodeVnfmMessage, decodeManagerMessage, decodeManagerCredentials, decodeEmsCommand, decodeEmsReply,
+  decodeEmsHello, encodeMessage,
+} from './codec.js';
+export type { WireBody, EncodedMessage } from './codec.js';
+export { payloadToBytes, bytesToPayload, toBase64, fromBase64, sanitizeEnvName, signBody, verifySignature } from './helpers.js';

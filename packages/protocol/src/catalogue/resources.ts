@@ -1,0 +1,61 @@
+import { z } from 'zod';
+import { baseEntityShape } from './base.js';
+
+/** A lifecycle script of a VNF package; `payload` is Gson's `byte[]`: signed bytes −128…127. */
+export const Script = z.looseObject({
+  ...baseEntityShape,
+  name: z.string(),
+  payload: z.array(z.number().int().min(-128).max(255)).optional(),
+});
+/** A lifecycle script of a VNF package. */
+export type Script = z.infer<typeof Script>;
+
+/** A VNF package: scripts inline, or a git `scriptsLink`. */
+export const VNFPackage = z.looseObject({
+  ...baseEntityShape,
+  name: z.string().optional(),
+  scriptsLink: z.string().optional(),
+  imageLink: z.string().optional(),
+  vimTypes: z.array(z.string()).optional(),
+  scripts: z.array(Script).optional(),
+});
+/** A VNF package. */
+export type VNFPackage = z.infer<typeof VNFPackage>;
+
+/** An SSH key the NFVO passes to the VIM. */
+export const Key = z.looseObject({
+  ...baseEntityShape,
+  name: z.string().optional(),
+  publicKey: z.string().optional(),
+  fingerprint: z.string().optional(),
+});
+/** An SSH key. */
+export type Key = z.infer<typeof Key>;
+
+/**
+ * A VIM instance. The NFVO picks the Java class from `type` (`openstack…` → OpenstackVimInstance,
+ * `docker…`, `amazon…`, anything else → GenericVimInstance) and fails without it, so `type` is required.
+ * Holds VIM credentials in clear text: never log it.
+ */
+export const VimInstance = z.looseObject({
+  ...baseEntityShape,
+  name: z.string().optional(),
+  type: z.string(),
+  authUrl: z.string().optional(),
+  active: z.boolean().optional(),
+  tenant: z.string().optional(),
+  username: z.string().optional(),
+  password: z.string().optional(),
+  keyPair: z.string().optional(),
+});
+/** A VIM instance. */
+export type VimInstance = z.infer<typeof VimInstance>;
+
+/** The Java class the NFVO deserialises a VIM instance of this `type` into. */
+export function vimInstanceKind(type: string): 'OpenstackVimInstance' | 'DockerVimInstance' | 'AmazonVimInstance' | 'GenericVimInstance' {
+  const prefix = type.split('.')[0]?.toLowerCase();
+  if (prefix === 'openstack') return 'OpenstackVimInstance';
+  if (prefix === 'docker') return 'DockerVimInstance';
+  if (prefix === 'amazon') return 'AmazonVimInstance';
+  return 'GenericVimInstance';
+}

@@ -1,0 +1,32 @@
+/** Exchange, queue and routing-key names of the Open Baton 6.0 wire protocol, in one place. */
+
+/** The topic exchange every Open Baton component publishes to. */
+export const EXCHANGE = 'openbaton-exchange';
+/** VNFM registration (RPC) and unregistration (one-way). */
+export const NFVO_MANAGER_HANDLING = 'nfvo.manager.handling';
+/** One-way VNFM → NFVO notifications. */
+export const VNFM_NFVO_ACTIONS = 'vnfm.nfvo.actions';
+/** VNFM → NFVO requests that need an answer (GRANT_OPERATION, ALLOCATE_RESOURCES, SCALING, UPDATEVNFR). */
+export const VNFM_NFVO_ACTIONS_REPLY = 'vnfm.nfvo.actions.reply';
+/** RabbitMQ's direct reply-to pseudo queue. */
+export const DIRECT_REPLY_TO = 'amq.rabbitmq.reply-to';
+/** Script directory Open Baton VNFMs send in `script-path`. */
+export const DEFAULT_SCRIPTS_PATH = '/opt/openbaton/scripts';
+/** Content type of every body: Spring's converter only yields strings for `text/*`. */
+export const CONTENT_TYPE = 'text/plain';
+/** AMQP header carrying the HMAC-SHA256 (hex) of a signed EMS command body. vnfkit extension. */
+export const SIGNATURE_HEADER = 'x-vnfkit-signature';
+/** Bootstrap broker user the NFVO creates for VNFM registration. */
+export const BOOTSTRAP_USERNAME = 'openbaton-manager-user';
+/** Password of the bootstrap user. */
+export const BOOTSTRAP_PASSWORD = 'openbaton';
+
+/** Queue of the EMS agent on VM `hostname`: `vnfm.<hostname>.actions`. */
+export function emsActionsQueue(hostname: string): string {
+  return `vnfm.${hostname}.actions`;
+}
+
+/** Queue the EMS hellos of VNFM type `type` arrive on: `ems.<type>.register`. */
+export function emsRegisterQueue(type: string): string {
+  return `ems.${type}.register`;
+}

@@ -1,0 +1,58 @@
+import { z } from 'zod';
+
+const scriptPath = { 'script-path': z.string().optional() };
+
+/** Save one script file (base64 `payload`) into the agent's script directory. */
+export const SaveScriptsCommand = z.looseObject({ action: z.literal('SAVE_SCRIPTS'), payload: z.string(), name: z.string(), ...scriptPath });
+/** Save one script file. */
+export type SaveScriptsCommand = z.infer<typeof SaveScriptsCommand>;
+
+/** Clone a git repository (URL in `payload`) as the script directory. */
+export const CloneScriptsCommand = z.looseObject({ action: z.literal('CLONE_SCRIPTS'), payload: z.string(), ...scriptPath });
+/** Clone a git repository as the script directory. */
+export type CloneScriptsCommand = z.infer<typeof CloneScriptsCommand>;
+
+/** Run a script: `payload` = script name plus whitespace-separated arguments; `env` absent for ad-hoc runs. */
+export const ExecuteCommand = z.looseObject({
+  action: z.literal('EXECUTE'),
+  payload: z.string(),
+  env: z.record(z.string(), z.string()).optional(),
+  ...scriptPath,
+});
+/** Run a script. */
+export type ExecuteCommand = z.infer<typeof ExecuteCommand>;
+
+/** Overwrite one script (base64 `payload`). */
+export const ScriptsUpdateCommand = z.looseObject({ action: z.literal('SCRIPTS_UPDATE'), payload: z.string(), name: z.string(), ...scriptPath });
+/** Overwrite one script. */
+export type ScriptsUpdateCommand = z.infer<typeof ScriptsUpdateCommand>;
+
+/** Write the `ob_parameters.*` files; `payload` is a VNFRecordDependency serialised to a JSON string. */
+export const SaveVnfrDependencyCommand = z.looseObject({ action: z.literal('SAVE_VNFR_DEPENDENCY'), payload: z.string(), ...scriptPath });
+/** Write the `ob_parameters.*` files. */
+export type SaveVnfrDependencyCommand = z.infer<typeof SaveVnfrDependencyCommand>;
+
+/** Any VNFM → EMS command, discriminated on `action`. */
+export const EmsCommand = z.discriminatedUnion('action', [
+  SaveScriptsCommand,
+  CloneScriptsCommand,
+  ExecuteCommand,
+  ScriptsUpdateCommand,
+  SaveVnfrDependencyCommand,
+]);
+/** Any VNFM → EMS command. */
+export type EmsCommand = z.infer<typeof EmsCommand>;
+
+/** The agent's hello on `ems.<type>.register`. */
+export const EmsHello = z.looseObject({ hostname: z.string().min(1) });
+/** The agent's hello. */
+export type EmsHello = z.infer<typeof EmsHello>;
+
+/** The agent's reply; `status` may arrive as a numeric string (upstream EMS quirk) and is read as a number. */
+export const EmsReply = z.looseObject({
+  output: z.string().default(''),
+  err: z.string().default(''),
+  status: z.union([z.number().int(), z.string().regex(/^-?\d+$/).transform(Number)]),
+});
+/** The agent's reply. */
+export type EmsReply = z.output<typeof EmsReply>;
