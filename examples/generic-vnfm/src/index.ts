@@ -1,1 +1,35 @@
-export {};
+export { emsCredentials, GenericVnfmConfig, HELP, loadConfig, parseConfigText } from './config.js';
+export type { GenericVnfmConfigInput, LoadConfigOptions, LoadedConfig } from './config.js';
+export {
+  buildBaseEnv,
+  dependencyPayload,
+  healEnv,
+  mergeEnv,
+  removingEnv,
+  sourceTypeOf,
+  typedDependencyEnvs,
+  vnfcEnv,
+} from './env/index.js';
+export type { EnvMap, TypedDependencyEnv } from './env/index.js';
+export { NothingToResumeError, ResumeStoreError, ScriptFailedError } from './errors.js';
+export type { ScriptFailureDetails } from './errors.js';
+export { runPlan } from './lifecycle/run-plan.js';
+export type { CommandReply, CommandSender, ExecutionObserver, RunPlanOptions, RunPlanResult } from './lifecycle/run-plan.js';
+export { ScriptLogs } from './logs/index.js';
+export type { ScriptLogEntry, ScriptLogLines, ScriptLogsOptions } from './logs/index.js';
+export { countExecutions, planEvent, scriptNameOf } from './plan/index.js';
+export type {
+  EventPlan,
+  ExecuteCommand,
+  PlanCommand,
+  PlanOptions,
+  SaveDependencyCommand,
+  ScriptEvent,
+  ScriptStep,
+  VnfcConcurrency,
+  VnfcWork,
+} from './plan/index.js';
+export { FileResumeStore, MemoryResumeStore, ResumableEvent, resumedActionOf, ScriptFailure } from './resume-store/index.js';
+export type { FileResumeStoreOptions, ResumeStore } from './resume-store/index.js';
+export { agentTemplatePath, fillUserData, HOSTNAME_PLACEHOLDER, loadUserDataTemplate, shellQuote } from './user-data.js';
+export type { UserDataValues } from './user-data.js';

@@ -30,7 +30,14 @@ function parseJson(body: WireBody, what: string): unknown {
   }
 }
 
-function decodeWith<S extends z.ZodType>(schema: S, body: WireBody, what: string, options: { actionKey?: string; actions?: readonly string[] } = {}): z.output<S> {
+interface DecodeOptions {
+  what: string;
+  actionKey?: string;
+  actions?: readonly string[];
+}
+
+function decodeWith<S extends z.ZodType>(schema: S, body: WireBody, options: DecodeOptions): z.output<S> {
+  const { what } = options;
   const value = parseJson(body, what);
   let action: string | undefined;
   if (options.actionKey !== undefined) {
@@ -69,12 +76,12 @@ const EMS_ACTIONS = actionsOf(EmsCommand as never);
 
 /** Decodes a message the NFVO sent to a VNFM. @throws ProtocolError */
 export function decodeNfvoCommand(body: WireBody): NfvoCommand {
-  return decodeWith(NfvoCommand, body, 'NFVO command', { actionKey: 'action', actions: NFVO_ACTIONS });
+  return decodeWith(NfvoCommand, body, { what: 'NFVO command', actionKey: 'action', actions: NFVO_ACTIONS });
 }
 
 /** Decodes a message a VNFM sent to the NFVO. @throws ProtocolError */
 export function decodeVnfmMessage(body: WireBody): VnfmMessage {
-  return decodeWith(VnfmMessage, body, 'VNFM message', { actionKey: 'action', actions: VNFM_ACTIONS });
+  return decodeWith(VnfmMessage, body, { what: 'VNFM message', actionKey: 'action', actions: VNFM_ACTIONS });
 }
 
 /** Decodes a register/unregister message; the action is matched case-insensitively and `deregister` means `unregister`. @throws ProtocolError */
@@ -84,27 +91,27 @@ export function decodeManagerMessage(body: WireBody): ManagerMessage {
     const lower = ((value as { action: string }).action).toLowerCase();
     (value as { action: string }).action = lower === 'deregister' ? 'unregister' : lower;
   }
-  return decodeWith(ManagerMessage, JSON.stringify(value), 'manager message', { actionKey: 'action', actions: ['register', 'unregister'] });
+  return decodeWith(ManagerMessage, JSON.stringify(value), { what: 'manager message', actionKey: 'action', actions: ['register', 'unregister'] });
 }
 
 /** Decodes the NFVO's registration answer. @throws ProtocolError */
 export function decodeManagerCredentials(body: WireBody): ManagerCredentials {
-  return decodeWith(ManagerCredentials, body, 'manager credentials');
+  return decodeWith(ManagerCredentials, body, { what: 'manager credentials' });
 }
 
 /** Decodes a VNFM → EMS command. @throws ProtocolError */
 export function decodeEmsCommand(body: WireBody): EmsCommand {
-  return decodeWith(EmsCommand, body, 'EMS command', { actionKey: 'action', actions: EMS_ACTIONS });
+  return decodeWith(EmsCommand, body, { what: 'EMS command', actionKey: 'action', actions: EMS_ACTIONS });
 }
 
 /** Decodes an EMS reply (`status` may be a numeric string). @throws ProtocolError */
 export function decodeEmsReply(body: WireBody): EmsReply {
-  return decodeWith(EmsReply, body, 'EMS reply');
+  return decodeWith(EmsReply, body, { what: 'EMS reply' });
 }
 
 /** Decodes an EMS hello. @throws ProtocolError */
 export function decodeEmsHello(body: WireBody): EmsHello {
-  return decodeWith(EmsHello, body, 'EMS hello');
+  return decodeWith(EmsHello, body, { what: 'EMS hello' });
 }
 
 /** A body ready to publish plus the AMQP properties Open Baton peers need. */
