@@ -1,0 +1,194 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { emsActionsQueue, emsRegisterQueue, encodeMessage } from '@vnfkit/protocol';
+import { pino } from 'pino';
+import type { Logger } from 'pino';
+import { createCommandHandler } from './command-handler.js';
+import type { EmsConfigInput, ResolvedEmsConfig } from './config.js';
+import { brokerUrl, ENV_PREFIX, resolveConfig } from './config.js';
+import { processRunner } from './exec.js';
+import type { ScriptRunner } from './exec.js';
+import { createExecutionStore } from './execution-store.js';
+import type { AgentLink, LinkConsumer } from './link.js';
+import { createAmqpLink } from './transport/amqp-link.js';
+import type { AmqpLink } from './transport/amqp-link.js';
+
+/** Life-cycle states of an {@link Agent}. */
+export type AgentState = 'created' | 'starting' | 'running' | 'closing' | 'closed';
+
+/** Options of {@link createAgent}. */
+export interface CreateAgentOptions {
+  /** A config from `loadConfig`, or raw values (validated here, once). */
+  config: ResolvedEmsConfig | EmsConfigInput;
+  /**
+   * The broker link. Default: the agent's own amqplib link to `amqp_url`/`broker_*`, owned and
+   * closed by the agent. A passed link (e.g. an SDK memory transport for in-process mode) is
+   * used as is and NOT closed by `close()`.
+   */
+  link?: AgentLink;
+  /** @default a disabled pino logger */
+  logger?: Logger;
+  /** Runs scripts. @default real processes (`processRunner`) */
+  runner?: ScriptRunner;
+  /**
+   * The environment scripts inherit (below the VNFM's `env`). `VNFKIT_EMS_*` variables are
+   * removed so scripts never see the agent's broker password or signing key. @default process.env
+   */
+  env?: Record<string, string | undefined>;
+}
+
+/** A running EMS agent (one per VM / VNFC hostname). */
+export interface Agent {
+  /** The VNFC hostname this agent answers for. */
+  readonly hostname: string;
+  /** The actions queue it consumes, `vnfm.<hostname>.actions`. */
+  readonly queue: string;
+  /** The queue its hellos go to, `ems.<type>.register`. */
+  readonly registerQueue: string;
+  /** The frozen configuration in use. */
+  readonly config: ResolvedEmsConfig;
+  readonly state: AgentState;
+  /** Declares and binds the actions queue, consumes it, sends the hello (and again after every reconnect). Idempotent. */
+  start(): Promise<void>;
+  /** Stops consuming, lets a running command finish and reply, closes an owned link. Idempotent. */
+  close(): Promise<void>;
+  /** Same as `close()`, for `await using`. */
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/** Variables of the agent's environment passed on to scripts: strings only, agent settings removed. */
+export function scriptBaseEnv(env: Record<string, string | undefined>): Record<string, string> {
+  const base: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) {
+    if (value !== undefined && !name.startsWith(ENV_PREFIX)) base[name] = value;
+  }
+  return base;
+}
+
+function readCa(path: string | undefined): Buffer[] | undefined {
+  return path === undefined ? undefined : [readFileSync(path)];
+}
+
+class EmsAgent implements Agent {
+  readonly hostname: string;
+  readonly queue: string;
+  readonly registerQueue: string;
+  private current: AgentState = 'created';
+  private consumer: LinkConsumer | undefined;
+  private startPromise: Promise<void> | undefined;
+  private closePromise: Promise<void> | undefined;
+  private readonly onReconnect = (): void => {
+    void this.sendHello();
+  };
+
+  constructor(
+    readonly config: ResolvedEmsConfig,
+    private readonly link: AgentLink,
+    private readonly deps: { owned: boolean; logger: Logger; runner: ScriptRunner; baseEnv: Record<string, string> },
+  ) {
+    this.hostname = config.hostname;
+    this.queue = emsActionsQueue(config.hostname);
+    this.registerQueue = emsRegisterQueue(config.type);
+  }
+
+  get state(): AgentState {
+    return this.current;
+  }
+
+  start(): Promise<void> {
+    if (this.current === 'closing' || this.current === 'closed') return Promise.reject(new Error('the agent is closed'));
+    this.startPromise ??= this.doStart();
+    return this.startPromise;
+  }
+
+  private async doStart(): Promise<void> {
+    this.current = 'starting';
+    const { logger } = this.deps;
+    if (!/-\d+$/.test(this.hostname)) {
+      // The Generic VNFM matches hellos by the trailing number of the hostname and drops others.
+      logger.warn({ hostname: this.hostname }, 'hostname has no "-<digits>" suffix; an Open Baton Generic VNFM will ignore this agent');
+    }
+    const store = await createExecutionStore({ dir: join(this.config.state_dir, 'executions') });
+    const handler = createCommandHandler({
+      link: this.link,
+      store,
+      logger,
+      context: { config: this.config, runner: this.deps.runner, logger, baseEnv: this.deps.baseEnv },
+    });
+    // Listen before connecting so the first connection of an owned link also triggers a hello.
+    this.link.on('connected', this.onReconnect);
+    this.link.on('reconnected', this.onReconnect);
+    // Never declare ems.<type>.register: the VNFM owns it (a declare with other flags fails).
+    await this.link.declareQueue(this.queue, { durable: false, exclusive: false, autoDelete: this.config.autodelete });
+    await this.link.bindQueue(this.queue, this.config.exchange, this.queue);
+    this.consumer = await this.link.consume(this.queue, handler, { prefetch: 1, concurrency: 1 });
+    if (this.deps.owned) (this.link as AmqpLink).connect();
+    if (!this.deps.owned || (this.link as AmqpLink).connected) await this.sendHello();
+    if (this.current === 'starting') this.current = 'running';
+    logger.info({ queue: this.queue, registerQueue: this.registerQueue }, 'agent started');
+  }
+
+  /** Publishes `{"hostname":…}` to `ems.<type>.register` on the default exchange; failures only log (retried on reconnect). */
+  private async sendHello(): Promise<void> {
+    if (this.current === 'closing' || this.current === 'closed') return;
+    const { body, properties } = encodeMessage({ hostname: this.hostname });
+    try {
+      await this.link.publish('', this.registerQueue, body, properties);
+      this.deps.logger.info({ registerQueue: this.registerQueue }, 'hello sent');
+    } catch (error) {
+      this.deps.logger.warn({ err: error }, 'cannot send the hello yet; will retry after reconnect');
+    }
+  }
+
+  close(): Promise<void> {
+    this.closePromise ??= this.doClose();
+    return this.closePromise;
+  }
+
+  private async doClose(): Promise<void> {
+    const wasStarted = this.startPromise;
+    this.current = 'closing';
+    if (wasStarted) await wasStarted.catch(() => undefined);
+    this.link.off('connected', this.onReconnect);
+    this.link.off('reconnected', this.onReconnect);
+    await this.consumer?.cancel();
+    if (this.deps.owned) await this.link.close();
+    this.current = 'closed';
+    this.deps.logger.info('agent closed');
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
+
+/**
+ * Creates an EMS agent. Without `link` it builds its own amqplib link (reconnecting forever);
+ * with a link (e.g. the SDK memory transport) it runs in-process without any AMQP.
+ * @example
+ * const agent = await createAgent({ config: await loadConfig() });
+ * await agent.start();
+ */
+export async function createAgent(options: CreateAgentOptions): Promise<Agent> {
+  const config = resolveConfig(options.config);
+  const logger = (options.logger ?? pino({ enabled: false })).child({ hostname: config.hostname });
+  let link = options.link;
+  const owned = link === undefined;
+  if (link === undefined) {
+    const ca = readCa(config.tls_ca_file);
+    link = createAmqpLink({
+      url: brokerUrl(config),
+      heartbeatSeconds: config.heartbeat,
+      connectionName: `vnfkit-ems ${config.hostname}`,
+      reconnectMaxDelayMs: config.reconnect_max_delay * 1000,
+      logger,
+      ...(ca ? { ca } : {}),
+    });
+  }
+  return new EmsAgent(config, link, {
+    owned,
+    logger,
+    runner: options.runner ?? processRunner,
+    baseEnv: scriptBaseEnv(options.env ?? process.env),
+  });
+}

@@ -1,0 +1,130 @@
+import { CONTENT_TYPE, decodeEmsCommand, encodeMessage, SIGNATURE_HEADER, verifySignature } from '@vnfkit/protocol';
+import type { EmsCommand } from '@vnfkit/protocol';
+import type { Logger } from 'pino';
+import type { CommandContext, CommandReply } from './commands/index.js';
+import { failure, runCommand } from './commands/index.js';
+import type { ExecutionStore } from './execution-store.js';
+import { hashBody } from './execution-store.js';
+import type { AgentLink, LinkIncomingMessage } from './link.js';
+
+/** The reply to a redelivered EXECUTE whose first run was cut short by an agent crash. */
+export const INTERRUPTED_ERR = 'interrupted by agent restart; not re-run';
+
+/** Options of {@link createCommandHandler}. */
+export interface CommandHandlerOptions {
+  link: AgentLink;
+  store: ExecutionStore;
+  context: CommandContext;
+  logger: Logger;
+}
+
+/** Handles one delivery from the actions queue; resolves once the reply is published (then the link acks). */
+export type CommandHandler = (message: LinkIncomingMessage) => Promise<void>;
+
+function headerText(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  if (Buffer.isBuffer(value)) return value.toString('utf8');
+  return undefined;
+}
+
+/** Why a body cannot be decoded, phrased for the VNFM (`err` of the reply). */
+function decodeFailure(error: unknown): string {
+  return `command refused: ${error instanceof Error ? error.message : String(error)}`;
+}
+
+/**
+ * Builds the handler of the actions queue: optional signature check, decode, redelivery check
+ * against the on-disk execution records, run, record, reply (`text/plain`, correlation id copied).
+ * Commands run strictly one at a time, even across a reconnect that redelivers a command while
+ * the first delivery is still running.
+ */
+export function createCommandHandler(options: CommandHandlerOptions): CommandHandler {
+  const { link, store, context } = options;
+  const signingKey = context.config.signing_key;
+  let tail: Promise<unknown> = Promise.resolve();
+
+  const reply = async (message: LinkIncomingMessage, value: CommandReply, log: Logger): Promise<void> => {
+    const replyTo = message.properties.replyTo;
+    if (replyTo === undefined || replyTo === '') {
+      log.warn({ status: value.status }, 'command without reply_to; nothing sent');
+      return;
+    }
+    const encoded = encodeMessage(value);
+    await link.publish('', replyTo, encoded.body, {
+      ...encoded.properties,
+      contentType: CONTENT_TYPE,
+      ...(message.properties.correlationId !== undefined ? { correlationId: message.properties.correlationId } : {}),
+    });
+    log.debug({ status: value.status }, 'reply sent');
+  };
+
+  const verify = (message: LinkIncomingMessage): string | undefined => {
+    if (signingKey === undefined) return undefined;
+    const signature = headerText(message.properties.headers?.[SIGNATURE_HEADER]);
+    if (signature === undefined) return `command refused: missing ${SIGNATURE_HEADER} header (this agent requires signed commands)`;
+    if (!verifySignature(signingKey, message.body, signature)) return `command refused: invalid ${SIGNATURE_HEADER} signature`;
+    return undefined;
+  };
+
+  const handle = async (message: LinkIncomingMessage): Promise<void> => {
+    const key = message.properties.correlationId ?? message.properties.messageId;
+    const log = options.logger.child({ correlationId: key });
+    const refusal = verify(message);
+    if (refusal !== undefined) {
+      log.warn({ reason: refusal }, 'unsigned or mis-signed command refused');
+      await reply(message, failure(refusal), log);
+      return;
+    }
+    let command: EmsCommand;
+    try {
+      command = decodeEmsCommand(message.body);
+    } catch (error) {
+      const reason = decodeFailure(error);
+      log.warn({ reason }, 'undecodable command refused');
+      await reply(message, failure(reason), log);
+      return;
+    }
+    const commandLog = log.child({ action: command.action });
+    const base = key !== undefined ? { key, bodyHash: hashBody(message.body), action: command.action } : undefined;
+
+    if (base !== undefined && message.redelivered) {
+      const record = await store.get(base.key);
+      if (record !== undefined && record.bodyHash === base.bodyHash) {
+        if (record.state === 'finished' && record.reply) {
+          commandLog.info({ status: record.reply.status }, 'redelivered command answered from the execution record');
+          await reply(message, record.reply, commandLog);
+          return;
+        }
+        if (command.action === 'EXECUTE') {
+          const interrupted = failure(INTERRUPTED_ERR);
+          commandLog.warn('redelivered EXECUTE was interrupted by an agent restart; not re-run');
+          await store.markFinished(base, interrupted).catch((error: unknown) => commandLog.error({ err: error }, 'cannot write the execution record'));
+          await reply(message, interrupted, commandLog);
+          return;
+        }
+        commandLog.info('redelivered command was interrupted; re-running it (it is idempotent)');
+      }
+    }
+
+    if (base !== undefined) {
+      await store.markStarted(base).catch((error: unknown) => commandLog.error({ err: error }, 'cannot write the execution record'));
+    }
+    let result: CommandReply;
+    try {
+      result = await runCommand(command, { ...context, logger: commandLog });
+    } catch (error) {
+      commandLog.error({ err: error }, 'command failed unexpectedly');
+      result = failure(`${command.action} failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    if (base !== undefined) {
+      await store.markFinished(base, result).catch((error: unknown) => commandLog.error({ err: error }, 'cannot write the execution record'));
+    }
+    await reply(message, result, commandLog);
+  };
+
+  return (message) => {
+    const run = tail.then(() => handle(message));
+    tail = run.catch(() => undefined);
+    return run;
+  };
+}

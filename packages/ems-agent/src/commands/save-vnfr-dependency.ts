@@ -1,0 +1,81 @@
+import { join } from 'node:path';
+import type { SaveVnfrDependencyCommand } from '@vnfkit/protocol';
+import { sanitizeEnvName, VNFRecordDependency } from '@vnfkit/protocol';
+import { stringify } from 'yaml';
+import { shellQuote } from '../internal/shell.js';
+import { ensureScriptDir, formatListing, listScripts, writeFileAtomic } from '../scripts/script-store.js';
+import type { CommandContext, CommandReply } from './context.js';
+import { commandScriptDir, failure } from './context.js';
+
+/** File names written by `SAVE_VNFR_DEPENDENCY` (Open Baton's names, sourced by package scripts). */
+export const PARAMETER_FILES = Object.freeze({
+  json: 'ob_parameters.json',
+  yaml: 'ob_parameters.yaml',
+  shell: 'ob_parameters.sh',
+});
+
+/** Marker for a VNFC that lacks a key in the `:`-joined VNFC lines (Open Baton's). */
+const MISSING = 'NA';
+
+type Json = Record<string, unknown>;
+
+function asObject(value: unknown): Json {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Json) : {};
+}
+
+function asText(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+/**
+ * Renders `ob_parameters.sh` from a VNFRecordDependency (parsed JSON): `# VNF Parameters` with
+ * `export OB_<type>_VNF_<key>='<value>'`, then `# VNFC Parameters` with
+ * `export OB_<type>_VNFC_<key>='<v1>:<v2>…'` (values of every source VNFC joined by `:`, `NA` where a
+ * VNFC lacks the key). Unlike Open Baton's EMS, names are sanitised and values quoted.
+ */
+export function renderParametersShell(dependency: unknown): string {
+  const root = asObject(dependency);
+  const lines = ['# Written by vnfkit-ems on every SAVE_VNFR_DEPENDENCY (replaced, not appended).', '# VNF Parameters'];
+  for (const [type, entry] of Object.entries(asObject(root.parameters))) {
+    for (const [key, value] of Object.entries(asObject(asObject(entry).parameters))) {
+      lines.push(`export ${sanitizeEnvName(`OB_${type}_VNF_${key}`)}=${shellQuote(asText(value))}`);
+    }
+  }
+  lines.push('# VNFC Parameters');
+  for (const [type, entry] of Object.entries(asObject(root.vnfcParameters))) {
+    const vnfcs = Object.values(asObject(asObject(entry).parameters)).map((vnfc) => asObject(asObject(vnfc).parameters));
+    const keys: string[] = [];
+    for (const vnfc of vnfcs) for (const key of Object.keys(vnfc)) if (!keys.includes(key)) keys.push(key);
+    for (const key of keys) {
+      const joined = vnfcs.map((vnfc) => (key in vnfc ? asText(vnfc[key]) : MISSING)).join(':');
+      lines.push(`export ${sanitizeEnvName(`OB_${type}_VNFC_${key}`)}=${shellQuote(joined)}`);
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/**
+ * `SAVE_VNFR_DEPENDENCY`: writes `ob_parameters.json` (payload as received), `.yaml` and `.sh`
+ * into the script directory, each atomically and rewritten every time; replies with the listing.
+ */
+export async function saveVnfrDependency(command: SaveVnfrDependencyCommand, context: CommandContext): Promise<CommandReply> {
+  const dir = commandScriptDir(command['script-path'], context);
+  if (!dir.ok) return failure(dir.reason);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(command.payload);
+  } catch (error) {
+    return failure(`SAVE_VNFR_DEPENDENCY failed: payload is not JSON (${(error as Error).message})`);
+  }
+  const checked = VNFRecordDependency.safeParse(parsed);
+  if (!checked.success) {
+    return failure(`SAVE_VNFR_DEPENDENCY failed: payload is not a VNFRecordDependency (${checked.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')})`);
+  }
+  await ensureScriptDir(dir.value);
+  await writeFileAtomic(join(dir.value, PARAMETER_FILES.json), command.payload, 0o644);
+  await writeFileAtomic(join(dir.value, PARAMETER_FILES.yaml), stringify(parsed), 0o644);
+  await writeFileAtomic(join(dir.value, PARAMETER_FILES.shell), renderParametersShell(parsed));
+  context.logger.info({ dir: dir.value }, 'dependency parameters saved');
+  return { output: formatListing(await listScripts(dir.value)), err: '', status: 0 };
+}

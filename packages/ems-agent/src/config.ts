@@ -1,0 +1,275 @@
+import { readFile } from 'node:fs/promises';
+import { isAbsolute } from 'node:path';
+import { DEFAULT_SCRIPTS_PATH, EXCHANGE } from '@vnfkit/protocol';
+import { z } from 'zod';
+import { configError } from './errors.js';
+import { parseIni } from './internal/ini.js';
+
+/** vnfkit's own config file (INI, section `[ems]`); highest-precedence file. */
+export const DEFAULT_CONFIG_FILE = '/etc/vnfkit/ems.conf';
+/** Open Baton EMS ≥ 1.1 config file, read so existing VM images keep working. */
+export const OPENBATON_CONFIG_FILE = '/etc/openbaton/openbaton-ems.properties';
+/** Open Baton EMS ≤ 1.0 config file. */
+export const OPENBATON_LEGACY_CONFIG_FILE = '/etc/openbaton/ems/conf.ini';
+/** Files read when no `--config` is given, lowest precedence first (later files win per key). */
+export const DEFAULT_CONFIG_SEARCH_PATH: readonly string[] = Object.freeze([
+  OPENBATON_LEGACY_CONFIG_FILE,
+  OPENBATON_CONFIG_FILE,
+  DEFAULT_CONFIG_FILE,
+]);
+/** Prefix of the environment variables that override config keys (`VNFKIT_EMS_BROKER_IP`, …). */
+export const ENV_PREFIX = 'VNFKIT_EMS_';
+/** The INI section the agent reads. */
+export const CONFIG_SECTION = 'ems';
+
+const BOOLEAN_WORDS: Record<string, boolean> = {
+  true: true, yes: true, on: true, '1': true,
+  false: false, no: false, off: false, '0': false,
+};
+
+/** Accepts real booleans and the usual INI words (true/false, yes/no, on/off, 1/0). */
+const bool = z.preprocess((value) => {
+  if (typeof value !== 'string') return value;
+  const word = BOOLEAN_WORDS[value.trim().toLowerCase()];
+  return word ?? value;
+}, z.boolean({ error: 'expected a boolean (true/false, yes/no, on/off, 1/0)' }));
+
+/** Accepts numbers and numeric strings (INI and environment values are strings). */
+function numeric<T extends z.ZodType>(schema: T): z.ZodType<z.output<T>, unknown> {
+  return z.preprocess((value) => {
+    if (typeof value !== 'string' || value.trim() === '') return value;
+    const parsed = Number(value.trim());
+    return Number.isNaN(parsed) ? value : parsed;
+  }, schema);
+}
+
+const name = z.string().min(1).regex(/^[^\s#*]+$/, 'must not contain whitespace, "#" or "*"').max(200);
+const absolutePath = z.string().refine((value) => isAbsolute(value), 'must be an absolute path');
+const seconds = numeric(z.number({ error: 'expected a number of seconds' }).positive().max(31_536_000));
+
+/**
+ * The agent's configuration. Keys are the INI keys (snake_case) so one name is used in the
+ * file, in the environment (`VNFKIT_EMS_<KEY>`) and in the docs. Open Baton keys first.
+ */
+export const EmsConfig = z.strictObject({
+  /** RabbitMQ host. Env `VNFKIT_EMS_BROKER_IP`. @default "localhost" */
+  broker_ip: z.string().min(1).default('localhost'),
+  /** RabbitMQ port. Env `VNFKIT_EMS_BROKER_PORT`. @default 5672 */
+  broker_port: numeric(z.number().int().min(1).max(65_535)).default(5672),
+  /** Broker user. Env `VNFKIT_EMS_USERNAME`. @default "admin" (Open Baton's) */
+  username: z.string().min(1).default('admin'),
+  /** Broker password (masked in logs and `--check-config`). Env `VNFKIT_EMS_PASSWORD`. @default "openbaton" */
+  password: z.string().default('openbaton'),
+  /** VNFC hostname given by the NFVO: actions queue `vnfm.<hostname>.actions` and hello. Required. Env `VNFKIT_EMS_HOSTNAME`. */
+  hostname: name,
+  /** VNFM endpoint type: hellos go to `ems.<type>.register`. Env `VNFKIT_EMS_TYPE`. @default "generic" */
+  type: name.default('generic'),
+  /** Auto-delete flag of the actions queue. Env `VNFKIT_EMS_AUTODELETE`. @default true */
+  autodelete: bool.default(true),
+  /** Exchange the actions queue is bound to. Env `VNFKIT_EMS_EXCHANGE`. @default "openbaton-exchange" */
+  exchange: name.default(EXCHANGE),
+  /** AMQP heartbeat in seconds (0 disables). Env `VNFKIT_EMS_HEARTBEAT`. @default 60 */
+  heartbeat: numeric(z.number().int().min(0).max(3600)).default(60),
+  /** AMQP virtual host. Env `VNFKIT_EMS_VIRTUAL_HOST`. @default "/" */
+  virtual_host: z.string().min(1).default('/'),
+  /** The agent's script directory. Env `VNFKIT_EMS_SCRIPTS_DIR`. @default "/opt/openbaton/scripts" */
+  scripts_dir: absolutePath.default(DEFAULT_SCRIPTS_PATH),
+  /** Where execution records (redelivery protection) live. Env `VNFKIT_EMS_STATE_DIR`. @default "/var/lib/vnfkit-ems" */
+  state_dir: absolutePath.default('/var/lib/vnfkit-ems'),
+  /** Honour any absolute `script-path` a command names. Env `VNFKIT_EMS_ALLOW_SCRIPT_PATH_OVERRIDE`. @default false */
+  allow_script_path_override: bool.default(false),
+  /** Seconds one script may run before its process group is killed (status 124). Env `VNFKIT_EMS_COMMAND_TIMEOUT`. @default 1000 */
+  command_timeout: seconds.default(1000),
+  /** Seconds between SIGTERM and SIGKILL when a script is killed. Env `VNFKIT_EMS_KILL_GRACE`. @default 5 */
+  kill_grace: numeric(z.number().min(0).max(3600)).default(5),
+  /** Bytes of stdout and of stderr kept per script (each); the rest is drained and dropped. Env `VNFKIT_EMS_MAX_OUTPUT_BYTES`. @default 1048576 */
+  max_output_bytes: numeric(z.number().int().min(1).max(1_073_741_824)).default(1_048_576),
+  /** HMAC-SHA256 key; when set, unsigned or mis-signed commands are refused. Env `VNFKIT_EMS_SIGNING_KEY`. */
+  signing_key: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** Upper bound of the reconnect backoff in seconds. Env `VNFKIT_EMS_RECONNECT_MAX_DELAY`. @default 30 */
+  reconnect_max_delay: seconds.default(30),
+  /** Also write the JSON log to this file (stdout always). Env `VNFKIT_EMS_LOG_FILE`. */
+  log_file: absolutePath.optional(),
+  /** pino log level. Env `VNFKIT_EMS_LOG_LEVEL`. @default "info" */
+  log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Full broker URL; overrides broker_ip/broker_port/username/password/virtual_host. Env `VNFKIT_EMS_AMQP_URL`. */
+  amqp_url: z.string().regex(/^amqps?:\/\/\S+$/, 'must be an amqp:// or amqps:// URL').optional(),
+  /** CA bundle (PEM) trusted for amqps:// connections. Env `VNFKIT_EMS_TLS_CA_FILE`. */
+  tls_ca_file: absolutePath.optional(),
+  /** Seconds a `CLONE_SCRIPTS` git clone may take. Env `VNFKIT_EMS_GIT_TIMEOUT`. @default 300 */
+  git_timeout: seconds.default(300),
+});
+
+/** The resolved configuration (defaults applied, validated); `loadConfig` returns it frozen. */
+export type EmsConfig = z.output<typeof EmsConfig>;
+/** What may be written in a config source (every key optional except `hostname`, strings accepted for numbers and booleans). */
+export type EmsConfigInput = z.input<typeof EmsConfig>;
+/** A frozen, validated configuration: parse once at the edge and pass this down. */
+export type ResolvedEmsConfig = Readonly<EmsConfig>;
+
+/** Every key the agent knows, in documentation order. */
+export const CONFIG_KEYS: readonly string[] = Object.freeze(Object.keys(EmsConfig.shape));
+const KNOWN_KEYS = new Set(CONFIG_KEYS);
+const SECRET_KEYS = new Set(['password', 'signing_key']);
+
+/** Options of {@link loadConfig} and {@link readConfigSources}. */
+export interface LoadConfigOptions {
+  /** Read only this file (it must exist) instead of the default search path. */
+  file?: string;
+  /** Files to read when `file` is not given, lowest precedence first. @default DEFAULT_CONFIG_SEARCH_PATH */
+  searchPath?: readonly string[];
+  /** Environment to read `VNFKIT_EMS_*` overrides from. @default process.env */
+  env?: Record<string, string | undefined>;
+  /** Values that win over files and environment (e.g. from a library caller). */
+  overrides?: Partial<Record<keyof EmsConfig, unknown>>;
+}
+
+/** The merged, not yet validated values and where they came from. */
+export interface ConfigSources {
+  /** Merged raw values (strings from files and environment, anything from overrides). */
+  values: Record<string, unknown>;
+  /** Files actually read, in precedence order (lowest first). */
+  files: string[];
+  /** Environment variables that were applied. */
+  envKeys: string[];
+  /** Non-fatal findings, e.g. unknown keys in an Open Baton file (ignored there). */
+  warnings: string[];
+}
+
+function isOpenBatonFile(path: string): boolean {
+  return path === OPENBATON_CONFIG_FILE || path === OPENBATON_LEGACY_CONFIG_FILE || /openbaton/i.test(path);
+}
+
+async function readOptional(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw configError(`cannot read config file ${path}`, [], error);
+  }
+}
+
+function readIniValues(path: string, text: string, warnings: string[]): Record<string, string> {
+  const { sections, problems } = parseIni(text);
+  const errors = problems.map((p) => `${path}:${p.line}: ${p.message}`);
+  if (errors.length > 0) throw configError(`invalid config file ${path}`, errors);
+  const section = sections[CONFIG_SECTION];
+  if (!section) {
+    warnings.push(`${path}: no [${CONFIG_SECTION}] section; file ignored`);
+    return {};
+  }
+  const values: Record<string, string> = {};
+  const unknown: string[] = [];
+  for (const [key, value] of Object.entries(section)) {
+    if (!KNOWN_KEYS.has(key)) {
+      unknown.push(key);
+      continue;
+    }
+    // An empty value means "not set" (the Open Baton EMS treats an empty heartbeat as its default).
+    if (value !== '') values[key] = value;
+  }
+  if (unknown.length > 0) {
+    const list = unknown.map((key) => `"${key}"`).join(', ');
+    // Foreign files may carry keys of other tools: tolerated there, fatal in our own file.
+    if (isOpenBatonFile(path)) warnings.push(`${path}: unknown key(s) ${list} in [${CONFIG_SECTION}] ignored`);
+    else throw configError(`invalid config file ${path}`, unknown.map((key) => `${path}: unknown key "${key}" in [${CONFIG_SECTION}]`));
+  }
+  return values;
+}
+
+function readEnvValues(env: Record<string, string | undefined>, applied: string[]): Record<string, string> {
+  const values: Record<string, string> = {};
+  const errors: string[] = [];
+  for (const [variable, value] of Object.entries(env)) {
+    if (!variable.startsWith(ENV_PREFIX) || value === undefined) continue;
+    const key = variable.slice(ENV_PREFIX.length).toLowerCase();
+    if (!KNOWN_KEYS.has(key)) {
+      errors.push(`unknown environment variable ${variable} (known: ${CONFIG_KEYS.map((k) => ENV_PREFIX + k.toUpperCase()).join(', ')})`);
+      continue;
+    }
+    if (value === '') continue;
+    values[key] = value;
+    applied.push(variable);
+  }
+  if (errors.length > 0) throw configError('invalid environment', errors);
+  return values;
+}
+
+/** Reads and merges every source (files, then environment, then overrides) without validating. */
+export async function readConfigSources(options: LoadConfigOptions = {}): Promise<ConfigSources> {
+  const warnings: string[] = [];
+  const files: string[] = [];
+  const envKeys: string[] = [];
+  let values: Record<string, unknown> = {};
+  if (options.file !== undefined) {
+    const text = await readOptional(options.file);
+    if (text === undefined) throw configError(`config file ${options.file} does not exist`, []);
+    values = { ...values, ...readIniValues(options.file, text, warnings) };
+    files.push(options.file);
+  } else {
+    for (const path of options.searchPath ?? DEFAULT_CONFIG_SEARCH_PATH) {
+      const text = await readOptional(path);
+      if (text === undefined) continue;
+      values = { ...values, ...readIniValues(path, text, warnings) };
+      files.push(path);
+    }
+  }
+  values = { ...values, ...readEnvValues(options.env ?? process.env, envKeys) };
+  for (const [key, value] of Object.entries(options.overrides ?? {})) {
+    if (value !== undefined) values[key] = value;
+  }
+  return { values, files, envKeys, warnings };
+}
+
+/** Validates merged values into a frozen {@link ResolvedEmsConfig}; throws a `ConfigError` listing every bad key. */
+export function resolveConfig(values: unknown): ResolvedEmsConfig {
+  const given = values !== null && typeof values === 'object' ? (values as Record<string, unknown>) : {};
+  const result = EmsConfig.safeParse(values);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => {
+      if (issue.code === 'unrecognized_keys') return issue.keys.map((key) => `unknown key "${key}"`).join('; ');
+      const key = issue.path.length > 0 ? issue.path.join('.') : '(config)';
+      const top = issue.path[0];
+      const missing = issue.code === 'invalid_type' && typeof top === 'string' && given[top] === undefined;
+      const message = missing ? 'required' : issue.message;
+      return `${key}: ${message}`;
+    });
+    throw configError('invalid EMS configuration', problems);
+  }
+  return Object.freeze({ ...result.data });
+}
+
+/**
+ * Loads the agent's configuration once: INI files (`[ems]` section; Open Baton's files and
+ * `/etc/vnfkit/ems.conf`), then `VNFKIT_EMS_<KEY>` environment variables, then `overrides`.
+ * @example const config = await loadConfig({ file: '/etc/vnfkit/ems.conf' });
+ */
+export async function loadConfig(options: LoadConfigOptions = {}): Promise<ResolvedEmsConfig> {
+  const { values } = await readConfigSources(options);
+  return resolveConfig(values);
+}
+
+/** Replaces the password inside an AMQP URL with `***`. */
+export function maskUrl(url: string): string {
+  return url.replace(/^(amqps?:\/\/[^:/@]*:)[^@]*@/, '$1***@');
+}
+
+/** A copy of the config safe to print: secrets replaced by `***`. */
+export function maskConfig(config: ResolvedEmsConfig): Record<string, unknown> {
+  const masked: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(config)) {
+    if (SECRET_KEYS.has(key) && value !== undefined) masked[key] = '***';
+    else if (key === 'amqp_url' && typeof value === 'string') masked[key] = maskUrl(value);
+    else masked[key] = value;
+  }
+  return masked;
+}
+
+/** The AMQP URL the agent connects to: `amqp_url` if set, else built from the broker_* keys. */
+export function brokerUrl(config: ResolvedEmsConfig): string {
+  if (config.amqp_url !== undefined) return config.amqp_url;
+  const user = encodeURIComponent(config.username);
+  const pass = encodeURIComponent(config.password);
+  const host = config.broker_ip.includes(':') && !config.broker_ip.startsWith('[') ? `[${config.broker_ip}]` : config.broker_ip;
+  return `amqp://${user}:${pass}@${host}:${config.broker_port}/${encodeURIComponent(config.virtual_host)}`;
+}

@@ -1,0 +1,399 @@
+import { EventEmitter } from 'node:events';
+import amqp from 'amqplib';
+import type { ChannelModel, ConfirmChannel, ConsumeMessage, Options } from 'amqplib';
+import { pino } from 'pino';
+import type { Logger } from 'pino';
+import { maskUrl } from '../config.js';
+import { transportError } from '../errors.js';
+import type {
+  AgentLink,
+  LinkConsumeOptions,
+  LinkConsumer,
+  LinkEvent,
+  LinkIncomingMessage,
+  LinkMessageHandler,
+  LinkMessageProperties,
+  LinkQueueOptions,
+} from '../link.js';
+
+/** Options of {@link createAmqpLink}. */
+export interface AmqpLinkOptions {
+  /** Broker URL (`amqp://` or `amqps://`); a `heartbeat` query parameter is added when missing. */
+  url: string;
+  /** AMQP heartbeat in seconds (0 disables). @default 60 */
+  heartbeatSeconds?: number;
+  /** Client-provided connection name, shown by `rabbitmqctl list_connections client_properties`. */
+  connectionName?: string;
+  /** First reconnect delay in milliseconds. @default 500 */
+  reconnectMinDelayMs?: number;
+  /** Cap of the reconnect delay in milliseconds. @default 30000 */
+  reconnectMaxDelayMs?: number;
+  /** TCP/TLS connect deadline in milliseconds. @default 10000 */
+  connectTimeoutMs?: number;
+  /** Deadline of one publisher confirm in milliseconds. @default 30000 */
+  publishTimeoutMs?: number;
+  /** Trusted CA certificates (PEM) for `amqps://`. */
+  ca?: Buffer[];
+  logger?: Logger;
+  /** Random source for the backoff jitter (tests make it deterministic). @default Math.random */
+  random?: () => number;
+}
+
+/** The agent's own amqplib-based {@link AgentLink}: one connection, one confirm channel, reconnect forever. */
+export interface AmqpLink extends AgentLink {
+  /** Starts connecting in the background (idempotent); topology and consumers are applied on every connect. */
+  connect(): void;
+  /** True while a channel is open. */
+  readonly connected: boolean;
+}
+
+/** Options of {@link backoffDelay}. */
+export interface BackoffOptions {
+  minMs: number;
+  maxMs: number;
+  random: () => number;
+}
+
+/**
+ * Delay before reconnect attempt `attempt` (1-based): exponential from `minMs`, capped at
+ * `maxMs`, with jitter drawn from the upper half so many agents do not reconnect in lockstep.
+ */
+export function backoffDelay(attempt: number, options: BackoffOptions): number {
+  const exponential = options.minMs * 2 ** Math.min(Math.max(attempt - 1, 0), 30);
+  const capped = Math.min(options.maxMs, exponential);
+  return Math.round(capped / 2 + (options.random() * capped) / 2);
+}
+
+interface ConsumerState {
+  id: number;
+  queue: string;
+  handler: LinkMessageHandler;
+  options: LinkConsumeOptions;
+  tag?: string;
+  channel?: ConfirmChannel;
+  inFlight: Set<Promise<void>>;
+  cancelled: boolean;
+}
+
+interface Binding {
+  queue: string;
+  exchange: string;
+  routingKey: string;
+}
+
+function toIncoming(message: ConsumeMessage): LinkIncomingMessage {
+  const p = message.properties;
+  const properties: LinkMessageProperties = {};
+  if (typeof p.contentType === 'string') properties.contentType = p.contentType;
+  if (typeof p.contentEncoding === 'string') properties.contentEncoding = p.contentEncoding;
+  if (p.correlationId !== undefined && p.correlationId !== null) properties.correlationId = String(p.correlationId);
+  if (p.replyTo !== undefined && p.replyTo !== null) properties.replyTo = String(p.replyTo);
+  if (p.messageId !== undefined && p.messageId !== null) properties.messageId = String(p.messageId);
+  if (p.headers) properties.headers = { ...p.headers };
+  if (p.deliveryMode === 2) properties.persistent = true;
+  if (p.expiration !== undefined && p.expiration !== null) properties.expiration = Number(p.expiration);
+  return {
+    body: message.content,
+    properties,
+    exchange: message.fields.exchange,
+    routingKey: message.fields.routingKey,
+    redelivered: message.fields.redelivered,
+  };
+}
+
+function toPublishOptions(properties: LinkMessageProperties = {}): Options.Publish {
+  const options: Options.Publish = {};
+  if (properties.contentType !== undefined) options.contentType = properties.contentType;
+  if (properties.contentEncoding !== undefined) options.contentEncoding = properties.contentEncoding;
+  if (properties.correlationId !== undefined) options.correlationId = properties.correlationId;
+  if (properties.replyTo !== undefined) options.replyTo = properties.replyTo;
+  if (properties.messageId !== undefined) options.messageId = properties.messageId;
+  if (properties.headers !== undefined) options.headers = properties.headers;
+  if (properties.persistent !== undefined) options.persistent = properties.persistent;
+  if (properties.expiration !== undefined) options.expiration = String(properties.expiration);
+  return options;
+}
+
+function withHeartbeat(url: string, heartbeat: number): string {
+  const parsed = new URL(url);
+  if (!parsed.searchParams.has('heartbeat')) parsed.searchParams.set('heartbeat', String(heartbeat));
+  return parsed.toString();
+}
+
+function queueArguments(options: LinkQueueOptions): Options.AssertQueue {
+  return {
+    durable: options.durable ?? false,
+    autoDelete: options.autoDelete ?? false,
+    exclusive: options.exclusive ?? false,
+    ...(options.expiresMs !== undefined ? { arguments: { 'x-expires': options.expiresMs } } : {}),
+  };
+}
+
+class AmqpLinkImpl implements AmqpLink {
+  private readonly events = new EventEmitter();
+  private readonly log: Logger;
+  private readonly queues = new Map<string, LinkQueueOptions>();
+  private readonly bindings: Binding[] = [];
+  private readonly consumers = new Map<number, ConsumerState>();
+  private nextConsumerId = 1;
+  private model: ChannelModel | undefined;
+  private channel: ConfirmChannel | undefined;
+  private started = false;
+  private closed = false;
+  private everConnected = false;
+  private connecting = false;
+  private sleepTimer: NodeJS.Timeout | undefined;
+  private wakeSleep: (() => void) | undefined;
+
+  constructor(private readonly options: AmqpLinkOptions) {
+    this.log = (options.logger ?? pino({ enabled: false })).child({ component: 'amqp-link' });
+  }
+
+  get connected(): boolean {
+    return this.channel !== undefined;
+  }
+
+  connect(): void {
+    if (this.started || this.closed) return;
+    this.started = true;
+    this.reconnectLoop().catch((error: unknown) => this.log.error({ err: error }, 'reconnect loop failed'));
+  }
+
+  on(event: LinkEvent, listener: () => void): this {
+    this.events.on(event, listener);
+    return this;
+  }
+
+  off(event: LinkEvent, listener: () => void): this {
+    this.events.off(event, listener);
+    return this;
+  }
+
+  /** Recorded and applied on every connect; when connected it is also applied now (a failure triggers a reconnect). */
+  async declareQueue(name: string, options: LinkQueueOptions = {}): Promise<string> {
+    if (name === '') throw transportError('the EMS link does not support server-named queues');
+    this.queues.set(name, options);
+    const channel = this.channel;
+    if (channel) await this.applySafely(() => channel.assertQueue(name, queueArguments(options)));
+    return name;
+  }
+
+  async bindQueue(queue: string, exchange: string, routingKey: string): Promise<void> {
+    const known = this.bindings.some((b) => b.queue === queue && b.exchange === exchange && b.routingKey === routingKey);
+    if (!known) this.bindings.push({ queue, exchange, routingKey });
+    const channel = this.channel;
+    if (channel) await this.applySafely(() => channel.bindQueue(queue, exchange, routingKey));
+  }
+
+  // Four parameters because the signature must equal the SDK Transport's publish().
+  // eslint-disable-next-line max-params
+  async publish(exchange: string, routingKey: string, body: Uint8Array | string, properties?: LinkMessageProperties): Promise<void> {
+    const channel = this.channel;
+    if (!channel) throw transportError(`not connected to the broker; cannot publish to "${routingKey}"`);
+    const content = typeof body === 'string' ? Buffer.from(body, 'utf8') : Buffer.from(body);
+    const timeoutMs = this.options.publishTimeoutMs ?? 30_000;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(transportError(`no publisher confirm for "${routingKey}" within ${timeoutMs} ms`)), timeoutMs);
+      try {
+        channel.publish(exchange, routingKey, content, toPublishOptions(properties), (error: unknown) => {
+          clearTimeout(timer);
+          if (error) reject(transportError(`broker rejected the message to "${routingKey}"`, error));
+          else resolve();
+        });
+      } catch (error) {
+        clearTimeout(timer);
+        reject(transportError(`cannot publish to "${routingKey}"`, error));
+      }
+    });
+  }
+
+  async consume(queue: string, handler: LinkMessageHandler, options: LinkConsumeOptions = {}): Promise<LinkConsumer> {
+    const state: ConsumerState = { id: this.nextConsumerId++, queue, handler, options, inFlight: new Set(), cancelled: false };
+    this.consumers.set(state.id, state);
+    const channel = this.channel;
+    if (channel) await this.applySafely(() => this.startConsumer(channel, state));
+    return {
+      queue,
+      cancel: async () => {
+        if (state.cancelled) return;
+        state.cancelled = true;
+        this.consumers.delete(state.id);
+        const { channel: current, tag } = state;
+        if (current && tag !== undefined && current === this.channel) {
+          await current.cancel(tag).catch(() => undefined);
+        }
+        await Promise.allSettled([...state.inFlight]);
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.sleepTimer) clearTimeout(this.sleepTimer);
+    this.wakeSleep?.();
+    const consumers = [...this.consumers.values()];
+    for (const state of consumers) state.cancelled = true;
+    const channel = this.channel;
+    if (channel) {
+      await Promise.all(consumers.map((s) => (s.tag !== undefined ? channel.cancel(s.tag).catch(() => undefined) : undefined)));
+    }
+    await Promise.allSettled(consumers.flatMap((s) => [...s.inFlight]));
+    this.consumers.clear();
+    const model = this.model;
+    this.channel = undefined;
+    this.model = undefined;
+    if (model) await model.close().catch(() => undefined);
+  }
+
+  /** Runs a topology operation on the live channel; a broker refusal closes the channel and the reconnect loop retries. */
+  private async applySafely(operation: () => Promise<unknown>): Promise<void> {
+    try {
+      await operation();
+    } catch (error) {
+      this.log.warn({ err: error }, 'broker refused a topology operation; will retry after reconnect');
+      this.dropConnection();
+    }
+  }
+
+  private async startConsumer(channel: ConfirmChannel, state: ConsumerState): Promise<void> {
+    await channel.prefetch(state.options.prefetch ?? 1);
+    const { consumerTag } = await channel.consume(
+      state.queue,
+      (message) => {
+        if (message === null) {
+          this.log.warn({ queue: state.queue }, 'consumer cancelled by the broker; reconnecting');
+          this.dropConnection();
+          return;
+        }
+        this.dispatch(channel, state, message);
+      },
+      { noAck: false, exclusive: state.options.exclusive ?? false },
+    );
+    state.tag = consumerTag;
+    state.channel = channel;
+  }
+
+  private dispatch(channel: ConfirmChannel, state: ConsumerState, message: ConsumeMessage): void {
+    const run = (async () => {
+      let ok = true;
+      try {
+        await state.handler(toIncoming(message));
+      } catch (error) {
+        ok = false;
+        this.log.warn({ err: error, queue: state.queue }, 'handler failed; message nacked');
+      }
+      try {
+        if (ok) channel.ack(message);
+        else channel.nack(message, false, false);
+      } catch (error) {
+        // The channel died meanwhile: the broker requeues the message and redelivers it.
+        this.log.debug({ err: error }, 'could not settle a delivery on a closed channel');
+      }
+    })();
+    state.inFlight.add(run);
+    void run.finally(() => state.inFlight.delete(run));
+  }
+
+  private dropConnection(): void {
+    const model = this.model;
+    if (model) model.close().catch(() => undefined);
+  }
+
+  private async sleep(ms: number): Promise<void> {
+    await new Promise<void>((resolve) => {
+      this.wakeSleep = resolve;
+      this.sleepTimer = setTimeout(resolve, ms);
+    });
+    this.wakeSleep = undefined;
+    this.sleepTimer = undefined;
+  }
+
+  private async reconnectLoop(): Promise<void> {
+    if (this.connecting) return;
+    this.connecting = true;
+    let attempt = 0;
+    try {
+      while (!this.closed) {
+        try {
+          await this.openOnce();
+          return;
+        } catch (error) {
+          attempt += 1;
+          const delay = backoffDelay(attempt, {
+            minMs: this.options.reconnectMinDelayMs ?? 500,
+            maxMs: this.options.reconnectMaxDelayMs ?? 30_000,
+            random: this.options.random ?? Math.random,
+          });
+          const details = { err: error, attempt, delayMs: delay, url: maskUrl(this.options.url) };
+          if (attempt === 1) this.log.warn(details, 'cannot connect to the broker; retrying');
+          else this.log.debug(details, 'still cannot connect to the broker; retrying');
+          await this.sleep(delay);
+        }
+      }
+    } finally {
+      this.connecting = false;
+    }
+  }
+
+  private async openOnce(): Promise<void> {
+    const heartbeat = this.options.heartbeatSeconds ?? 60;
+    const socketOptions: Record<string, unknown> = {
+      noDelay: true,
+      timeout: this.options.connectTimeoutMs ?? 10_000,
+      clientProperties: { connection_name: this.options.connectionName ?? 'vnfkit-ems' },
+    };
+    if (this.options.ca) socketOptions.ca = this.options.ca;
+    const model = await amqp.connect(withHeartbeat(this.options.url, heartbeat), socketOptions);
+    let channel: ConfirmChannel;
+    try {
+      model.on('error', (error: unknown) => this.log.warn({ err: error }, 'broker connection error'));
+      channel = await model.createConfirmChannel();
+      channel.on('error', (error: unknown) => this.log.warn({ err: error }, 'broker channel error'));
+      for (const [name, options] of this.queues) await channel.assertQueue(name, queueArguments(options));
+      for (const b of this.bindings) await channel.bindQueue(b.queue, b.exchange, b.routingKey);
+      for (const state of this.consumers.values()) {
+        if (!state.cancelled) await this.startConsumer(channel, state);
+      }
+    } catch (error) {
+      await model.close().catch(() => undefined);
+      throw error;
+    }
+    if (this.closed) {
+      await model.close().catch(() => undefined);
+      return;
+    }
+    this.model = model;
+    this.channel = channel;
+    const onLost = (): void => this.onLost(model);
+    model.once('close', onLost);
+    channel.once('close', () => {
+      // A channel-level error (e.g. a refused bind) leaves the connection open: reset both.
+      if (this.model === model) model.close().catch(() => undefined);
+    });
+    const first = !this.everConnected;
+    this.everConnected = true;
+    this.log.info({ url: maskUrl(this.options.url) }, first ? 'connected to the broker' : 'reconnected to the broker');
+    this.events.emit(first ? 'connected' : 'reconnected');
+  }
+
+  private onLost(model: ChannelModel): void {
+    if (this.model !== model) return;
+    this.model = undefined;
+    this.channel = undefined;
+    if (this.closed) return;
+    this.log.warn('lost the broker connection; reconnecting');
+    this.events.emit('disconnected');
+    this.reconnectLoop().catch((error: unknown) => this.log.error({ err: error }, 'reconnect loop failed'));
+  }
+}
+
+/**
+ * Creates the agent's amqplib link (socket `noDelay`, one confirm channel). Call `connect()` to
+ * start; it reconnects forever with capped, jittered exponential backoff, re-declares queues,
+ * re-binds and re-consumes, and emits `connected`, `disconnected` and `reconnected`.
+ * @example const link = createAmqpLink({ url: 'amqp://guest:guest@127.0.0.1:5672', connectionName: 'vnfkit-ems host-1' });
+ */
+export function createAmqpLink(options: AmqpLinkOptions): AmqpLink {
+  return new AmqpLinkImpl(options);
+}

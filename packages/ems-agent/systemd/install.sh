@@ -1,0 +1,94 @@
+#!/bin/bash
+# Installs the vnfkit EMS agent on a VM image or at first boot (called by user-data.sh.tmpl).
+#
+#   install.sh [--no-enable] [--force-config] [--no-check]
+#
+# Environment (all optional; used only when the config file does not exist or --force-config):
+#   BROKER_IP BROKER_PORT USERNAME PASSWORD TYPE EXCHANGE HEARTBEAT AUTODELETE VIRTUAL_HOST Hostname
+# Paths can be redirected for packaging and tests:
+#   EMS_INSTALL_ROOT  filesystem root to install into        (default: /)
+#   EMS_INSTALL_SRC   unpacked @vnfkit/ems-agent to install  (default: the package this script is in)
+# (not VNFKIT_EMS_*: the agent rejects unknown VNFKIT_EMS_* variables as config typos)
+set -euo pipefail
+
+ENABLE=1
+FORCE_CONFIG=0
+CHECK=1
+for arg in "$@"; do
+  case "$arg" in
+    --no-enable) ENABLE=0 ;;
+    --force-config) FORCE_CONFIG=1 ;;
+    --no-check) CHECK=0 ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    *) echo "install.sh: unknown option $arg" >&2; exit 64 ;;
+  esac
+done
+
+ROOT="${EMS_INSTALL_ROOT:-/}"
+ROOT="${ROOT%/}"
+SRC="${EMS_INSTALL_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
+PREFIX="$ROOT/opt/vnfkit/ems-agent"
+BIN="$ROOT/usr/local/bin/vnfkit-ems"
+CONF="$ROOT/etc/vnfkit/ems.conf"
+UNIT="$ROOT/etc/systemd/system/vnfkit-ems.service"
+MIN_NODE_MAJOR=20
+
+die() { echo "install.sh: $*" >&2; exit 1; }
+
+# 1. Node.js >= 20 must be present (the agent is ESM and uses Node 20 APIs).
+command -v node >/dev/null 2>&1 || die "node not found; install Node.js >= ${MIN_NODE_MAJOR} first (e.g. apt-get install nodejs)"
+NODE_MAJOR="$(node -p 'process.versions.node.split(".")[0]')"
+[ "$NODE_MAJOR" -ge "$MIN_NODE_MAJOR" ] || die "Node.js $(node --version) is too old; need >= ${MIN_NODE_MAJOR}"
+command -v git >/dev/null 2>&1 || echo "install.sh: warning: git not found; CLONE_SCRIPTS will fail" >&2
+[ -x /bin/bash ] || die "/bin/bash is required to run lifecycle scripts"
+
+# 2. Copy the package (dist/, systemd/, node_modules/ when present) to /opt/vnfkit/ems-agent.
+[ -f "$SRC/dist/cli.js" ] || die "$SRC/dist/cli.js not found; build the package (pnpm build) or install it from npm"
+mkdir -p "$PREFIX" "$(dirname "$BIN")"
+for item in package.json dist systemd node_modules README.md LICENSE; do
+  if [ -e "$SRC/$item" ]; then
+    rm -rf "${PREFIX:?}/$item"
+    cp -a "$SRC/$item" "$PREFIX/$item"
+  fi
+done
+chmod 0755 "$PREFIX/dist/cli.js"
+ln -sfn /opt/vnfkit/ems-agent/dist/cli.js "$BIN"
+
+# 3. Write the config once (never overwrite an operator's file unless asked).
+if [ ! -f "$CONF" ] || [ "$FORCE_CONFIG" = 1 ]; then
+  mkdir -p "$(dirname "$CONF")"
+  umask 077
+  {
+    echo "# Written by vnfkit-ems install.sh; every key is described in docs/ems.md."
+    echo "[ems]"
+    echo "broker_ip=${BROKER_IP:-localhost}"
+    echo "broker_port=${BROKER_PORT:-5672}"
+    echo "username=${USERNAME:-admin}"
+    echo "password=${PASSWORD:-openbaton}"
+    echo "hostname=${Hostname:-$(hostname)}"
+    echo "type=${TYPE:-generic}"
+    echo "exchange=${EXCHANGE:-openbaton-exchange}"
+    echo "heartbeat=${HEARTBEAT:-60}"
+    echo "autodelete=${AUTODELETE:-true}"
+    echo "virtual_host=${VIRTUAL_HOST:-/}"
+  } > "$CONF"
+  umask 022
+  chmod 0600 "$CONF"
+fi
+
+# 4. Validate the config with the agent itself (exits non-zero on a bad key or value).
+if [ "$CHECK" = 1 ]; then
+  node "$PREFIX/dist/cli.js" --check-config --config "$CONF" >/dev/null || die "invalid config $CONF (see the messages above)"
+fi
+
+# 5. Install and enable the unit.
+mkdir -p "$(dirname "$UNIT")"
+install -m 0644 "$PREFIX/systemd/vnfkit-ems.service" "$UNIT"
+mkdir -p "$ROOT/opt/openbaton/scripts"
+if [ "$ENABLE" = 1 ]; then
+  command -v systemctl >/dev/null 2>&1 || die "systemctl not found; start $BIN yourself or rerun with --no-enable"
+  systemctl daemon-reload
+  systemctl enable vnfkit-ems.service
+  systemctl restart vnfkit-ems.service
+fi
+echo "install.sh: vnfkit-ems installed in $PREFIX (config $CONF)"

@@ -1,0 +1,209 @@
+import { readFile, writeFile, mkdir, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { signBody, SIGNATURE_HEADER } from '@vnfkit/protocol';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { createAgent, scriptBaseEnv } from '../src/agent.js';
+import type { Agent } from '../src/agent.js';
+import { INTERRUPTED_ERR } from '../src/command-handler.js';
+import type { ScriptRunner, ScriptRunRequest } from '../src/exec.js';
+import { processRunner } from '../src/exec.js';
+import { b64, testConfig } from './helpers/agent-config.js';
+import { MemoryLink } from './helpers/memory-link.js';
+
+const REPLY_TO = 'amq.rabbitmq.reply-to.test';
+
+async function startAgent(overrides: Parameters<typeof testConfig>[0] = {}, runner: ScriptRunner = processRunner): Promise<{ agent: Agent; link: MemoryLink; config: Awaited<ReturnType<typeof testConfig>> }> {
+  const config = await testConfig(overrides);
+  const link = new MemoryLink();
+  const agent = await createAgent({ config, link, runner, env: { PATH: process.env.PATH, VNFKIT_EMS_PASSWORD: 'hidden' } });
+  onTestFinished(() => agent.close());
+  await agent.start();
+  return { agent, link, config };
+}
+
+function command(body: unknown, correlationId = `c-${Math.random().toString(16).slice(2)}`) {
+  return { body: JSON.stringify(body), properties: { replyTo: REPLY_TO, correlationId, contentType: 'text/plain' } };
+}
+
+/** A runner that counts runs and answers without spawning anything. */
+function countingRunner(): ScriptRunner & { calls: ScriptRunRequest[] } {
+  const calls: ScriptRunRequest[] = [];
+  return {
+    calls,
+    run: async (request) => {
+      calls.push(request);
+      return { status: 0, stdout: `run ${calls.length}\n`, stderr: '', timedOut: false, canceled: false, stdoutTruncated: false, stderrTruncated: false, durationMs: 1 };
+    },
+  };
+}
+
+describe('agent (in-process, memory link)', () => {
+  it('declares and binds vnfm.<hostname>.actions, never declares the register queue, consumes with prefetch 1, says hello', async () => {
+    const { agent, link, config } = await startAgent({ autodelete: false });
+    const queue = `vnfm.${config.hostname}.actions`;
+    expect(agent.queue).toBe(queue);
+    expect(agent.state).toBe('running');
+    expect([...link.queues.keys()]).toEqual([queue]);
+    expect(link.queues.get(queue)).toMatchObject({ autoDelete: false, durable: false });
+    expect(link.bindings).toEqual([{ queue, exchange: 'openbaton-exchange', routingKey: queue }]);
+    expect(link.consumeOptions.get(queue)?.prefetch).toBe(1);
+    expect(link.published).toEqual([
+      { exchange: '', routingKey: 'ems.test.register', body: JSON.stringify({ hostname: config.hostname }), properties: expect.objectContaining({ contentType: 'text/plain' }) },
+    ]);
+  });
+
+  it('re-sends the hello after every reconnect and stops after close', async () => {
+    const { agent, link } = await startAgent();
+    link.emit('reconnected');
+    link.emit('reconnected');
+    expect(link.repliesTo('ems.test.register')).toHaveLength(3);
+    await agent.close();
+    expect(agent.state).toBe('closed');
+    expect(link.listenerCount('reconnected')).toBe(0);
+    expect(link.consuming(agent.queue)).toBe(false);
+    expect(link.closed).toBe(false); // a passed link belongs to the caller
+  });
+
+  it('saves and executes end to end, replying text/plain with the correlation id', async () => {
+    const { agent, link } = await startAgent();
+    const save = command({ action: 'SAVE_SCRIPTS', payload: b64('echo "hi $name from $SCRIPTS_PATH"\n'), name: 'hi.sh', 'script-path': '/opt/openbaton/scripts' }, 'corr-save');
+    expect(await link.deliver(agent.queue, save.body, { properties: save.properties })).toBe('ack');
+    const exec = command({ action: 'EXECUTE', payload: 'hi.sh', env: { name: 'vnfkit' } }, 'corr-exec');
+    expect(await link.deliver(agent.queue, exec.body, { properties: exec.properties })).toBe('ack');
+    const replies = link.published.filter((p) => p.routingKey === REPLY_TO);
+    expect(replies.map((r) => [r.properties.correlationId, r.properties.contentType])).toEqual([['corr-save', 'text/plain'], ['corr-exec', 'text/plain']]);
+    expect(JSON.parse(replies[0]?.body ?? '')).toEqual({ output: "['hi.sh']", err: '', status: 0 });
+    expect(JSON.parse(replies[1]?.body ?? '')).toEqual({ output: `hi vnfkit from ${agent.config.scripts_dir}\n`, err: '', status: 0 });
+  });
+
+  it('does not pass VNFKIT_EMS_* variables of the agent to scripts', () => {
+    expect(scriptBaseEnv({ PATH: '/bin', VNFKIT_EMS_PASSWORD: 'x', VNFKIT_EMS_SIGNING_KEY: 'y', UNSET: undefined })).toEqual({ PATH: '/bin' });
+  });
+
+  it('replies status 1 to an unknown action, a non-JSON body and an invalid command', async () => {
+    const { agent, link } = await startAgent();
+    const cases: [string, RegExp][] = [
+      [JSON.stringify({ action: 'REPO_SCRIPTS_UPDATE', payload: 'x' }), /unknown action "REPO_SCRIPTS_UPDATE"/],
+      ['this is not json', /not JSON/],
+      [JSON.stringify({ action: 'SAVE_SCRIPTS', payload: 'eA==' }), /SAVE_SCRIPTS: at name/],
+      ['null', /expected a JSON object/],
+    ];
+    for (const [body, reason] of cases) {
+      expect(await link.deliver(agent.queue, body, { properties: { replyTo: REPLY_TO, correlationId: 'x' } })).toBe('ack');
+      const reply = link.repliesTo(REPLY_TO).at(-1) as { output: string; err: string; status: number };
+      expect(reply.status).toBe(1);
+      expect(reply.output).toBe('');
+      expect(reply.err).toMatch(reason);
+    }
+  });
+
+  it('acks a command without reply_to after running it, publishing nothing', async () => {
+    const runner = countingRunner();
+    const { agent, link, config } = await startAgent({}, runner);
+    await mkdir(config.scripts_dir, { recursive: true });
+    await writeFile(join(config.scripts_dir, 'x.sh'), 'true\n');
+    const before = link.published.length;
+    expect(await link.deliver(agent.queue, JSON.stringify({ action: 'EXECUTE', payload: 'x.sh' }))).toBe('ack');
+    expect(runner.calls).toHaveLength(1);
+    expect(link.published.length).toBe(before);
+  });
+
+  it('answers a redelivered, already finished EXECUTE from the record instead of running it again', async () => {
+    const runner = countingRunner();
+    const { agent, link, config } = await startAgent({}, runner);
+    await mkdir(config.scripts_dir, { recursive: true });
+    await writeFile(join(config.scripts_dir, 'once.sh'), 'true\n');
+    const exec = command({ action: 'EXECUTE', payload: 'once.sh' }, 'corr-once');
+    // First delivery: the reply goes out, then the "connection dies" before the ack → broker redelivers.
+    await link.deliver(agent.queue, exec.body, { properties: exec.properties });
+    await link.deliver(agent.queue, exec.body, { properties: exec.properties, redelivered: true });
+    expect(runner.calls).toHaveLength(1);
+    const replies = link.repliesTo(REPLY_TO);
+    expect(replies).toEqual([{ output: 'run 1\n', err: '', status: 0 }, { output: 'run 1\n', err: '', status: 0 }]);
+    const record = JSON.parse(await readFile(join(config.state_dir, 'executions', 'corr-once.json'), 'utf8')) as { state: string };
+    expect(record.state).toBe('finished');
+  });
+
+  it('runs a redelivered command whose id matches but whose body differs, and one that is not flagged redelivered', async () => {
+    const runner = countingRunner();
+    const { agent, link, config } = await startAgent({}, runner);
+    await mkdir(config.scripts_dir, { recursive: true });
+    await writeFile(join(config.scripts_dir, 'a.sh'), 'true\n');
+    await writeFile(join(config.scripts_dir, 'b.sh'), 'true\n');
+    const first = command({ action: 'EXECUTE', payload: 'a.sh' }, 'reused-id');
+    await link.deliver(agent.queue, first.body, { properties: first.properties });
+    const other = command({ action: 'EXECUTE', payload: 'b.sh' }, 'reused-id');
+    await link.deliver(agent.queue, other.body, { properties: other.properties, redelivered: true });
+    await link.deliver(agent.queue, first.body, { properties: first.properties });
+    expect(runner.calls.map((c) => c.label)).toEqual(['a.sh', 'b.sh', 'a.sh']);
+  });
+
+  it('answers a redelivered EXECUTE that was interrupted by a crash with status 1, without running it', async () => {
+    const runner = countingRunner();
+    const { agent, link, config } = await startAgent({}, runner);
+    const exec = command({ action: 'EXECUTE', payload: 'crashy.sh' }, 'corr-crash');
+    const { hashBody } = await import('../src/execution-store.js');
+    await mkdir(join(config.state_dir, 'executions'), { recursive: true });
+    await writeFile(
+      join(config.state_dir, 'executions', 'corr-crash.json'),
+      JSON.stringify({ key: 'corr-crash', bodyHash: hashBody(Buffer.from(exec.body)), action: 'EXECUTE', state: 'started', startedAt: new Date().toISOString() }),
+    );
+    await link.deliver(agent.queue, exec.body, { properties: exec.properties, redelivered: true });
+    expect(runner.calls).toHaveLength(0);
+    expect(link.repliesTo(REPLY_TO)).toEqual([{ output: '', err: INTERRUPTED_ERR, status: 1 }]);
+  });
+
+  it('nacks when the reply cannot be published, and the redelivery is answered from the record', async () => {
+    const runner = countingRunner();
+    const { agent, link, config } = await startAgent({}, runner);
+    await mkdir(config.scripts_dir, { recursive: true });
+    await writeFile(join(config.scripts_dir, 'x.sh'), 'true\n');
+    const exec = command({ action: 'EXECUTE', payload: 'x.sh' }, 'corr-nack');
+    link.failPublish = true;
+    expect(await link.deliver(agent.queue, exec.body, { properties: exec.properties })).toBe('nack');
+    link.failPublish = false;
+    expect(await link.deliver(agent.queue, exec.body, { properties: exec.properties, redelivered: true })).toBe('ack');
+    expect(runner.calls).toHaveLength(1);
+    expect(link.repliesTo(REPLY_TO)).toEqual([{ output: 'run 1\n', err: '', status: 0 }]);
+  });
+
+  it('requires a valid signature when signing_key is set', async () => {
+    const key = 'k'.repeat(32);
+    const runner = countingRunner();
+    const { agent, link, config } = await startAgent({ signing_key: key }, runner);
+    await mkdir(config.scripts_dir, { recursive: true });
+    await writeFile(join(config.scripts_dir, 'x.sh'), 'true\n');
+    const exec = command({ action: 'EXECUTE', payload: 'x.sh' });
+    await link.deliver(agent.queue, exec.body, { properties: exec.properties });
+    await link.deliver(agent.queue, exec.body, { properties: { ...exec.properties, headers: { [SIGNATURE_HEADER]: signBody('another-key-0123456789', exec.body) } } });
+    await link.deliver(agent.queue, exec.body, { properties: { ...exec.properties, headers: { [SIGNATURE_HEADER]: signBody(key, `${exec.body} `) } } });
+    expect(runner.calls).toHaveLength(0);
+    const refusals = link.repliesTo(REPLY_TO) as { err: string; status: number }[];
+    expect(refusals.map((r) => r.status)).toEqual([1, 1, 1]);
+    expect(refusals[0]?.err).toMatch(/missing x-vnfkit-signature header/);
+    expect(refusals[1]?.err).toMatch(/invalid x-vnfkit-signature signature/);
+    await link.deliver(agent.queue, exec.body, { properties: { ...exec.properties, headers: { [SIGNATURE_HEADER]: Buffer.from(signBody(key, exec.body)) } } });
+    expect(runner.calls).toHaveLength(1);
+    expect((link.repliesTo(REPLY_TO).at(-1) as { status: number }).status).toBe(0);
+  });
+
+  it('processes commands one at a time', async () => {
+    let running = 0;
+    let maxRunning = 0;
+    const runner: ScriptRunner = {
+      run: async () => {
+        running += 1;
+        maxRunning = Math.max(maxRunning, running);
+        await new Promise((resolve) => setImmediate(resolve));
+        running -= 1;
+        return { status: 0, stdout: '', stderr: '', timedOut: false, canceled: false, stdoutTruncated: false, stderrTruncated: false, durationMs: 0 };
+      },
+    };
+    const { agent, link, config } = await startAgent({}, runner);
+    await mkdir(config.scripts_dir, { recursive: true });
+    await writeFile(join(config.scripts_dir, 'x.sh'), 'true\n');
+    await Promise.all([1, 2, 3].map((n) => link.deliver(agent.queue, command({ action: 'EXECUTE', payload: 'x.sh' }, `p-${n}`).body, { properties: { replyTo: REPLY_TO, correlationId: `p-${n}` } })));
+    expect(maxRunning).toBe(1);
+    expect(await readdir(join(config.state_dir, 'executions'))).toHaveLength(3);
+  });
+});
