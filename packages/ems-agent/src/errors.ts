@@ -18,7 +18,7 @@ export class EmsConfigError extends ConfigError {
 
   constructor(message: string, problems: readonly string[], options?: { cause?: unknown }) {
     const full = problems.length > 0 ? `${message}:\n${problems.map((p) => `  - ${p}`).join('\n')}` : message;
-    super(full, toIssues(problems), options);
+    super(full, { ...options, issues: toIssues(problems) });
     this.problems = Object.freeze([...problems]);
     this.summary = message;
   }

@@ -8,6 +8,11 @@ export const ErrorCode = {
   EMS_COMMAND: 'EMS_COMMAND',
   EMS_TIMEOUT: 'EMS_TIMEOUT',
   SCRIPT: 'SCRIPT',
+  SCRIPT_FAILED: 'SCRIPT_FAILED',
+  AGENT_COMMAND_FAILED: 'AGENT_COMMAND_FAILED',
+  AGENT_NOT_READY: 'AGENT_NOT_READY',
+  RESUME_STORE: 'RESUME_STORE',
+  NOTHING_TO_RESUME: 'NOTHING_TO_RESUME',
   INTERNAL: 'INTERNAL',
 } as const;
 /** One of the codes of {@link ErrorCode}. */
@@ -75,12 +80,11 @@ Object.defineProperty(TransportError.prototype, 'name', { value: 'TransportError
 
 /** Thrown when configuration (file, environment, options) is invalid. */
 export class ConfigError extends VnfkitError {
-  constructor(
-    message: string,
-    readonly issues: readonly ProtocolIssue[] = [],
-    options?: ErrorOptions,
-  ) {
+  readonly issues: readonly ProtocolIssue[];
+
+  constructor(message: string, options: ErrorOptions & { issues?: ProtocolIssue[] } = {}) {
     super(ErrorCode.CONFIG, message, options);
+    this.issues = options.issues ?? [];
   }
 }
 Object.defineProperty(ConfigError.prototype, 'name', { value: 'ConfigError' });

@@ -186,7 +186,7 @@ class AmqpLinkImpl implements AmqpLink {
   }
 
   // Four parameters because the signature must equal the SDK Transport's publish().
-  // eslint-disable-next-line max-params
+   
   async publish(exchange: string, routingKey: string, body: Uint8Array | string, properties?: LinkMessageProperties): Promise<void> {
     const channel = this.channel;
     if (!channel) throw transportError(`not connected to the broker; cannot publish to "${routingKey}"`);

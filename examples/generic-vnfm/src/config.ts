@@ -1,0 +1,270 @@
+import { parseArgs } from 'node:util';
+import { ConfigError } from '@vnfkit/protocol';
+import { z } from 'zod';
+
+const positiveNumber = z.coerce.number().positive();
+const booleanLike = z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]);
+
+/** The EMS-related settings of the Generic VNFM. */
+export const EmsConfig = z.strictObject({
+  /** Seconds to wait for each VM's agent to say hello (`VNFKIT_EMS_START_TIMEOUT_S`). @default 500 */
+  startTimeoutS: positiveNumber.default(500),
+  /** Seconds to wait for one agent command, i.e. the longest a script may run (`VNFKIT_EMS_COMMAND_TIMEOUT_S`). @default 1000 */
+  commandTimeoutS: positiveNumber.default(1000),
+  /** Broker user the agents get in their user-data (`VNFKIT_AGENT_USERNAME`). @default the AMQP URL's user */
+  username: z.string().min(1).optional(),
+  /** Broker password the agents get (`VNFKIT_AGENT_PASSWORD`). Never logged. @default the AMQP URL's password */
+  password: z.string().optional(),
+  /** AMQP heartbeat of the agents, in seconds. @default 120 */
+  heartbeatS: positiveNumber.default(120),
+  /** Whether the agents' action queues are auto-delete. @default true */
+  autodelete: booleanLike.default(true),
+  /** `script-path` sent with every script command (`VNFKIT_SCRIPT_PATH`). @default /opt/openbaton/scripts */
+  scriptPath: z.string().min(1).default('/opt/openbaton/scripts'),
+  /** Custom user-data template file (`VNFKIT_USER_DATA_FILE`); default: the agent's template. */
+  userDataFile: z.string().min(1).optional(),
+});
+
+/** The Generic VNFM's configuration, merged from file, environment and flags. */
+export const GenericVnfmConfig = z.strictObject({
+  /** Broker URL (`AMQP_URL`). @default amqp://guest:guest@127.0.0.1:5672 */
+  amqpUrl: z.string().min(1).default('amqp://guest:guest@127.0.0.1:5672'),
+  /** VNFM type registered at the NFVO (`VNFM_TYPE`). @default generic */
+  type: z.string().min(1).default('generic'),
+  /** VNFM endpoint = command queue and agent register type (`VNFM_ENDPOINT`). @default generic */
+  endpoint: z.string().min(1).default('generic'),
+  /** Where script failures are kept for RESUME (`VNFKIT_RESUME_DIR`). @default ./.vnfkit/generic-vnfm/resume */
+  resumeDir: z.string().min(1).default('./.vnfkit/generic-vnfm/resume'),
+  /** Where per-VNFC script logs are kept for LOG_REQUEST (`VNFKIT_LOG_DIR`). @default ./.vnfkit/generic-vnfm/logs */
+  logDir: z.string().min(1).default('./.vnfkit/generic-vnfm/logs'),
+  /** Size bound of one script log file, bytes (`VNFKIT_SCRIPT_LOG_MAX_BYTES`). @default 1048576 */
+  scriptLogMaxBytes: z.coerce.number().int().positive().default(1024 * 1024),
+  /** How the VNFCs of one script step run (`VNFKIT_VNFC_CONCURRENCY`). @default parallel */
+  vnfcConcurrency: z.enum(['parallel', 'serial']).default('parallel'),
+  /** pino level of the VNFM's own log (`VNFKIT_LOG_LEVEL`). @default info */
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** NFVO commands handled at once (`VNFKIT_CONCURRENCY`). @default 10 */
+  concurrency: z.coerce.number().int().positive().default(10),
+  ems: EmsConfig.default(EmsConfig.parse({})),
+});
+/** The resolved (defaults applied) configuration. */
+export type GenericVnfmConfig = z.output<typeof GenericVnfmConfig>;
+/** The configuration as written by a user (every field optional). */
+export type GenericVnfmConfigInput = z.input<typeof GenericVnfmConfig>;
+
+/** Environment variable → config path. */
+const ENVIRONMENT: ReadonlyArray<[string, string[]]> = [
+  ['AMQP_URL', ['amqpUrl']],
+  ['VNFM_TYPE', ['type']],
+  ['VNFM_ENDPOINT', ['endpoint']],
+  ['VNFKIT_RESUME_DIR', ['resumeDir']],
+  ['VNFKIT_LOG_DIR', ['logDir']],
+  ['VNFKIT_SCRIPT_LOG_MAX_BYTES', ['scriptLogMaxBytes']],
+  ['VNFKIT_VNFC_CONCURRENCY', ['vnfcConcurrency']],
+  ['VNFKIT_LOG_LEVEL', ['logLevel']],
+  ['VNFKIT_CONCURRENCY', ['concurrency']],
+  ['VNFKIT_EMS_START_TIMEOUT_S', ['ems', 'startTimeoutS']],
+  ['VNFKIT_EMS_COMMAND_TIMEOUT_S', ['ems', 'commandTimeoutS']],
+  ['VNFKIT_AGENT_USERNAME', ['ems', 'username']],
+  ['VNFKIT_AGENT_PASSWORD', ['ems', 'password']],
+  ['VNFKIT_SCRIPT_PATH', ['ems', 'scriptPath']],
+  ['VNFKIT_USER_DATA_FILE', ['ems', 'userDataFile']],
+];
+
+/** CLI flag → config path (`--config`, `--help`, `--version` are handled apart). */
+const FLAGS: ReadonlyArray<[string, string[]]> = [
+  ['amqp-url', ['amqpUrl']],
+  ['type', ['type']],
+  ['endpoint', ['endpoint']],
+  ['resume-dir', ['resumeDir']],
+  ['log-dir', ['logDir']],
+  ['vnfc-concurrency', ['vnfcConcurrency']],
+  ['log-level', ['logLevel']],
+];
+
+/** The `--help` text. */
+export const HELP = `Usage: generic-vnfm [options]
+
+Runs the vnfkit Generic VNFM: registers at the NFVO and runs each VNF's lifecycle
+scripts through the EMS agents in its VMs.
+
+Options:
+  -c, --config <file>          JSON or INI config file
+      --amqp-url <url>         broker URL                    (env AMQP_URL)
+      --type <type>            VNFM type                     (env VNFM_TYPE, default generic)
+      --endpoint <endpoint>    VNFM endpoint                 (env VNFM_ENDPOINT, default generic)
+      --resume-dir <dir>       resume records                (env VNFKIT_RESUME_DIR)
+      --log-dir <dir>          per-VNFC script logs          (env VNFKIT_LOG_DIR)
+      --vnfc-concurrency <m>   parallel | serial             (env VNFKIT_VNFC_CONCURRENCY)
+      --log-level <level>      fatal..trace | silent         (env VNFKIT_LOG_LEVEL)
+  -h, --help                   show this help
+  -v, --version                show the version
+
+More environment: VNFKIT_EMS_START_TIMEOUT_S (500), VNFKIT_EMS_COMMAND_TIMEOUT_S (1000),
+VNFKIT_AGENT_USERNAME, VNFKIT_AGENT_PASSWORD, VNFKIT_SCRIPT_PATH, VNFKIT_USER_DATA_FILE,
+VNFKIT_SCRIPT_LOG_MAX_BYTES, VNFKIT_CONCURRENCY. Precedence: flags > environment > file > defaults.
+`;
+
+type Plain = Record<string, unknown>;
+
+function setPath(target: Plain, path: readonly string[], value: unknown): void {
+  let node = target;
+  for (const key of path.slice(0, -1)) {
+    const child = node[key];
+    if (typeof child !== 'object' || child === null || Array.isArray(child)) node[key] = {};
+    node = node[key] as Plain;
+  }
+  node[path[path.length - 1] as string] = value;
+}
+
+function deepMerge(base: Plain, over: Plain): Plain {
+  const result: Plain = { ...base };
+  for (const [key, value] of Object.entries(over)) {
+    const current = result[key];
+    if (isPlain(value) && isPlain(current)) result[key] = deepMerge(current, value);
+    else result[key] = value;
+  }
+  return result;
+}
+
+function isPlain(value: unknown): value is Plain {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+const camel = (key: string): string => key.replace(/[_-]([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
+
+/**
+ * Parses an INI config: `key = value` lines, `#`/`;` comments, top-level keys (or section
+ * `[vnfm]`) for the VNFM, section `[ems]` for the EMS settings; snake_case keys are accepted.
+ */
+export function parseIni(text: string, source = 'config'): Plain {
+  const result: Plain = {};
+  let section: string[] = [];
+  text.split(/\r?\n/).forEach((raw, index) => {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#') || line.startsWith(';')) return;
+    const header = /^\[([^\]]+)\]$/.exec(line);
+    if (header) {
+      const name = (header[1] ?? '').trim().toLowerCase();
+      if (name === 'vnfm' || name === 'generic-vnfm') section = [];
+      else if (name === 'ems') section = ['ems'];
+      else throw new ConfigError(`${source}:${index + 1}: unknown section [${name}] (known: [vnfm], [ems])`);
+      return;
+    }
+    const eq = line.indexOf('=');
+    if (eq <= 0) throw new ConfigError(`${source}:${index + 1}: expected "key = value"`);
+    const key = camel(line.slice(0, eq).trim());
+    let value = line.slice(eq + 1).trim();
+    if (/^(".*"|'.*')$/.test(value)) value = value.slice(1, -1);
+    setPath(result, [...section, key], value);
+  });
+  return result;
+}
+
+/** Parses a config file's text: JSON when it starts with `{`, INI otherwise. */
+export function parseConfigText(text: string, source = 'config'): Plain {
+  if (text.trimStart().startsWith('{')) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (error) {
+      throw new ConfigError(`${source}: invalid JSON`, { cause: error });
+    }
+    if (!isPlain(parsed)) throw new ConfigError(`${source}: the JSON must be an object`);
+    return parsed;
+  }
+  return parseIni(text, source);
+}
+
+/** Input of {@link loadConfig}. */
+export interface LoadConfigOptions {
+  /** CLI arguments without `node` and the script. @default [] */
+  argv?: readonly string[];
+  /** The environment. @default {} (pass `process.env` at the edge) */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** Reads the `--config` file. @default none (a `--config` flag then fails) */
+  readFile?: (path: string) => string;
+}
+
+/** What the command line asked for. */
+export type LoadedConfig =
+  | { kind: 'run'; config: Readonly<GenericVnfmConfig> }
+  | { kind: 'help'; text: string }
+  | { kind: 'version' };
+
+/**
+ * Builds the configuration once, at the edge: defaults < file (`--config`) < environment < flags,
+ * merged into one object and parsed with a strict schema (typos fail). Throws `ConfigError`.
+ */
+export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
+  let parsedArgs;
+  try {
+    parsedArgs = parseArgs({
+      args: [...(options.argv ?? [])],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        config: { type: 'string', short: 'c' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'v' },
+        ...Object.fromEntries(FLAGS.map(([flag]) => [flag, { type: 'string' as const }])),
+      },
+    });
+  } catch (error) {
+    throw new ConfigError(`${(error as Error).message} (see --help)`, { cause: error });
+  }
+  const values = parsedArgs.values as Record<string, string | boolean | undefined>;
+  if (values.help === true) return { kind: 'help', text: HELP };
+  if (values.version === true) return { kind: 'version' };
+
+  let merged: Plain = {};
+  const file = values.config;
+  if (typeof file === 'string') {
+    if (!options.readFile) throw new ConfigError(`cannot read config file ${file}`);
+    let text: string;
+    try {
+      text = options.readFile(file);
+    } catch (error) {
+      throw new ConfigError(`cannot read config file ${file}`, { cause: error });
+    }
+    merged = parseConfigText(text, file);
+  }
+  const fromEnv: Plain = {};
+  for (const [name, path] of ENVIRONMENT) {
+    const value = options.env?.[name];
+    if (value !== undefined && value !== '') setPath(fromEnv, path, value);
+  }
+  const fromFlags: Plain = {};
+  for (const [flag, path] of FLAGS) {
+    const value = values[flag];
+    if (typeof value === 'string') setPath(fromFlags, path, value);
+  }
+  merged = deepMerge(deepMerge(merged, fromEnv), fromFlags);
+
+  const result = GenericVnfmConfig.safeParse(merged);
+  if (!result.success) {
+    throw new ConfigError(`invalid generic-vnfm configuration:\n${z.prettifyError(result.error)}`, {
+      cause: result.error,
+    });
+  }
+  return { kind: 'run', config: deepFreeze(result.data) };
+}
+
+function deepFreeze<T>(value: T): Readonly<T> {
+  if (isPlain(value)) for (const child of Object.values(value)) deepFreeze(child);
+  return Object.freeze(value);
+}
+
+/** The broker credentials the agents get: the EMS config's, else the AMQP URL's, else Open Baton's defaults. */
+export function emsCredentials(config: GenericVnfmConfig): { username: string; password: string } {
+  let url: URL | undefined;
+  try {
+    url = new URL(config.amqpUrl);
+  } catch {
+    url = undefined;
+  }
+  return {
+    username: config.ems.username ?? (url?.username ? decodeURIComponent(url.username) : 'admin'),
+    password: config.ems.password ?? (url?.password ? decodeURIComponent(url.password) : 'openbaton'),
+  };
+}

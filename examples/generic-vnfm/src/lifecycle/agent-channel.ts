@@ -1,0 +1,31 @@
+import type { EnvMap } from '../env/index.js';
+import type { CommandReply } from './run-plan.js';
+
+/** A file of a VNF package, as bytes. */
+export interface PackageFile {
+  name: string;
+  content: Uint8Array;
+}
+
+/**
+ * The agent commands the lifecycle needs, addressed by VNFC hostname. Every method resolves with
+ * the agent's reply whatever its status (the lifecycle decides what a non-zero status means) and
+ * rejects only when there is no reply (timeout, broker gone). The SDK's `EmsClient` is adapted
+ * to this in `generic-vnfm.ts`; unit tests use an in-memory fake.
+ */
+export interface AgentChannel {
+  /** Resolves once the agent of `hostname` said hello; rejects after the start timeout. */
+  waitForAgent(hostname: string): Promise<void>;
+  /** `SAVE_SCRIPTS` of one package file. */
+  saveScript(hostname: string, file: PackageFile): Promise<CommandReply>;
+  /** `CLONE_SCRIPTS` of a git repository into the script directory. */
+  cloneScripts(hostname: string, url: string): Promise<CommandReply>;
+  /** `EXECUTE` of a script string; `env` undefined sends no `env` (ad-hoc scripts). */
+  execute(hostname: string, script: string, env: EnvMap | undefined): Promise<CommandReply>;
+  /** `SCRIPTS_UPDATE` of one file. */
+  updateScript(hostname: string, file: PackageFile): Promise<CommandReply>;
+  /** `SAVE_VNFR_DEPENDENCY` with the dependency as a JSON string. */
+  saveVnfrDependency(hostname: string, payload: string): Promise<CommandReply>;
+  /** Forgets what is known about an agent (after terminate). */
+  forgetAgent(hostname: string): void;
+}

@@ -1,0 +1,428 @@
+import { pino, type Logger } from 'pino';
+import {
+  AgentCommandError,
+  AgentNotReadyError,
+  NothingToResumeError,
+  ScriptFailedError,
+} from '../errors.js';
+import { scriptsOf, vnfcInstancesOf, type DependencyView, type VnfcView, type VnfrView } from '../internal/records.js';
+import type { ScriptLogs } from '../logs/index.js';
+import { planEvent, type ScriptEvent, type VnfcConcurrency } from '../plan/index.js';
+import { resumedActionOf, type ResumableEvent, type ResumeStore } from '../resume-store/index.js';
+import type { AgentChannel, PackageFile } from './agent-channel.js';
+import { runPlan, type CommandReply } from './run-plan.js';
+
+/** Options of {@link GenericLifecycle}. */
+export interface GenericLifecycleOptions {
+  agents: AgentChannel;
+  resumeStore: ResumeStore;
+  logs: ScriptLogs;
+  /** @default 'parallel' */
+  vnfcConcurrency?: VnfcConcurrency;
+  /** Seconds the agents get to say hello; only used in error messages (the channel enforces it). */
+  startTimeoutS?: number;
+  /** @default a disabled logger */
+  logger?: Logger;
+  /** @default () => new Date() */
+  now?: () => Date;
+}
+
+/** Where a VNFR's scripts come from: package files, or a git repository (`scriptsLink`). */
+export interface ScriptSource {
+  files?: readonly PackageFile[];
+  scriptsLink?: string | null;
+}
+
+/** A VNFR the lifecycle may update in place (VNFC `state`). */
+type Vnfr = VnfrView;
+
+const STANDBY = 'standby';
+
+function isStandby(vnfc: VnfcView | undefined): boolean {
+  return typeof vnfc?.state === 'string' && vnfc.state.toLowerCase() === STANDBY;
+}
+
+function setState(vnfc: VnfcView, state: string): void {
+  (vnfc as { state?: string | null }).state = state;
+}
+
+function describeCause(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * The Generic VNFM's lifecycle mapping (§7), independent of how NFVO commands arrive: each
+ * method runs the agent commands for one NFVO command on a VNFR and updates the VNFR in place
+ * (VNFC states). Script failures are recorded for RESUME and thrown as {@link ScriptFailedError}.
+ */
+export class GenericLifecycle {
+  readonly #agents: AgentChannel;
+  readonly #store: ResumeStore;
+  readonly #logs: ScriptLogs;
+  readonly #concurrency: VnfcConcurrency;
+  readonly #startTimeoutS: number;
+  readonly #logger: Logger;
+  readonly #now: () => Date;
+
+  constructor(options: GenericLifecycleOptions) {
+    this.#agents = options.agents;
+    this.#store = options.resumeStore;
+    this.#logs = options.logs;
+    this.#concurrency = options.vnfcConcurrency ?? 'parallel';
+    this.#startTimeoutS = options.startTimeoutS ?? 500;
+    this.#logger = (options.logger ?? pino({ enabled: false })).child({ component: 'generic-lifecycle' });
+    this.#now = options.now ?? (() => new Date());
+  }
+
+  /** INSTANTIATE: wait for every agent, ship the scripts, run the INSTANTIATE scripts. */
+  async instantiate(options: { vnfr: Vnfr; scripts: ScriptSource }): Promise<void> {
+    const vnfcs = vnfcInstancesOf(options.vnfr);
+    await this.#waitForAgents(options.vnfr, vnfcs);
+    await this.#provision(options.vnfr, vnfcs, options.scripts);
+    await this.#runEvent({ vnfr: options.vnfr, event: 'INSTANTIATE' });
+  }
+
+  /** MODIFY: the CONFIGURE scripts with the dependency. */
+  async modify(options: { vnfr: Vnfr; dependency?: DependencyView | null }): Promise<void> {
+    await this.#runEvent({ vnfr: options.vnfr, event: 'CONFIGURE', dependency: options.dependency ?? null });
+  }
+
+  /** START of the whole VNFR, or of one VNFC. */
+  async start(options: { vnfr: Vnfr; vnfc?: VnfcView | null }): Promise<void> {
+    await this.#runEvent({ vnfr: options.vnfr, event: 'START', vnfcs: this.#subset(options.vnfr, options.vnfc) });
+  }
+
+  /** STOP of the whole VNFR, or of one VNFC. */
+  async stop(options: { vnfr: Vnfr; vnfc?: VnfcView | null }): Promise<void> {
+    await this.#runEvent({ vnfr: options.vnfr, event: 'STOP', vnfcs: this.#subset(options.vnfr, options.vnfc) });
+  }
+
+  /** RELEASE_RESOURCES: the TERMINATE scripts, then forget the VNFR (resume record, logs, agents). */
+  async terminate(options: { vnfr: Vnfr }): Promise<void> {
+    await this.#runEvent({ vnfr: options.vnfr, event: 'TERMINATE' });
+    if (typeof options.vnfr.id === 'string') await this.#store.clear(options.vnfr.id);
+    if (typeof options.vnfr.name === 'string') await this.#logs.removeVnfr(options.vnfr.name);
+    for (const vnfc of vnfcInstancesOf(options.vnfr)) {
+      if (typeof vnfc.hostname === 'string') this.#agents.forgetAgent(vnfc.hostname);
+    }
+  }
+
+  /**
+   * SCALE_OUT on the new VNFC only: wait for its agent, ship the scripts, INSTANTIATE, CONFIGURE
+   * (when a dependency is given) and START unless the VNFC is a standby one.
+   */
+  async scaleOut(options: {
+    vnfr: Vnfr;
+    vnfc: VnfcView;
+    scripts: ScriptSource;
+    dependency?: DependencyView | null;
+    standby?: boolean;
+  }): Promise<void> {
+    const { vnfr, vnfc } = options;
+    await this.#waitForAgents(vnfr, [vnfc]);
+    await this.#provision(vnfr, [vnfc], options.scripts);
+    await this.#runEvent({ vnfr, event: 'INSTANTIATE', vnfcs: [vnfc] });
+    if (options.dependency) await this.#runEvent({ vnfr, event: 'CONFIGURE', vnfcs: [vnfc], dependency: options.dependency });
+    const standby = options.standby === true || isStandby(vnfc);
+    if (standby) this.#logger.info({ vnfrId: vnfr.id, hostname: vnfc.hostname }, 'new VNFC is a standby one: START skipped');
+    else await this.#runEvent({ vnfr, event: 'START', vnfcs: [vnfc] });
+  }
+
+  /** SCALE_IN on a dependency target: its SCALE_IN scripts with the removed source VNFC's `removing_*`. */
+  async scaleIn(options: { vnfr: Vnfr; removed: VnfcView }): Promise<void> {
+    await this.#runEvent({ vnfr: options.vnfr, event: 'SCALE_IN', removed: options.removed });
+  }
+
+  /**
+   * HEAL: for `switchToStandby`, START on the standby VNFC (found by id in the VNFR) and mark it
+   * ACTIVE (in the VNFR and in `vnfc`); otherwise the HEAL scripts on that VNFC with `cause`.
+   */
+  async heal(options: { vnfr: Vnfr; vnfc: VnfcView; cause: string }): Promise<void> {
+    const { vnfr, vnfc, cause } = options;
+    const own = this.#findVnfc(vnfr, vnfc);
+    if (cause === 'switchToStandby') {
+      if (!own || !isStandby(own)) {
+        this.#logger.warn({ vnfrId: vnfr.id, vnfcId: vnfc.id }, 'no standby VNFC with that id: nothing to switch to');
+        return;
+      }
+      if (scriptsOf(vnfr, 'START') === undefined) return;
+      await this.#runEvent({ vnfr, event: 'START', vnfcs: [own] });
+      setState(own, 'ACTIVE');
+      if (own !== vnfc) setState(vnfc, 'ACTIVE');
+      return;
+    }
+    await this.#runEvent({ vnfr, event: 'HEAL', vnfcs: [own ?? vnfc], cause });
+  }
+
+  /** UPDATE: with a script, `SCRIPTS_UPDATE` of it on every VNFC; without, the UPDATE scripts. */
+  async update(options: { vnfr: Vnfr; script?: PackageFile | null }): Promise<void> {
+    const { vnfr, script } = options;
+    if (!script) {
+      await this.#runEvent({ vnfr, event: 'UPDATE' });
+      return;
+    }
+    await Promise.all(
+      this.#hostnames(vnfcInstancesOf(vnfr)).map((hostname) =>
+        this.#command(vnfr, { hostname, action: 'SCRIPTS_UPDATE', what: script.name }, () =>
+          this.#agents.updateScript(hostname, script),
+        ),
+      ),
+    );
+  }
+
+  /** EXECUTE (ad-hoc): save the script on each VNFC and run it there without environment. */
+  async executeScript(options: { vnfr: Vnfr; script: PackageFile }): Promise<void> {
+    const { vnfr, script } = options;
+    await Promise.all(
+      this.#hostnames(vnfcInstancesOf(vnfr)).map(async (hostname) => {
+        await this.#command(vnfr, { hostname, action: 'SAVE_SCRIPTS', what: script.name }, () =>
+          this.#agents.saveScript(hostname, script),
+        );
+        const reply = await this.#command(
+          vnfr,
+          { hostname, action: 'EXECUTE', what: script.name, allowFailure: true },
+          () => this.#agents.execute(hostname, script.name, undefined),
+        );
+        await this.#logs.append({
+          vnfrName: vnfr.name ?? '',
+          hostname,
+          script: script.name,
+          output: reply.output,
+          err: reply.err,
+          status: reply.status,
+        });
+        if (reply.status !== 0) {
+          throw new AgentCommandError({
+            vnfrName: vnfr.name ?? '',
+            hostname,
+            action: 'EXECUTE',
+            what: script.name,
+            exitStatus: reply.status,
+            err: reply.err,
+          });
+        }
+      }),
+    );
+  }
+
+  /** ERROR from the NFVO: the ERROR scripts; their failures are only logged. */
+  async error(options: { vnfr: Vnfr }): Promise<void> {
+    try {
+      await this.#runEvent({ vnfr: options.vnfr, event: 'ERROR' });
+    } catch (error) {
+      this.#logger.error({ vnfrId: options.vnfr.id, err: describeCause(error) }, 'ERROR scripts failed (ignored)');
+    }
+  }
+
+  /**
+   * RESUME: re-runs the recorded event from the recorded script (absolute index) on the VNFCs it
+   * ran on, clears the record on success and returns the action to reply with.
+   */
+  async resume(options: { vnfr: Vnfr; dependency?: DependencyView | null }): Promise<{ action: string; event: ResumableEvent }> {
+    const { vnfr } = options;
+    const vnfrId = vnfr.id ?? '';
+    const failure = vnfrId === '' ? undefined : await this.#store.get(vnfrId);
+    if (!failure) throw new NothingToResumeError(vnfrId, vnfr.name ?? '');
+    const all = vnfcInstancesOf(vnfr);
+    const scope = failure.vnfcHostnames;
+    const vnfcs = scope ? all.filter((vnfc) => typeof vnfc.hostname === 'string' && scope.includes(vnfc.hostname)) : all;
+    this.#logger.info(
+      { vnfrId, event: failure.event, scriptIndex: failure.scriptIndex, scriptName: failure.scriptName },
+      'resuming from the failed script',
+    );
+    await this.#runEvent({
+      vnfr,
+      event: failure.event,
+      vnfcs: vnfcs.length > 0 ? vnfcs : all,
+      scoped: scope !== undefined,
+      fromScriptIndex: failure.scriptIndex,
+      dependency: options.dependency ?? null,
+      ...(failure.cause !== undefined ? { cause: failure.cause } : {}),
+    });
+    await this.#store.clear(vnfrId);
+    return { action: resumedActionOf(failure.event), event: failure.event };
+  }
+
+  /** LOG_REQUEST: the script logs of one VNFC. */
+  async logs(options: { vnfrName: string; hostname: string }): Promise<{ outputLog: string[]; errorLog: string[] }> {
+    return this.#logs.read(options.vnfrName, options.hostname);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  #subset(vnfr: Vnfr, vnfc: VnfcView | null | undefined): VnfcView[] | undefined {
+    if (!vnfc) return undefined;
+    return [this.#findVnfc(vnfr, vnfc) ?? vnfc];
+  }
+
+  #findVnfc(vnfr: Vnfr, vnfc: VnfcView): VnfcView | undefined {
+    const all = vnfcInstancesOf(vnfr);
+    return (
+      (typeof vnfc.id === 'string' ? all.find((own) => own.id === vnfc.id) : undefined) ??
+      (typeof vnfc.hostname === 'string' ? all.find((own) => own.hostname === vnfc.hostname) : undefined)
+    );
+  }
+
+  #hostnames(vnfcs: readonly VnfcView[]): string[] {
+    return vnfcs
+      .map((vnfc) => vnfc.hostname)
+      .filter((hostname): hostname is string => typeof hostname === 'string' && hostname !== '')
+      .sort();
+  }
+
+  async #waitForAgents(vnfr: Vnfr, vnfcs: readonly VnfcView[]): Promise<void> {
+    const hostnames = this.#hostnames(vnfcs);
+    const results = await Promise.allSettled(hostnames.map((hostname) => this.#agents.waitForAgent(hostname)));
+    const missing = hostnames.filter((_hostname, i) => results[i]?.status === 'rejected');
+    if (missing.length === 0) return;
+    const first = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    this.#logger.error({ vnfrId: vnfr.id, hostnames: missing }, 'agents never said hello');
+    throw new AgentNotReadyError({
+      vnfrName: vnfr.name ?? '',
+      hostnames: missing,
+      timeoutS: this.#startTimeoutS,
+      cause: first?.reason,
+    });
+  }
+
+  /** Ships the scripts: one CLONE_SCRIPTS per VNFC, or SAVE_SCRIPTS file by file on all VNFCs. */
+  async #provision(vnfr: Vnfr, vnfcs: readonly VnfcView[], source: ScriptSource): Promise<void> {
+    const hostnames = this.#hostnames(vnfcs);
+    const link = source.scriptsLink;
+    if (typeof link === 'string' && link !== '') {
+      await Promise.all(
+        hostnames.map((hostname) =>
+          this.#command(vnfr, { hostname, action: 'CLONE_SCRIPTS', what: link }, () => this.#agents.cloneScripts(hostname, link)),
+        ),
+      );
+      return;
+    }
+    for (const file of source.files ?? []) {
+      await Promise.all(
+        hostnames.map((hostname) =>
+          this.#command(vnfr, { hostname, action: 'SAVE_SCRIPTS', what: file.name }, () => this.#agents.saveScript(hostname, file)),
+        ),
+      );
+    }
+  }
+
+  /** Runs one non-lifecycle agent command; a failure becomes an {@link AgentCommandError}. */
+  async #command(
+    vnfr: Vnfr,
+    what: { hostname: string; action: string; what: string; allowFailure?: boolean },
+    send: () => Promise<CommandReply>,
+  ): Promise<CommandReply> {
+    let reply: CommandReply;
+    try {
+      reply = await send();
+    } catch (error) {
+      throw new AgentCommandError({ vnfrName: vnfr.name ?? '', hostname: what.hostname, action: what.action, what: what.what, cause: error });
+    }
+    if (reply.status !== 0 && what.allowFailure !== true) {
+      throw new AgentCommandError({
+        vnfrName: vnfr.name ?? '',
+        hostname: what.hostname,
+        action: what.action,
+        what: what.what,
+        exitStatus: reply.status,
+        err: reply.err,
+      });
+    }
+    return reply;
+  }
+
+  /** Plans and runs one lifecycle event; on a script failure records it, marks the VNFC and rethrows. */
+  async #runEvent(options: {
+    vnfr: Vnfr;
+    event: ScriptEvent;
+    vnfcs?: readonly VnfcView[] | undefined;
+    /** Whether `vnfcs` is a subset to remember for RESUME. @default vnfcs !== undefined */
+    scoped?: boolean;
+    dependency?: DependencyView | null;
+    cause?: string;
+    removed?: VnfcView;
+    fromScriptIndex?: number;
+  }): Promise<void> {
+    const { vnfr, event } = options;
+    const plan = planEvent({
+      event,
+      vnfr,
+      concurrency: this.#concurrency,
+      ...(options.vnfcs ? { vnfcs: options.vnfcs } : {}),
+      ...(options.dependency !== undefined ? { dependency: options.dependency } : {}),
+      ...(options.cause !== undefined ? { cause: options.cause } : {}),
+      ...(options.removed ? { removed: options.removed } : {}),
+      ...(options.fromScriptIndex !== undefined ? { fromScriptIndex: options.fromScriptIndex } : {}),
+    });
+    const log = this.#logger.child({ vnfrId: vnfr.id, vnfrName: vnfr.name, event });
+    if (!plan.hasLifecycleEntry) {
+      log.debug('no lifecycle entry: skipped');
+      return;
+    }
+    log.info({ scripts: plan.steps.length }, 'running lifecycle scripts');
+    try {
+      const result = await runPlan({
+        plan,
+        vnfr,
+        send: (hostname, command) =>
+          command.kind === 'execute'
+            ? this.#agents.execute(hostname, command.payload, command.env)
+            : this.#agents.saveVnfrDependency(hostname, command.payload),
+        onExecuted: async ({ work, command, reply }) => {
+          log.info({ hostname: work.hostname, script: command.payload, status: reply.status }, 'script finished');
+          await this.#logs.append({
+            vnfrName: vnfr.name ?? '',
+            hostname: work.hostname,
+            script: command.payload,
+            output: reply.output,
+            err: reply.err,
+            status: reply.status,
+          });
+        },
+      });
+      log.info({ executions: result.executions }, 'lifecycle scripts done');
+    } catch (error) {
+      if (error instanceof ScriptFailedError) await this.#recordFailure(options, error);
+      throw error;
+    }
+  }
+
+  async #recordFailure(
+    options: { vnfr: Vnfr; event: ScriptEvent; vnfcs?: readonly VnfcView[] | undefined; scoped?: boolean; cause?: string },
+    error: ScriptFailedError,
+  ): Promise<void> {
+    const { vnfr, event } = options;
+    this.#logger.error(
+      { vnfrId: vnfr.id, event, hostname: error.hostname, script: error.script, status: error.exitStatus },
+      'lifecycle script failed',
+    );
+    if (error.exitStatus === undefined) {
+      await this.#logs.appendError({
+        vnfrName: vnfr.name ?? '',
+        hostname: error.hostname,
+        script: error.script,
+        message: describeCause(error.cause),
+      });
+    }
+    const failed = vnfcInstancesOf(vnfr).find((vnfc) => vnfc.hostname === error.hostname);
+    if (failed) setState(failed, 'error');
+    const vnfrId = vnfr.id;
+    if (typeof vnfrId !== 'string' || vnfrId === '') return;
+    // A failing ERROR script never hides the failure that put the VNFR in ERROR.
+    if (event === 'ERROR' && (await this.#store.get(vnfrId)) !== undefined) return;
+    // SCALE_IN cannot be resumed upstream (its reply is `null`); nothing to record.
+    if (event === 'SCALE_IN') return;
+    const scoped = options.scoped ?? options.vnfcs !== undefined;
+    await this.#store.record({
+      vnfrId,
+      vnfrName: vnfr.name ?? '',
+      event,
+      scriptIndex: error.scriptIndex,
+      scriptName: error.scriptName,
+      hostname: error.hostname,
+      at: this.#now().toISOString(),
+      ...(scoped && options.vnfcs ? { vnfcHostnames: this.#hostnames(options.vnfcs) } : {}),
+      ...(options.cause !== undefined ? { cause: options.cause } : {}),
+    });
+  }
+}

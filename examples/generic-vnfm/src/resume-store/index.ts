@@ -1,0 +1,5 @@
+export { FileResumeStore } from './file-resume-store.js';
+export type { FileResumeStoreOptions } from './file-resume-store.js';
+export { MemoryResumeStore } from './memory-resume-store.js';
+export { ResumableEvent, resumedActionOf, ScriptFailure } from './resume-store.js';
+export type { ResumeStore } from './resume-store.js';

@@ -1,0 +1,75 @@
+import type { EnvMap } from '../../src/env/index.js';
+import type { AgentChannel, PackageFile } from '../../src/lifecycle/agent-channel.js';
+import type { CommandReply } from '../../src/lifecycle/run-plan.js';
+
+/** One command a fake agent received. */
+export interface FakeCall {
+  hostname: string;
+  action: 'SAVE_SCRIPTS' | 'CLONE_SCRIPTS' | 'EXECUTE' | 'SCRIPTS_UPDATE' | 'SAVE_VNFR_DEPENDENCY';
+  payload: string;
+  env?: EnvMap | undefined;
+}
+
+/** Decides the reply of a call; undefined means success. A thrown error means "no answer". */
+export type FakeDecider = (call: FakeCall) => CommandReply | undefined;
+
+/** An in-memory fleet of agents for unit tests of the lifecycle (no broker, no processes). */
+export class FakeAgents implements AgentChannel {
+  readonly calls: FakeCall[] = [];
+  readonly forgotten: string[] = [];
+  readonly files = new Map<string, Map<string, string>>();
+  ready = new Set<string>();
+  decide: FakeDecider = () => undefined;
+
+  constructor(ready: Iterable<string> = []) {
+    this.ready = new Set(ready);
+  }
+
+  async waitForAgent(hostname: string): Promise<void> {
+    await Promise.resolve();
+    if (!this.ready.has(hostname)) throw new Error(`timed out waiting for the hello of ${hostname}`);
+  }
+
+  saveScript(hostname: string, file: PackageFile): Promise<CommandReply> {
+    this.#store(hostname, file);
+    return this.#call({ hostname, action: 'SAVE_SCRIPTS', payload: file.name });
+  }
+
+  cloneScripts(hostname: string, url: string): Promise<CommandReply> {
+    return this.#call({ hostname, action: 'CLONE_SCRIPTS', payload: url });
+  }
+
+  execute(hostname: string, script: string, env: EnvMap | undefined): Promise<CommandReply> {
+    return this.#call({ hostname, action: 'EXECUTE', payload: script, env });
+  }
+
+  updateScript(hostname: string, file: PackageFile): Promise<CommandReply> {
+    this.#store(hostname, file);
+    return this.#call({ hostname, action: 'SCRIPTS_UPDATE', payload: file.name });
+  }
+
+  saveVnfrDependency(hostname: string, payload: string): Promise<CommandReply> {
+    return this.#call({ hostname, action: 'SAVE_VNFR_DEPENDENCY', payload });
+  }
+
+  forgetAgent(hostname: string): void {
+    this.forgotten.push(hostname);
+  }
+
+  /** The calls of one action, as `hostname:payload`. */
+  of(action: FakeCall['action']): string[] {
+    return this.calls.filter((c) => c.action === action).map((c) => `${c.hostname}:${c.payload}`);
+  }
+
+  #store(hostname: string, file: PackageFile): void {
+    const files = this.files.get(hostname) ?? new Map<string, string>();
+    files.set(file.name, Buffer.from(file.content).toString('utf8'));
+    this.files.set(hostname, files);
+  }
+
+  async #call(call: FakeCall): Promise<CommandReply> {
+    this.calls.push(call);
+    await new Promise((resolve) => setImmediate(resolve));
+    return this.decide(call) ?? { output: `${call.payload} ok on ${call.hostname}`, err: '', status: 0 };
+  }
+}
