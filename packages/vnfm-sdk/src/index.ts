@@ -1,1 +1,2 @@
-export const VERSION = '0.1.0';
+/** @vnfkit/vnfm-sdk — an abstract VNF manager for Open Baton 6.0 over RabbitMQ. */
+export * from './transport/index.js';
