@@ -1,2 +1,14 @@
 /** @vnfkit/vnfm-sdk — an abstract VNF manager for Open Baton 6.0 over RabbitMQ. */
 export * from './transport/index.js';
+export { AbstractVnfm, allVnfcs } from './vnfm.js';
+export type {
+  HookContext, InstantiateContext, ModifyContext, StartStopContext, ScaleOutContext, ScaleInContext, HealContext, UpdateContext,
+  ExecuteContext, ResumeContext, ResumeResult, NfvoErrorContext, UserDataContext, VnfmState,
+} from './vnfm.js';
+export { resolveVnfmOptions } from './config.js';
+export type { VnfmOptions, ResolvedVnfmOptions, BrokerCredentials, TransportFactory } from './config.js';
+export { buildVnfr } from './vnfr.js';
+export { managerEndpoint, registerWithNfvo, unregisterFromNfvo, requestNfvo } from './nfvo/nfvo-client.js';
+export { EmsClient } from './ems/ems-client.js';
+export type { EmsClientOptions } from './ems/ems-client.js';
+export { NfvoRefusedError, EmsCommandError, EmsTimeoutError } from './errors.js';

@@ -1,0 +1,92 @@
+import { ConfigError } from '@vnfkit/protocol';
+import type { Logger } from 'pino';
+import type { Transport } from './transport/transport.js';
+
+/** Credentials for a broker connection. */
+export interface BrokerCredentials {
+  username: string;
+  password: string;
+}
+
+/** Opens a transport with the given credentials (the bootstrap user, then the per-VNFM user). */
+export type TransportFactory = (credentials: BrokerCredentials | undefined) => Promise<Transport>;
+
+/** Options of an {@link AbstractVnfm}. Environment variables are read once, by {@link resolveVnfmOptions}. */
+export interface VnfmOptions {
+  /** VNFM type; must equal the VNFD `endpoint`. Env `VNFM_TYPE`. */
+  type?: string;
+  /** Queue the NFVO sends commands to. Env `VNFM_ENDPOINT`. @default type */
+  endpoint?: string;
+  /** Env `VNFM_DESCRIPTION`. @default 'vnfkit VNFM' */
+  description?: string;
+  /** Broker URL. Env `AMQP_URL`. @default 'amqp://guest:guest@127.0.0.1:5672' */
+  amqpUrl?: string;
+  /** Opens transports; default: the amqp transport at `amqpUrl` with the given credentials. */
+  transportFactory?: TransportFactory;
+  /** Bootstrap (registration) user. @default { username: 'openbaton-manager-user', password: 'openbaton' } */
+  bootstrapCredentials?: BrokerCredentials;
+  /** Skip the per-VNFM credentials and keep the bootstrap connection (test set-ups, single-user brokers). @default false */
+  reuseBootstrapConnection?: boolean;
+  /** Who creates VMs: the NFVO (ALLOCATE_RESOURCES) or the VNFM itself (`allocate` hook). @default 'nfvo' */
+  allocate?: 'nfvo' | 'vnfm';
+  /** Commands handled at once (different VNFRs). @default 10 */
+  concurrency?: number;
+  /** Milliseconds. Env `VNFKIT_REGISTER_TIMEOUT_MS`. @default 5000 */
+  registerTimeoutMs?: number;
+  /** Registration attempts. @default 20 */
+  registerAttempts?: number;
+  /** Milliseconds. Env `VNFKIT_GRANT_TIMEOUT_MS`. @default 120000 */
+  grantTimeoutMs?: number;
+  /** Milliseconds (VM creation can take minutes). Env `VNFKIT_ALLOCATE_TIMEOUT_MS`. @default 600000 */
+  allocateTimeoutMs?: number;
+  logger?: Logger;
+}
+
+/** {@link VnfmOptions} with defaults applied. */
+export interface ResolvedVnfmOptions {
+  readonly type: string;
+  readonly endpoint: string;
+  readonly description: string;
+  readonly amqpUrl: string;
+  readonly transportFactory: TransportFactory | undefined;
+  readonly bootstrapCredentials: BrokerCredentials;
+  readonly reuseBootstrapConnection: boolean;
+  readonly allocate: 'nfvo' | 'vnfm';
+  readonly concurrency: number;
+  readonly registerTimeoutMs: number;
+  readonly registerAttempts: number;
+  readonly grantTimeoutMs: number;
+  readonly allocateTimeoutMs: number;
+}
+
+function positive(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n <= 0) throw new ConfigError(`${name}: expected a positive integer, got ${JSON.stringify(raw)}`);
+  return n;
+}
+
+/** Applies defaults and the environment once; throws a ConfigError naming the bad setting. */
+export function resolveVnfmOptions(options: VnfmOptions, env: NodeJS.ProcessEnv = process.env): ResolvedVnfmOptions {
+  const type = options.type ?? env['VNFM_TYPE'];
+  if (!type) throw new ConfigError('VNFM type missing: pass `type` or set VNFM_TYPE');
+  if (!/^[A-Za-z0-9_.-]+$/.test(type)) throw new ConfigError(`VNFM type ${JSON.stringify(type)}: use letters, digits, '.', '_' or '-'`);
+  const concurrency = options.concurrency ?? 10;
+  if (!Number.isInteger(concurrency) || concurrency < 1) throw new ConfigError(`concurrency: expected a positive integer, got ${concurrency}`);
+  return Object.freeze({
+    type,
+    endpoint: options.endpoint ?? env['VNFM_ENDPOINT'] ?? type,
+    description: options.description ?? env['VNFM_DESCRIPTION'] ?? 'vnfkit VNFM',
+    amqpUrl: options.amqpUrl ?? env['AMQP_URL'] ?? 'amqp://guest:guest@127.0.0.1:5672',
+    transportFactory: options.transportFactory,
+    bootstrapCredentials: options.bootstrapCredentials ?? { username: 'openbaton-manager-user', password: 'openbaton' },
+    reuseBootstrapConnection: options.reuseBootstrapConnection ?? false,
+    allocate: options.allocate ?? 'nfvo',
+    concurrency,
+    registerTimeoutMs: options.registerTimeoutMs ?? positive(env, 'VNFKIT_REGISTER_TIMEOUT_MS') ?? 5_000,
+    registerAttempts: options.registerAttempts ?? 20,
+    grantTimeoutMs: options.grantTimeoutMs ?? positive(env, 'VNFKIT_GRANT_TIMEOUT_MS') ?? 120_000,
+    allocateTimeoutMs: options.allocateTimeoutMs ?? positive(env, 'VNFKIT_ALLOCATE_TIMEOUT_MS') ?? 600_000,
+  });
+}

@@ -1,0 +1,141 @@
+import {
+  DEFAULT_SCRIPTS_PATH, EXCHANGE, SIGNATURE_HEADER, decodeEmsHello, decodeEmsReply, emsActionsQueue, emsRegisterQueue, encodeMessage,
+  signBody, toBase64, toError, type EmsCommand, type EmsReply, type VNFRecordDependency,
+} from '@vnfkit/protocol';
+import { pino, type Logger } from 'pino';
+import { EmsCommandError, EmsTimeoutError } from '../errors.js';
+import type { Consumer, Transport } from '../transport/transport.js';
+
+/** Options of {@link EmsClient}. */
+export interface EmsClientOptions {
+  transport: Transport;
+  /** VNFM endpoint: hellos arrive on `ems.<endpoint>.register`. @default 'generic' */
+  endpoint?: string;
+  /** Per-command deadline in ms (upstream `vnfm.rabbitmq.sar.timeout`). @default 1_000_000 */
+  commandTimeoutMs?: number;
+  /** Deadline in ms for a VM's agent to say hello (upstream `vnfm.ems.start.timeout`). @default 500_000 */
+  helloTimeoutMs?: number;
+  /** Broker address VMs should reach, quoted in the hello-timeout error. @default 'the broker' */
+  brokerAddress?: string;
+  /** Shared key: commands carry an HMAC-SHA256 `x-vnfkit-signature` header. Never logged. */
+  signingKey?: string;
+  /** `script-path` sent with every command. @default '/opt/openbaton/scripts' */
+  scriptPath?: string;
+  logger?: Logger;
+}
+
+/**
+ * The VNFM's side of the VNFM ⇄ EMS protocol: collects agent hellos, waits for a VM's agent by exact
+ * hostname, and sends typed commands with per-command timeouts.
+ */
+export class EmsClient {
+  private readonly registered = new Set<string>();
+  private readonly waiters = new Map<string, Set<() => void>>();
+  private consumer: Consumer | undefined;
+  private readonly log: Logger;
+  private readonly endpoint: string;
+
+  constructor(private readonly options: EmsClientOptions) {
+    this.endpoint = options.endpoint ?? 'generic';
+    this.log = (options.logger ?? pino({ enabled: false })).child({ component: 'ems-client', endpoint: this.endpoint });
+  }
+
+  /** Declares `openbaton-exchange` and `ems.<endpoint>.register` (durable, auto-delete) and consumes hellos. */
+  async start(): Promise<void> {
+    const t = this.options.transport;
+    await t.declareExchange(EXCHANGE, 'topic', { durable: true });
+    const queue = await t.declareQueue(emsRegisterQueue(this.endpoint), { durable: true, autoDelete: true });
+    await t.bindQueue(queue, EXCHANGE, queue);
+    this.consumer = await t.consume(queue, async (m) => {
+      try {
+        const { hostname } = decodeEmsHello(m.body);
+        this.log.info({ hostname }, 'EMS agent registered');
+        this.registered.add(hostname);
+        for (const w of this.waiters.get(hostname) ?? []) w();
+        this.waiters.delete(hostname);
+      } catch (error) {
+        this.log.warn({ err: toError(error).message }, 'invalid EMS hello dropped');
+      }
+    }, { prefetch: 100, concurrency: 100 });
+  }
+
+  /** Stops consuming hellos. */
+  async stop(): Promise<void> {
+    await this.consumer?.cancel();
+  }
+
+  /** True once `hostname`'s agent said hello. */
+  isRegistered(hostname: string): boolean {
+    return this.registered.has(hostname);
+  }
+
+  /** Waits for the agent of `hostname` (exact match; a hello that came earlier counts). @throws EmsTimeoutError */
+  async waitForAgent(hostname: string, timeoutMs = this.options.helloTimeoutMs ?? 500_000): Promise<void> {
+    if (this.registered.has(hostname)) return;
+    await new Promise<void>((resolve, reject) => {
+      const waiters = this.waiters.get(hostname) ?? new Set<() => void>();
+      this.waiters.set(hostname, waiters);
+      const done = (): void => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        waiters.delete(done);
+        reject(new EmsTimeoutError(hostname, timeoutMs, this.options.brokerAddress ?? 'the broker'));
+      }, timeoutMs);
+      waiters.add(done);
+    });
+  }
+
+  /** Forgets an agent (its VM is gone). */
+  forget(hostname: string): void {
+    this.registered.delete(hostname);
+  }
+
+  /** Sends one command and returns the reply; non-zero status → {@link EmsCommandError}. */
+  async send(hostname: string, command: EmsCommand, options: { timeoutMs?: number } = {}): Promise<EmsReply> {
+    const encoded = encodeMessage(command);
+    const headers = this.options.signingKey ? { [SIGNATURE_HEADER]: signBody(this.options.signingKey, encoded.body) } : undefined;
+    const script: string | undefined = command.action === 'EXECUTE' ? command.payload.split(/\s+/)[0] : 'name' in command ? String(command.name) : undefined;
+    const reply = await this.options.transport.request(EXCHANGE, emsActionsQueue(hostname), encoded.body, {
+      timeoutMs: options.timeoutMs ?? this.options.commandTimeoutMs ?? 1_000_000,
+      waitedFor: `the EMS of ${hostname} to answer ${command.action}${script ? ` ${script}` : ''}`,
+      ...(headers ? { headers } : {}),
+    });
+    const decoded = decodeEmsReply(reply.body);
+    if (decoded.status !== 0) {
+      throw new EmsCommandError({ hostname, command: command.action, ...(script ? { script } : {}), status: decoded.status, stderr: decoded.err, stdout: decoded.output });
+    }
+    return decoded;
+  }
+
+  /** SAVE_SCRIPTS of one file. */
+  saveScript(hostname: string, file: { name: string; content: Uint8Array | string }): Promise<EmsReply> {
+    return this.send(hostname, { action: 'SAVE_SCRIPTS', name: file.name, payload: toBase64(file.content), 'script-path': this.scriptPath });
+  }
+
+  /** CLONE_SCRIPTS from a git URL. */
+  cloneScripts(hostname: string, url: string): Promise<EmsReply> {
+    return this.send(hostname, { action: 'CLONE_SCRIPTS', payload: url, 'script-path': this.scriptPath });
+  }
+
+  /** EXECUTE a script (`payload` = name + arguments) with an environment (omit `env` for ad-hoc runs). */
+  execute(hostname: string, input: { payload: string; env?: Record<string, string>; timeoutMs?: number }): Promise<EmsReply> {
+    const command: EmsCommand = { action: 'EXECUTE', payload: input.payload, ...(input.env ? { env: input.env } : { 'script-path': this.scriptPath }) };
+    return this.send(hostname, command, input.timeoutMs !== undefined ? { timeoutMs: input.timeoutMs } : {});
+  }
+
+  /** SCRIPTS_UPDATE of one file. */
+  updateScript(hostname: string, file: { name: string; content: Uint8Array | string }): Promise<EmsReply> {
+    return this.send(hostname, { action: 'SCRIPTS_UPDATE', name: file.name, payload: toBase64(file.content), 'script-path': this.scriptPath });
+  }
+
+  /** SAVE_VNFR_DEPENDENCY: the dependency as a JSON string. */
+  saveVnfrDependency(hostname: string, dependency: VNFRecordDependency): Promise<EmsReply> {
+    return this.send(hostname, { action: 'SAVE_VNFR_DEPENDENCY', payload: JSON.stringify(dependency, null, 2), 'script-path': this.scriptPath });
+  }
+
+  private get scriptPath(): string {
+    return this.options.scriptPath ?? DEFAULT_SCRIPTS_PATH;
+  }
+}

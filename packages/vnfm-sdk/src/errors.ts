@@ -1,0 +1,41 @@
+import { ErrorCode, VnfkitError } from '@vnfkit/protocol';
+
+/** Thrown when the NFVO answers a request (grant, allocate, scaling) with ERROR. */
+export class NfvoRefusedError extends VnfkitError {
+  constructor(
+    readonly request: string,
+    readonly nfvoMessage: string,
+  ) {
+    super(ErrorCode.NFVO_REFUSED, `NFVO refused ${request}: ${nfvoMessage}`);
+  }
+}
+Object.defineProperty(NfvoRefusedError.prototype, 'name', { value: 'NfvoRefusedError' });
+
+/** Thrown when an EMS agent answers a command with a non-zero status. */
+export class EmsCommandError extends VnfkitError {
+  constructor(
+    readonly details: { hostname: string; command: string; script?: string; status: number; stderr: string; stdout: string },
+  ) {
+    const tail = details.stderr.trim().split('\n').slice(-5).join('\n');
+    super(
+      ErrorCode.EMS_COMMAND,
+      `${details.command}${details.script ? ` of ${details.script}` : ''} failed on ${details.hostname} with exit status ${details.status}${tail ? `: ${tail}` : ''}`,
+    );
+  }
+}
+Object.defineProperty(EmsCommandError.prototype, 'name', { value: 'EmsCommandError' });
+
+/** Thrown when a VM's EMS agent never said hello within the deadline. */
+export class EmsTimeoutError extends VnfkitError {
+  constructor(
+    readonly hostname: string,
+    readonly timeoutMs: number,
+    readonly brokerAddress: string,
+  ) {
+    super(
+      ErrorCode.EMS_TIMEOUT,
+      `Timeout waiting for EMS: ${hostname} did not register within ${timeoutMs} ms; check that the VM runs vnfkit-ems and reaches the broker at ${brokerAddress}`,
+    );
+  }
+}
+Object.defineProperty(EmsTimeoutError.prototype, 'name', { value: 'EmsTimeoutError' });

@@ -1,0 +1,59 @@
+import {
+  EXCHANGE, NFVO_MANAGER_HANDLING, VNFM_NFVO_ACTIONS_REPLY, decodeManagerCredentials, decodeNfvoCommand, encodeMessage,
+  type ManagerCredentials, type NfvoCommand, type VnfmManagerEndpoint, type VnfmMessage,
+} from '@vnfkit/protocol';
+import { NfvoRefusedError } from '../errors.js';
+import type { Transport } from '../transport/transport.js';
+
+/** The endpoint object a VNFM registers with. */
+export function managerEndpoint(input: { type: string; endpoint: string; description: string }): VnfmManagerEndpoint {
+  return { type: input.type, endpoint: input.endpoint, endpointType: 'RABBIT', description: input.description, enabled: true, active: true };
+}
+
+/** `register` RPC (nfvo-vnfm §2.1) with a per-try timeout and bounded retries. */
+export async function registerWithNfvo(
+  transport: Transport,
+  input: { endpoint: VnfmManagerEndpoint; timeoutMs: number; attempts: number; onRetry?: (attempt: number, error: Error) => void },
+): Promise<ManagerCredentials> {
+  const body = encodeMessage({ type: input.endpoint.type, action: 'register', vnfmManagerEndpoint: input.endpoint }).body;
+  let last: Error | undefined;
+  for (let attempt = 1; attempt <= input.attempts; attempt++) {
+    try {
+      const reply = await transport.request(EXCHANGE, NFVO_MANAGER_HANDLING, body, {
+        timeoutMs: input.timeoutMs,
+        waitedFor: `the NFVO's answer to register of VNFM type ${input.endpoint.type}`,
+      });
+      return decodeManagerCredentials(reply.body);
+    } catch (error) {
+      last = error as Error;
+      input.onRetry?.(attempt, last);
+    }
+  }
+  throw last ?? new Error('registration failed');
+}
+
+/** One-way `unregister` (§2.2). */
+export async function unregisterFromNfvo(transport: Transport, input: { endpoint: VnfmManagerEndpoint; credentials: ManagerCredentials }): Promise<void> {
+  const message = {
+    action: 'unregister',
+    type: input.endpoint.type,
+    username: input.credentials.rabbitUsername,
+    password: input.credentials.rabbitPassword,
+    vnfmManagerEndpoint: input.endpoint,
+  };
+  await transport.publish(EXCHANGE, NFVO_MANAGER_HANDLING, encodeMessage(message).body, encodeMessage(null).properties);
+}
+
+/**
+ * Sends a VNFM → NFVO request on `vnfm.nfvo.actions.reply` and returns the decoded answer;
+ * an ERROR answer becomes {@link NfvoRefusedError}, silence a TimeoutError.
+ */
+export async function requestNfvo(transport: Transport, input: { message: VnfmMessage; timeoutMs: number; what: string }): Promise<NfvoCommand> {
+  const reply = await transport.request(EXCHANGE, VNFM_NFVO_ACTIONS_REPLY, encodeMessage(input.message).body, {
+    timeoutMs: input.timeoutMs,
+    waitedFor: `the NFVO's answer to ${input.what}`,
+  });
+  const answer = decodeNfvoCommand(reply.body);
+  if (answer.action === 'ERROR') throw new NfvoRefusedError(input.what, answer.message ?? '(no message)');
+  return answer;
+}

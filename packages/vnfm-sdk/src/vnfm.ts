@@ -1,0 +1,447 @@
+import {
+  EXCHANGE, ProtocolError, decodeNfvoCommand, encodeMessage, recordOf, toError, vnfmErrorMessage,
+  type ManagerCredentials, type NfvoCommand, type OrVnfmInstantiateMessage, type OrVnfmScalingMessage,
+  type Script, type VNFCInstance, type VNFComponent, type VNFPackage, type VNFRecordDependency, type VirtualNetworkFunctionRecord,
+  type VnfmManagerEndpoint, type VnfmMessage,
+} from '@vnfkit/protocol';
+import { pino, type Logger } from 'pino';
+import { resolveVnfmOptions, type BrokerCredentials, type ResolvedVnfmOptions, type VnfmOptions } from './config.js';
+import { managerEndpoint, registerWithNfvo, requestNfvo, unregisterFromNfvo } from './nfvo/nfvo-client.js';
+import { createAmqpTransport } from './transport/amqp.js';
+import type { Consumer, IncomingMessage, Transport } from './transport/transport.js';
+import { buildVnfr } from './vnfr.js';
+
+type Vnfr = VirtualNetworkFunctionRecord;
+
+/** Every hook context carries the VNFR as last returned by the NFVO and a child logger bound to it. */
+export interface HookContext {
+  vnfr: Vnfr;
+  logger: Logger;
+}
+/** Input of {@link AbstractVnfm.instantiate}: the granted, allocated VNFR and the INSTANTIATE message. */
+export interface InstantiateContext extends HookContext {
+  message: OrVnfmInstantiateMessage;
+  vnfPackage: VNFPackage | undefined;
+  scripts: Script[];
+  extension: Record<string, string>;
+  /** True when the NFVO restarts an existing VNFR (INSTANTIATE with `vnfr`). */
+  restart: boolean;
+}
+/** Input of {@link AbstractVnfm.modify}. */
+export interface ModifyContext extends HookContext {
+  dependency: VNFRecordDependency | undefined;
+}
+/** Input of {@link AbstractVnfm.start} / {@link AbstractVnfm.stop}: no `vnfcInstance` means the whole VNFR. */
+export interface StartStopContext extends HookContext {
+  vnfcInstance: VNFCInstance | undefined;
+}
+/** Input of {@link AbstractVnfm.scaleOut}: `vnfcInstance` is the new VM (state STANDBY when `mode` is standby). */
+export interface ScaleOutContext extends HookContext {
+  vnfcInstance: VNFCInstance;
+  component: VNFComponent;
+  dependency: VNFRecordDependency | undefined;
+  mode: string | undefined;
+  vnfPackage: VNFPackage | undefined;
+  extension: Record<string, string>;
+}
+/** Input of {@link AbstractVnfm.scaleIn}: `vnfr` is the dependency *target*, `vnfcInstance` the removed source VNFC. */
+export interface ScaleInContext extends HookContext {
+  vnfcInstance: VNFCInstance | undefined;
+}
+/** Input of {@link AbstractVnfm.heal}. */
+export interface HealContext extends HookContext {
+  vnfcInstance: VNFCInstance | undefined;
+  cause: string | undefined;
+}
+/** Input of {@link AbstractVnfm.update}: with `script` a script update, without one "run UPDATE". */
+export interface UpdateContext extends HookContext {
+  script: Script | undefined;
+}
+/** Input of {@link AbstractVnfm.execute}. */
+export interface ExecuteContext extends HookContext {
+  script: Script;
+}
+/** Input of {@link AbstractVnfm.resume}. */
+export interface ResumeContext extends HookContext {
+  dependency: VNFRecordDependency | undefined;
+}
+/** Input of {@link AbstractVnfm.onNfvoError}. */
+export interface NfvoErrorContext {
+  vnfr: Vnfr | undefined;
+  message: string;
+  logger: Logger;
+}
+/** What {@link AbstractVnfm.resume} returns: the action that was resumed (the NFVO continues from it). */
+export interface ResumeResult {
+  action: 'INSTANTIATE' | 'MODIFY' | 'START' | 'STOP' | 'RELEASE_RESOURCES' | 'HEAL' | 'UPDATE' | 'ERROR';
+  vnfr: Vnfr;
+}
+/** Input of {@link AbstractVnfm.userData}. */
+export interface UserDataContext {
+  vnfr: Vnfr;
+  extension: Record<string, string>;
+  vnfPackage: VNFPackage | undefined;
+}
+
+/** Lifecycle state of a VNFM runtime. */
+export type VnfmState = 'idle' | 'connecting' | 'running' | 'closing' | 'closed' | 'failed';
+
+/**
+ * An abstract VNF manager: connects, registers with the NFVO, consumes its `<endpoint>` queue and answers
+ * every command exactly once. Subclasses override the lifecycle hooks.
+ *
+ * @example
+ * class MyVnfm extends AbstractVnfm {
+ *   protected override async instantiate({ vnfr }: InstantiateContext) { return vnfr; }
+ * }
+ * const vnfm = new MyVnfm({ type: 'mytype' });
+ * await vnfm.connect();
+ */
+export abstract class AbstractVnfm {
+  /** Resolved options. */
+  readonly options: ResolvedVnfmOptions;
+  protected readonly logger: Logger;
+  private transportInUse: Transport | undefined;
+  private consumer: Consumer | undefined;
+  private credentials: ManagerCredentials | undefined;
+  private stateValue: VnfmState = 'idle';
+  private readonly locks = new Map<string, Promise<unknown>>();
+
+  constructor(options: VnfmOptions) {
+    this.options = resolveVnfmOptions(options);
+    this.logger = (options.logger ?? pino({ enabled: false })).child({ component: 'vnfm', vnfmType: this.options.type });
+  }
+
+  /** Current lifecycle state. */
+  get state(): VnfmState {
+    return this.stateValue;
+  }
+
+  /** The transport the VNFM runs on (after {@link connect}). */
+  get transport(): Transport {
+    if (!this.transportInUse) throw new Error('VNFM is not connected');
+    return this.transportInUse;
+  }
+
+  /** The endpoint this VNFM registers. */
+  get endpoint(): VnfmManagerEndpoint {
+    return managerEndpoint(this.options);
+  }
+
+  // ---- hooks ----
+
+  /** Runs after GRANT_OPERATION and ALLOCATE_RESOURCES (or directly on a restart); returns the VNFR to reply with. */
+  protected abstract instantiate(ctx: InstantiateContext): Promise<Vnfr>;
+  /** MODIFY: configure with the dependency parameters. */
+  protected async modify(ctx: ModifyContext): Promise<Vnfr> {
+    return ctx.vnfr;
+  }
+  /** START of the VNFR or of one VNFC. */
+  protected async start(ctx: StartStopContext): Promise<Vnfr> {
+    return ctx.vnfr;
+  }
+  /** STOP of the VNFR or of one VNFC. */
+  protected async stop(ctx: StartStopContext): Promise<Vnfr> {
+    return ctx.vnfr;
+  }
+  /** RELEASE_RESOURCES: the NFVO deletes the VMs after the reply. */
+  protected async terminate(ctx: HookContext): Promise<Vnfr> {
+    return ctx.vnfr;
+  }
+  /** SCALE_OUT, after SCALING created the VM. */
+  protected async scaleOut(ctx: ScaleOutContext): Promise<Vnfr> {
+    return ctx.vnfr;
+  }
+  /** SCALE_IN on a dependency target; the reply is `null`. */
+  protected async scaleIn(_ctx: ScaleInContext): Promise<void> {}
+  /** HEAL of one VNFC. */
+  protected async heal(ctx: HealContext): Promise<Vnfr> {
+    return ctx.vnfr;
+  }
+  /** UPDATE (script update or UPDATE scripts). */
+  protected async update(ctx: UpdateContext): Promise<Vnfr> {
+    return ctx.vnfr;
+  }
+  /** EXECUTE of an ad-hoc script. */
+  protected async execute(ctx: ExecuteContext): Promise<Vnfr> {
+    return ctx.vnfr;
+  }
+  /** RESUME after an error; the default cannot resume and reports ERROR. */
+  protected async resume(ctx: ResumeContext): Promise<ResumeResult> {
+    throw new Error(`VNFM ${this.options.type} cannot resume VNFR ${ctx.vnfr.name ?? ''}`);
+  }
+  /** ERROR command from the NFVO; the reply is `null`. */
+  protected async onNfvoError(ctx: NfvoErrorContext): Promise<void> {
+    ctx.logger.warn({ nfvoMessage: ctx.message }, 'NFVO reported an error for a VNFR');
+  }
+  /** LOG_REQUEST. */
+  protected async logs(_input: { vnfrName: string | undefined; hostname: string | undefined }): Promise<{ outputLog: string[]; errorLog: string[] }> {
+    return { outputLog: [], errorLog: [`log retrieval is not supported by VNFM ${this.options.type}`] };
+  }
+  /** Cloud-init user data sent with ALLOCATE_RESOURCES and SCALING. */
+  protected userData(_ctx: UserDataContext): string {
+    return '';
+  }
+  /** Creates the VMs when `allocate` is 'vnfm'; must fill `vdu[].vnfc_instance`. */
+  protected async allocate(ctx: HookContext & { vduVim: Record<string, unknown> }): Promise<Vnfr> {
+    throw new Error(`VNFM ${this.options.type} has allocate: 'vnfm' but does not override allocate() for ${ctx.vnfr.name ?? ''}`);
+  }
+
+  // ---- runtime ----
+
+  private async openTransport(credentials: BrokerCredentials | undefined): Promise<Transport> {
+    if (this.options.transportFactory) return this.options.transportFactory(credentials);
+    const url = new URL(this.options.amqpUrl);
+    if (credentials) {
+      url.username = encodeURIComponent(credentials.username);
+      url.password = encodeURIComponent(credentials.password);
+    }
+    return createAmqpTransport({ url: url.toString(), logger: this.logger, connectionName: `vnfm-${this.options.type}` });
+  }
+
+  /** Connects, registers with the NFVO and starts consuming commands. */
+  async connect(): Promise<void> {
+    if (this.stateValue !== 'idle') throw new Error(`VNFM cannot connect in state ${this.stateValue}`);
+    this.stateValue = 'connecting';
+    try {
+      const bootstrap = await this.openTransport(this.options.bootstrapCredentials);
+      this.credentials = await registerWithNfvo(bootstrap, {
+        endpoint: this.endpoint,
+        timeoutMs: this.options.registerTimeoutMs,
+        attempts: this.options.registerAttempts,
+        onRetry: (attempt, error) => this.logger.warn({ attempt, err: error.message }, 'registration with the NFVO failed; retrying'),
+      });
+      this.logger.info({ username: this.credentials.rabbitUsername }, 'registered with the NFVO');
+      if (this.options.reuseBootstrapConnection) {
+        this.transportInUse = bootstrap;
+      } else {
+        await bootstrap.close();
+        this.transportInUse = await this.openTransport({ username: this.credentials.rabbitUsername, password: this.credentials.rabbitPassword });
+      }
+      const queue = await this.transportInUse.declareQueue(this.options.endpoint, { durable: true, autoDelete: true });
+      await this.transportInUse.bindQueue(queue, EXCHANGE, queue);
+      await this.onConnected(this.transportInUse);
+      this.consumer = await this.transportInUse.consume(queue, (m) => this.handleDelivery(m), {
+        prefetch: this.options.concurrency,
+        concurrency: this.options.concurrency,
+      });
+      this.stateValue = 'running';
+    } catch (error) {
+      this.stateValue = 'failed';
+      await this.transportInUse?.close().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** Called once the per-VNFM transport is open, before commands are consumed (e.g. to start an EMS client). */
+  protected async onConnected(_transport: Transport): Promise<void> {}
+
+  /** Stops consuming (commands in flight finish and are answered), unregisters and closes. Idempotent. */
+  async close(): Promise<void> {
+    if (this.stateValue === 'closed' || this.stateValue === 'closing') return;
+    this.stateValue = 'closing';
+    await this.consumer?.cancel();
+    if (this.transportInUse && this.credentials) {
+      await unregisterFromNfvo(this.transportInUse, { endpoint: this.endpoint, credentials: this.credentials }).catch((error: unknown) =>
+        this.logger.warn({ err: toError(error).message }, 'unregister failed'),
+      );
+    }
+    await this.transportInUse?.close();
+    this.stateValue = 'closed';
+  }
+
+  /** Async disposal for `await using`. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  private async handleDelivery(delivery: IncomingMessage): Promise<void> {
+    let command: NfvoCommand;
+    try {
+      command = decodeNfvoCommand(delivery.body);
+    } catch (error) {
+      const salvaged = salvageRecord(delivery.body);
+      this.logger.error({ err: toError(error).message, correlationId: delivery.properties.correlationId }, 'undecodable NFVO command');
+      if (delivery.properties.replyTo) {
+        await this.reply(delivery, vnfmErrorMessage({ vnfr: salvaged, message: `VNFM ${this.options.type} could not decode the command: ${toError(error).message}` }));
+      }
+      return;
+    }
+    const vnfr = recordOf(command);
+    const log = this.logger.child({ action: command.action, vnfrId: vnfr?.id, vnfrName: vnfr?.name });
+    const lockKey = vnfr?.id ?? vnfr?.name;
+    let reply: VnfmMessage | null;
+    try {
+      reply = lockKey ? await this.serialised(lockKey, () => this.dispatch(command, log)) : await this.dispatch(command, log);
+    } catch (error) {
+      const e = toError(error);
+      log.error({ err: e.message }, 'command failed; replying ERROR');
+      reply = vnfmErrorMessage({ vnfr: (error as { vnfr?: Vnfr }).vnfr ?? vnfr, message: e.message });
+    }
+    if (delivery.properties.replyTo) await this.reply(delivery, reply);
+    else if (reply) log.warn('command without reply_to; result not sent');
+  }
+
+  private async reply(delivery: IncomingMessage, message: VnfmMessage | null): Promise<void> {
+    const encoded = encodeMessage(message);
+    await this.transport.reply(delivery, encoded.body, encoded.properties);
+  }
+
+  private async serialised<T>(key: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.locks.get(key) ?? Promise.resolve();
+    const run = previous.then(work, work);
+    const tail = run.catch(() => undefined);
+    this.locks.set(key, tail);
+    try {
+      return await run;
+    } finally {
+      if (this.locks.get(key) === tail) this.locks.delete(key);
+    }
+  }
+
+  private async dispatch(command: NfvoCommand, logger: Logger): Promise<VnfmMessage | null> {
+    switch (command.action) {
+      case 'INSTANTIATE':
+        return { action: 'INSTANTIATE', virtualNetworkFunctionRecord: await this.runInstantiate(command, logger) };
+      case 'MODIFY':
+        return { action: 'MODIFY', virtualNetworkFunctionRecord: await this.modify({ vnfr: command.vnfr, dependency: command.vnfrd, logger }) };
+      case 'START':
+      case 'STOP': {
+        const ctx = { vnfr: command.virtualNetworkFunctionRecord, vnfcInstance: command.vnfcInstance, logger };
+        const result = command.action === 'START' ? await this.start(ctx) : await this.stop(ctx);
+        const reply: VnfmMessage = { action: command.action, virtualNetworkFunctionRecord: result };
+        if (command.vnfcInstance) reply.vnfcInstance = findVnfc(result, command.vnfcInstance) ?? command.vnfcInstance;
+        return reply;
+      }
+      case 'RELEASE_RESOURCES':
+        return { action: 'RELEASE_RESOURCES', virtualNetworkFunctionRecord: await this.terminate({ vnfr: command.vnfr, logger }) };
+      case 'SCALE_OUT':
+        return this.runScaleOut(command, logger);
+      case 'SCALE_IN':
+        await this.scaleIn({ vnfr: command.virtualNetworkFunctionRecord, vnfcInstance: command.vnfcInstance, logger });
+        return null;
+      case 'HEAL': {
+        const result = await this.heal({ vnfr: command.virtualNetworkFunctionRecord, vnfcInstance: command.vnfcInstance, cause: command.cause, logger });
+        const reply: VnfmMessage = { action: 'HEAL', virtualNetworkFunctionRecord: result };
+        const vnfc = command.vnfcInstance ? (findVnfc(result, command.vnfcInstance) ?? command.vnfcInstance) : undefined;
+        if (vnfc) reply.vnfcInstance = vnfc;
+        if (command.cause !== undefined) reply.cause = command.cause;
+        return reply;
+      }
+      case 'UPDATE':
+        return { action: 'UPDATE', virtualNetworkFunctionRecord: await this.update({ vnfr: command.vnfr, script: command.script, logger }) };
+      case 'EXECUTE':
+        return { action: 'EXECUTE', virtualNetworkFunctionRecord: await this.execute({ vnfr: command.vnfr, script: command.script, logger }) };
+      case 'RESUME': {
+        const result = await this.resume({ vnfr: command.vnfr, dependency: command.vnfrd, logger });
+        return resumedReply(result);
+      }
+      case 'ERROR':
+        await this.onNfvoError({ vnfr: command.vnfr, message: command.message ?? '', logger });
+        return null;
+      case 'LOG_REQUEST':
+        return { action: 'LOG_REQUEST', ...(await this.logs({ vnfrName: command.vnfrName, hostname: command.hostname })) };
+      case 'CONFIGURE':
+        return { action: 'CONFIGURE', virtualNetworkFunctionRecord: command.vnfr };
+      case 'GRANT_OPERATION':
+      case 'ALLOCATE_RESOURCES':
+      case 'SCALED':
+      case 'SCALING':
+      case 'UPDATEVNFR':
+        // Answers to our own requests arrive on the reply queue, never here.
+        logger.warn('unexpected answer-type message on the command queue');
+        return null;
+    }
+  }
+
+  private async runInstantiate(message: OrVnfmInstantiateMessage, logger: Logger): Promise<Vnfr> {
+    const extension = message.extension ?? {};
+    const base = { message, vnfPackage: message.vnfPackage, scripts: message.vnfPackage?.scripts ?? [], extension };
+    if (message.vnfr) return this.instantiate({ ...base, vnfr: message.vnfr, logger, restart: true });
+    let vnfr = buildVnfr(message);
+    try {
+      const grant = await requestNfvo(this.transport, {
+        message: { action: 'GRANT_OPERATION', virtualNetworkFunctionRecord: vnfr },
+        timeoutMs: this.options.grantTimeoutMs,
+        what: `GRANT_OPERATION for VNFR ${vnfr.name ?? ''}`,
+      });
+      if (grant.action !== 'GRANT_OPERATION') throw new ProtocolError(`expected a GRANT_OPERATION answer, got ${grant.action}`);
+      if (grant.grantAllowed === false) throw new Error(`NFVO did not grant the resources of VNFR ${vnfr.name ?? ''}`);
+      vnfr = grant.virtualNetworkFunctionRecord;
+      const vlog = logger.child({ vnfrId: vnfr.id });
+      vlog.info({ hbVersion: vnfr.hbVersion }, 'granted');
+      const vduVim = grant.vduVim ?? {};
+      if (this.options.allocate === 'vnfm') {
+        vnfr = await this.allocate({ vnfr, vduVim, logger: vlog });
+      } else {
+        const answer = await requestNfvo(this.transport, {
+          message: {
+            action: 'ALLOCATE_RESOURCES',
+            virtualNetworkFunctionRecord: vnfr,
+            vimInstances: vduVim,
+            userdata: this.userData({ vnfr, extension, vnfPackage: message.vnfPackage }),
+            keyPairs: message.keys ?? [],
+          },
+          timeoutMs: this.options.allocateTimeoutMs,
+          what: `ALLOCATE_RESOURCES for VNFR ${vnfr.name ?? ''}`,
+        });
+        const allocated = recordOf(answer);
+        if (!allocated) throw new ProtocolError(`ALLOCATE_RESOURCES answer without a VNFR`);
+        vnfr = allocated;
+        vlog.info({ hbVersion: vnfr.hbVersion }, 'resources allocated');
+      }
+      return await this.instantiate({ ...base, vnfr, logger: vlog, restart: false });
+    } catch (error) {
+      // Report ERROR with the VNFR as far as it got (never without one: the NFVO needs it).
+      throw Object.assign(toError(error), { vnfr: (error as { vnfr?: Vnfr }).vnfr ?? vnfr });
+    }
+  }
+
+  private async runScaleOut(message: OrVnfmScalingMessage, logger: Logger): Promise<VnfmMessage> {
+    let vnfr = message.virtualNetworkFunctionRecord;
+    const extension = message.extension ?? {};
+    const scaling: VnfmMessage = {
+      action: 'SCALING',
+      virtualNetworkFunctionRecord: vnfr,
+      userData: this.userData({ vnfr, extension, vnfPackage: message.vnfPackage }),
+    };
+    if (message.vimInstance) scaling.vimInstance = message.vimInstance;
+    const answer = await requestNfvo(this.transport, { message: scaling, timeoutMs: this.options.allocateTimeoutMs, what: `SCALING of VNFR ${vnfr.name ?? ''}` });
+    const scaled = recordOf(answer);
+    if (!scaled) throw new ProtocolError('SCALING answer without a VNFR');
+    vnfr = scaled;
+    const component = message.component ?? {};
+    const vnfcInstance = allVnfcs(vnfr).find((c) => component.id !== undefined && c.vnfComponent?.id === component.id);
+    if (!vnfcInstance) throw Object.assign(new Error(`SCALING answer has no VNFC instance for component ${component.id ?? '(no id)'}`), { vnfr });
+    if (message.mode?.toLowerCase() === 'standby') vnfcInstance.state = 'STANDBY';
+    const result = await this.scaleOut({
+      vnfr, vnfcInstance, component, dependency: message.dependency, mode: message.mode, vnfPackage: message.vnfPackage, extension, logger,
+    });
+    return { action: 'SCALED', virtualNetworkFunctionRecord: result, vnfcInstance: findVnfc(result, vnfcInstance) ?? vnfcInstance };
+  }
+}
+
+/** Every VNFC instance of a VNFR, across VDUs. */
+export function allVnfcs(vnfr: Vnfr): VNFCInstance[] {
+  return (vnfr.vdu ?? []).flatMap((vdu) => vdu.vnfc_instance ?? []);
+}
+
+function findVnfc(vnfr: Vnfr, like: VNFCInstance): VNFCInstance | undefined {
+  return allVnfcs(vnfr).find((c) => (like.id !== undefined && c.id === like.id) || (like.hostname !== undefined && c.hostname === like.hostname));
+}
+
+function resumedReply(result: ResumeResult): VnfmMessage {
+  if (result.action === 'ERROR') return vnfmErrorMessage({ vnfr: result.vnfr, message: 'resume failed' });
+  return { action: result.action, virtualNetworkFunctionRecord: result.vnfr } as VnfmMessage;
+}
+
+function salvageRecord(body: Buffer): Vnfr | undefined {
+  try {
+    const raw = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
+    const record = raw['virtualNetworkFunctionRecord'] ?? raw['vnfr'];
+    return record !== null && typeof record === 'object' && !Array.isArray(record) ? (record as Vnfr) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+

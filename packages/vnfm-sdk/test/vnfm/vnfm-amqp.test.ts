@@ -1,0 +1,27 @@
+import { afterEach, describe } from 'vitest';
+import { createAmqpTransport } from '../../src/transport/amqp.js';
+import { AMQP_URL, closeConnectionsNamed, uniqueName } from '../helpers/broker.js';
+import { vnfmScenarios } from './scenarios.js';
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const f of cleanups.splice(0).reverse()) await f();
+});
+
+// Each test runs its own NFVO peer; the NFVO queues are shared names, so the suite runs sequentially.
+describe.sequential('AbstractVnfm on RabbitMQ', () => {
+  let type = '';
+  vnfmScenarios({
+    type: () => (type = uniqueName('vnfm').replace(/-/g, '')),
+    nfvoTransport: async () => {
+      const t = await createAmqpTransport({ url: AMQP_URL, connectionName: `${type}-nfvo` });
+      cleanups.push(() => t.close());
+      return t;
+    },
+    vnfmTransport: () => createAmqpTransport({ url: AMQP_URL, connectionName: `${type}-vnfm`, reconnect: { initialDelayMs: 20, maxDelayMs: 200 } }),
+    cleanup: (fn) => cleanups.push(fn),
+    dropVnfmConnections: (t) => {
+      closeConnectionsNamed(`${t}-vnfm`);
+    },
+  });
+});
