@@ -32,3 +32,22 @@ export function closeConnectionsNamed(name: string): number {
   }
   return closed;
 }
+
+/**
+ * A private RabbitMQ virtual host for one test file: the Open Baton queue names (`nfvo.manager.handling`, …)
+ * are fixed, so suites that play the NFVO would compete for them on a shared vhost. Returns its URL and a cleanup.
+ */
+export function privateVhost(prefix: string): { url: string; vhost: string; remove: () => Promise<void> } {
+  const vhost = uniqueName(prefix);
+  execFileSync('rabbitmqctl', ['-q', 'add_vhost', vhost]);
+  execFileSync('rabbitmqctl', ['-q', 'set_permissions', '-p', vhost, 'guest', '.*', '.*', '.*']);
+  const base = new URL(AMQP_URL);
+  base.pathname = `/${encodeURIComponent(vhost)}`;
+  return {
+    url: base.toString(),
+    vhost,
+    remove: async () => {
+      execFileSync('rabbitmqctl', ['-q', 'delete_vhost', vhost]);
+    },
+  };
+}

@@ -1,14 +1,17 @@
-import { afterEach, describe } from 'vitest';
+import { afterAll, afterEach, describe } from 'vitest';
 import { createAmqpTransport } from '../../src/transport/amqp.js';
-import { AMQP_URL, closeConnectionsNamed, uniqueName } from '../helpers/broker.js';
+import { closeConnectionsNamed, privateVhost, uniqueName } from '../helpers/broker.js';
 import { vnfmScenarios } from './scenarios.js';
 
+const vhost = privateVhost('vnfm');
+const AMQP_URL = vhost.url;
+afterAll(() => vhost.remove());
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const f of cleanups.splice(0).reverse()) await f();
 });
 
-// Each test runs its own NFVO peer; the NFVO queues are shared names, so the suite runs sequentially.
+// Each test runs its own NFVO peer on this file's private vhost; the NFVO queues have fixed names, so tests run one at a time.
 describe.sequential('AbstractVnfm on RabbitMQ', () => {
   let type = '';
   vnfmScenarios({
