@@ -13,15 +13,17 @@ export interface DependencyPlan {
   sources: Map<string, string[]>;
 }
 
-/** Groups an NSD's `vnf_dependency` entries by target VNFD name. */
+/** Groups an NSD's dependencies by target VNFD name: `vnf_dependency` entries plus each VNFD's `requires` map. */
 export function planDependencies(nsd: NetworkServiceDescriptor): DependencyPlan[] {
   const byTarget = new Map<string, DependencyPlan>();
-  for (const dep of nsd.vnf_dependency ?? []) {
-    const target = nameOf(dep.target);
-    const source = nameOf(dep.source);
+  const add = (target: string, source: string, parameters: readonly string[]): void => {
     const plan = byTarget.get(target) ?? { target, sources: new Map<string, string[]>() };
-    plan.sources.set(source, [...new Set([...(plan.sources.get(source) ?? []), ...(dep.parameters ?? [])])]);
+    plan.sources.set(source, [...new Set([...(plan.sources.get(source) ?? []), ...parameters])]);
     byTarget.set(target, plan);
+  };
+  for (const dep of nsd.vnf_dependency ?? []) add(nameOf(dep.target), nameOf(dep.source), dep.parameters ?? []);
+  for (const vnfd of nsd.vnfd) {
+    for (const [source, wanted] of Object.entries(vnfd.requires ?? {})) add(vnfd.name ?? '', source, wanted.parameters ?? []);
   }
   return [...byTarget.values()];
 }
