@@ -7,9 +7,9 @@ import { buildDependency, planDependencies } from '../../src/testing/dependencie
 const sample = (file: string): NetworkServiceDescriptor =>
   NetworkServiceDescriptor.parse(JSON.parse(readFileSync(join(import.meta.dirname, '..', 'fixtures', 'openbaton-samples', file), 'utf8')));
 
-const vnfr = (name: string, type: string, vnfcs: { id: string; hostname: string; ip: string; fip?: string }[], provides: Record<string, string> = {}): VirtualNetworkFunctionRecord => ({
+const vnfr = (name: string, type: string, vnfcs: { id: string; hostname: string; ip: string; fip?: string }[], ...rest: [Record<string, string>?]): VirtualNetworkFunctionRecord => ({
   name, type,
-  provides: { configurationParameters: Object.entries(provides).map(([confKey, value]) => ({ confKey, value })) },
+  provides: { configurationParameters: Object.entries(rest[0] ?? {}).map(([confKey, value]) => ({ confKey, value })) },
   configurations: { configurationParameters: [{ confKey: 'conf3', value: 'c3' }] },
   vdu: [{ vnfc_instance: vnfcs.map((c) => ({ id: c.id, hostname: c.hostname, ips: [{ netName: 'private', ip: c.ip }], floatingIps: c.fip ? [{ netName: 'private', ip: c.fip }] : [] })) }],
 });
