@@ -1,2 +1,38 @@
 #!/usr/bin/env node
-console.log('generic-vnfm 0.1.0');
+// generic-vnfm: the Generic VNFM as a process. Config: defaults < --config file < environment < flags.
+import { readFileSync } from 'node:fs';
+import { pino } from 'pino';
+import { loadConfig } from './config.js';
+import { GenericVnfm } from './generic-vnfm.js';
+import { loadUserDataTemplate } from './user-data.js';
+
+async function main(): Promise<number> {
+  let loaded;
+  try {
+    loaded = loadConfig({ argv: process.argv.slice(2), env: process.env, readFile: (f) => readFileSync(f, 'utf8') });
+  } catch (error) {
+    console.error(`generic-vnfm: ${(error as Error).message}`);
+    return 2;
+  }
+  if (loaded.kind === 'help') {
+    console.log(loaded.text);
+    return 0;
+  }
+  if (loaded.kind === 'version') {
+    console.log('generic-vnfm 0.1.0');
+    return 0;
+  }
+  const { config } = loaded;
+  const logger = pino({ level: config.logLevel, redact: ['password', '*.password', 'env', '*.env'] });
+  const vnfm = new GenericVnfm({ config, userDataTemplate: await loadUserDataTemplate(config.ems.userDataFile), logger });
+  await vnfm.connect();
+  logger.info({ type: config.type, endpoint: config.endpoint }, 'generic VNFM running');
+  await new Promise<void>((resolve) => {
+    process.once('SIGTERM', resolve);
+    process.once('SIGINT', resolve);
+  });
+  await vnfm.close();
+  return 0;
+}
+
+process.exitCode = await main();

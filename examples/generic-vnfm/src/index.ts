@@ -33,3 +33,7 @@ export { FileResumeStore, MemoryResumeStore, ResumableEvent, resumedActionOf, Sc
 export type { FileResumeStoreOptions, ResumeStore } from './resume-store/index.js';
 export { agentTemplatePath, fillUserData, HOSTNAME_PLACEHOLDER, loadUserDataTemplate, shellQuote } from './user-data.js';
 export type { UserDataValues } from './user-data.js';
+export { GenericVnfm } from './generic-vnfm.js';
+export type { GenericVnfmOptions } from './generic-vnfm.js';
+export { GenericLifecycle } from './lifecycle/generic-lifecycle.js';
+export type { AgentChannel, PackageFile } from './lifecycle/agent-channel.js';
