@@ -1,0 +1,181 @@
+// The Generic VNFM end to end: real RabbitMQ, real vnfkit-ems processes, real scripts.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { NetworkServiceDescriptor } from '@vnfkit/protocol';
+import type { Vm, VimDriver, VmRequest } from '@vnfkit/vnfm-sdk/testing';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { envs, privateVhost, runs, scripts, startHarness, type Harness } from './harness.js';
+
+const vhost = privateVhost();
+afterAll(() => vhost.remove());
+
+const cp = [{ connection_point: [{ virtual_link_reference: 'private' }] }];
+const iperf = (type: string): NetworkServiceDescriptor => ({
+  name: 'iperf',
+  vnfd: [
+    {
+      name: 'iperf-server', type: 'server', endpoint: type,
+      configurations: { name: 'c', configurationParameters: [{ confKey: 'port', value: '5001' }, { confKey: 'net-mode', value: 'tcp' }] },
+      lifecycle_event: [
+        { event: 'INSTANTIATE', lifecycle_events: ['install.sh'] }, { event: 'START', lifecycle_events: ['start.sh'] },
+        { event: 'STOP', lifecycle_events: ['stop.sh'] }, { event: 'HEAL', lifecycle_events: ['heal.sh'] }, { event: 'TERMINATE', lifecycle_events: ['terminate.sh'] },
+      ],
+      // Two VNFCs from the start: the client's typed CONFIGURE must fan out once per server VNFC.
+      vdu: [{ name: 'server-vdu', scale_in_out: 4, vnfc: [...cp, ...cp] }],
+    },
+    {
+      name: 'iperf-client', type: 'client', endpoint: type,
+      configurations: { name: 'c', configurationParameters: [{ confKey: 'port', value: '5001' }] },
+      lifecycle_event: [
+        { event: 'INSTANTIATE', lifecycle_events: ['install.sh'] },
+        { event: 'CONFIGURE', lifecycle_events: ['server_configure.sh', 'generic_configure.sh'] },
+        { event: 'START', lifecycle_events: ['start.sh'] }, { event: 'SCALE_IN', lifecycle_events: ['scale_in.sh'] },
+      ],
+      vdu: [{ name: 'client-vdu', scale_in_out: 1, vnfc: cp }],
+    },
+  ],
+  vnf_dependency: [{ source: { name: 'iperf-server' }, target: { name: 'iperf-client' }, parameters: ['private', 'hostname'] }],
+});
+const serverScripts = scripts(['install.sh', 'start.sh', 'stop.sh', 'heal.sh', 'terminate.sh']);
+const clientScripts = scripts(['install.sh', 'server_configure.sh', 'generic_configure.sh', 'start.sh', 'scale_in.sh']);
+
+describe.sequential('Generic VNFM: iperf NS through its whole life', () => {
+  let h: Harness;
+  let nsrId = '';
+  beforeAll(async () => {
+    h = await startHarness({ url: vhost.url });
+  }, 60_000);
+  afterAll(async () => h.close());
+
+  it('deploys; every script sees the environment of §6; typed CONFIGURE fans out per server VNFC', async () => {
+    nsrId = await h.sim.deploy(iperf(h.type), { packages: { 'iperf-server': { scripts: serverScripts }, 'iperf-client': { scripts: clientScripts } } });
+    await h.sim.waitForNsStatus(nsrId, 'ACTIVE', { timeoutMs: 45_000 });
+    const server = h.sim.vnfr(nsrId, 'iperf-server').vdu?.[0]?.vnfc_instance ?? [];
+    expect(server.map((v) => v.hostname).sort()).toEqual(['iperf-server-1', 'iperf-server-2']);
+    const [installEnv] = await envs(h.vim, 'iperf-server-1', 'install.sh');
+    expect(installEnv).toMatchObject({ hostname: 'iperf-server-1', port: '5001', net_mode: 'tcp', private: server.find((v) => v.hostname === 'iperf-server-1')?.ips?.[0]?.ip });
+
+    expect(await runs(h.vim, 'iperf-client-1')).toEqual(['install.sh', 'server_configure.sh', 'server_configure.sh', 'generic_configure.sh', 'start.sh']);
+    const configured = await envs(h.vim, 'iperf-client-1', 'server_configure.sh');
+    expect(configured.map((e) => e['server_hostname']).sort()).toEqual(['iperf-server-1', 'iperf-server-2']);
+    for (const e of configured) {
+      expect(e['server_private']).toBe(server.find((v) => v.hostname === e['server_hostname'])?.ips?.[0]?.ip);
+      expect(e).toMatchObject({ hostname: 'iperf-client-1', port: '5001' });
+    }
+    // Untyped CONFIGURE scripts get no <type>_ variables, but ob_parameters.* were written before them.
+    const [generic] = await envs(h.vim, 'iperf-client-1', 'generic_configure.sh');
+    expect(Object.keys(generic ?? {}).filter((k) => k.startsWith('server_'))).toEqual([]);
+    const sh = readFileSync(join(h.vim.scriptsDir('iperf-client-1'), 'ob_parameters.sh'), 'utf8');
+    expect(sh).toMatch(/OB_server_VNFC_hostname=.*iperf-server-1/);
+  });
+
+  it('scales the server out (client configured for the new VNFC only) and in (removing_* on the client)', async () => {
+    await h.sim.scaleOut(nsrId, 'iperf-server');
+    await h.sim.waitForNsStatus(nsrId, 'ACTIVE', { timeoutMs: 30_000 });
+    expect(await runs(h.vim, 'iperf-server-3')).toEqual(['install.sh', 'start.sh']);
+    const configured = await envs(h.vim, 'iperf-client-1', 'server_configure.sh');
+    expect(configured).toHaveLength(3);
+    expect(configured[2]?.['server_hostname']).toBe('iperf-server-3');
+
+    const removedIp = h.sim.vnfr(nsrId, 'iperf-server').vdu?.[0]?.vnfc_instance?.find((v) => v.hostname === 'iperf-server-3')?.ips?.[0]?.ip;
+    await h.sim.scaleIn(nsrId, 'iperf-server', 'iperf-server-3');
+    const [scaleIn] = await envs(h.vim, 'iperf-client-1', 'scale_in.sh');
+    expect(scaleIn).toMatchObject({ removing_hostname: 'iperf-server-3', removing_private: removedIp, hostname: 'iperf-client-1' });
+  });
+
+  it('heals one VNFC with cause, and stops/starts one VNFC', async () => {
+    await h.sim.heal(nsrId, 'iperf-server', { hostname: 'iperf-server-2', cause: 'serviceDown' });
+    const [heal] = await envs(h.vim, 'iperf-server-2', 'heal.sh');
+    expect(heal).toMatchObject({ cause: 'serviceDown', hostname: 'iperf-server-2' });
+    expect(await envs(h.vim, 'iperf-server-1', 'heal.sh')).toEqual([]);
+
+    await h.sim.startStop(nsrId, 'iperf-server', { action: 'STOP', hostname: 'iperf-server-1' });
+    await h.sim.startStop(nsrId, 'iperf-server', { action: 'START', hostname: 'iperf-server-1' });
+    expect((await runs(h.vim, 'iperf-server-1')).slice(-2)).toEqual(['stop.sh', 'start.sh']);
+    expect((await runs(h.vim, 'iperf-server-2')).filter((r) => r === 'stop.sh')).toEqual([]);
+  });
+
+  it('a failed script → ERROR with its stderr in the NFVO history → script update → VNFM restart → resume → ACTIVE', async () => {
+    await h.sim.updateScript(nsrId, 'iperf-server', { name: 'start.sh', content: 'echo "port 5001 busy" >&2\nexit 7\n' });
+    await h.sim.startStop(nsrId, 'iperf-server', { action: 'START' });
+    await h.sim.waitForNsStatus(nsrId, 'ERROR', { timeoutMs: 20_000 });
+    const history = h.sim.vnfr(nsrId, 'iperf-server').lifecycle_event_history?.at(-1)?.description ?? '';
+    expect(history).toMatch(/start\.sh failed on iperf-server-\d with exit status 7: port 5001 busy/);
+
+    await h.sim.updateScript(nsrId, 'iperf-server', { name: 'start.sh', content: serverScripts['start.sh'] ?? '' });
+    // The VNFM that saw the failure goes away; a new one resumes from the file-backed record.
+    await h.vnfm.close();
+    h.vnfm = await h.restartVnfm();
+    await h.sim.resume(nsrId);
+    await h.sim.waitForNsStatus(nsrId, 'ACTIVE', { timeoutMs: 20_000 });
+    expect((await runs(h.vim, 'iperf-server-1')).at(-1)).toBe('start.sh');
+  });
+
+  it('returns script logs on LOG_REQUEST and terminates (TERMINATE scripts, VMs deleted)', async () => {
+    const logs = await h.sim.logs(nsrId, 'iperf-server', 'iperf-server-1');
+    expect(logs.outputLog.join('\n')).toContain('ran install.sh on iperf-server-1');
+    await h.sim.terminate(nsrId);
+    expect(h.sim.nsStatus(nsrId)).toBe('TERMINATED');
+    expect(h.vim.hostnames()).toEqual([]);
+  });
+});
+
+describe('Generic VNFM with real Open Baton sample NSDs', () => {
+  let h: Harness;
+  afterEach(async () => h.close());
+  const sample = (file: string, type: string): NetworkServiceDescriptor => {
+    const nsd = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'fixtures', 'openbaton-samples', file), 'utf8')) as NetworkServiceDescriptor;
+    for (const vnfd of nsd.vnfd) vnfd.endpoint = type;
+    return nsd;
+  };
+  const packagesFor = (nsd: NetworkServiceDescriptor) =>
+    Object.fromEntries(nsd.vnfd.map((v) => [v.name ?? '', { scripts: scripts([...new Set((v.lifecycle_event ?? []).flatMap((e) => e.lifecycle_events ?? []))]) }]));
+
+  it('ncat-complex: five peers, two networks, typed CONFIGURE scripts per source', async () => {
+    h = await startHarness({ url: vhost.url });
+    const nsd = sample('NetworkServiceDescriptor-ncat-complex.json', h.type);
+    const nsrId = await h.sim.deploy(nsd, { packages: packagesFor(nsd) });
+    await h.sim.waitForNsStatus(nsrId, 'ACTIVE', { timeoutMs: 60_000 });
+    const ipOf = (vnfr: string, net: string) => h.sim.vnfr(nsrId, vnfr).vdu?.[0]?.vnfc_instance?.[0]?.ips?.find((i) => i.netName === net)?.ip;
+    const [peer1Conf] = await envs(h.vim, 'ncatpeer5-1', 'peer1_configure_private.sh');
+    expect(peer1Conf?.['peer1_private']).toBe(ipOf('ncatpeer1', 'private'));
+    const [peer3Conf] = await envs(h.vim, 'ncatpeer5-1', 'peer3_configure_private2.sh');
+    expect(peer3Conf?.['peer3_private2']).toBe(ipOf('ncatpeer3', 'private2'));
+    expect(await runs(h.vim, 'ncatpeer5-1')).toEqual(['bring_interfaces_up.sh', 'ncat-install.sh', 'ncat-server-setup.sh', 'peer1_configure_private.sh', 'peer2_configure_private.sh', 'peer3_configure_private2.sh']);
+    await h.sim.terminate(nsrId);
+  });
+
+  it('iperf-dummy: the sample as published', async () => {
+    h = await startHarness({ url: vhost.url });
+    const nsd = sample('NetworkServiceDescriptor-iperf-dummy.json', h.type);
+    const nsrId = await h.sim.deploy(nsd, { packages: packagesFor(nsd) });
+    await h.sim.waitForNsStatus(nsrId, 'ACTIVE', { timeoutMs: 45_000 });
+    expect(await runs(h.vim, 'iperf-client-1')).toEqual(['instantiate.sh', 'start.sh']);
+    await h.sim.terminate(nsrId);
+  });
+});
+
+/** A VIM whose VMs never boot an agent. */
+class SilentVim implements VimDriver {
+  readonly name = 'silent';
+  async allocate(request: VmRequest): Promise<Vm> {
+    return { hostname: `${request.vnfrName}-1`, vimId: 'silent', vcId: 'x', ips: [{ netName: 'private', ip: '127.0.0.9' }], floatingIps: [] };
+  }
+  async release(): Promise<void> {}
+  async restart(): Promise<void> {}
+  async close(): Promise<void> {}
+}
+
+describe('Generic VNFM error paths', () => {
+  it('an agent that never says hello ends in ERROR naming the hostname', async () => {
+    const h = await startHarness({ url: vhost.url, vim: new SilentVim(), startTimeoutS: 1 });
+    try {
+      const nsrId = await h.sim.deploy({ name: 'ns', vnfd: [{ name: 'lonely', type: 't', endpoint: h.type, lifecycle_event: [{ event: 'INSTANTIATE', lifecycle_events: ['install.sh'] }], vdu: [{ name: 'v', vnfc: cp }] }] }, { packages: { lonely: { scripts: scripts(['install.sh']) } } });
+      await h.sim.waitForNsStatus(nsrId, 'ERROR', { timeoutMs: 20_000 });
+      expect(h.sim.vnfr(nsrId, 'lonely').lifecycle_event_history?.at(-1)?.description).toMatch(/lonely-1/);
+      expect(h.sim.vnfr(nsrId, 'lonely').lifecycle_event_history?.at(-1)?.description).toMatch(/EMS|agent/i);
+    } finally {
+      await h.close();
+    }
+  });
+});
