@@ -1,6 +1,6 @@
 import type { Script, VNFPackage, VirtualNetworkFunctionRecord } from '@vnfkit/protocol';
 import {
-  AbstractVnfm, EmsClient, EmsCommandError,
+  AbstractVnfm, EmsClient, EmsCommandError, createAmqpTransport,
   type ExecuteContext, type HealContext, type HookContext, type InstantiateContext, type ModifyContext, type NfvoErrorContext,
   type ResumeContext, type ResumeResult, type ScaleInContext, type ScaleOutContext, type StartStopContext, type Transport,
   type TransportFactory, type UpdateContext, type UserDataContext,
@@ -65,6 +65,7 @@ function agentChannel(ems: EmsClient, config: GenericVnfmConfig): AgentChannel {
  */
 export class GenericVnfm extends AbstractVnfm {
   private ems: EmsClient | undefined;
+  private emsTransport: Transport | undefined;
   private lifecycleValue: GenericLifecycle | undefined;
   private readonly config: GenericVnfmConfig;
   private readonly log: Logger;
@@ -90,10 +91,15 @@ export class GenericVnfm extends AbstractVnfm {
     return this.lifecycleValue;
   }
 
-  protected override async onConnected(transport: Transport): Promise<void> {
+  protected override async onConnected(): Promise<void> {
     const url = new URL(this.config.amqpUrl);
+    // The EMS side runs on the VNFM's own broker account (AMQP_URL), like upstream's Spring connection:
+    // the per-VNFM user the NFVO hands out may not declare `openbaton-exchange` or `ems.<type>.register`.
+    this.emsTransport = this.genericOptions.transportFactory
+      ? await this.genericOptions.transportFactory(undefined)
+      : await createAmqpTransport({ url: this.config.amqpUrl, connectionName: `generic-vnfm-ems-${this.config.type}`, logger: this.log });
     this.ems = new EmsClient({
-      transport,
+      transport: this.emsTransport,
       endpoint: this.config.endpoint,
       commandTimeoutMs: this.config.ems.commandTimeoutS * 1000,
       helloTimeoutMs: this.config.ems.startTimeoutS * 1000,
@@ -115,6 +121,7 @@ export class GenericVnfm extends AbstractVnfm {
   override async close(): Promise<void> {
     await super.close();
     await this.ems?.stop().catch(() => undefined);
+    await this.emsTransport?.close().catch(() => undefined);
   }
 
   protected override userData({ extension }: UserDataContext): string {
