@@ -52,7 +52,7 @@ export interface Harness {
   close: () => Promise<void>;
 }
 
-export async function startHarness(options: { vim?: VimDriver; startTimeoutS?: number; url?: string } = {}): Promise<Harness> {
+export async function startHarness(options: { vim?: VimDriver; startTimeoutS?: number; commandTimeoutS?: number; url?: string } = {}): Promise<Harness> {
   const url = options.url ?? AMQP_URL;
   const type = `gvnfm${randomBytes(3).toString('hex')}`;
   const work = await mkdtemp(join(tmpdir(), 'vnfkit-gvnfm-e2e-'));
@@ -65,7 +65,7 @@ export async function startHarness(options: { vim?: VimDriver; startTimeoutS?: n
   closers.push(() => sim.close());
   const config = GenericVnfmConfig.parse({
     amqpUrl: url, type, endpoint: type, resumeDir: join(work, 'resume'), logDir: join(work, 'logs'), logLevel: 'silent',
-    ems: { startTimeoutS: options.startTimeoutS ?? 20, commandTimeoutS: 20 },
+    ems: { startTimeoutS: options.startTimeoutS ?? 20, commandTimeoutS: options.commandTimeoutS ?? 20 },
   });
   const make = async (): Promise<GenericVnfm> => {
     const vnfm = new GenericVnfm({ config, bootstrapCredentials: { username: 'guest', password: 'guest' } });
@@ -92,4 +92,10 @@ export async function envs(vim: LocalVim, hostname: string, script: string): Pro
   const dir = join(vim.scriptsDir(hostname), 'env');
   const files = (await readdir(dir).catch(() => [])).filter((f) => f.startsWith(`${script}.`)).sort((a, b) => Number(a.split('.').pop()) - Number(b.split('.').pop()));
   return Promise.all(files.map(async (f) => Object.fromEntries((await readFile(join(dir, f), 'utf8')).trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]))));
+}
+
+/** True when the broker (vhost of `url`) has a queue of that name — e.g. a restarted agent's actions queue. */
+export function queueExists(url: string, name: string): boolean {
+  const vhost = decodeURIComponent(new URL(url).pathname.slice(1)) || '/';
+  return execFileSync('rabbitmqctl', ['-q', 'list_queues', '-p', vhost, 'name'], { encoding: 'utf8' }).split('\n').includes(name);
 }

@@ -1,0 +1,36 @@
+// Fault injection: an agent SIGKILLed in the middle of a script.
+import { readFile } from 'node:fs/promises';
+import { afterAll, expect, it } from 'vitest';
+import { privateVhost, queueExists, runs, scripts, startHarness } from './harness.js';
+
+const vhost = privateVhost();
+afterAll(() => vhost.remove());
+
+it('an agent killed mid-script: ERROR naming host and script within the command timeout; after the agent restarts, resume completes', async () => {
+  const h = await startHarness({ url: vhost.url, commandTimeoutS: 3 });
+  try {
+    const slow = '#!/bin/bash\necho started >> "$SCRIPTS_PATH/slow.log"\nsleep 30\n';
+    const nsrId = await h.sim.deploy({
+      name: 'ns',
+      vnfd: [{ name: 'victim', type: 't', endpoint: h.type, lifecycle_event: [{ event: 'INSTANTIATE', lifecycle_events: ['install.sh'] }, { event: 'START', lifecycle_events: ['slow.sh'] }], vdu: [{ name: 'v', vnfc: [{}] }] }],
+    }, { packages: { victim: { scripts: { ...scripts(['install.sh']), 'slow.sh': slow } } } });
+    const t0 = Date.now();
+    // Kill the agent once the slow START script is running.
+    await expect.poll(async () => readFile(`${h.vim.scriptsDir('victim-1')}/slow.log`, 'utf8').catch(() => ''), { timeout: 20_000 }).toContain('started');
+    h.vim.kill('victim-1', 'SIGKILL');
+    await h.sim.waitForNsStatus(nsrId, 'ERROR', { timeoutMs: 20_000 });
+    const description = h.sim.vnfr(nsrId, 'victim').lifecycle_event_history?.at(-1)?.description ?? '';
+    expect(description).toContain('victim-1');
+    expect(description).toContain('slow.sh');
+    expect(Date.now() - t0).toBeLessThan(20_000);
+
+    await h.vim.restart('victim-1');
+    await expect.poll(() => queueExists(vhost.url, 'vnfm.victim-1.actions'), { timeout: 20_000 }).toBe(true);
+    await h.sim.updateScript(nsrId, 'victim', { name: 'slow.sh', content: '#!/bin/bash\necho fixed >> "$SCRIPTS_PATH/slow.log"\n' });
+    await h.sim.resume(nsrId);
+    await h.sim.waitForNsStatus(nsrId, 'ACTIVE', { timeoutMs: 20_000 });
+    expect(await runs(h.vim, 'victim-1')).toEqual(['install.sh']);
+  } finally {
+    await h.close();
+  }
+}, 60_000);
