@@ -6,6 +6,7 @@ import type { Channel, ConfirmChannel, ConsumeMessage, ChannelModel, Options } f
 import { CONTENT_TYPE, DIRECT_REPLY_TO, TimeoutError, TransportError, toError } from '@vnfkit/protocol';
 import { pino, type Logger } from 'pino';
 import { backoffDelay, redactUrl } from '../internal/backoff.js';
+import { PendingRequests } from '../internal/pending-requests.js';
 import type {
   ConsumeOptions, Consumer, ExchangeOptions, IncomingMessage, MessageHandler, MessageProperties, QueueOptions,
   RequestOptions, Transport, TransportEvent,
@@ -45,13 +46,6 @@ interface ConsumerState {
   inFlight: number;
   cancelled: boolean;
   idle: Set<() => void>;
-}
-
-interface PendingRequest {
-  resolve: (m: IncomingMessage) => void;
-  reject: (e: Error) => void;
-  options: RequestOptions;
-  send: () => Promise<void>;
 }
 
 /** Resolves the transport options once: defaults and the `AMQP_URL` environment variable. */
@@ -102,7 +96,7 @@ export class AmqpTransport implements Transport {
   private readonly events = new EventEmitter();
   private readonly declared: Declared = { exchanges: new Map(), queues: new Map(), bindings: [] };
   private readonly consumers = new Set<ConsumerState>();
-  private readonly pending = new Map<string, PendingRequest>();
+  private readonly pending = new PendingRequests();
   private state: 'connecting' | 'open' | 'reconnecting' | 'closing' | 'closed' = 'connecting';
   private ready: Promise<void> = Promise.resolve();
   private readonly log: Logger;
@@ -182,16 +176,12 @@ export class AmqpTransport implements Transport {
     this.state = 'reconnecting';
     this.log.warn('broker connection lost; reconnecting');
     this.events.emit('disconnected');
-    for (const [id, p] of this.pending) {
-      if (p.options.idempotent) continue;
-      this.pending.delete(id);
-      p.reject(new TransportError(`connection lost while waiting for ${p.options.waitedFor ?? 'a reply'}`));
-    }
+    this.pending.linkLost();
     this.ready = this.connectLoop(undefined).then(
       async () => {
         this.log.info('reconnected to the broker');
         this.events.emit('reconnected');
-        for (const p of this.pending.values()) await p.send().catch((e: unknown) => p.reject(toError(e)));
+        await this.pending.resendAll();
       },
       () => undefined,
     );
@@ -210,13 +200,7 @@ export class AmqpTransport implements Transport {
     await ch.consume(DIRECT_REPLY_TO, (msg) => {
       if (!msg) return;
       const id = msg.properties.correlationId ? String(msg.properties.correlationId) : undefined;
-      const pending = id ? this.pending.get(id) : undefined;
-      if (!pending || id === undefined) {
-        this.log.debug({ correlationId: id }, 'late or unknown reply dropped');
-        return;
-      }
-      this.pending.delete(id);
-      pending.resolve(toIncoming(msg));
+      if (!this.pending.settle(id, toIncoming(msg))) this.log.debug({ correlationId: id }, 'late or unknown reply dropped');
     }, { noAck: true });
     this.rpcChannel = ch;
   }
@@ -347,45 +331,14 @@ export class AmqpTransport implements Transport {
     await this.whenOpen();
     const correlationId = options.correlationId ?? randomUUID();
     const waitedFor = options.waitedFor ?? `reply from ${routingKey}`;
-    return new Promise<IncomingMessage>((resolve, reject) => {
-      const send = async (): Promise<void> => {
-        const ch = this.rpcChannel;
-        if (!ch) throw new TransportError(`not connected while sending request for ${waitedFor}`);
+    const properties: MessageProperties = { correlationId, replyTo: DIRECT_REPLY_TO, ...(options.headers ? { headers: options.headers } : {}) };
+    return this.pending.start(correlationId, {
+      options: { ...options, waitedFor },
+      send: () => {
         // Direct reply-to requires publishing on the channel that consumes amq.rabbitmq.reply-to.
-        const props: MessageProperties = { correlationId, replyTo: DIRECT_REPLY_TO };
-        if (options.headers) props.headers = options.headers;
-        ch.publish(exchange, routingKey, Buffer.from(body), publishOptions(props));
-      };
-      const timer = setTimeout(() => {
-        this.pending.delete(correlationId);
-        reject(new TimeoutError(waitedFor, options.timeoutMs));
-      }, options.timeoutMs);
-      const onAbort = (): void => {
-        clearTimeout(timer);
-        this.pending.delete(correlationId);
-        reject(new TransportError(`request aborted while waiting for ${waitedFor}`, { cause: options.signal?.reason }));
-      };
-      options.signal?.addEventListener('abort', onAbort, { once: true });
-      const done = (): void => {
-        clearTimeout(timer);
-        options.signal?.removeEventListener('abort', onAbort);
-      };
-      this.pending.set(correlationId, {
-        options: { ...options, waitedFor },
-        send,
-        resolve: (m) => {
-          done();
-          resolve(m);
-        },
-        reject: (e) => {
-          done();
-          reject(e);
-        },
-      });
-      send().catch((error: unknown) => {
-        this.pending.get(correlationId)?.reject(toError(error));
-        this.pending.delete(correlationId);
-      });
+        if (!this.rpcChannel) throw new TransportError(`not connected while sending the request for ${waitedFor}`);
+        this.rpcChannel.publish(exchange, routingKey, Buffer.from(body), publishOptions(properties));
+      },
     });
   }
 
@@ -411,8 +364,7 @@ export class AmqpTransport implements Transport {
     if (this.state === 'closed' || this.state === 'closing') return;
     this.state = 'closing';
     await Promise.all([...this.consumers].map((c) => this.cancelConsumer(c)));
-    for (const p of this.pending.values()) p.reject(new TransportError(`transport closed while waiting for ${p.options.waitedFor ?? 'a reply'}`));
-    this.pending.clear();
+    this.pending.failAll('transport closed');
     await this.connection?.close().catch(() => undefined);
     this.connection = undefined;
     this.state = 'closed';

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { TimeoutError, TransportError } from '@vnfkit/protocol';
+import { TransportError } from '@vnfkit/protocol';
+import { PendingRequests } from '../internal/pending-requests.js';
 import type {
   ConsumeOptions, Consumer, ExchangeOptions, IncomingMessage, MessageHandler, MessageProperties, QueueOptions,
   RequestOptions, Transport, TransportEvent,
@@ -189,7 +190,7 @@ export class MemoryTransport implements Transport {
   private readonly consumers = new Map<MemoryConsumer, string>();
   private readonly unacked = new Map<Delivery, { queue: string; consumer: MemoryConsumer }>();
   private replyQueue: string | undefined;
-  private readonly pending = new Map<string, { resolve: (m: IncomingMessage) => void; reject: (e: Error) => void; options: RequestOptions; resend: () => void }>();
+  private readonly pending = new PendingRequests();
 
   constructor(readonly broker: MemoryBroker) {
     broker.attach(this);
@@ -238,39 +239,10 @@ export class MemoryTransport implements Transport {
     this.assertOpen();
     const replyTo = await this.ensureReplyQueue();
     const correlationId = options.correlationId ?? randomUUID();
-    const waitedFor = options.waitedFor ?? `reply from ${routingKey}`;
-    return new Promise<IncomingMessage>((resolve, reject) => {
-      const send = (): void => {
-        this.broker.route({
-          body: Buffer.from(body), exchange, routingKey, redelivered: false,
-          properties: { contentType: 'text/plain', correlationId, replyTo, ...(options.headers ? { headers: options.headers } : {}) },
-        });
-      };
-      const timer = setTimeout(() => {
-        this.pending.delete(correlationId);
-        reject(new TimeoutError(waitedFor, options.timeoutMs));
-      }, options.timeoutMs);
-      const onAbort = (): void => {
-        clearTimeout(timer);
-        this.pending.delete(correlationId);
-        reject(new TransportError(`request aborted while waiting for ${waitedFor}`, { cause: options.signal?.reason }));
-      };
-      options.signal?.addEventListener('abort', onAbort, { once: true });
-      this.pending.set(correlationId, {
-        options,
-        resend: send,
-        resolve: (m) => {
-          clearTimeout(timer);
-          options.signal?.removeEventListener('abort', onAbort);
-          resolve(m);
-        },
-        reject: (e) => {
-          clearTimeout(timer);
-          options.signal?.removeEventListener('abort', onAbort);
-          reject(e);
-        },
-      });
-      send();
+    const properties: MessageProperties = { contentType: 'text/plain', correlationId, replyTo, ...(options.headers ? { headers: options.headers } : {}) };
+    return this.pending.start(correlationId, {
+      options: { ...options, waitedFor: options.waitedFor ?? `reply from ${routingKey}` },
+      send: () => this.broker.route({ body: Buffer.from(body), exchange, routingKey, redelivered: false, properties }),
     });
   }
 
@@ -296,8 +268,7 @@ export class MemoryTransport implements Transport {
     await Promise.all([...this.consumers.keys()].map((c) => this.cancelConsumer(c)));
     this.closed = true;
     this.connected = false;
-    for (const p of this.pending.values()) p.reject(new TransportError('transport closed'));
-    this.pending.clear();
+    this.pending.failAll('transport closed');
     this.broker.detach(this);
   }
 
@@ -312,14 +283,10 @@ export class MemoryTransport implements Transport {
       this.broker.requeue(queue, delivery);
     }
     this.unacked.clear();
-    for (const [id, p] of this.pending) {
-      if (p.options.idempotent) continue;
-      this.pending.delete(id);
-      p.reject(new TransportError(`connection lost while waiting for ${p.options.waitedFor ?? 'a reply'}`));
-    }
+    this.pending.linkLost();
     this.connected = true;
     this.events.emit('reconnected');
-    for (const p of this.pending.values()) p.resend();
+    void this.pending.resendAll();
     this.broker.pumpAll();
   }
 
@@ -351,11 +318,7 @@ export class MemoryTransport implements Transport {
     const name = await this.declareQueue(`amq.rabbitmq.reply-to.${randomUUID()}`, { exclusive: true, autoDelete: true });
     this.replyQueue = name;
     await this.consume(name, async (message) => {
-      const id = message.properties.correlationId;
-      const pending = id ? this.pending.get(id) : undefined;
-      if (!pending || !id) return; // late or unknown reply: dropped, like amqp direct reply-to
-      this.pending.delete(id);
-      pending.resolve(message);
+      this.pending.settle(message.properties.correlationId, message);
     }, { prefetch: 1000 });
     return name;
   }
