@@ -48,10 +48,20 @@ describe.sequential('Generic VNFM: iperf NS through its whole life', () => {
   afterAll(async () => h.close());
 
   it('deploys; every script sees the environment of §6; typed CONFIGURE fans out per server VNFC', async () => {
+    const allocations: unknown[] = [];
+    h.sim.on('message', (m) => {
+      if (m.action === 'ALLOCATE_RESOURCES' && m.direction === 'from-vnfm') allocations.push(m.body);
+    });
     nsrId = await h.sim.deploy(iperf(h.type), { packages: { 'iperf-server': { scripts: serverScripts }, 'iperf-client': { scripts: clientScripts } } });
     await h.sim.waitForNsStatus(nsrId, 'ACTIVE', { timeoutMs: 45_000 });
     const server = h.sim.vnfr(nsrId, 'iperf-server').vdu?.[0]?.vnfc_instance ?? [];
     expect(server.map((v) => v.hostname).sort()).toEqual(['iperf-server-1', 'iperf-server-2']);
+    // The VMs' cloud-init user data: the agent template filled with the broker from extension.brokerIp, hostname left to the NFVO.
+    const userdata = (allocations[0] as { userdata: string }).userdata;
+    expect(userdata).toContain("export BROKER_IP='127.0.0.1'");
+    expect(userdata).toContain(`export TYPE='${h.type}'`);
+    expect(userdata).toContain('export #Hostname=');
+    expect(userdata).not.toContain('{{');
     const [installEnv] = await envs(h.vim, 'iperf-server-1', 'install.sh');
     expect(installEnv).toMatchObject({ hostname: 'iperf-server-1', port: '5001', net_mode: 'tcp', private: server.find((v) => v.hostname === 'iperf-server-1')?.ips?.[0]?.ip });
 

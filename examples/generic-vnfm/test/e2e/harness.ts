@@ -9,6 +9,7 @@ import { createAmqpTransport } from '@vnfkit/vnfm-sdk';
 import { LocalVim, NfvoSimulator, type VimDriver } from '@vnfkit/vnfm-sdk/testing';
 import { GenericVnfmConfig } from '../../src/config.js';
 import { GenericVnfm } from '../../src/generic-vnfm.js';
+import { loadUserDataTemplate } from '../../src/user-data.js';
 
 const AMQP_URL = process.env['AMQP_URL'] ?? 'amqp://guest:guest@127.0.0.1:5672';
 
@@ -68,7 +69,7 @@ export async function startHarness(options: { vim?: VimDriver; startTimeoutS?: n
     ems: { startTimeoutS: options.startTimeoutS ?? 20, commandTimeoutS: options.commandTimeoutS ?? 20 },
   });
   const make = async (): Promise<GenericVnfm> => {
-    const vnfm = new GenericVnfm({ config, bootstrapCredentials: { username: 'guest', password: 'guest' } });
+    const vnfm = new GenericVnfm({ config, userDataTemplate: await loadUserDataTemplate(), bootstrapCredentials: { username: 'guest', password: 'guest' } });
     await vnfm.connect();
     closers.push(() => vnfm.close());
     return vnfm;
