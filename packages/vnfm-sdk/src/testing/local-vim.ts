@@ -5,6 +5,7 @@ import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { createNetnsHost, type NetnsHost } from './netns.js';
 import type { Vm, VimDriver, VmRequest } from './vim-driver.js';
 
 /** Options of {@link LocalVim}. */
@@ -21,6 +22,11 @@ export interface LocalVimOptions {
   agentConfig?: Record<string, string>;
   /** Where agent stdout/stderr go. @default 'ignore' */
   stdio?: 'ignore' | 'inherit';
+  /**
+   * Put each VM in its own Linux network namespace (root only): the VM gets a `10.213.x.y` address on a
+   * veth pair and reaches the broker through a forwarder on the host side. @default false (127.x addresses)
+   */
+  networkNamespaces?: boolean;
 }
 
 interface LocalVm {
@@ -28,6 +34,7 @@ interface LocalVm {
   dir: string;
   configFile: string;
   child: ChildProcess;
+  netns: NetnsHost | undefined;
 }
 
 function defaultAgentCommand(): string[] {
@@ -47,6 +54,7 @@ export class LocalVim implements VimDriver {
   private readonly vms = new Map<string, LocalVm>();
   private readonly counters = new Map<string, number>();
   private root: string | undefined;
+  private prefix: string | undefined;
   private nextIp = 2;
 
   constructor(private readonly options: LocalVimOptions = {}) {
@@ -71,26 +79,43 @@ export class LocalVim implements VimDriver {
     this.counters.set(request.vnfrName, n);
     const hostname = `${request.vnfrName}-${n}`;
     const octet = this.nextIp++;
+    const netns = this.options.networkNamespaces ? await this.namespaceFor(octet, request.brokerUrl) : undefined;
+    // In namespace mode the VM has one interface: every network of the component maps to its address.
     const ips = (request.networks.length > 0 ? request.networks : ['private']).map((netName, i) => ({
       netName,
-      ip: `127.${10 + i}.${Math.floor(octet / 250)}.${(octet % 250) + 2}`,
+      ip: netns ? netns.ip : `127.${10 + i}.${Math.floor(octet / 250)}.${(octet % 250) + 2}`,
     }));
     const vm: Vm = { hostname, vimId: this.name, vcId: randomUUID(), ips, floatingIps: [] };
+    let brokerUrl = request.brokerUrl;
+    if (netns) {
+      const url = new URL(request.brokerUrl);
+      url.hostname = netns.gatewayIp;
+      url.port = String(netns.brokerPort);
+      brokerUrl = url.toString();
+    }
     const dir = join(this.root, hostname);
     await mkdir(join(dir, 'scripts'), { recursive: true });
     const configFile = join(dir, 'ems.conf');
     const config: Record<string, string> = {
-      amqp_url: request.brokerUrl, hostname, type: request.emsType, scripts_dir: join(dir, 'scripts'), state_dir: join(dir, 'state'),
+      amqp_url: brokerUrl, hostname, type: request.emsType, scripts_dir: join(dir, 'scripts'), state_dir: join(dir, 'state'),
       log_level: this.options.logLevel ?? 'warn', autodelete: 'true', ...this.options.agentConfig,
     };
     await writeFile(configFile, `[ems]\n${Object.entries(config).map(([k, v]) => `${k} = ${v}`).join('\n')}\n`, { mode: 0o600 });
-    const entry: LocalVm = { vm, dir, configFile, child: this.spawn(configFile) };
+    const entry: LocalVm = { vm, dir, configFile, child: this.spawn(configFile, netns), netns };
     this.vms.set(hostname, entry);
     return vm;
   }
 
-  private spawn(configFile: string): ChildProcess {
-    const [cmd, ...args] = this.options.agentCommand ?? defaultAgentCommand();
+  private async namespaceFor(index: number, brokerUrl: string): Promise<NetnsHost> {
+    if (process.getuid?.() !== 0) throw new Error('LocalVim networkNamespaces needs root (ip netns)');
+    const url = new URL(brokerUrl);
+    this.prefix ??= `vk${randomUUID().slice(0, 4)}`;
+    return createNetnsHost({ index, brokerHost: url.hostname, brokerPort: Number(url.port || 5672), prefix: this.prefix });
+  }
+
+  private spawn(configFile: string, netns: NetnsHost | undefined): ChildProcess {
+    const [agentCmd, ...agentArgs] = this.options.agentCommand ?? defaultAgentCommand();
+    const [cmd, ...args] = netns ? ['ip', 'netns', 'exec', netns.name, agentCmd ?? process.execPath, ...agentArgs] : [agentCmd, ...agentArgs];
     // The agent reads its config only from the file: keep our own VNFKIT_EMS_* out of its environment.
     const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VNFKIT_EMS_')));
     const child = spawn(cmd ?? process.execPath, [...args, '--config', configFile], { stdio: this.options.stdio ?? 'ignore', env });
@@ -107,7 +132,7 @@ export class LocalVim implements VimDriver {
     const vm = this.vms.get(hostname);
     if (!vm) throw new Error(`no VM ${hostname}`);
     await stop(vm.child);
-    vm.child = this.spawn(vm.configFile);
+    vm.child = this.spawn(vm.configFile, vm.netns);
   }
 
   async release(hostname: string): Promise<void> {
@@ -115,6 +140,7 @@ export class LocalVim implements VimDriver {
     if (!vm) return;
     this.vms.delete(hostname);
     await stop(vm.child);
+    await vm.netns?.remove();
     await rm(vm.dir, { recursive: true, force: true });
   }
 
