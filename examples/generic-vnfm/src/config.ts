@@ -23,6 +23,11 @@ export const EmsConfig = z.strictObject({
   scriptPath: z.string().min(1).default('/opt/openbaton/scripts'),
   /** Custom user-data template file (`VNFKIT_USER_DATA_FILE`); default: the agent's template. */
   userDataFile: z.string().min(1).optional(),
+  /**
+   * Shared key for signed agent commands (`VNFKIT_SIGNING_KEY`): every command carries an HMAC-SHA256
+   * `x-vnfkit-signature` header; agents configured with the same `signing_key` refuse anything else. Never logged.
+   */
+  signingKey: z.string().min(16, 'use at least 16 characters').optional(),
 });
 
 /** The Generic VNFM's configuration, merged from file, environment and flags. */
@@ -69,6 +74,7 @@ const ENVIRONMENT: ReadonlyArray<[string, string[]]> = [
   ['VNFKIT_AGENT_PASSWORD', ['ems', 'password']],
   ['VNFKIT_SCRIPT_PATH', ['ems', 'scriptPath']],
   ['VNFKIT_USER_DATA_FILE', ['ems', 'userDataFile']],
+  ['VNFKIT_SIGNING_KEY', ['ems', 'signingKey']],
 ];
 
 /** CLI flag → config path (`--config`, `--help`, `--version` are handled apart). */
@@ -101,7 +107,7 @@ Options:
   -v, --version                show the version
 
 More environment: VNFKIT_EMS_START_TIMEOUT_S (500), VNFKIT_EMS_COMMAND_TIMEOUT_S (1000),
-VNFKIT_AGENT_USERNAME, VNFKIT_AGENT_PASSWORD, VNFKIT_SCRIPT_PATH, VNFKIT_USER_DATA_FILE,
+VNFKIT_AGENT_USERNAME, VNFKIT_AGENT_PASSWORD, VNFKIT_SCRIPT_PATH, VNFKIT_USER_DATA_FILE, VNFKIT_SIGNING_KEY,
 VNFKIT_SCRIPT_LOG_MAX_BYTES, VNFKIT_CONCURRENCY. Precedence: flags > environment > file > defaults.
 `;
 

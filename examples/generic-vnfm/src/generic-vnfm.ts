@@ -105,6 +105,7 @@ export class GenericVnfm extends AbstractVnfm {
       helloTimeoutMs: this.config.ems.startTimeoutS * 1000,
       brokerAddress: `${url.hostname}:${url.port || '5672'}`,
       scriptPath: this.config.ems.scriptPath,
+      ...(this.config.ems.signingKey !== undefined ? { signingKey: this.config.ems.signingKey } : {}),
       logger: this.log,
     });
     await this.ems.start();

@@ -53,12 +53,12 @@ export interface Harness {
   close: () => Promise<void>;
 }
 
-export async function startHarness(options: { vim?: VimDriver; startTimeoutS?: number; commandTimeoutS?: number; url?: string } = {}): Promise<Harness> {
+export async function startHarness(options: { vim?: VimDriver; startTimeoutS?: number; commandTimeoutS?: number; url?: string; signingKey?: string; agentSigningKey?: string } = {}): Promise<Harness> {
   const url = options.url ?? AMQP_URL;
   const type = `gvnfm${randomBytes(3).toString('hex')}`;
   const work = await mkdtemp(join(tmpdir(), 'vnfkit-gvnfm-e2e-'));
   const closers: (() => Promise<void>)[] = [() => rm(work, { recursive: true, force: true })];
-  const vim = new LocalVim();
+  const vim = new LocalVim(options.agentSigningKey ? { agentConfig: { signing_key: options.agentSigningKey } } : {});
   closers.push(() => vim.close());
   const transport = await createAmqpTransport({ url });
   closers.push(() => transport.close());
@@ -66,7 +66,7 @@ export async function startHarness(options: { vim?: VimDriver; startTimeoutS?: n
   closers.push(() => sim.close());
   const config = GenericVnfmConfig.parse({
     amqpUrl: url, type, endpoint: type, resumeDir: join(work, 'resume'), logDir: join(work, 'logs'), logLevel: 'silent',
-    ems: { startTimeoutS: options.startTimeoutS ?? 20, commandTimeoutS: options.commandTimeoutS ?? 20 },
+    ems: { startTimeoutS: options.startTimeoutS ?? 20, commandTimeoutS: options.commandTimeoutS ?? 20, ...(options.signingKey ? { signingKey: options.signingKey } : {}) },
   });
   const make = async (): Promise<GenericVnfm> => {
     const vnfm = new GenericVnfm({ config, userDataTemplate: await loadUserDataTemplate(), bootstrapCredentials: { username: 'guest', password: 'guest' } });
