@@ -21,12 +21,15 @@ export class InProcessVim implements VimDriver {
   private readonly agents = new Map<string, { agent: AgentHandle; link: Transport; request: VmRequest }>();
   private readonly counters = new Map<string, number>();
   private root: string | undefined;
+  private rootReady: Promise<string> | undefined;
   private nextIp = 2;
 
   constructor(private readonly transportFactory: () => Promise<Transport>, private readonly agentConfig: Record<string, unknown> = {}) {}
 
   async allocate(request: VmRequest): Promise<Vm> {
-    this.root ??= await mkdtemp(join(tmpdir(), 'vnfkit-inproc-vim-'));
+    // One root for all VMs, also when several are allocated at once.
+    this.rootReady ??= mkdtemp(join(tmpdir(), 'vnfkit-inproc-vim-'));
+    this.root = await this.rootReady;
     const n = (this.counters.get(request.vnfrName) ?? 0) + 1;
     this.counters.set(request.vnfrName, n);
     const hostname = `${request.vnfrName}-${n}`;
@@ -75,5 +78,6 @@ export class InProcessVim implements VimDriver {
     await Promise.all([...this.agents.keys()].map((h) => this.release(h)));
     if (this.root) await rm(this.root, { recursive: true, force: true });
     this.root = undefined;
+    this.rootReady = undefined;
   }
 }

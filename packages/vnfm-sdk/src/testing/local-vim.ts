@@ -54,6 +54,7 @@ export class LocalVim implements VimDriver {
   private readonly vms = new Map<string, LocalVm>();
   private readonly counters = new Map<string, number>();
   private root: string | undefined;
+  private rootReady: Promise<string> | undefined;
   private prefix: string | undefined;
   private nextIp = 2;
 
@@ -74,7 +75,9 @@ export class LocalVim implements VimDriver {
   }
 
   async allocate(request: VmRequest): Promise<Vm> {
-    this.root ??= this.options.root ?? (await mkdtemp(join(tmpdir(), 'vnfkit-local-vim-')));
+    // One root for all VMs, also when several are allocated at once.
+    this.rootReady ??= this.options.root !== undefined ? Promise.resolve(this.options.root) : mkdtemp(join(tmpdir(), 'vnfkit-local-vim-'));
+    this.root = await this.rootReady;
     const n = (this.counters.get(request.vnfrName) ?? 0) + 1;
     this.counters.set(request.vnfrName, n);
     const hostname = `${request.vnfrName}-${n}`;
@@ -148,6 +151,7 @@ export class LocalVim implements VimDriver {
     await Promise.all([...this.vms.keys()].map((h) => this.release(h)));
     if (this.root && !this.options.root) await rm(this.root, { recursive: true, force: true });
     this.root = undefined;
+    this.rootReady = undefined;
   }
 }
 
