@@ -1,59 +1,98 @@
 import { TimeoutError, TransportError, toError } from '@vnfkit/protocol';
-import type { IncomingMessage, RequestOptions } from '../transport/transport.js';
+import type { IncomingMessage } from '../transport/transport.js';
 
-interface Pending {
-  resolve: (m: IncomingMessage) => void;
-  reject: (e: Error) => void;
-  options: RequestOptions & { waitedFor: string };
-  send: () => Promise<void> | void;
+/** The settings of one request that the bookkeeping needs. */
+export interface PendingRequestOptions {
+  timeoutMs: number;
+  waitedFor: string;
+  idempotent?: boolean | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+/** Handed to a request's `send` function on each (re)send. */
+export interface SendContext {
+  /** Aborts when the request is settled (reply, timeout, abort), so a send still waiting for the link gives up. */
+  readonly signal: AbortSignal;
+  /** Records the reply channel the request went out on; {@link PendingRequests.linkLost} matches on it. */
+  sentOn(channel: object): void;
+}
+
+/**
+ * Thrown by a `send` function when the link (not the request) failed before the broker took the message:
+ * idempotent requests are then re-sent by {@link PendingRequests.resendOrphans}, others fail.
+ */
+export class LinkLostError extends TransportError {}
+
+interface Entry {
+  readonly correlationId: string;
+  readonly options: PendingRequestOptions;
+  readonly send: (context: SendContext) => Promise<void>;
+  channel: object | undefined;
+  orphan: boolean;
+  attempt: AbortController;
+  resolve(message: IncomingMessage): void;
+  reject(error: Error): void;
 }
 
 /**
  * The RPC bookkeeping both transports share: one entry per correlation id, a deadline per request,
- * abort support, and what happens to requests in flight when the link drops (fail, or re-send when
- * marked idempotent).
+ * abort support, and what happens to requests in flight when their reply channel goes away
+ * (fail with "connection lost while waiting for …", or re-send when marked idempotent).
  */
 export class PendingRequests {
-  private readonly pending = new Map<string, Pending>();
+  private readonly pending = new Map<string, Entry>();
+
+  /** Requests waiting for a reply. */
+  get size(): number {
+    return this.pending.size;
+  }
+
+  /** True while a request with this correlation id waits for its reply. */
+  has(correlationId: string): boolean {
+    return this.pending.has(correlationId);
+  }
 
   /** Registers a request, sends it, and resolves with the reply delivered to {@link settle}. */
-  start(correlationId: string, input: { options: RequestOptions & { waitedFor: string }; send: () => Promise<void> | void }): Promise<IncomingMessage> {
+  start(correlationId: string, input: { options: PendingRequestOptions; send: (context: SendContext) => Promise<void> }): Promise<IncomingMessage> {
     const { options } = input;
+    if (this.pending.has(correlationId)) {
+      return Promise.reject(new TransportError(`correlation id ${correlationId} is already in use (request for ${options.waitedFor})`));
+    }
+    if (options.signal?.aborted) {
+      return Promise.reject(new TransportError(`request aborted before waiting for ${options.waitedFor}`, { cause: options.signal.reason }));
+    }
     return new Promise<IncomingMessage>((resolve, reject) => {
       const done = (): void => {
         clearTimeout(timer);
         options.signal?.removeEventListener('abort', onAbort);
+        entry.attempt.abort();
         this.pending.delete(correlationId);
       };
-      const timer = setTimeout(() => {
-        done();
-        reject(new TimeoutError(options.waitedFor, options.timeoutMs));
-      }, options.timeoutMs);
-      const onAbort = (): void => {
-        done();
-        reject(new TransportError(`request aborted while waiting for ${options.waitedFor}`, { cause: options.signal?.reason }));
-      };
-      options.signal?.addEventListener('abort', onAbort, { once: true });
-      const entry: Pending = {
+      const timer = setTimeout(() => entry.reject(new TimeoutError(options.waitedFor, options.timeoutMs)), options.timeoutMs);
+      const onAbort = (): void => entry.reject(new TransportError(`request aborted while waiting for ${options.waitedFor}`, { cause: options.signal?.reason }));
+      const entry: Entry = {
+        correlationId,
         options,
         send: input.send,
-        resolve: (m) => {
+        channel: undefined,
+        orphan: false,
+        attempt: new AbortController(),
+        resolve: (message) => {
           done();
-          resolve(m);
+          resolve(message);
         },
-        reject: (e) => {
+        reject: (error) => {
           done();
-          reject(e);
+          reject(error);
         },
       };
+      options.signal?.addEventListener('abort', onAbort, { once: true });
       this.pending.set(correlationId, entry);
-      Promise.resolve()
-        .then(() => input.send())
-        .catch((error: unknown) => entry.reject(toError(error)));
+      this.dispatch(entry);
     });
   }
 
-  /** Delivers a reply; returns false for a late or unknown one (dropped, like direct reply-to does). */
+  /** Delivers a reply; returns false for a late or unknown one (dropped, as direct reply-to does). */
   settle(correlationId: string | undefined, message: IncomingMessage): boolean {
     const entry = correlationId === undefined ? undefined : this.pending.get(correlationId);
     if (!entry) return false;
@@ -61,22 +100,51 @@ export class PendingRequests {
     return true;
   }
 
-  /** The link dropped: non-idempotent requests fail now; idempotent ones wait for {@link resendAll}. */
-  linkLost(): void {
+  /**
+   * The reply channel `channel` is gone (or every channel, when omitted): requests sent on it fail with
+   * "`reason` while waiting for …", except idempotent ones, which wait for {@link resendOrphans}.
+   */
+  linkLost(reason: string, channel?: object): void {
     for (const entry of [...this.pending.values()]) {
-      if (!entry.options.idempotent) entry.reject(new TransportError(`connection lost while waiting for ${entry.options.waitedFor}`));
+      if (entry.channel === undefined || (channel !== undefined && entry.channel !== channel)) continue;
+      this.orphan(entry, reason);
     }
   }
 
-  /** The link is back: re-sends the idempotent requests still waiting. */
-  async resendAll(): Promise<void> {
+  /** A new reply channel is ready: re-sends the idempotent requests whose channel was lost. */
+  resendOrphans(): void {
     for (const entry of [...this.pending.values()]) {
-      await Promise.resolve(entry.send()).catch((error: unknown) => entry.reject(toError(error)));
+      if (!entry.orphan) continue;
+      entry.orphan = false;
+      this.dispatch(entry);
     }
   }
 
-  /** Fails every request (transport closing). */
+  /** Fails every request (the transport is closing). */
   failAll(reason: string): void {
     for (const entry of [...this.pending.values()]) entry.reject(new TransportError(`${reason} while waiting for ${entry.options.waitedFor}`));
+  }
+
+  private orphan(entry: Entry, reason: string, cause?: unknown): void {
+    entry.channel = undefined;
+    if (entry.options.idempotent) entry.orphan = true;
+    else entry.reject(new TransportError(`${reason} while waiting for ${entry.options.waitedFor}`, cause === undefined ? undefined : { cause }));
+  }
+
+  private dispatch(entry: Entry): void {
+    const attempt = new AbortController();
+    entry.attempt = attempt;
+    const context: SendContext = {
+      signal: attempt.signal,
+      sentOn: (channel) => {
+        if (entry.attempt === attempt) entry.channel = channel;
+      },
+    };
+    entry.send(context).catch((error: unknown) => {
+      // A failure of a superseded attempt (the request was re-sent meanwhile) is not this request's fate.
+      if (!this.pending.has(entry.correlationId) || entry.orphan || entry.attempt !== attempt) return;
+      if (error instanceof LinkLostError) this.orphan(entry, 'connection lost', error);
+      else entry.reject(error instanceof TransportError || error instanceof TimeoutError ? error : new TransportError(`sending the request for ${entry.options.waitedFor} failed: ${toError(error).message}`, { cause: error }));
+    });
   }
 }

@@ -1,65 +1,78 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import amqp from 'amqplib';
-import type { Channel, ConfirmChannel, ConsumeMessage, ChannelModel, Options } from 'amqplib';
-import { CONTENT_TYPE, DIRECT_REPLY_TO, TimeoutError, TransportError, toError } from '@vnfkit/protocol';
+import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage, Options } from 'amqplib';
+import { CONTENT_TYPE, ConfigError, DIRECT_REPLY_TO, TimeoutError, TransportError, toError } from '@vnfkit/protocol';
 import { pino, type Logger } from 'pino';
-import { backoffDelay, redactUrl } from '../internal/backoff.js';
-import { PendingRequests } from '../internal/pending-requests.js';
+import { backoffDelay, redactSecret, redactUrl, sleep } from '../internal/backoff.js';
+import { ChannelSlot, channelCloseReason, isChannelClosed, watchChannel } from '../internal/channel-slot.js';
+import { ConsumerRunner } from '../internal/consumer-runner.js';
+import { LinkGate } from '../internal/link-gate.js';
+import { LinkLostError, PendingRequests, type SendContext } from '../internal/pending-requests.js';
+import { Topology } from '../internal/topology.js';
+import { resolveAmqpOptions, type AmqpTransportOptions, type ResolvedAmqpTransportOptions } from './amqp-options.js';
 import type {
   ConsumeOptions, Consumer, ExchangeOptions, IncomingMessage, MessageHandler, MessageProperties, QueueOptions,
   RequestOptions, Transport, TransportEvent,
 } from './transport.js';
 
-/** Options of {@link createAmqpTransport}. */
-export interface AmqpTransportOptions {
-  /** Broker URL (`amqp://` or `amqps://`). @default process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672' */
-  url?: string;
-  /** PEM CA file for `amqps://` brokers with a private CA. */
-  caFile?: string;
-  /** AMQP heartbeat in seconds. @default 60 */
-  heartbeatSeconds?: number;
-  /** Connection name shown by the broker (`rabbitmqctl list_connections name`). @default 'vnfkit' */
-  connectionName?: string;
-  logger?: Logger;
-  /** Reconnect backoff bounds in milliseconds. @default { initialDelayMs: 100, maxDelayMs: 30_000 } */
-  reconnect?: { initialDelayMs?: number; maxDelayMs?: number };
-  /** How long the first connect may retry before failing. @default 30_000 */
-  connectTimeoutMs?: number;
-  /** How long a publish waits for a lost connection to come back. @default 30_000 */
-  publishTimeoutMs?: number;
+export { DEFAULT_AMQP_URL, resolveAmqpOptions } from './amqp-options.js';
+export type { AmqpTransportOptions, ReconnectOptions, ReplyMode, ResolvedAmqpTransportOptions } from './amqp-options.js';
+
+/**
+ * Life-cycle of an {@link AmqpTransport}: `connecting` (first connect) → `open` ⇄ `reconnecting`
+ * → `closing` → `closed`.
+ */
+export type AmqpTransportState = 'connecting' | 'open' | 'reconnecting' | 'closing' | 'closed';
+
+/** Socket connect timeout of one reconnect attempt (the first connect uses what is left of `connectTimeoutMs`). */
+const RECONNECT_SOCKET_TIMEOUT_MS = 10_000;
+
+/**
+ * How many reconnect attempts in a row may fail on RESOURCE_LOCKED (the broker still holds the old
+ * connection's exclusive queue until it notices that connection is dead, up to a few heartbeats)
+ * before the locked item is skipped instead.
+ */
+const MAX_LOCKED_RETRIES = 20;
+
+/** One broker connection and the channels on it; replaced wholesale on reconnect. */
+interface Link {
+  readonly id: number;
+  readonly connection: ChannelModel;
+  /** Confirm channel for publishes and replies. */
+  readonly publisher: ChannelSlot<ConfirmChannel>;
+  /** Channel for declarations (kept apart so a failed redeclare does not fail publishes in flight). */
+  readonly admin: ChannelSlot<Channel>;
+  /** Serialises declarations: a failing one closes the admin channel, which must not take others down with it. */
+  adminChain: Promise<void>;
+  rpc: Promise<RpcChannel> | undefined;
+  rpcOpen: RpcChannel | undefined;
+  /** Exchanges known to exist on this connection (checked once before the first publish to each). */
+  readonly exchangeChecks: Map<string, Promise<void>>;
+  established: boolean;
+  lost: boolean;
 }
 
-interface Declared {
-  exchanges: Map<string, { type: string; options: ExchangeOptions }>;
-  queues: Map<string, QueueOptions>;
-  bindings: { queue: string; exchange: string; key: string }[];
+/** The channel requests are published on; it also consumes the replies (direct reply-to requires that). */
+interface RpcChannel {
+  readonly channel: ConfirmChannel;
+  readonly replyTo: string;
 }
 
 interface ConsumerState {
-  queue: string;
-  handler: MessageHandler;
-  options: ConsumeOptions;
+  /** The queue name given to `consume` (a handle for server-named queues). */
+  readonly handle: string;
+  readonly handler: MessageHandler;
+  readonly prefetch: number;
+  readonly exclusive: boolean;
+  readonly runner: ConsumerRunner;
+  link: Link | undefined;
   channel: Channel | undefined;
   tag: string | undefined;
-  inFlight: number;
+  restarts: number;
   cancelled: boolean;
-  idle: Set<() => void>;
-}
-
-/** Resolves the transport options once: defaults and the `AMQP_URL` environment variable. */
-export function resolveAmqpOptions(options: AmqpTransportOptions = {}, env: NodeJS.ProcessEnv = process.env): Required<Omit<AmqpTransportOptions, 'caFile' | 'logger'>> & Pick<AmqpTransportOptions, 'caFile' | 'logger'> {
-  return {
-    url: options.url ?? env['AMQP_URL'] ?? 'amqp://guest:guest@127.0.0.1:5672',
-    caFile: options.caFile,
-    heartbeatSeconds: options.heartbeatSeconds ?? 60,
-    connectionName: options.connectionName ?? 'vnfkit',
-    logger: options.logger,
-    reconnect: { initialDelayMs: options.reconnect?.initialDelayMs ?? 100, maxDelayMs: options.reconnect?.maxDelayMs ?? 30_000 },
-    connectTimeoutMs: options.connectTimeoutMs ?? 30_000,
-    publishTimeoutMs: options.publishTimeoutMs ?? 30_000,
-  };
+  cancelling: Promise<void> | undefined;
 }
 
 function toIncoming(msg: ConsumeMessage): IncomingMessage {
@@ -71,6 +84,8 @@ function toIncoming(msg: ConsumeMessage): IncomingMessage {
   if (p.replyTo) properties.replyTo = String(p.replyTo);
   if (p.messageId) properties.messageId = String(p.messageId);
   if (p.headers && Object.keys(p.headers).length > 0) properties.headers = p.headers as Record<string, unknown>;
+  if (p.deliveryMode === 2) properties.persistent = true;
+  if (p.expiration !== undefined && p.expiration !== null && String(p.expiration) !== '') properties.expiration = Number(p.expiration);
   return { body: msg.content, properties, exchange: msg.fields.exchange, routingKey: msg.fields.routingKey, redelivered: msg.fields.redelivered };
 }
 
@@ -85,293 +100,729 @@ function publishOptions(properties: MessageProperties): Options.Publish {
   return o;
 }
 
+function queueArguments(options: QueueOptions): Options.AssertQueue {
+  const args: Options.AssertQueue = { durable: options.durable ?? false, autoDelete: options.autoDelete ?? false, exclusive: options.exclusive ?? false };
+  if (options.expiresMs !== undefined) args.expires = options.expiresMs;
+  return args;
+}
+
+function exchangeArguments(options: ExchangeOptions): Options.AssertExchange {
+  return { durable: options.durable ?? true, autoDelete: options.autoDelete ?? false };
+}
+
 /**
- * The RabbitMQ transport: confirm-channel publishes, direct reply-to RPCs, and automatic reconnect with
- * capped, jittered backoff that re-declares the topology and resumes every consumer.
+ * Publishes on a confirm channel and resolves once the broker acknowledged the message; a broker that
+ * blocks the connection (resource alarm) makes this fail with a `TimeoutError` after `timeoutMs`.
+ */
+function confirmPublish(channel: ConfirmChannel, target: { exchange: string; routingKey: string; timeoutMs: number }, payload: Buffer, options: Options.Publish): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new TimeoutError(`the broker to confirm a publish to ${target.exchange || '(default exchange)'}/${target.routingKey}`, target.timeoutMs)), target.timeoutMs);
+    const done = (error: unknown): void => {
+      clearTimeout(timer);
+      if (error) reject(toError(error));
+      else resolve();
+    };
+    try {
+      channel.publish(target.exchange, target.routingKey, payload, options, done);
+    } catch (error) {
+      done(error);
+    }
+  });
+}
+
+function amqpCode(error: unknown): number | undefined {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return typeof code === 'number' ? code : undefined;
+}
+
+/** Failures that retrying the first connect will not fix: bad credentials, missing vhost, untrusted certificate. */
+function isFatalConnectError(error: unknown): boolean {
+  const e = toError(error);
+  const code = String((e as { code?: unknown }).code ?? '');
+  return /ACCESS[-_]REFUSED|NOT[-_]ALLOWED|\b403\b|\b530\b/.test(e.message) || /CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(code);
+}
+
+function toBuffer(body: Uint8Array | string): Buffer {
+  return typeof body === 'string' ? Buffer.from(body, 'utf8') : Buffer.from(body);
+}
+
+function withDeadline(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  return Promise.race([promise.then(() => true, () => true), deadline]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * The RabbitMQ transport (amqplib). Publishes go through a confirm channel and resolve on the broker's
+ * ack; each consumer has its own channel (so prefetch is per consumer); RPCs use direct reply-to or an
+ * exclusive reply queue. A lost connection is re-established with capped, jittered exponential backoff,
+ * after which exchanges, queues (server-named ones under new names), bindings and consumers are restored.
+ *
+ * @example
+ * const transport = await createAmqpTransport({ url: 'amqp://guest:guest@localhost:5672', connectionName: 'my-vnfm' });
+ * await transport.consume('generic', async (m) => transport.reply(m, 'null'), { prefetch: 5 });
  */
 export class AmqpTransport implements Transport {
-  private connection: ChannelModel | undefined;
-  private publisher: ConfirmChannel | undefined;
-  private rpcChannel: Channel | undefined;
+  private readonly log: Logger;
   private readonly events = new EventEmitter();
-  private readonly declared: Declared = { exchanges: new Map(), queues: new Map(), bindings: [] };
+  private readonly topology = new Topology();
   private readonly consumers = new Set<ConsumerState>();
   private readonly pending = new PendingRequests();
-  private state: 'connecting' | 'open' | 'reconnecting' | 'closing' | 'closed' = 'connecting';
-  private ready: Promise<void> = Promise.resolve();
-  private readonly log: Logger;
+  private readonly gate = new LinkGate();
+  private readonly stopping = new AbortController();
+  private link: Link | undefined;
+  private links = 0;
+  private current: AmqpTransportState = 'connecting';
+  private reconnecting: Promise<void> | undefined;
+  private closing: Promise<void> | undefined;
+  private lockedRetries = 0;
 
-  private constructor(private readonly options: ReturnType<typeof resolveAmqpOptions>) {
-    this.log = (options.logger ?? pino({ enabled: false })).child({ component: 'amqp-transport', broker: redactUrl(options.url) });
+  private constructor(
+    private readonly options: ResolvedAmqpTransportOptions,
+    private readonly ca: Buffer | undefined,
+  ) {
+    this.log = (options.logger ?? pino({ enabled: false })).child({
+      component: 'amqp-transport',
+      broker: redactUrl(options.url),
+      connectionName: options.connectionName,
+    });
   }
 
-  /** Connects (retrying until `connectTimeoutMs`) and returns the open transport. */
+  /** Connects (retrying with backoff until `connectTimeoutMs`) and returns the open transport. */
   static async connect(options: AmqpTransportOptions = {}): Promise<AmqpTransport> {
-    const t = new AmqpTransport(resolveAmqpOptions(options));
-    await t.connectLoop(t.options.connectTimeoutMs);
-    t.events.emit('connected');
-    return t;
+    const resolved = resolveAmqpOptions(options);
+    let ca: Buffer | undefined;
+    if (resolved.caFile !== undefined) {
+      try {
+        ca = await readFile(resolved.caFile);
+      } catch (error) {
+        throw new ConfigError(`cannot read the broker CA file ${resolved.caFile}: ${toError(error).message}`, { cause: error });
+      }
+    }
+    const transport = new AmqpTransport(resolved, ca);
+    try {
+      await transport.establish(true);
+    } catch (error) {
+      transport.current = 'closed';
+      transport.gate.shut(new TransportError('transport is closed'));
+      throw error;
+    }
+    transport.onEstablished(false);
+    return transport;
   }
 
-  private async openConnection(): Promise<void> {
-    const socketOptions: Record<string, unknown> = { noDelay: true, clientProperties: { connection_name: this.options.connectionName } };
-    if (this.options.caFile) socketOptions['ca'] = [readFileSync(this.options.caFile)];
-    const url = new URL(this.options.url);
-    url.searchParams.set('heartbeat', String(this.options.heartbeatSeconds));
-    const connection = await amqp.connect(url.toString(), socketOptions);
-    connection.on('error', (error: Error) => this.log.warn({ err: error.message }, 'broker connection error'));
-    connection.on('close', () => this.onConnectionLost(connection));
-    this.connection = connection;
-    this.publisher = await connection.createConfirmChannel();
-    this.publisher.on('error', (error: Error) => this.log.warn({ err: error.message }, 'publish channel error'));
-    this.publisher.on('close', () => this.onChannelClosed(connection));
-    await this.restoreTopology();
-    await this.openRpcChannel(connection);
-    for (const c of this.consumers) if (!c.cancelled) await this.startConsumer(c);
+  /** Where the transport is in its life-cycle. */
+  get state(): AmqpTransportState {
+    return this.current;
   }
 
-  private async connectLoop(deadlineMs: number | undefined): Promise<void> {
+  // ---------------------------------------------------------------- connection life-cycle
+
+  private async establish(initial: boolean): Promise<void> {
     const started = Date.now();
     for (let attempt = 0; ; attempt++) {
-      if (this.state === 'closing' || this.state === 'closed') throw new TransportError('transport closed');
+      if (this.stopping.signal.aborted) throw new TransportError('transport closed while connecting');
+      const remaining = this.options.connectTimeoutMs - (Date.now() - started);
       try {
-        await this.openConnection();
-        this.state = 'open';
+        await this.openLink(initial ? Math.max(1, remaining) : RECONNECT_SOCKET_TIMEOUT_MS);
         return;
       } catch (error) {
-        await this.connection?.close().catch(() => undefined);
-        this.connection = undefined;
-        const message = toError(error).message;
-        if (attempt === 0) this.log.warn({ err: message }, 'cannot reach the broker; retrying');
-        else this.log.debug({ err: message, attempt }, 'broker still unreachable');
+        if (this.stopping.signal.aborted) throw new TransportError('transport closed while connecting', { cause: error });
+        const message = redactSecret(toError(error).message, this.options.url);
         const delay = backoffDelay(attempt, this.options.reconnect);
-        if (deadlineMs !== undefined && Date.now() - started + delay > deadlineMs) {
-          throw new TransportError(`cannot connect to ${redactUrl(this.options.url)} within ${deadlineMs} ms: ${message}`, { cause: error });
+        if (initial && isFatalConnectError(error)) {
+          throw new TransportError(`cannot connect to ${redactUrl(this.options.url)}: ${message}`, { cause: error });
         }
-        await new Promise((r) => setTimeout(r, delay));
+        if (initial && Date.now() - started + delay >= this.options.connectTimeoutMs) {
+          throw new TransportError(`cannot connect to ${redactUrl(this.options.url)} within ${this.options.connectTimeoutMs} ms: ${message}`, { cause: error });
+        }
+        // Only the first failure of a streak is worth a warning; the retries are expected.
+        if (attempt === 0) this.log.warn({ err: message, retryInMs: delay }, initial ? 'cannot reach the broker; retrying' : 'reconnect attempt failed; retrying');
+        else this.log.debug({ err: message, attempt, retryInMs: delay }, 'broker still unreachable; retrying');
+        await sleep(delay, this.stopping.signal);
       }
     }
   }
 
-  private onChannelClosed(connection: ChannelModel): void {
-    // A channel error (e.g. publish to a missing exchange) closes the channel; reopen it on the same connection.
-    if (this.connection !== connection || this.state !== 'open') return;
-    connection.createConfirmChannel().then((ch) => {
-      this.publisher = ch;
-      ch.on('error', (error: Error) => this.log.warn({ err: error.message }, 'publish channel error'));
-      ch.on('close', () => this.onChannelClosed(connection));
-    }, () => undefined);
+  private async openLink(socketTimeoutMs: number): Promise<void> {
+    const url = new URL(this.options.url);
+    url.searchParams.set('heartbeat', String(this.options.heartbeatSeconds));
+    // noDelay: without it Nagle's algorithm adds ~40 ms to every RPC round trip.
+    const socketOptions: Record<string, unknown> = {
+      noDelay: true,
+      timeout: socketTimeoutMs,
+      clientProperties: { connection_name: this.options.connectionName },
+    };
+    if (this.ca) socketOptions['ca'] = [this.ca];
+    const connection = await amqp.connect(url.toString(), socketOptions);
+    const link: Link = {
+      id: ++this.links,
+      connection,
+      publisher: new ChannelSlot({ open: () => connection.createConfirmChannel(), name: 'publish', log: this.log }),
+      admin: new ChannelSlot({ open: () => connection.createChannel(), name: 'topology', log: this.log }),
+      adminChain: Promise.resolve(),
+      rpc: undefined,
+      rpcOpen: undefined,
+      exchangeChecks: new Map(),
+      established: false,
+      lost: false,
+    };
+    connection.on('error', (error: Error) => this.log.warn({ err: redactSecret(error.message, this.options.url) }, 'broker connection error'));
+    connection.on('close', (error?: Error) => this.onLinkClosed(link, error));
+    connection.on('blocked', (reason: unknown) => this.log.warn({ reason }, 'the broker blocked this connection (resource alarm)'));
+    connection.on('unblocked', () => this.log.info('the broker unblocked this connection'));
+    this.link = link;
+    try {
+      await this.restoreTopology(link);
+      await this.resumeConsumers(link);
+      if (link.lost) throw new TransportError('connection lost while restoring the topology');
+      if (this.stopping.signal.aborted) throw new TransportError('transport closed while connecting');
+    } catch (error) {
+      link.lost = true;
+      if (this.link === link) this.link = undefined;
+      await connection.close().catch(() => undefined);
+      throw error;
+    }
+    link.established = true;
   }
 
-  private onConnectionLost(connection: ChannelModel): void {
-    if (this.connection !== connection) return;
-    this.connection = undefined;
-    this.publisher = undefined;
-    this.rpcChannel = undefined;
-    for (const c of this.consumers) {
-      c.channel = undefined;
-      c.tag = undefined;
+  private onEstablished(reconnect: boolean): void {
+    this.current = 'open';
+    this.lockedRetries = 0;
+    this.gate.open();
+    if (reconnect) this.log.info('reconnected to the broker; topology and consumers restored');
+    else this.log.info('connected to the broker');
+    this.emit('connected');
+    if (reconnect) this.emit('reconnected');
+    this.pending.resendOrphans();
+  }
+
+  private onLinkClosed(link: Link, error: Error | undefined): void {
+    if (link.lost) return;
+    link.lost = true;
+    if (this.link !== link) return;
+    this.link = undefined;
+    if (!link.established) return; // the connect loop sees the failure and retries
+    this.gate.down();
+    for (const state of this.consumers) state.runner.dropStale();
+    this.pending.linkLost('connection lost');
+    if (this.current === 'closing' || this.current === 'closed') {
+      this.gate.shut(new TransportError('transport is closed'));
+      return;
     }
-    if (this.state === 'closing' || this.state === 'closed') return;
-    this.state = 'reconnecting';
-    this.log.warn('broker connection lost; reconnecting');
-    this.events.emit('disconnected');
-    this.pending.linkLost();
-    this.ready = this.connectLoop(undefined).then(
-      async () => {
-        this.log.info('reconnected to the broker');
-        this.events.emit('reconnected');
-        await this.pending.resendAll();
-      },
-      () => undefined,
+    this.current = 'reconnecting';
+    this.log.warn({ err: error ? redactSecret(error.message, this.options.url) : undefined }, 'connection to the broker lost; reconnecting');
+    this.emit('disconnected');
+    this.reconnecting = this.establish(false).then(
+      () => this.onEstablished(true),
+      (e: unknown) => this.log.debug({ err: toError(e).message }, 'reconnect loop stopped'),
     );
   }
 
-  private async restoreTopology(): Promise<void> {
-    const ch = this.requirePublisher();
-    for (const [name, { type, options }] of this.declared.exchanges) await ch.assertExchange(name, type, { durable: options.durable ?? true, autoDelete: options.autoDelete ?? false });
-    for (const [name, options] of this.declared.queues) await ch.assertQueue(name, this.queueArgs(options));
-    for (const b of this.declared.bindings) await ch.bindQueue(b.queue, b.exchange, b.key);
-  }
-
-  private async openRpcChannel(connection: ChannelModel): Promise<void> {
-    const ch = await connection.createChannel();
-    ch.on('error', (error: Error) => this.log.warn({ err: error.message }, 'rpc channel error'));
-    await ch.consume(DIRECT_REPLY_TO, (msg) => {
-      if (!msg) return;
-      const id = msg.properties.correlationId ? String(msg.properties.correlationId) : undefined;
-      if (!this.pending.settle(id, toIncoming(msg))) this.log.debug({ correlationId: id }, 'late or unknown reply dropped');
-    }, { noAck: true });
-    this.rpcChannel = ch;
-  }
-
-  private queueArgs(options: QueueOptions): Options.AssertQueue {
-    const args: Options.AssertQueue = { durable: options.durable ?? false, autoDelete: options.autoDelete ?? false, exclusive: options.exclusive ?? false };
-    if (options.expiresMs !== undefined) args.expires = options.expiresMs;
-    return args;
-  }
-
-  private requirePublisher(): ConfirmChannel {
-    if (!this.publisher) throw new TransportError('not connected to the broker');
-    return this.publisher;
-  }
-
-  private async whenOpen(): Promise<void> {
-    if (this.state === 'closed' || this.state === 'closing') throw new TransportError('transport is closed');
-    if (this.state === 'open' && this.publisher) return;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_r, reject) => {
-      timer = setTimeout(() => reject(new TimeoutError('the broker connection to come back', this.options.publishTimeoutMs)), this.options.publishTimeoutMs);
-    });
+  private emit(event: TransportEvent): void {
     try {
-      await Promise.race([this.ready, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
-    if (!this.publisher) throw new TransportError('not connected to the broker');
-  }
-
-  private async channelOp<T>(op: (ch: ConfirmChannel) => Promise<T>, what: string): Promise<T> {
-    await this.whenOpen();
-    try {
-      return await op(this.requirePublisher());
+      this.events.emit(event);
     } catch (error) {
-      throw new TransportError(`${what} failed: ${toError(error).message}`, { cause: error });
+      // A throwing listener must not break the reconnect logic that emitted the event.
+      this.log.error({ err: toError(error).message, event }, 'transport event listener threw');
     }
+  }
+
+  /** Waits (up to `publishTimeoutMs`) for a usable link. */
+  private async linkFor(what: string, signal?: AbortSignal): Promise<Link> {
+    if (this.current === 'closed') throw new TransportError(`transport is closed (${what})`);
+    await this.gate.wait({ timeoutMs: this.options.publishTimeoutMs, waitedFor: `the broker connection before ${what}`, signal });
+    const link = this.link;
+    if (!link || link.lost) throw new LinkLostError(`not connected to the broker (${what})`);
+    return link;
+  }
+
+  private describe(channel: Channel | undefined, error: unknown): string {
+    return redactSecret(channelCloseReason(channel)?.message ?? toError(error).message, this.options.url);
+  }
+
+  // ---------------------------------------------------------------- topology
+
+  private async restoreTopology(link: Link): Promise<void> {
+    for (const ex of this.topology.exchanges.values()) {
+      await this.restoreStep(link, `exchange ${ex.name}`, (ch) => ch.assertExchange(ex.name, ex.type, exchangeArguments(ex.options)));
+    }
+    for (const q of this.topology.queues.values()) {
+      await this.restoreStep(link, `queue ${q.handle}`, async (ch) => {
+        if (!q.serverNamed) {
+          await ch.assertQueue(q.current, queueArguments(q.options));
+          return;
+        }
+        // A non-exclusive server-named queue outlives the connection: keep it (and its messages) when it is still there.
+        if (!q.options.exclusive && (await this.queueExists(link, q.current))) return;
+        const ok = await ch.assertQueue('', queueArguments(q.options));
+        this.log.debug({ handle: q.handle, queue: ok.queue }, 'server-named queue re-declared under a new name');
+        this.topology.rename(q.handle, ok.queue);
+      });
+    }
+    for (const b of this.topology.bindings) {
+      await this.restoreStep(link, `binding ${b.queue} → ${b.exchange}`, (ch) => ch.bindQueue(this.topology.resolve(b.queue), b.exchange, b.routingKey));
+    }
+  }
+
+  private async restoreStep(link: Link, what: string, step: (channel: Channel) => Promise<unknown>): Promise<void> {
+    let channel: Channel | undefined;
+    try {
+      channel = await link.admin.get();
+      await step(channel);
+    } catch (error) {
+      if (link.lost || this.retryLocked(error)) throw error;
+      this.log.error({ what, err: this.describe(channel, error) }, 'restoring the topology after a reconnect failed for one item; skipped');
+    }
+  }
+
+  /** 405 RESOURCE_LOCKED: the broker still holds the old connection's exclusive queue; retry the reconnect later (a bounded number of times). */
+  private retryLocked(error: unknown): boolean {
+    if (amqpCode(error) !== 405 || this.lockedRetries >= MAX_LOCKED_RETRIES) return false;
+    this.lockedRetries += 1;
+    return true;
+  }
+
+  private async queueExists(link: Link, name: string): Promise<boolean> {
+    // A passive declare of a missing queue closes its channel, so it gets a throwaway one.
+    const channel = await link.connection.createChannel();
+    watchChannel(channel, { name: 'check', log: this.log.child({}, { level: 'silent' }) });
+    try {
+      await channel.checkQueue(name);
+      return true;
+    } catch {
+      return false;
+    } finally {
+      if (!isChannelClosed(channel)) await channel.close().catch(() => undefined);
+    }
+  }
+
+  private async adminOp<T>(what: string, op: (channel: Channel) => Promise<T>): Promise<T> {
+    for (;;) {
+      let link: Link;
+      try {
+        link = await this.linkFor(what);
+      } catch (error) {
+        if (error instanceof LinkLostError) continue;
+        throw error;
+      }
+      let channel: Channel | undefined;
+      const task = async (): Promise<T> => {
+        channel = await link.admin.get();
+        return op(channel);
+      };
+      const result = link.adminChain.then(task, task);
+      link.adminChain = result.then(() => undefined, () => undefined);
+      try {
+        return await result;
+      } catch (error) {
+        // Declarations are idempotent: when the connection dropped mid-way, run it again on the next one.
+        if (link.lost && !this.stopping.signal.aborted) continue;
+        throw new TransportError(`${what} failed: ${this.describe(channel, error)}`, { cause: error });
+      }
+    }
+  }
+
+  /**
+   * Publishing to a missing exchange makes the broker close the channel, failing every other publish and
+   * (for the RPC channel) every reply in flight on it. A passive check on the admin channel, once per
+   * exchange and connection, turns that into an error for the one publish that deserves it.
+   */
+  private exchangeExists(link: Link, exchange: string): Promise<void> {
+    if (exchange === '' || this.topology.exchanges.has(exchange)) return Promise.resolve();
+    let check = link.exchangeChecks.get(exchange);
+    if (!check) {
+      const task = async (): Promise<void> => {
+        const channel = await link.admin.get();
+        try {
+          await channel.checkExchange(exchange);
+        } catch (error) {
+          // Only a definite "no such exchange" stops the publish; anything else (e.g. no permission for a
+          // passive declare) is left to the publish itself.
+          if (amqpCode(error) === 404) throw error;
+        }
+      };
+      check = link.adminChain.then(task, task);
+      link.adminChain = check.then(() => undefined, () => undefined);
+      void check.catch(() => link.exchangeChecks.delete(exchange));
+      link.exchangeChecks.set(exchange, check);
+    }
+    return check;
   }
 
   async declareExchange(name: string, type: 'topic' | 'direct' | 'fanout', options: ExchangeOptions = {}): Promise<void> {
-    await this.channelOp((ch) => ch.assertExchange(name, type, { durable: options.durable ?? true, autoDelete: options.autoDelete ?? false }), `declaring exchange ${name}`);
-    this.declared.exchanges.set(name, { type, options });
+    await this.adminOp(`declaring exchange ${name}`, (ch) => ch.assertExchange(name, type, exchangeArguments(options)));
+    this.topology.addExchange({ name, type, options: { ...options } });
   }
 
   async declareQueue(name: string, options: QueueOptions = {}): Promise<string> {
-    const ok = await this.channelOp((ch) => ch.assertQueue(name, this.queueArgs(options)), `declaring queue ${name || '(server-named)'}`);
-    // Server-named queues get a new name after a reconnect, so only named queues are re-declared.
-    if (name !== '') this.declared.queues.set(name, options);
+    const ok = await this.adminOp(`declaring queue ${name || '(server-named)'}`, (ch) => ch.assertQueue(name === '' ? '' : this.topology.resolve(name), queueArguments(options)));
+    this.topology.addQueue(name, ok.queue, { ...options });
     return ok.queue;
   }
 
   async bindQueue(queue: string, exchange: string, routingKey: string): Promise<void> {
-    await this.channelOp((ch) => ch.bindQueue(queue, exchange, routingKey), `binding ${queue} to ${exchange}`);
-    if (!this.declared.bindings.some((b) => b.queue === queue && b.exchange === exchange && b.key === routingKey)) {
-      this.declared.bindings.push({ queue, exchange, key: routingKey });
-    }
+    await this.adminOp(`binding queue ${queue} to ${exchange || '(default)'} with ${routingKey}`, (ch) => ch.bindQueue(this.topology.resolve(queue), exchange, routingKey));
+    this.topology.addBinding(queue, exchange, routingKey);
   }
 
   async deleteQueue(name: string): Promise<void> {
-    await this.channelOp((ch) => ch.deleteQueue(name), `deleting queue ${name}`);
-    this.declared.queues.delete(name);
-    this.declared.bindings = this.declared.bindings.filter((b) => b.queue !== name);
+    await this.adminOp(`deleting queue ${name}`, (ch) => ch.deleteQueue(this.topology.resolve(name)));
+    this.topology.removeQueue(name);
   }
+
+  // ---------------------------------------------------------------- publish
 
   async publish(exchange: string, routingKey: string, body: Uint8Array | string, properties: MessageProperties = {}): Promise<void> {
-    await this.channelOp(
-      (ch) =>
-        new Promise<void>((resolve, reject) => {
-          ch.publish(exchange, routingKey, Buffer.from(body), publishOptions(properties), (err) => (err ? reject(toError(err)) : resolve()));
-        }),
-      `publishing to ${exchange || '(default)'}/${routingKey}`,
-    );
-  }
-
-  async consume(queue: string, handler: MessageHandler, options: ConsumeOptions = {}): Promise<Consumer> {
-    await this.whenOpen();
-    const state: ConsumerState = { queue, handler, options, channel: undefined, tag: undefined, inFlight: 0, cancelled: false, idle: new Set() };
-    this.consumers.add(state);
-    await this.startConsumer(state);
-    return { queue, cancel: () => this.cancelConsumer(state) };
-  }
-
-  private async startConsumer(state: ConsumerState): Promise<void> {
-    if (!this.connection) throw new TransportError('not connected to the broker');
-    const ch = await this.connection.createChannel();
-    ch.on('error', (error: Error) => this.log.warn({ err: error.message, queue: state.queue }, 'consumer channel error'));
-    const prefetch = Math.max(1, Math.min(state.options.concurrency ?? state.options.prefetch ?? 1, state.options.prefetch ?? Number.MAX_SAFE_INTEGER));
-    await ch.prefetch(prefetch);
-    const ok = await ch.consume(state.queue, (msg) => {
-      if (!msg) return;
-      state.inFlight += 1;
-      const settle = (ack: boolean): void => {
-        state.inFlight -= 1;
-        // A delivery on a channel that died with the connection cannot be acked; the broker redelivers it.
-        if (state.channel === ch) {
-          try {
-            if (ack) ch.ack(msg);
-            else ch.nack(msg, false, false);
-          } catch {
-            /* channel closed meanwhile */
-          }
-        }
-        if (state.inFlight === 0) for (const idle of state.idle) idle();
-      };
-      state.handler(toIncoming(msg)).then(
-        () => settle(true),
-        (error: unknown) => {
-          this.log.error({ err: toError(error).message, queue: state.queue }, 'handler failed; message rejected');
-          settle(false);
-        },
-      );
-    }, { exclusive: state.options.exclusive ?? false });
-    state.channel = ch;
-    state.tag = ok.consumerTag;
-  }
-
-  private async cancelConsumer(state: ConsumerState): Promise<void> {
-    if (state.cancelled) return;
-    state.cancelled = true;
-    this.consumers.delete(state);
-    if (state.channel && state.tag) await state.channel.cancel(state.tag).catch(() => undefined);
-    if (state.inFlight > 0) await new Promise<void>((resolve) => state.idle.add(resolve));
-    await state.channel?.close().catch(() => undefined);
-    state.channel = undefined;
-  }
-
-  async request(exchange: string, routingKey: string, body: Uint8Array | string, options: RequestOptions): Promise<IncomingMessage> {
-    await this.whenOpen();
-    const correlationId = options.correlationId ?? randomUUID();
-    const waitedFor = options.waitedFor ?? `reply from ${routingKey}`;
-    const properties: MessageProperties = { correlationId, replyTo: DIRECT_REPLY_TO, ...(options.headers ? { headers: options.headers } : {}) };
-    return this.pending.start(correlationId, {
-      options: { ...options, waitedFor },
-      send: () => {
-        // Direct reply-to requires publishing on the channel that consumes amq.rabbitmq.reply-to.
-        if (!this.rpcChannel) throw new TransportError(`not connected while sending the request for ${waitedFor}`);
-        this.rpcChannel.publish(exchange, routingKey, Buffer.from(body), publishOptions(properties));
-      },
-    });
+    const what = `publishing to ${exchange || '(default exchange)'} with routing key ${routingKey}`;
+    const payload = toBuffer(body);
+    let link: Link;
+    try {
+      link = await this.linkFor(what);
+    } catch (error) {
+      if (error instanceof LinkLostError) throw new TransportError(`connection lost before ${what}`, { cause: error });
+      throw error;
+    }
+    let channel: ConfirmChannel | undefined;
+    try {
+      channel = await link.publisher.get();
+      const key = exchange === '' ? this.topology.resolve(routingKey) : routingKey;
+      await this.exchangeExists(link, exchange);
+      await confirmPublish(channel, { exchange, routingKey: key, timeoutMs: this.options.publishTimeoutMs }, payload, publishOptions(properties));
+    } catch (error) {
+      if (link.lost) throw new TransportError(`connection lost before the broker confirmed ${what}`, { cause: error });
+      if (error instanceof TimeoutError) throw error;
+      link.exchangeChecks.clear();
+      throw new TransportError(`${what} failed: ${this.describe(channel, error)}`, { cause: error });
+    }
   }
 
   async reply(request: IncomingMessage, body: Uint8Array | string, properties: MessageProperties = {}): Promise<void> {
     const replyTo = request.properties.replyTo;
-    if (!replyTo) throw new TransportError('cannot reply: the request has no reply_to');
+    if (!replyTo) throw new TransportError(`cannot reply to a message from ${request.routingKey || '(default exchange)'}: it has no reply_to`);
     const p: MessageProperties = { ...properties };
     if (request.properties.correlationId) p.correlationId = request.properties.correlationId;
     await this.publish('', replyTo, body, p);
   }
 
+  // ---------------------------------------------------------------- consume
+
+  async consume(queue: string, handler: MessageHandler, options: ConsumeOptions = {}): Promise<Consumer> {
+    const prefetch = options.prefetch ?? 1;
+    if (!Number.isInteger(prefetch) || prefetch < 1) throw new ConfigError(`consume option prefetch must be a positive integer, got ${String(options.prefetch)}`);
+    const concurrency = Math.min(options.concurrency ?? prefetch, prefetch);
+    if (!Number.isInteger(concurrency) || concurrency < 1) throw new ConfigError(`consume option concurrency must be a positive integer, got ${String(options.concurrency)}`);
+    if (this.current === 'closing' || this.current === 'closed') throw new TransportError(`transport is ${this.current} (consuming ${queue})`);
+    const handle = this.topology.handleOf(queue) ?? queue;
+    const state: ConsumerState = {
+      handle,
+      handler,
+      prefetch,
+      exclusive: options.exclusive ?? false,
+      runner: new ConsumerRunner({ handler, concurrency, log: this.log.child({ queue: handle }) }),
+      link: undefined,
+      channel: undefined,
+      tag: undefined,
+      restarts: 0,
+      cancelled: false,
+      cancelling: undefined,
+    };
+    this.consumers.add(state);
+    try {
+      for (;;) {
+        let link: Link;
+        try {
+          link = await this.linkFor(`consuming ${queue}`);
+        } catch (error) {
+          if (error instanceof LinkLostError) continue;
+          throw error;
+        }
+        if (state.link === link) break; // the reconnect resumed it meanwhile
+        try {
+          await this.startConsumer(state, link);
+          break;
+        } catch (error) {
+          if (link.lost && !this.stopping.signal.aborted) continue;
+          throw new TransportError(`consuming ${queue} failed: ${this.describe(undefined, error)}`, { cause: error });
+        }
+      }
+    } catch (error) {
+      state.cancelled = true;
+      this.consumers.delete(state);
+      throw error;
+    }
+    const topology = this.topology;
+    return {
+      get queue(): string {
+        return topology.resolve(handle);
+      },
+      cancel: () => this.cancelConsumer(state),
+    };
+  }
+
+  private async resumeConsumers(link: Link): Promise<void> {
+    for (const state of this.consumers) {
+      if (state.cancelled) continue;
+      try {
+        await this.startConsumer(state, link);
+      } catch (error) {
+        if (link.lost || this.retryLocked(error)) throw error;
+        this.log.error({ queue: state.handle, err: this.describe(undefined, error) }, 'resuming a consumer after a reconnect failed; retried after the next one');
+      }
+    }
+  }
+
+  private async startConsumer(state: ConsumerState, link: Link): Promise<void> {
+    if (state.link === link && state.channel && !isChannelClosed(state.channel)) return;
+    const channel = await link.connection.createChannel();
+    watchChannel(channel, { name: `consumer ${state.handle}`, log: this.log, onClose: () => this.onConsumerChannelClosed(state, channel, link) });
+    try {
+      // Per-consumer prefetch (global=false): the broker pushes at most this many unacked deliveries.
+      await channel.prefetch(state.prefetch, false);
+      const ok = await channel.consume(this.topology.resolve(state.handle), (msg) => this.onDelivery(state, channel, msg), { exclusive: state.exclusive, noAck: false });
+      if (state.cancelled) {
+        await channel.close().catch(() => undefined);
+        return;
+      }
+      state.channel = channel;
+      state.tag = ok.consumerTag;
+      state.link = link;
+    } catch (error) {
+      if (!isChannelClosed(channel)) await channel.close().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  private onDelivery(state: ConsumerState, channel: Channel, msg: ConsumeMessage | null): void {
+    if (msg === null) {
+      // The broker cancelled the consumer, e.g. because its queue was deleted; resumed after the next reconnect.
+      this.log.warn({ queue: state.handle }, 'the broker cancelled a consumer (queue deleted?)');
+      if (state.channel === channel) {
+        state.channel = undefined;
+        state.tag = undefined;
+        state.link = undefined;
+      }
+      void channel.close().catch(() => undefined);
+      return;
+    }
+    state.runner.push({
+      message: toIncoming(msg),
+      ack: () => channel.ack(msg),
+      nack: (requeue) => channel.nack(msg, false, requeue),
+      stale: () => isChannelClosed(channel),
+    });
+  }
+
+  private onConsumerChannelClosed(state: ConsumerState, channel: Channel, link: Link): void {
+    state.runner.dropStale();
+    if (state.channel !== channel) return;
+    state.channel = undefined;
+    state.tag = undefined;
+    state.link = undefined;
+    // Only a channel the broker closed on its own is re-opened here; a lost connection is the reconnect's job.
+    if (!channelCloseReason(channel) || state.cancelled || link.lost || this.link !== link || this.stopping.signal.aborted) return;
+    const delay = backoffDelay(state.restarts++, this.options.reconnect);
+    this.log.warn({ queue: state.handle, retryInMs: delay }, 'consumer channel closed by the broker; re-opening it');
+    void sleep(delay, this.stopping.signal)
+      .then(() => (state.cancelled || link.lost ? undefined : this.startConsumer(state, link)))
+      .then(
+        () => {
+          state.restarts = 0;
+        },
+        (error: unknown) => this.log.error({ queue: state.handle, err: this.describe(undefined, error) }, 'cannot re-open a consumer channel; retried after the next reconnect'),
+      );
+  }
+
+  private cancelConsumer(state: ConsumerState): Promise<void> {
+    state.cancelling ??= (async () => {
+      state.cancelled = true;
+      const { channel, tag } = state;
+      if (channel && tag && !isChannelClosed(channel)) await channel.cancel(tag).catch(() => undefined);
+      // Deliveries not yet handed to the handler go back to the queue (redelivered=true for the next consumer).
+      state.runner.stop();
+      if (!(await withDeadline(state.runner.idle(), this.options.closeTimeoutMs))) {
+        this.log.warn({ queue: state.handle, running: state.runner.running, waitedMs: this.options.closeTimeoutMs }, 'handlers still running after the close timeout; their messages will be redelivered');
+      }
+      this.consumers.delete(state);
+      state.channel = undefined;
+      state.link = undefined;
+      if (channel && !isChannelClosed(channel)) await channel.close().catch(() => undefined);
+    })();
+    return state.cancelling;
+  }
+
+  // ---------------------------------------------------------------- RPC
+
+  async request(exchange: string, routingKey: string, body: Uint8Array | string, options: RequestOptions): Promise<IncomingMessage> {
+    if (!(options.timeoutMs > 0) || !Number.isFinite(options.timeoutMs)) throw new ConfigError(`request option timeoutMs must be a positive number, got ${String(options.timeoutMs)}`);
+    if (this.current === 'closed') throw new TransportError('transport is closed');
+    const waitedFor = options.waitedFor ?? `a reply from ${routingKey}`;
+    const correlationId = options.correlationId ?? randomUUID();
+    const payload = toBuffer(body);
+    return this.pending.start(correlationId, {
+      options: { timeoutMs: options.timeoutMs, waitedFor, idempotent: options.idempotent, signal: options.signal },
+      send: (context) => this.sendRequest({ exchange, routingKey, payload, correlationId, headers: options.headers, waitedFor }, context),
+    });
+  }
+
+  private async sendRequest(
+    input: { exchange: string; routingKey: string; payload: Buffer; correlationId: string; headers: Record<string, unknown> | undefined; waitedFor: string },
+    context: SendContext,
+  ): Promise<void> {
+    const what = `sending the request for ${input.waitedFor}`;
+    let link: Link;
+    let rpc: RpcChannel;
+    for (;;) {
+      try {
+        link = await this.linkFor(what, context.signal);
+      } catch (error) {
+        if (error instanceof LinkLostError) continue;
+        throw error;
+      }
+      try {
+        rpc = await this.rpcChannel(link);
+        break;
+      } catch (error) {
+        // Nothing was sent yet, so even a non-idempotent request can wait for the next connection.
+        if (link.lost && !this.stopping.signal.aborted) continue;
+        throw new TransportError(`opening the reply channel failed (${what}): ${this.describe(undefined, error)}`, { cause: error });
+      }
+    }
+    try {
+      await this.exchangeExists(link, input.exchange);
+    } catch (error) {
+      if (link.lost) throw new LinkLostError(`connection lost before ${what}`, { cause: error });
+      throw new TransportError(`${what} failed: ${this.describe(undefined, error)}`, { cause: error });
+    }
+    if (context.signal.aborted) return;
+    context.sentOn(rpc.channel);
+    const properties: MessageProperties = { correlationId: input.correlationId, replyTo: rpc.replyTo };
+    if (input.headers) properties.headers = input.headers;
+    const key = input.exchange === '' ? this.topology.resolve(input.routingKey) : input.routingKey;
+    try {
+      await confirmPublish(rpc.channel, { exchange: input.exchange, routingKey: key, timeoutMs: this.options.publishTimeoutMs }, input.payload, publishOptions(properties));
+    } catch (error) {
+      link.exchangeChecks.clear();
+      if (link.lost) throw new LinkLostError(`connection lost before the broker accepted the request for ${input.waitedFor}`, { cause: error });
+      throw new TransportError(`${what} failed: ${this.describe(rpc.channel, error)}`, { cause: error });
+    }
+  }
+
+  private rpcChannel(link: Link): Promise<RpcChannel> {
+    link.rpc ??= this.openRpc(link).catch((error: unknown) => {
+      link.rpc = undefined;
+      throw error;
+    });
+    return link.rpc;
+  }
+
+  private async openRpc(link: Link): Promise<RpcChannel> {
+    const channel = await link.connection.createConfirmChannel();
+    watchChannel(channel, { name: 'rpc', log: this.log, onClose: () => this.onRpcChannelClosed(link, channel) });
+    let replyTo: string = DIRECT_REPLY_TO;
+    if (this.options.replyMode === 'queue') replyTo = (await channel.assertQueue('', { exclusive: true, autoDelete: true })).queue;
+    // Direct reply-to: the consumer must be on the channel the requests are published on, with noAck.
+    await channel.consume(replyTo, (msg) => this.onReply(msg), { noAck: true });
+    if (isChannelClosed(channel)) throw new TransportError('the reply channel closed while opening');
+    link.rpcOpen = { channel, replyTo };
+    return link.rpcOpen;
+  }
+
+  private onRpcChannelClosed(link: Link, channel: Channel): void {
+    if (link.rpcOpen?.channel === channel) {
+      link.rpcOpen = undefined;
+      link.rpc = undefined;
+    }
+    const reason = channelCloseReason(channel);
+    // Closed with the connection: onLinkClosed fails or keeps the requests. Closed by us: nothing pending.
+    if (!reason || link.lost || this.link !== link) return;
+    // The broker closed only this channel (e.g. a request to a missing exchange): replies to it can no longer arrive.
+    this.pending.linkLost(`the reply channel closed (${this.describe(channel, reason)})`, channel);
+    this.pending.resendOrphans();
+  }
+
+  private onReply(msg: ConsumeMessage | null): void {
+    if (msg === null) {
+      this.log.warn('the broker cancelled the reply consumer');
+      return;
+    }
+    const id = msg.properties.correlationId ? String(msg.properties.correlationId) : undefined;
+    if (!this.pending.settle(id, toIncoming(msg))) this.log.debug({ correlationId: id }, 'late or unknown reply dropped');
+  }
+
+  // ---------------------------------------------------------------- events and close
+
+  /** Fires each time a connection is established (the first one completes before `createAmqpTransport` resolves). */
+  on(event: 'connected', listener: () => void): this;
+  /** Fires when the connection is lost; the transport is already reconnecting, and publishes wait for it. */
+  on(event: 'disconnected', listener: () => void): this;
+  /** Fires after a lost connection was re-established and the topology and consumers were restored. */
+  on(event: 'reconnected', listener: () => void): this;
+  /** Subscribes to a connection life-cycle event. */
+  on(event: TransportEvent, listener: () => void): this;
   on(event: TransportEvent, listener: () => void): this {
     this.events.on(event, listener);
     return this;
   }
 
+  /** Unsubscribes from `connected`. */
+  off(event: 'connected', listener: () => void): this;
+  /** Unsubscribes from `disconnected`. */
+  off(event: 'disconnected', listener: () => void): this;
+  /** Unsubscribes from `reconnected`. */
+  off(event: 'reconnected', listener: () => void): this;
+  /** Unsubscribes from a connection life-cycle event. */
+  off(event: TransportEvent, listener: () => void): this;
   off(event: TransportEvent, listener: () => void): this {
     this.events.off(event, listener);
     return this;
   }
 
-  async close(): Promise<void> {
-    if (this.state === 'closed' || this.state === 'closing') return;
-    this.state = 'closing';
-    await Promise.all([...this.consumers].map((c) => this.cancelConsumer(c)));
+  /**
+   * Graceful shutdown: cancels every consumer, waits (up to `closeTimeoutMs`) for handlers in flight —
+   * which may still publish and reply — fails pending requests, closes the channels and the connection.
+   * Idempotent; no reconnect happens after it.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.doClose();
+    return this.closing;
+  }
+
+  private async doClose(): Promise<void> {
+    if (this.current === 'closed') return;
+    this.current = 'closing';
+    this.stopping.abort();
+    // Without a link nothing can be published any more: fail waiters now instead of at the deadline.
+    if (!this.link?.established) this.gate.shut(new TransportError('transport is closed'));
+    this.log.debug('closing');
+    await Promise.all([...this.consumers].map((state) => this.cancelConsumer(state)));
+    this.gate.shut(new TransportError('transport is closed'));
     this.pending.failAll('transport closed');
-    await this.connection?.close().catch(() => undefined);
-    this.connection = undefined;
-    this.state = 'closed';
+    const link = this.link;
+    this.link = undefined;
+    if (link) {
+      link.lost = true;
+      await link.publisher.close();
+      if (!(await withDeadline(link.connection.close(), this.options.closeTimeoutMs))) {
+        (link.connection as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+      }
+    }
+    await this.reconnecting;
+    this.current = 'closed';
+    this.log.info('broker connection closed');
   }
 }
 
-/** Connects to RabbitMQ and returns a {@link Transport}. */
+/**
+ * Connects to RabbitMQ and returns a {@link Transport}; retries the first connect with backoff up to
+ * `connectTimeoutMs`, then throws a `TransportError` naming the URL without its password.
+ *
+ * @example
+ * const transport = await createAmqpTransport({ connectionName: 'generic-vnfm', replyMode: 'direct' });
+ * const reply = await transport.request('openbaton-exchange', 'nfvo.manager.handling', body, { timeoutMs: 10_000, waitedFor: 'registration' });
+ */
 export function createAmqpTransport(options: AmqpTransportOptions = {}): Promise<AmqpTransport> {
   return AmqpTransport.connect(options);
 }

@@ -1,334 +1,445 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { TransportError } from '@vnfkit/protocol';
-import { PendingRequests } from '../internal/pending-requests.js';
+import { CONTENT_TYPE, ConfigError, TransportError, toError } from '@vnfkit/protocol';
+import { pino, type Logger } from 'pino';
+import { sleep } from '../internal/backoff.js';
+import { ConsumerRunner } from '../internal/consumer-runner.js';
+import { LinkGate } from '../internal/link-gate.js';
+import { PendingRequests, type SendContext } from '../internal/pending-requests.js';
+import { Topology } from '../internal/topology.js';
+import { MemoryBroker, type BrokerClient, type BrokerConsumer, type BrokerDelivery } from './memory-broker.js';
 import type {
   ConsumeOptions, Consumer, ExchangeOptions, IncomingMessage, MessageHandler, MessageProperties, QueueOptions,
   RequestOptions, Transport, TransportEvent,
 } from './transport.js';
 
-interface Delivery {
-  message: IncomingMessage;
-  attempts: number;
+export { MemoryBroker, topicMatches } from './memory-broker.js';
+export type { BrokerClient } from './memory-broker.js';
+
+/** Options of {@link createMemoryTransport}; every wait is configurable so tests stay fast. */
+export interface MemoryTransportOptions {
+  /** How RPC replies come back: emulated direct reply-to, or an exclusive server-named queue. @default 'direct' */
+  replyMode?: 'direct' | 'queue';
+  /** How long an operation attempted while disconnected waits for the reconnect, in milliseconds. @default 30_000 */
+  publishTimeoutMs?: number;
+  /** How long `close()` and `Consumer.cancel()` wait for handlers in flight, in milliseconds. @default 30_000 */
+  closeTimeoutMs?: number;
+  /** Name used in log lines (like an AMQP connection name). @default 'memory' */
+  connectionName?: string;
+  /** Parent logger; the transport logs through a child with `component: 'memory-transport'`. @default a disabled pino logger */
+  logger?: Logger;
 }
 
-interface MemoryConsumer {
-  transport: MemoryTransport;
-  handler: MessageHandler;
-  prefetch: number;
-  inFlight: number;
+/** Life-cycle of a {@link MemoryTransport}: `open` ⇄ `reconnecting` (after a simulated drop) → `closing` → `closed`. */
+export type MemoryTransportState = 'open' | 'reconnecting' | 'closing' | 'closed';
+
+interface ConsumerState {
+  readonly handle: string;
+  readonly prefetch: number;
+  readonly exclusive: boolean;
+  readonly runner: ConsumerRunner;
+  broker: BrokerConsumer | undefined;
   cancelled: boolean;
-  idle: Set<() => void>;
+  cancelling: Promise<void> | undefined;
 }
 
-interface MemoryQueue {
-  name: string;
-  options: QueueOptions;
-  owner: MemoryTransport | undefined;
-  messages: Delivery[];
-  consumers: MemoryConsumer[];
-  next: number;
+/** Where replies come back during one connection: a direct reply-to address or an exclusive queue. */
+interface ReplyEndpoint {
+  readonly address: string;
 }
 
-/** Matches an AMQP topic binding key (`*` = one word, `#` = zero or more words). */
-export function topicMatches(bindingKey: string, routingKey: string): boolean {
-  const b = bindingKey.split('.');
-  const r = routingKey.split('.');
-  const match = (i: number, j: number): boolean => {
-    if (i === b.length) return j === r.length;
-    if (b[i] === '#') return match(i + 1, j) || (j < r.length && match(i, j + 1));
-    return j < r.length && (b[i] === '*' || b[i] === r[j]) && match(i + 1, j + 1);
-  };
-  return match(0, 0);
+function toBuffer(body: Uint8Array | string): Buffer {
+  return typeof body === 'string' ? Buffer.from(body, 'utf8') : Buffer.from(body);
+}
+
+function withDeadline(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  return Promise.race([promise.then(() => true, () => true), deadline]).finally(() => clearTimeout(timer));
+}
+
+function positive(field: string, value: number | undefined, fallback: number): number {
+  const v = value ?? fallback;
+  if (!Number.isFinite(v) || v < 0) throw new ConfigError(`memory transport option ${field} must be a non-negative number, got ${String(value)}`);
+  return v;
 }
 
 /**
- * An in-process AMQP broker: default exchange routing by queue name, topic exchanges with bindings,
- * prefetch, ack/nack, redelivery. Several {@link MemoryTransport}s on one broker behave like several processes.
+ * A {@link Transport} on a {@link MemoryBroker}: the same semantics as the `amqp` transport (topology
+ * restored after a drop, RPC bookkeeping, prefetch and concurrency, ack/nack) without sockets. Each
+ * instance is one "connection"; several on one broker behave like several processes.
  */
-export class MemoryBroker {
-  private readonly queues = new Map<string, MemoryQueue>();
-  private readonly exchanges = new Map<string, { type: string; bindings: { queue: string; key: string }[] }>();
-  private readonly transports = new Set<MemoryTransport>();
+export class MemoryTransport implements Transport, BrokerClient {
+  /** Unique id of this connection on its broker. */
+  readonly clientId = randomUUID();
+  private readonly log: Logger;
+  private readonly events = new EventEmitter();
+  private readonly topology = new Topology();
+  private readonly consumers = new Set<ConsumerState>();
+  private readonly pending = new PendingRequests();
+  private readonly gate = new LinkGate();
+  private readonly stopping = new AbortController();
+  private readonly options: Readonly<Required<Omit<MemoryTransportOptions, 'logger'>>>;
+  private current: MemoryTransportState = 'open';
+  private replyEndpoint: ReplyEndpoint | undefined;
+  private reconnecting: Promise<void> | undefined;
+  private closing: Promise<void> | undefined;
 
-  /** @internal */
-  attach(transport: MemoryTransport): void {
-    this.transports.add(transport);
+  constructor(
+    /** The broker this transport is connected to. */
+    readonly broker: MemoryBroker = new MemoryBroker(),
+    options: MemoryTransportOptions = {},
+  ) {
+    this.options = Object.freeze({
+      replyMode: options.replyMode ?? 'direct',
+      publishTimeoutMs: positive('publishTimeoutMs', options.publishTimeoutMs, 30_000),
+      closeTimeoutMs: positive('closeTimeoutMs', options.closeTimeoutMs, 30_000),
+      connectionName: options.connectionName ?? 'memory',
+    });
+    this.log = (options.logger ?? pino({ enabled: false })).child({ component: 'memory-transport', connectionName: this.options.connectionName });
+    broker.connect(this);
+    this.gate.open();
   }
 
-  /** @internal */
-  detach(transport: MemoryTransport): void {
-    this.transports.delete(transport);
-    for (const queue of [...this.queues.values()]) {
-      if (queue.owner === transport) this.queues.delete(queue.name);
+  /** Where the transport is in its life-cycle. */
+  get state(): MemoryTransportState {
+    return this.current;
+  }
+
+  // ---------------------------------------------------------------- connection life-cycle
+
+  /** @internal Called by the broker after it dropped this connection; reconnects after `downMs`. */
+  connectionDropped(downMs: number): Promise<void> {
+    if (this.current === 'closed' || this.current === 'reconnecting') return this.reconnecting ?? Promise.resolve();
+    this.replyEndpoint = undefined;
+    for (const state of this.consumers) {
+      state.broker = undefined;
+      state.runner.dropStale();
     }
+    this.gate.down();
+    this.pending.linkLost('connection lost');
+    if (this.current === 'closing') {
+      this.gate.shut(new TransportError('transport is closed'));
+      return Promise.resolve();
+    }
+    this.current = 'reconnecting';
+    this.log.warn('connection to the broker lost; reconnecting');
+    this.emit('disconnected');
+    this.reconnecting = this.reconnect(downMs).finally(() => {
+      this.reconnecting = undefined;
+    });
+    return this.reconnecting;
   }
 
-  /** @internal */
-  declareExchange(name: string, type: string): void {
-    const existing = this.exchanges.get(name);
-    if (existing && existing.type !== type) throw new TransportError(`PRECONDITION_FAILED: exchange ${name} is ${existing.type}, not ${type}`);
-    if (!existing) this.exchanges.set(name, { type, bindings: [] });
+  private async reconnect(downMs: number): Promise<void> {
+    // Always at least one macrotask: the application sees 'disconnected' before anything is restored.
+    if (downMs > 0) await sleep(downMs, this.stopping.signal);
+    else await new Promise<void>((resolve) => setImmediate(resolve));
+    if (this.stopping.signal.aborted) return;
+    this.broker.connect(this);
+    this.restoreTopology();
+    for (const state of this.consumers) {
+      if (state.cancelled) continue;
+      try {
+        this.startConsumer(state);
+      } catch (error) {
+        this.log.error({ queue: state.handle, err: toError(error).message }, 'resuming a consumer after a reconnect failed; retried after the next one');
+      }
+    }
+    this.current = 'open';
+    this.gate.open();
+    this.log.info('reconnected to the broker; topology and consumers restored');
+    this.emit('connected');
+    this.emit('reconnected');
+    this.pending.resendOrphans();
   }
 
-  /** @internal */
-  declareQueue(name: string, options: QueueOptions, owner: MemoryTransport): string {
-    const queueName = name === '' ? `amq.gen-${randomUUID()}` : name;
-    if (!this.queues.has(queueName)) {
-      this.queues.set(queueName, {
-        name: queueName, options, owner: options.exclusive ? owner : undefined, messages: [], consumers: [], next: 0,
+  private restoreTopology(): void {
+    const step = (what: string, action: () => void): void => {
+      try {
+        action();
+      } catch (error) {
+        this.log.error({ what, err: toError(error).message }, 'restoring the topology after a reconnect failed for one item; skipped');
+      }
+    };
+    for (const ex of this.topology.exchanges.values()) step(`exchange ${ex.name}`, () => this.broker.declareExchange(ex.name, ex.type, ex.options));
+    for (const q of this.topology.queues.values()) {
+      step(`queue ${q.handle}`, () => {
+        if (!q.serverNamed) {
+          this.broker.declareQueue(q.current, q.options, this);
+          return;
+        }
+        // A non-exclusive server-named queue outlives the connection: keep it when it is still there.
+        if (!q.options.exclusive && this.broker.hasQueue(q.current)) return;
+        this.topology.rename(q.handle, this.broker.declareQueue('', q.options, this));
       });
     }
-    return queueName;
-  }
-
-  /** @internal */
-  bindQueue(queue: string, exchange: string, key: string): void {
-    const ex = this.exchanges.get(exchange);
-    if (!ex) throw new TransportError(`NOT_FOUND: no exchange '${exchange}'`);
-    if (!this.queues.has(queue)) throw new TransportError(`NOT_FOUND: no queue '${queue}'`);
-    if (!ex.bindings.some((b) => b.queue === queue && b.key === key)) ex.bindings.push({ queue, key });
-  }
-
-  /** @internal */
-  deleteQueue(name: string): void {
-    this.queues.delete(name);
-    for (const ex of this.exchanges.values()) ex.bindings = ex.bindings.filter((b) => b.queue !== name);
-  }
-
-  /** True while a queue of that name exists. */
-  hasQueue(name: string): boolean {
-    return this.queues.has(name);
-  }
-
-  /** Number of messages waiting (not delivered) in a queue. */
-  depth(name: string): number {
-    return this.queues.get(name)?.messages.length ?? 0;
-  }
-
-  /** @internal Routes one message; unroutable messages are dropped, as on a real broker. */
-  route(message: IncomingMessage): void {
-    const targets = new Set<string>();
-    if (message.exchange === '') {
-      targets.add(message.routingKey);
-    } else {
-      const ex = this.exchanges.get(message.exchange);
-      if (!ex) throw new TransportError(`NOT_FOUND: no exchange '${message.exchange}'`);
-      for (const b of ex.bindings) {
-        const hit = ex.type === 'topic' ? topicMatches(b.key, message.routingKey) : ex.type === 'fanout' || b.key === message.routingKey;
-        if (hit) targets.add(b.queue);
-      }
-    }
-    for (const name of targets) {
-      const queue = this.queues.get(name);
-      if (!queue) continue;
-      queue.messages.push({ message: { ...message, properties: { ...message.properties } }, attempts: 0 });
-      this.pump(queue);
+    for (const b of this.topology.bindings) {
+      step(`binding ${b.queue} → ${b.exchange}`, () => this.broker.bindQueue(this.topology.resolve(b.queue), b.exchange, b.routingKey, this));
     }
   }
 
-  /** Test fault injection: puts a raw body straight into a queue, as if a peer had published it. */
-  inject(queue: string, body: Uint8Array | string, properties: MessageProperties = {}): void {
-    this.route({ body: Buffer.from(body), properties, exchange: '', routingKey: queue, redelivered: false });
+  private emit(event: TransportEvent): void {
+    try {
+      this.events.emit(event);
+    } catch (error) {
+      this.log.error({ err: toError(error).message, event }, 'transport event listener threw');
+    }
   }
 
-  /** Test fault injection: every transport loses its connection and reconnects; unacked messages are redelivered. */
-  dropConnections(): void {
-    for (const t of this.transports) t.simulateDrop();
+  /** Waits (up to `publishTimeoutMs`) until connected. */
+  private async ready(what: string, signal?: AbortSignal): Promise<void> {
+    if (this.current === 'closed') throw new TransportError(`transport is closed (${what})`);
+    await this.gate.wait({ timeoutMs: this.options.publishTimeoutMs, waitedFor: `the broker connection before ${what}`, signal });
   }
 
-  /** @internal */
-  addConsumer(queueName: string, consumer: MemoryConsumer): void {
-    const queue = this.queues.get(queueName);
-    if (!queue) throw new TransportError(`NOT_FOUND: no queue '${queueName}'`);
-    queue.consumers.push(consumer);
-    this.pump(queue);
+  private async op<T>(what: string, action: () => T): Promise<T> {
+    await this.ready(what);
+    try {
+      return action();
+    } catch (error) {
+      throw new TransportError(`${what} failed: ${toError(error).message}`, { cause: error });
+    }
   }
 
-  /** @internal */
-  removeConsumer(queueName: string, consumer: MemoryConsumer): void {
-    const queue = this.queues.get(queueName);
-    if (!queue) return;
-    queue.consumers = queue.consumers.filter((c) => c !== consumer);
-    if (queue.consumers.length === 0 && queue.options.autoDelete) this.deleteQueue(queueName);
-  }
+  // ---------------------------------------------------------------- topology
 
-  /** @internal */
-  requeue(queueName: string, delivery: Delivery): void {
-    const queue = this.queues.get(queueName);
-    if (!queue) return;
-    queue.messages.unshift({ message: { ...delivery.message, redelivered: true }, attempts: delivery.attempts });
-    this.pump(queue);
-  }
-
-  private pump(queue: MemoryQueue): void {
-    // Deliver asynchronously so publishers never run consumer code on their own stack.
-    queueMicrotask(() => {
-      while (queue.messages.length > 0) {
-        const ready = queue.consumers.filter((c) => !c.cancelled && c.inFlight < c.prefetch && c.transport.connected);
-        if (ready.length === 0) return;
-        const consumer = ready[queue.next++ % ready.length] as MemoryConsumer;
-        const delivery = queue.messages.shift() as Delivery;
-        delivery.attempts += 1;
-        consumer.transport.deliver(queue.name, consumer, delivery);
-      }
-    });
-  }
-
-  /** @internal */
-  pumpAll(): void {
-    for (const q of this.queues.values()) this.pump(q);
-  }
-}
-
-/** A {@link Transport} on a {@link MemoryBroker}: same semantics as `amqp`, no sockets. */
-export class MemoryTransport implements Transport {
-  /** @internal */
-  connected = true;
-  private closed = false;
-  private readonly events = new EventEmitter();
-  private readonly consumers = new Map<MemoryConsumer, string>();
-  private readonly unacked = new Map<Delivery, { queue: string; consumer: MemoryConsumer }>();
-  private replyQueue: string | undefined;
-  private readonly pending = new PendingRequests();
-
-  constructor(readonly broker: MemoryBroker) {
-    broker.attach(this);
-  }
-
-  async declareExchange(name: string, type: 'topic' | 'direct' | 'fanout', _options?: ExchangeOptions): Promise<void> {
-    this.assertOpen();
-    this.broker.declareExchange(name, type);
+  async declareExchange(name: string, type: 'topic' | 'direct' | 'fanout', options: ExchangeOptions = {}): Promise<void> {
+    await this.op(`declaring exchange ${name}`, () => this.broker.declareExchange(name, type, options));
+    this.topology.addExchange({ name, type, options: { ...options } });
   }
 
   async declareQueue(name: string, options: QueueOptions = {}): Promise<string> {
-    this.assertOpen();
-    return this.broker.declareQueue(name, options, this);
+    const actual = await this.op(`declaring queue ${name || '(server-named)'}`, () => this.broker.declareQueue(name === '' ? '' : this.topology.resolve(name), options, this));
+    this.topology.addQueue(name, actual, { ...options });
+    return actual;
   }
 
   async bindQueue(queue: string, exchange: string, routingKey: string): Promise<void> {
-    this.assertOpen();
-    this.broker.bindQueue(queue, exchange, routingKey);
+    await this.op(`binding queue ${queue} to ${exchange || '(default)'} with ${routingKey}`, () => this.broker.bindQueue(this.topology.resolve(queue), exchange, routingKey, this));
+    this.topology.addBinding(queue, exchange, routingKey);
   }
 
   async deleteQueue(name: string): Promise<void> {
-    this.assertOpen();
-    this.broker.deleteQueue(name);
+    await this.op(`deleting queue ${name}`, () => this.broker.deleteQueue(this.topology.resolve(name)));
+    this.topology.removeQueue(name);
   }
+
+  // ---------------------------------------------------------------- publish
 
   async publish(exchange: string, routingKey: string, body: Uint8Array | string, properties: MessageProperties = {}): Promise<void> {
-    this.assertOpen();
-    this.broker.route({ body: Buffer.from(body), properties, exchange, routingKey, redelivered: false });
-  }
-
-  async consume(queue: string, handler: MessageHandler, options: ConsumeOptions = {}): Promise<Consumer> {
-    this.assertOpen();
-    const prefetch = Math.max(1, Math.min(options.concurrency ?? options.prefetch ?? 1, options.prefetch ?? Number.MAX_SAFE_INTEGER));
-    const consumer: MemoryConsumer = { transport: this, handler, prefetch, inFlight: 0, cancelled: false, idle: new Set() };
-    this.consumers.set(consumer, queue);
-    this.broker.addConsumer(queue, consumer);
-    return {
-      queue,
-      cancel: async () => {
-        await this.cancelConsumer(consumer);
-      },
+    const payload = toBuffer(body);
+    const message: IncomingMessage = {
+      body: payload,
+      properties: { contentType: CONTENT_TYPE, contentEncoding: 'UTF-8', ...properties },
+      exchange,
+      routingKey: exchange === '' ? this.topology.resolve(routingKey) : routingKey,
+      redelivered: false,
     };
-  }
-
-  async request(exchange: string, routingKey: string, body: Uint8Array | string, options: RequestOptions): Promise<IncomingMessage> {
-    this.assertOpen();
-    const replyTo = await this.ensureReplyQueue();
-    const correlationId = options.correlationId ?? randomUUID();
-    const properties: MessageProperties = { contentType: 'text/plain', correlationId, replyTo, ...(options.headers ? { headers: options.headers } : {}) };
-    return this.pending.start(correlationId, {
-      options: { ...options, waitedFor: options.waitedFor ?? `reply from ${routingKey}` },
-      send: () => this.broker.route({ body: Buffer.from(body), exchange, routingKey, redelivered: false, properties }),
-    });
+    await this.op(`publishing to ${exchange || '(default exchange)'} with routing key ${routingKey}`, () => this.broker.publish(message));
   }
 
   async reply(request: IncomingMessage, body: Uint8Array | string, properties: MessageProperties = {}): Promise<void> {
     const replyTo = request.properties.replyTo;
-    if (!replyTo) throw new TransportError('cannot reply: the request has no reply_to');
-    const correlationId = request.properties.correlationId;
-    await this.publish('', replyTo, body, { contentType: 'text/plain', ...(correlationId ? { correlationId } : {}), ...properties });
+    if (!replyTo) throw new TransportError(`cannot reply to a message from ${request.routingKey || '(default exchange)'}: it has no reply_to`);
+    const p: MessageProperties = { ...properties };
+    if (request.properties.correlationId) p.correlationId = request.properties.correlationId;
+    await this.publish('', replyTo, body, p);
   }
 
+  // ---------------------------------------------------------------- consume
+
+  async consume(queue: string, handler: MessageHandler, options: ConsumeOptions = {}): Promise<Consumer> {
+    const prefetch = options.prefetch ?? 1;
+    if (!Number.isInteger(prefetch) || prefetch < 1) throw new ConfigError(`consume option prefetch must be a positive integer, got ${String(options.prefetch)}`);
+    const concurrency = Math.min(options.concurrency ?? prefetch, prefetch);
+    if (!Number.isInteger(concurrency) || concurrency < 1) throw new ConfigError(`consume option concurrency must be a positive integer, got ${String(options.concurrency)}`);
+    if (this.current === 'closing' || this.current === 'closed') throw new TransportError(`transport is ${this.current} (consuming ${queue})`);
+    const handle = this.topology.handleOf(queue) ?? queue;
+    const state: ConsumerState = {
+      handle,
+      prefetch,
+      exclusive: options.exclusive ?? false,
+      runner: new ConsumerRunner({ handler, concurrency, log: this.log.child({ queue: handle }) }),
+      broker: undefined,
+      cancelled: false,
+      cancelling: undefined,
+    };
+    // Registered first: a drop while this waits for the link resumes it like any other consumer.
+    this.consumers.add(state);
+    try {
+      await this.op(`consuming ${queue}`, () => this.startConsumer(state));
+    } catch (error) {
+      state.cancelled = true;
+      this.consumers.delete(state);
+      throw error;
+    }
+    const topology = this.topology;
+    return {
+      get queue(): string {
+        return topology.resolve(handle);
+      },
+      cancel: () => this.cancelConsumer(state),
+    };
+  }
+
+  private startConsumer(state: ConsumerState): void {
+    if (state.broker?.active) return;
+    state.broker = this.broker.consume(this.topology.resolve(state.handle), this, {
+      prefetch: state.prefetch,
+      exclusive: state.exclusive,
+      onDelivery: (delivery) => this.onDelivery(state, delivery),
+      onCancelled: () => {
+        this.log.warn({ queue: state.handle }, 'the broker cancelled a consumer (queue deleted?)');
+        state.broker = undefined;
+      },
+    });
+  }
+
+  private onDelivery(state: ConsumerState, delivery: BrokerDelivery): void {
+    state.runner.push({
+      message: delivery.message,
+      ack: () => this.broker.settle(delivery, 'ack'),
+      nack: (requeue) => this.broker.settle(delivery, requeue ? 'requeue' : 'drop'),
+      stale: () => delivery.settled,
+    });
+  }
+
+  private cancelConsumer(state: ConsumerState): Promise<void> {
+    state.cancelling ??= (async () => {
+      state.cancelled = true;
+      if (state.broker) this.broker.cancel(state.broker);
+      // Deliveries not yet handed to the handler go back to the queue with redelivered=true.
+      state.runner.stop();
+      if (!(await withDeadline(state.runner.idle(), this.options.closeTimeoutMs))) {
+        this.log.warn({ queue: state.handle, running: state.runner.running }, 'handlers still running after the close timeout');
+      }
+      this.consumers.delete(state);
+    })();
+    return state.cancelling;
+  }
+
+  // ---------------------------------------------------------------- RPC
+
+  async request(exchange: string, routingKey: string, body: Uint8Array | string, options: RequestOptions): Promise<IncomingMessage> {
+    if (!(options.timeoutMs > 0) || !Number.isFinite(options.timeoutMs)) throw new ConfigError(`request option timeoutMs must be a positive number, got ${String(options.timeoutMs)}`);
+    if (this.current === 'closed') throw new TransportError('transport is closed');
+    const waitedFor = options.waitedFor ?? `a reply from ${routingKey}`;
+    const correlationId = options.correlationId ?? randomUUID();
+    const payload = toBuffer(body);
+    return this.pending.start(correlationId, {
+      options: { timeoutMs: options.timeoutMs, waitedFor, idempotent: options.idempotent, signal: options.signal },
+      send: (context) => this.sendRequest({ exchange, routingKey, payload, correlationId, headers: options.headers, waitedFor }, context),
+    });
+  }
+
+  private async sendRequest(
+    input: { exchange: string; routingKey: string; payload: Buffer; correlationId: string; headers: Record<string, unknown> | undefined; waitedFor: string },
+    context: SendContext,
+  ): Promise<void> {
+    const what = `sending the request for ${input.waitedFor}`;
+    await this.ready(what, context.signal);
+    if (context.signal.aborted) return;
+    const endpoint = this.openReplyEndpoint();
+    context.sentOn(endpoint);
+    const properties: MessageProperties = { contentType: CONTENT_TYPE, contentEncoding: 'UTF-8', correlationId: input.correlationId, replyTo: endpoint.address };
+    if (input.headers) properties.headers = input.headers;
+    const routingKey = input.exchange === '' ? this.topology.resolve(input.routingKey) : input.routingKey;
+    try {
+      this.broker.publish({ body: input.payload, properties, exchange: input.exchange, routingKey, redelivered: false });
+    } catch (error) {
+      throw new TransportError(`${what} failed: ${toError(error).message}`, { cause: error });
+    }
+  }
+
+  private openReplyEndpoint(): ReplyEndpoint {
+    if (this.replyEndpoint) return this.replyEndpoint;
+    const onReply = (message: IncomingMessage): void => {
+      if (!this.pending.settle(message.properties.correlationId, message)) this.log.debug({ correlationId: message.properties.correlationId }, 'late or unknown reply dropped');
+    };
+    if (this.options.replyMode === 'direct') {
+      this.replyEndpoint = { address: this.broker.openReplyTo(this, onReply) };
+      return this.replyEndpoint;
+    }
+    // An exclusive server-named queue, consumed without acks (noAck emulated by settling at once).
+    const address = this.broker.declareQueue('', { exclusive: true, autoDelete: true }, this);
+    this.broker.consume(address, this, {
+      prefetch: Number.MAX_SAFE_INTEGER,
+      exclusive: true,
+      onDelivery: (delivery) => {
+        this.broker.settle(delivery, 'ack');
+        onReply(delivery.message);
+      },
+      onCancelled: () => {
+        this.replyEndpoint = undefined;
+      },
+    });
+    this.replyEndpoint = { address };
+    return this.replyEndpoint;
+  }
+
+  // ---------------------------------------------------------------- events and close
+
+  /** Fires after each (re)connect (not for the initial connection, which exists when the constructor returns). */
+  on(event: 'connected', listener: () => void): this;
+  /** Fires when the broker dropped the connection ({@link MemoryBroker.dropConnections}); the transport is reconnecting. */
+  on(event: 'disconnected', listener: () => void): this;
+  /** Fires after a dropped connection was re-established and the topology and consumers were restored. */
+  on(event: 'reconnected', listener: () => void): this;
+  /** Subscribes to a connection life-cycle event. */
+  on(event: TransportEvent, listener: () => void): this;
   on(event: TransportEvent, listener: () => void): this {
     this.events.on(event, listener);
     return this;
   }
 
+  /** Unsubscribes from `connected`. */
+  off(event: 'connected', listener: () => void): this;
+  /** Unsubscribes from `disconnected`. */
+  off(event: 'disconnected', listener: () => void): this;
+  /** Unsubscribes from `reconnected`. */
+  off(event: 'reconnected', listener: () => void): this;
+  /** Unsubscribes from a connection life-cycle event. */
+  off(event: TransportEvent, listener: () => void): this;
   off(event: TransportEvent, listener: () => void): this {
     this.events.off(event, listener);
     return this;
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
-    await Promise.all([...this.consumers.keys()].map((c) => this.cancelConsumer(c)));
-    this.closed = true;
-    this.connected = false;
+  /**
+   * Graceful shutdown: cancels every consumer, waits (up to `closeTimeoutMs`) for handlers in flight,
+   * fails pending requests and leaves the broker (exclusive queues go, unacked messages are requeued).
+   * Idempotent.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.doClose();
+    return this.closing;
+  }
+
+  private async doClose(): Promise<void> {
+    const connected = this.current === 'open';
+    this.current = 'closing';
+    this.stopping.abort();
+    if (!connected) this.gate.shut(new TransportError('transport is closed'));
+    await Promise.all([...this.consumers].map((state) => this.cancelConsumer(state)));
+    this.gate.shut(new TransportError('transport is closed'));
     this.pending.failAll('transport closed');
-    this.broker.detach(this);
-  }
-
-  /** @internal Drop + immediate reconnect, as seen by the application. */
-  simulateDrop(): void {
-    if (this.closed) return;
-    this.connected = false;
-    this.events.emit('disconnected');
-    // The old channel is gone: its deliveries no longer count against prefetch and go back to the queue.
-    for (const [delivery, { queue, consumer }] of this.unacked) {
-      consumer.inFlight -= 1;
-      this.broker.requeue(queue, delivery);
-    }
-    this.unacked.clear();
-    this.pending.linkLost();
-    this.connected = true;
-    this.events.emit('reconnected');
-    void this.pending.resendAll();
-    this.broker.pumpAll();
-  }
-
-  /** @internal */
-  deliver(queue: string, consumer: MemoryConsumer, delivery: Delivery): void {
-    consumer.inFlight += 1;
-    this.unacked.set(delivery, { queue, consumer });
-    const settle = (): void => {
-      // A delivery requeued by a simulated drop is no longer ours to ack.
-      if (!this.unacked.delete(delivery)) return;
-      consumer.inFlight -= 1;
-      if (consumer.inFlight === 0) for (const idle of consumer.idle) idle();
-      this.broker.pumpAll();
-    };
-    consumer.handler(delivery.message).then(settle, settle);
-  }
-
-  private async cancelConsumer(consumer: MemoryConsumer): Promise<void> {
-    const queue = this.consumers.get(consumer);
-    if (queue === undefined) return;
-    consumer.cancelled = true;
-    this.consumers.delete(consumer);
-    this.broker.removeConsumer(queue, consumer);
-    if (consumer.inFlight > 0) await new Promise<void>((resolve) => consumer.idle.add(resolve));
-  }
-
-  private async ensureReplyQueue(): Promise<string> {
-    if (this.replyQueue) return this.replyQueue;
-    const name = await this.declareQueue(`amq.rabbitmq.reply-to.${randomUUID()}`, { exclusive: true, autoDelete: true });
-    this.replyQueue = name;
-    await this.consume(name, async (message) => {
-      this.pending.settle(message.properties.correlationId, message);
-    }, { prefetch: 1000 });
-    return name;
-  }
-
-  private assertOpen(): void {
-    if (this.closed) throw new TransportError('transport is closed');
+    this.broker.disconnect(this);
+    await this.reconnecting;
+    this.current = 'closed';
   }
 }
 
-/** Creates a transport on `broker` (a new private broker when omitted). */
-export function createMemoryTransport(broker: MemoryBroker = new MemoryBroker()): MemoryTransport {
-  return new MemoryTransport(broker);
+/**
+ * Creates a transport on `broker` (a new private broker when omitted).
+ *
+ * @example
+ * const broker = new MemoryBroker();
+ * const vnfm = createMemoryTransport(broker);
+ * const nfvo = createMemoryTransport(broker, { replyMode: 'queue' });
+ */
+export function createMemoryTransport(broker: MemoryBroker = new MemoryBroker(), options: MemoryTransportOptions = {}): MemoryTransport {
+  return new MemoryTransport(broker, options);
 }

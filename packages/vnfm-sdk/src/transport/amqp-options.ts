@@ -1,0 +1,107 @@
+import { ConfigError } from '@vnfkit/protocol';
+import type { Logger } from 'pino';
+
+/** How RPC replies come back. */
+export type ReplyMode = 'direct' | 'queue';
+
+/** Reconnect backoff: capped exponential with jitter, reset after every successful handshake. */
+export interface ReconnectOptions {
+  /** First retry delay in milliseconds. @default 100 */
+  initialDelayMs?: number;
+  /** Cap of the retry delay in milliseconds. @default 30_000 */
+  maxDelayMs?: number;
+  /** Random fraction (0…1) taken off each delay so that many clients do not retry in lockstep. @default 0.5 */
+  jitter?: number;
+}
+
+/** Options of {@link createAmqpTransport}. */
+export interface AmqpTransportOptions {
+  /**
+   * Broker URL, `amqp://` or `amqps://`, with credentials and vhost.
+   * @default the `AMQP_URL` environment variable, else 'amqp://guest:guest@127.0.0.1:5672'
+   */
+  url?: string;
+  /** PEM file with the CA that signed the broker's certificate (for `amqps://` with a private CA). */
+  caFile?: string;
+  /** AMQP heartbeat in seconds (0 disables it). @default 60 */
+  heartbeatSeconds?: number;
+  /** Connection name shown by the broker (`rabbitmqctl list_connections client_properties`). @default 'vnfkit' */
+  connectionName?: string;
+  /** Parent logger; the transport logs through a child with `component: 'amqp-transport'`. @default a disabled pino logger */
+  logger?: Logger;
+  /** Reconnect backoff bounds. @default { initialDelayMs: 100, maxDelayMs: 30_000, jitter: 0.5 } */
+  reconnect?: ReconnectOptions;
+  /** How long the first connect may retry before failing with a `TransportError`, in milliseconds. @default 30_000 */
+  connectTimeoutMs?: number;
+  /**
+   * How long an operation (publish, declare, consume) attempted while disconnected waits for the
+   * reconnect before failing with a `TimeoutError`, in milliseconds. @default 30_000
+   */
+  publishTimeoutMs?: number;
+  /**
+   * How RPC replies come back: `direct` = RabbitMQ direct reply-to (`amq.rabbitmq.reply-to`), `queue` =
+   * an exclusive server-named reply queue. @default 'direct'
+   */
+  replyMode?: ReplyMode;
+  /** How long `close()` and `Consumer.cancel()` wait for handlers in flight, in milliseconds. @default 30_000 */
+  closeTimeoutMs?: number;
+}
+
+/** {@link AmqpTransportOptions} with every default applied; frozen. */
+export interface ResolvedAmqpTransportOptions {
+  readonly url: string;
+  readonly caFile: string | undefined;
+  readonly heartbeatSeconds: number;
+  readonly connectionName: string;
+  readonly logger: Logger | undefined;
+  readonly reconnect: Readonly<Required<ReconnectOptions>>;
+  readonly connectTimeoutMs: number;
+  readonly publishTimeoutMs: number;
+  readonly replyMode: ReplyMode;
+  readonly closeTimeoutMs: number;
+}
+
+/** The broker URL used when neither the options nor `AMQP_URL` name one. */
+export const DEFAULT_AMQP_URL = 'amqp://guest:guest@127.0.0.1:5672';
+
+function positive(field: string, value: number | undefined, fallback: number, allowZero = false): number {
+  const v = value ?? fallback;
+  if (!Number.isFinite(v) || v < 0 || (!allowZero && v === 0)) {
+    throw new ConfigError(`amqp transport option ${field} must be a ${allowZero ? 'non-negative' : 'positive'} number, got ${String(value)}`);
+  }
+  return v;
+}
+
+/**
+ * Applies defaults and checks the transport options once. This is the only place that reads the
+ * environment (`AMQP_URL`); throws a `ConfigError` naming the bad field.
+ */
+export function resolveAmqpOptions(options: AmqpTransportOptions = {}, env: Readonly<Record<string, string | undefined>> = process.env): ResolvedAmqpTransportOptions {
+  const url = options.url ?? env['AMQP_URL'] ?? DEFAULT_AMQP_URL;
+  let protocol = '';
+  try {
+    protocol = new URL(url).protocol;
+  } catch {
+    throw new ConfigError('amqp transport option url is not a valid URL');
+  }
+  if (protocol !== 'amqp:' && protocol !== 'amqps:') throw new ConfigError(`amqp transport option url must start with amqp:// or amqps://, got ${protocol}//`);
+  const jitter = options.reconnect?.jitter ?? 0.5;
+  if (!(jitter >= 0 && jitter <= 1)) throw new ConfigError(`amqp transport option reconnect.jitter must be between 0 and 1, got ${String(jitter)}`);
+  const initialDelayMs = positive('reconnect.initialDelayMs', options.reconnect?.initialDelayMs, 100);
+  const maxDelayMs = positive('reconnect.maxDelayMs', options.reconnect?.maxDelayMs, 30_000);
+  if (maxDelayMs < initialDelayMs) throw new ConfigError(`amqp transport option reconnect.maxDelayMs (${maxDelayMs}) is below reconnect.initialDelayMs (${initialDelayMs})`);
+  const replyMode = options.replyMode ?? 'direct';
+  if (replyMode !== 'direct' && replyMode !== 'queue') throw new ConfigError(`amqp transport option replyMode must be 'direct' or 'queue', got ${String(replyMode)}`);
+  return Object.freeze({
+    url,
+    caFile: options.caFile,
+    heartbeatSeconds: positive('heartbeatSeconds', options.heartbeatSeconds, 60, true),
+    connectionName: options.connectionName ?? 'vnfkit',
+    logger: options.logger,
+    reconnect: Object.freeze({ initialDelayMs, maxDelayMs, jitter }),
+    connectTimeoutMs: positive('connectTimeoutMs', options.connectTimeoutMs, 30_000),
+    publishTimeoutMs: positive('publishTimeoutMs', options.publishTimeoutMs, 30_000),
+    replyMode,
+    closeTimeoutMs: positive('closeTimeoutMs', options.closeTimeoutMs, 30_000, true),
+  });
+}
