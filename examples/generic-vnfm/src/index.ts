@@ -11,7 +11,7 @@ export {
   vnfcEnv,
 } from './env/index.js';
 export type { EnvMap, TypedDependencyEnv } from './env/index.js';
-export { NothingToResumeError, ResumeStoreError, ScriptFailedError } from './errors.js';
+export { AgentCommandError, AgentNotReadyError, NothingToResumeError, ResumeStoreError, ScriptFailedError } from './errors.js';
 export type { ScriptFailureDetails } from './errors.js';
 export { runPlan } from './lifecycle/run-plan.js';
 export type { CommandReply, CommandSender, ExecutionObserver, RunPlanOptions, RunPlanResult } from './lifecycle/run-plan.js';
@@ -36,4 +36,5 @@ export type { UserDataValues } from './user-data.js';
 export { GenericVnfm } from './generic-vnfm.js';
 export type { GenericVnfmOptions } from './generic-vnfm.js';
 export { GenericLifecycle } from './lifecycle/generic-lifecycle.js';
+export type { GenericLifecycleOptions, ScriptSource } from './lifecycle/generic-lifecycle.js';
 export type { AgentChannel, PackageFile } from './lifecycle/agent-channel.js';

@@ -163,6 +163,46 @@ describe('Generic VNFM with real Open Baton sample NSDs', () => {
     expect(await runs(h.vim, 'iperf-client-1')).toEqual(['instantiate.sh', 'start.sh']);
     await h.sim.terminate(nsrId);
   });
+
+  it('sipp-real-fms-heal: HEAL with cause, a STANDBY scale-out, switchToStandby, and an ad-hoc EXECUTE', async () => {
+    h = await startHarness({ url: vhost.url });
+    const nsd = sample('NetworkServiceDescriptor-sipp-real-fms-heal.json', h.type);
+    const nsrId = await h.sim.deploy(nsd, { packages: packagesFor(nsd) });
+    await h.sim.waitForNsStatus(nsrId, 'ACTIVE', { timeoutMs: 45_000 });
+    const serverIp = (hostname: string) =>
+      h.sim.vnfr(nsrId, 'sipp-server').vdu?.[0]?.vnfc_instance?.find((c) => c.hostname === hostname)?.ips?.[0]?.ip;
+    const stateOf = (hostname: string) => h.sim.vnfr(nsrId, 'sipp-server').vdu?.[0]?.vnfc_instance?.find((c) => c.hostname === hostname)?.state;
+    expect(await runs(h.vim, 'sipp-client-1')).toEqual(['sipp_install.sh', 'server_sipp_configure.sh', 'sipp_client_start.sh']);
+    const [configured] = await envs(h.vim, 'sipp-client-1', 'server_sipp_configure.sh');
+    expect(configured).toMatchObject({ server_private: serverIp('sipp-server-1'), SIPP_RATE: '10', SIPP_TRANSPORT_MODE: 'u1' });
+
+    // An ordinary heal: the HEAL scripts on that VNFC, with the cause.
+    await h.sim.heal(nsrId, 'sipp-server', { hostname: 'sipp-server-1', cause: 'serviceDown' });
+    expect(await envs(h.vim, 'sipp-server-1', 'heal.sh')).toEqual([expect.objectContaining({ cause: 'serviceDown', hostname: 'sipp-server-1' })]);
+
+    // A standby VNFC: installed but not started.
+    await h.sim.scaleOut(nsrId, 'sipp-server', { mode: 'standby' });
+    await h.sim.waitForNsStatus(nsrId, 'ACTIVE', { timeoutMs: 30_000 });
+    expect(await runs(h.vim, 'sipp-server-2')).toEqual(['sipp_install.sh']);
+    expect(stateOf('sipp-server-2')?.toLowerCase()).toBe('standby');
+
+    // switchToStandby: START on the standby VNFC, which becomes ACTIVE; the client is configured against it.
+    const configuredBefore = (await envs(h.vim, 'sipp-client-1', 'server_sipp_configure.sh')).length;
+    await h.sim.heal(nsrId, 'sipp-server', { hostname: 'sipp-server-1', cause: 'switchToStandby' });
+    expect(await runs(h.vim, 'sipp-server-2')).toEqual(['sipp_install.sh', 'sipp_server_start.sh']);
+    expect(await envs(h.vim, 'sipp-server-2', 'heal.sh')).toEqual([]);
+    expect(stateOf('sipp-server-2')).toBe('ACTIVE');
+    const reconfigured = await envs(h.vim, 'sipp-client-1', 'server_sipp_configure.sh');
+    expect(reconfigured).toHaveLength(configuredBefore + 1);
+    expect(reconfigured.at(-1)?.['server_private']).toBe(serverIp('sipp-server-2'));
+
+    // EXECUTE: the ad-hoc script is saved and run on every VNFC of the VNFR, without any environment from the VNFM.
+    await h.sim.execute(nsrId, 'sipp-client', { name: 'adhoc.sh', content: scripts(['adhoc.sh'])['adhoc.sh'] ?? '' });
+    const [adhoc] = await envs(h.vim, 'sipp-client-1', 'adhoc.sh');
+    expect(adhoc).toBeDefined();
+    expect(Object.keys(adhoc ?? {}).filter((k) => ['hostname', 'private', 'SIPP_RATE'].includes(k))).toEqual([]);
+    await h.sim.terminate(nsrId);
+  });
 });
 
 /** A VIM whose VMs never boot an agent. */
