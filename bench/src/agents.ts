@@ -1,0 +1,29 @@
+// Start real `vnfkit-ems` processes for the benchmarks (built dist when present, else through tsx).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { AMQP_URL } from './table.js';
+
+const require = createRequire(import.meta.url);
+const agentDir = dirname(require.resolve('@vnfkit/ems-agent/package.json'));
+export const agentBuilt = join(agentDir, 'dist', 'cli.js');
+
+function agentCommand(): string[] {
+  if (existsSync(agentBuilt)) return [process.execPath, agentBuilt];
+  return [process.execPath, '--conditions=@vnfkit/source', '--import', 'tsx', join(agentDir, 'src', 'cli.ts')];
+}
+
+export function startAgent(root: string, input: { hostname: string; type: string }): ChildProcess {
+  const dir = join(root, input.hostname);
+  mkdirSync(dir, { recursive: true });
+  const conf = join(dir, 'ems.conf');
+  writeFileSync(conf, `[ems]\namqp_url = ${AMQP_URL}\nhostname = ${input.hostname}\ntype = ${input.type}\nscripts_dir = ${join(dir, 'scripts')}\nstate_dir = ${join(dir, 'state')}\nlog_level = warn\n`);
+  const [cmd, ...args] = agentCommand();
+  return spawn(cmd ?? process.execPath, [...args, '--config', conf], { stdio: 'ignore' });
+}
+
+export async function stopAgent(agent: ChildProcess): Promise<void> {
+  if (agent.exitCode !== null) return;
+  await new Promise((r) => { agent.once('exit', r); agent.kill('SIGTERM'); });
+}
