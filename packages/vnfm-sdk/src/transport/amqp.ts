@@ -10,6 +10,7 @@ import { ChannelSlot, channelCloseReason, isChannelClosed, watchChannel } from '
 import { ConsumerRunner } from '../internal/consumer-runner.js';
 import { LinkGate } from '../internal/link-gate.js';
 import { LinkLostError, PendingRequests, type SendContext } from '../internal/pending-requests.js';
+import { BlockState, writeInOrder } from '../internal/publish-flow.js';
 import { Topology } from '../internal/topology.js';
 import { resolveAmqpOptions, type AmqpTransportOptions, type ResolvedAmqpTransportOptions } from './amqp-options.js';
 import type {
@@ -50,6 +51,8 @@ interface Link {
   rpcOpen: RpcChannel | undefined;
   /** Exchanges known to exist on this connection (checked once before the first publish to each). */
   readonly exchangeChecks: Map<string, Promise<void>>;
+  /** Whether the broker blocks this connection (resource alarm); pauses publish deadlines. */
+  readonly flow: BlockState;
   established: boolean;
   lost: boolean;
 }
@@ -111,22 +114,31 @@ function exchangeArguments(options: ExchangeOptions): Options.AssertExchange {
 }
 
 /**
- * Publishes on a confirm channel and resolves once the broker acknowledged the message; a broker that
- * blocks the connection (resource alarm) makes this fail with a `TimeoutError` after `timeoutMs`.
+ * Publishes on a confirm channel and resolves once the broker acknowledged the message. Writes on one
+ * channel go out in call order and wait for amqplib's `drain` when its write buffer is full, so a burst
+ * of publishes (or a broker that stopped reading) does not pile up frames in memory. The deadline
+ * (`timeoutMs`, then a `TimeoutError`) is paused while the broker blocks the connection (resource
+ * alarm): such a publish waits for the alarm to clear instead of failing while it may still be delivered.
  */
-function confirmPublish(channel: ConfirmChannel, target: { exchange: string; routingKey: string; timeoutMs: number }, payload: Buffer, options: Options.Publish): Promise<void> {
+function confirmPublish(channel: ConfirmChannel, target: { exchange: string; routingKey: string; timeoutMs: number; flow: BlockState; payload: Buffer; options: Options.Publish }): Promise<void> {
   return new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new TimeoutError(`the broker to confirm a publish to ${target.exchange || '(default exchange)'}/${target.routingKey}`, target.timeoutMs)), target.timeoutMs);
+    let settled = false;
+    const cancelDeadline = target.flow.deadline(target.timeoutMs, () => {
+      if (settled) return;
+      settled = true;
+      reject(new TimeoutError(`the broker to confirm a publish to ${target.exchange || '(default exchange)'}/${target.routingKey}`, target.timeoutMs));
+    });
     const done = (error: unknown): void => {
-      clearTimeout(timer);
+      cancelDeadline();
+      if (settled) return;
+      settled = true;
       if (error) reject(toError(error));
       else resolve();
     };
-    try {
-      channel.publish(target.exchange, target.routingKey, payload, options, done);
-    } catch (error) {
-      done(error);
-    }
+    writeInOrder(channel, {
+      stillWanted: () => !settled,
+      write: () => channel.publish(target.exchange, target.routingKey, target.payload, target.options, done),
+    }).catch(done);
   });
 }
 
@@ -142,8 +154,10 @@ function isFatalConnectError(error: unknown): boolean {
   return /ACCESS[-_]REFUSED|NOT[-_]ALLOWED|\b403\b|\b530\b/.test(e.message) || /CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(code);
 }
 
+/** The body as a Buffer; a Buffer is used as it is (no copy: a burst of publishes of one payload stays small). */
 function toBuffer(body: Uint8Array | string): Buffer {
-  return typeof body === 'string' ? Buffer.from(body, 'utf8') : Buffer.from(body);
+  if (typeof body === 'string') return Buffer.from(body, 'utf8');
+  return Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
 }
 
 function withDeadline(promise: Promise<unknown>, ms: number): Promise<boolean> {
@@ -266,13 +280,22 @@ export class AmqpTransport implements Transport {
       rpc: undefined,
       rpcOpen: undefined,
       exchangeChecks: new Map(),
+      flow: new BlockState(),
       established: false,
       lost: false,
     };
     connection.on('error', (error: Error) => this.log.warn({ err: redactSecret(error.message, this.options.url) }, 'broker connection error'));
     connection.on('close', (error?: Error) => this.onLinkClosed(link, error));
-    connection.on('blocked', (reason: unknown) => this.log.warn({ reason }, 'the broker blocked this connection (resource alarm)'));
-    connection.on('unblocked', () => this.log.info('the broker unblocked this connection'));
+    connection.on('blocked', (reason: unknown) => {
+      link.flow.block();
+      this.log.warn({ reason: String(reason) }, 'the broker blocked this connection (resource alarm); publishes wait until it unblocks');
+      if (this.link === link) this.emit('blocked');
+    });
+    connection.on('unblocked', () => {
+      link.flow.unblock();
+      this.log.info('the broker unblocked this connection');
+      if (this.link === link) this.emit('unblocked');
+    });
     this.link = link;
     try {
       await this.restoreTopology(link);
@@ -302,6 +325,7 @@ export class AmqpTransport implements Transport {
   private onLinkClosed(link: Link, error: Error | undefined): void {
     if (link.lost) return;
     link.lost = true;
+    link.flow.unblock();
     if (this.link !== link) return;
     this.link = undefined;
     if (!link.established) return; // the connect loop sees the failure and retries
@@ -490,7 +514,7 @@ export class AmqpTransport implements Transport {
       channel = await link.publisher.get();
       const key = exchange === '' ? this.topology.resolve(routingKey) : routingKey;
       await this.exchangeExists(link, exchange);
-      await confirmPublish(channel, { exchange, routingKey: key, timeoutMs: this.options.publishTimeoutMs }, payload, publishOptions(properties));
+      await confirmPublish(channel, { exchange, routingKey: key, timeoutMs: this.options.publishTimeoutMs, flow: link.flow, payload, options: publishOptions(properties) });
     } catch (error) {
       if (link.lost) throw new TransportError(`connection lost before the broker confirmed ${what}`, { cause: error });
       if (error instanceof TimeoutError) throw error;
@@ -702,7 +726,7 @@ export class AmqpTransport implements Transport {
     if (input.headers) properties.headers = input.headers;
     const key = input.exchange === '' ? this.topology.resolve(input.routingKey) : input.routingKey;
     try {
-      await confirmPublish(rpc.channel, { exchange: input.exchange, routingKey: key, timeoutMs: this.options.publishTimeoutMs }, input.payload, publishOptions(properties));
+      await confirmPublish(rpc.channel, { exchange: input.exchange, routingKey: key, timeoutMs: this.options.publishTimeoutMs, flow: link.flow, payload: input.payload, options: publishOptions(properties) });
     } catch (error) {
       link.exchangeChecks.clear();
       if (link.lost) throw new LinkLostError(`connection lost before the broker accepted the request for ${input.waitedFor}`, { cause: error });
@@ -760,6 +784,10 @@ export class AmqpTransport implements Transport {
   on(event: 'disconnected', listener: () => void): this;
   /** Fires after a lost connection was re-established and the topology and consumers were restored. */
   on(event: 'reconnected', listener: () => void): this;
+  /** Fires when the broker blocks the connection (memory or disk alarm); publishes wait, their deadline paused. */
+  on(event: 'blocked', listener: () => void): this;
+  /** Fires when the broker unblocks the connection again. */
+  on(event: 'unblocked', listener: () => void): this;
   /** Subscribes to a connection life-cycle event. */
   on(event: TransportEvent, listener: () => void): this;
   on(event: TransportEvent, listener: () => void): this {
@@ -773,6 +801,10 @@ export class AmqpTransport implements Transport {
   off(event: 'disconnected', listener: () => void): this;
   /** Unsubscribes from `reconnected`. */
   off(event: 'reconnected', listener: () => void): this;
+  /** Unsubscribes from `blocked`. */
+  off(event: 'blocked', listener: () => void): this;
+  /** Unsubscribes from `unblocked`. */
+  off(event: 'unblocked', listener: () => void): this;
   /** Unsubscribes from a connection life-cycle event. */
   off(event: TransportEvent, listener: () => void): this;
   off(event: TransportEvent, listener: () => void): this {

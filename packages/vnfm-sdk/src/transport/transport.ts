@@ -82,7 +82,11 @@ export interface RequestOptions {
   signal?: AbortSignal;
 }
 
-export type TransportEvent = 'connected' | 'disconnected' | 'reconnected';
+/**
+ * Connection life-cycle events. `blocked`/`unblocked`: the broker stopped (resource alarm) and resumed
+ * reading this connection's publishes; only the amqp transport emits them.
+ */
+export type TransportEvent = 'connected' | 'disconnected' | 'reconnected' | 'blocked' | 'unblocked';
 
 /** The messaging operations vnfkit needs, implemented by the `amqp` and `memory` transports. */
 export interface Transport {
