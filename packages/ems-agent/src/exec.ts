@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
+import { ProcessTreeMarker } from './internal/containment.js';
 import { OutputCapture } from './internal/output-capture.js';
 import { groupAlive, killGroup } from './internal/process-group.js';
 
@@ -78,13 +79,16 @@ function seconds(ms: number): string {
 
 /**
  * Runs one process in its own process group (`detached`), no shell. On timeout or cancel it sends
- * SIGTERM to the whole group, then SIGKILL after `killGraceMs`. stdout/stderr are captured up to
+ * SIGTERM to the whole group, then SIGKILL after `killGraceMs`; processes of the run that left the
+ * group (`setsid`, re-parented orphans) are found by their environment marker and killed alike
+ * (see `internal/containment.ts`). stdout/stderr are captured up to
  * `maxOutputBytes` each and drained beyond that. Resolves with a {@link ScriptResult}; never rejects.
  */
 export function runScriptProcess(request: ScriptRunRequest): Promise<ScriptResult> {
   const started = Date.now();
   const stdout = new OutputCapture(request.maxOutputBytes);
   const stderr = new OutputCapture(request.maxOutputBytes);
+  const tree = new ProcessTreeMarker();
   return new Promise<ScriptResult>((resolve) => {
     let exitCode: number | null = null;
     let exitSignal: NodeJS.Signals | null = null;
@@ -101,7 +105,7 @@ export function runScriptProcess(request: ScriptRunRequest): Promise<ScriptResul
 
     const child = spawn(request.command, [...request.args], {
       cwd: request.cwd,
-      env: { ...request.env },
+      env: { ...request.env, ...tree.env },
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -154,7 +158,7 @@ export function runScriptProcess(request: ScriptRunRequest): Promise<ScriptResul
 
     const probeGroup = (): void => {
       if (groupDone || child.pid === undefined) return;
-      if (!groupAlive(child.pid)) {
+      if (!groupAlive(child.pid) && !tree.alive()) {
         groupDone = true;
         finish();
         return;
@@ -169,9 +173,11 @@ export function runScriptProcess(request: ScriptRunRequest): Promise<ScriptResul
       groupDone = false;
       const pid = child.pid;
       killGroup(pid, 'SIGTERM');
+      tree.signal('SIGTERM');
       timers.push(
         setTimeout(() => {
           killGroup(pid, 'SIGKILL');
+          tree.killAll();
           groupDone = true;
           finish();
         }, request.killGraceMs),
