@@ -24,7 +24,12 @@ async function main(): Promise<number> {
   }
   const { config } = loaded;
   const logger = pino({ level: config.logLevel, redact: ['password', '*.password', 'env', '*.env'] });
-  const vnfm = new GenericVnfm({ config, userDataTemplate: await loadUserDataTemplate(config.ems.userDataFile), logger });
+  const vnfm = new GenericVnfm({
+    config,
+    userDataTemplate: await loadUserDataTemplate(config.ems.userDataFile),
+    bootstrapCredentials: { username: config.managerUsername, password: config.managerPassword },
+    logger,
+  });
   await vnfm.connect();
   logger.info({ type: config.type, endpoint: config.endpoint }, 'generic VNFM running');
   await new Promise<void>((resolve) => {

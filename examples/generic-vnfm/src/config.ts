@@ -42,6 +42,16 @@ export const GenericVnfmConfig = z.strictObject({
   resumeDir: z.string().min(1).default('./.vnfkit/generic-vnfm/resume'),
   /** Where per-VNFC script logs are kept for LOG_REQUEST (`VNFKIT_LOG_DIR`). @default ./.vnfkit/generic-vnfm/logs */
   logDir: z.string().min(1).default('./.vnfkit/generic-vnfm/logs'),
+  /**
+   * Operation journal (`VNFKIT_JOURNAL_FILE`): lets a VNFM killed mid-operation answer the interrupted NFVO
+   * command after its restart instead of leaving the NFVO waiting. @default ./.vnfkit/generic-vnfm/operations.jsonl
+   */
+  journalFile: z.string().min(1).default('./.vnfkit/generic-vnfm/operations.jsonl'),
+  /**
+   * Declare the command queue auto-delete like Open Baton's VNFMs (`VNFKIT_ENDPOINT_AUTO_DELETE`). The default
+   * keeps the queue and the commands in it while no VNFM process runs. @default false
+   */
+  endpointQueueAutoDelete: booleanLike.default(false),
   /** Size bound of one script log file, bytes (`VNFKIT_SCRIPT_LOG_MAX_BYTES`). @default 1048576 */
   scriptLogMaxBytes: z.coerce.number().int().positive().default(1024 * 1024),
   /** How the VNFCs of one script step run (`VNFKIT_VNFC_CONCURRENCY`). @default parallel */
@@ -50,6 +60,10 @@ export const GenericVnfmConfig = z.strictObject({
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** NFVO commands handled at once (`VNFKIT_CONCURRENCY`). @default 10 */
   concurrency: z.coerce.number().int().positive().default(10),
+  /** Broker user the VNFM registers at the NFVO with (`VNFKIT_MANAGER_USERNAME`). @default openbaton-manager-user */
+  managerUsername: z.string().min(1).default('openbaton-manager-user'),
+  /** Password of that user (`VNFKIT_MANAGER_PASSWORD`). Never logged. @default openbaton */
+  managerPassword: z.string().default('openbaton'),
   ems: EmsConfig.default(EmsConfig.parse({})),
 });
 /** The resolved (defaults applied) configuration. */
@@ -64,10 +78,14 @@ const ENVIRONMENT: ReadonlyArray<[string, string[]]> = [
   ['VNFM_ENDPOINT', ['endpoint']],
   ['VNFKIT_RESUME_DIR', ['resumeDir']],
   ['VNFKIT_LOG_DIR', ['logDir']],
+  ['VNFKIT_JOURNAL_FILE', ['journalFile']],
+  ['VNFKIT_ENDPOINT_AUTO_DELETE', ['endpointQueueAutoDelete']],
   ['VNFKIT_SCRIPT_LOG_MAX_BYTES', ['scriptLogMaxBytes']],
   ['VNFKIT_VNFC_CONCURRENCY', ['vnfcConcurrency']],
   ['VNFKIT_LOG_LEVEL', ['logLevel']],
   ['VNFKIT_CONCURRENCY', ['concurrency']],
+  ['VNFKIT_MANAGER_USERNAME', ['managerUsername']],
+  ['VNFKIT_MANAGER_PASSWORD', ['managerPassword']],
   ['VNFKIT_EMS_START_TIMEOUT_S', ['ems', 'startTimeoutS']],
   ['VNFKIT_EMS_COMMAND_TIMEOUT_S', ['ems', 'commandTimeoutS']],
   ['VNFKIT_AGENT_USERNAME', ['ems', 'username']],
@@ -84,6 +102,7 @@ const FLAGS: ReadonlyArray<[string, string[]]> = [
   ['endpoint', ['endpoint']],
   ['resume-dir', ['resumeDir']],
   ['log-dir', ['logDir']],
+  ['journal-file', ['journalFile']],
   ['vnfc-concurrency', ['vnfcConcurrency']],
   ['log-level', ['logLevel']],
 ];
@@ -101,6 +120,7 @@ Options:
       --endpoint <endpoint>    VNFM endpoint                 (env VNFM_ENDPOINT, default generic)
       --resume-dir <dir>       resume records                (env VNFKIT_RESUME_DIR)
       --log-dir <dir>          per-VNFC script logs          (env VNFKIT_LOG_DIR)
+      --journal-file <file>    operation journal (crash-safe) (env VNFKIT_JOURNAL_FILE)
       --vnfc-concurrency <m>   parallel | serial             (env VNFKIT_VNFC_CONCURRENCY)
       --log-level <level>      fatal..trace | silent         (env VNFKIT_LOG_LEVEL)
   -h, --help                   show this help
@@ -108,7 +128,8 @@ Options:
 
 More environment: VNFKIT_EMS_START_TIMEOUT_S (500), VNFKIT_EMS_COMMAND_TIMEOUT_S (1000),
 VNFKIT_AGENT_USERNAME, VNFKIT_AGENT_PASSWORD, VNFKIT_SCRIPT_PATH, VNFKIT_USER_DATA_FILE, VNFKIT_SIGNING_KEY,
-VNFKIT_SCRIPT_LOG_MAX_BYTES, VNFKIT_CONCURRENCY. Precedence: flags > environment > file > defaults.
+VNFKIT_SCRIPT_LOG_MAX_BYTES, VNFKIT_CONCURRENCY, VNFKIT_MANAGER_USERNAME (openbaton-manager-user),
+VNFKIT_MANAGER_PASSWORD (openbaton), VNFKIT_ENDPOINT_AUTO_DELETE (false). Precedence: flags > environment > file > defaults.
 `;
 
 type Plain = Record<string, unknown>;

@@ -78,6 +78,8 @@ export class GenericVnfm extends AbstractVnfm {
       description: 'vnfkit Generic VNFM',
       amqpUrl: config.amqpUrl,
       concurrency: config.concurrency,
+      journalFile: config.journalFile,
+      endpointQueueAutoDelete: config.endpointQueueAutoDelete,
       ...(genericOptions.transportFactory ? { transportFactory: genericOptions.transportFactory } : {}),
       ...(genericOptions.bootstrapCredentials ? { bootstrapCredentials: genericOptions.bootstrapCredentials } : {}),
       ...(genericOptions.logger ? { logger: genericOptions.logger } : {}),

@@ -59,6 +59,11 @@ describe('loadConfig', () => {
     expect(() => run({ argv: ['-c', 'missing.json'], readFile: () => { throw new Error('ENOENT'); } })).toThrow(ConfigError);
   });
 
+  it('takes the NFVO manager user for registration from the environment (default: Open Baton\'s)', () => {
+    expect(run({})).toMatchObject({ managerUsername: 'openbaton-manager-user', managerPassword: 'openbaton' });
+    expect(run({ env: { VNFKIT_MANAGER_USERNAME: 'guest', VNFKIT_MANAGER_PASSWORD: 'guest' } })).toMatchObject({ managerUsername: 'guest', managerPassword: 'guest' });
+  });
+
   it('answers --help and --version', () => {
     const help = loadConfig({ argv: ['--help'] });
     expect(help.kind).toBe('help');

@@ -39,6 +39,18 @@ export interface VnfmOptions {
   grantTimeoutMs?: number;
   /** Milliseconds (VM creation can take minutes). Env `VNFKIT_ALLOCATE_TIMEOUT_MS`. @default 600000 */
   allocateTimeoutMs?: number;
+  /**
+   * Operation journal file (JSON lines): with one, a VNFM killed mid-operation answers the interrupted NFVO
+   * command after its restart and never runs it twice. Without one the journal is kept in memory.
+   * Env `VNFKIT_JOURNAL_FILE`.
+   */
+  journalFile?: string;
+  /**
+   * Declare the `<endpoint>` queue auto-delete, as Open Baton's SDKs do (`autodelete=true`). The default (false)
+   * keeps the queue, and commands in it, when the last VNFM process dies. Env `VNFKIT_ENDPOINT_AUTO_DELETE`.
+   * @default false
+   */
+  endpointQueueAutoDelete?: boolean;
   logger?: Logger;
 }
 
@@ -57,6 +69,8 @@ export interface ResolvedVnfmOptions {
   readonly registerAttempts: number;
   readonly grantTimeoutMs: number;
   readonly allocateTimeoutMs: number;
+  readonly journalFile: string | undefined;
+  readonly endpointQueueAutoDelete: boolean;
 }
 
 function positive(env: NodeJS.ProcessEnv, name: string): number | undefined {
@@ -65,6 +79,14 @@ function positive(env: NodeJS.ProcessEnv, name: string): number | undefined {
   const n = Number(raw);
   if (!Number.isInteger(n) || n <= 0) throw new ConfigError(`${name}: expected a positive integer, got ${JSON.stringify(raw)}`);
   return n;
+}
+
+function flag(env: NodeJS.ProcessEnv, name: string): boolean | undefined {
+  const raw = env[name]?.toLowerCase();
+  if (raw === undefined || raw === '') return undefined;
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
+  throw new ConfigError(`${name}: expected true or false, got ${JSON.stringify(env[name])}`);
 }
 
 /** Applies defaults and the environment once; throws a ConfigError naming the bad setting. */
@@ -88,5 +110,7 @@ export function resolveVnfmOptions(options: VnfmOptions, env: NodeJS.ProcessEnv 
     registerAttempts: options.registerAttempts ?? 20,
     grantTimeoutMs: options.grantTimeoutMs ?? positive(env, 'VNFKIT_GRANT_TIMEOUT_MS') ?? 120_000,
     allocateTimeoutMs: options.allocateTimeoutMs ?? positive(env, 'VNFKIT_ALLOCATE_TIMEOUT_MS') ?? 600_000,
+    journalFile: options.journalFile ?? (env['VNFKIT_JOURNAL_FILE'] || undefined),
+    endpointQueueAutoDelete: options.endpointQueueAutoDelete ?? flag(env, 'VNFKIT_ENDPOINT_AUTO_DELETE') ?? false,
   });
 }

@@ -3,8 +3,10 @@ export * from './transport/index.js';
 export { AbstractVnfm, allVnfcs } from './vnfm.js';
 export type {
   HookContext, InstantiateContext, ModifyContext, StartStopContext, ScaleOutContext, ScaleInContext, HealContext, UpdateContext,
-  ExecuteContext, ResumeContext, ResumeResult, NfvoErrorContext, UserDataContext, VnfmState,
+  ExecuteContext, ResumeContext, ResumeResult, NfvoErrorContext, UserDataContext, VnfmState, InterruptedContext,
 } from './vnfm.js';
+export { OperationJournal } from './journal/operation-journal.js';
+export type { JournalRecord, JournalStep, OperationJournalOptions } from './journal/operation-journal.js';
 export { resolveVnfmOptions } from './config.js';
 export type { VnfmOptions, ResolvedVnfmOptions, BrokerCredentials, TransportFactory } from './config.js';
 export { buildVnfr } from './vnfr.js';

@@ -6,6 +6,7 @@ import {
 } from '@vnfkit/protocol';
 import { pino, type Logger } from 'pino';
 import { resolveVnfmOptions, type BrokerCredentials, type ResolvedVnfmOptions, type VnfmOptions } from './config.js';
+import { OperationJournal, type JournalRecord, type JournalStep } from './journal/operation-journal.js';
 import { managerEndpoint, registerWithNfvo, requestNfvo, unregisterFromNfvo } from './nfvo/nfvo-client.js';
 import { createAmqpTransport } from './transport/amqp.js';
 import type { Consumer, IncomingMessage, Transport } from './transport/transport.js';
@@ -83,6 +84,16 @@ export interface UserDataContext {
   vnfPackage: VNFPackage | undefined;
 }
 
+/** Input of {@link AbstractVnfm.onInterrupted}: a command a previous VNFM process received but never answered. */
+export interface InterruptedContext {
+  action: string;
+  /** The VNFR as far as the command got (the granted or allocated one for INSTANTIATE), if known. */
+  vnfr: Vnfr | undefined;
+  /** The last step recorded before the crash. */
+  step: JournalStep;
+  logger: Logger;
+}
+
 /** Lifecycle state of a VNFM runtime. */
 export type VnfmState = 'idle' | 'connecting' | 'running' | 'closing' | 'closed' | 'failed';
 
@@ -106,6 +117,9 @@ export abstract class AbstractVnfm {
   private credentials: ManagerCredentials | undefined;
   private stateValue: VnfmState = 'idle';
   private readonly locks = new Map<string, Promise<unknown>>();
+  private journalInUse: OperationJournal | undefined;
+  /** Commands being handled in this process, by correlation id (a redelivery waits for the original). */
+  private readonly inFlight = new Map<string, Promise<void>>();
 
   constructor(options: VnfmOptions) {
     this.options = resolveVnfmOptions(options);
@@ -182,12 +196,25 @@ export abstract class AbstractVnfm {
   protected userData(_ctx: UserDataContext): string {
     return '';
   }
+  /**
+   * A command that a previous process of this VNFM received but never answered (it was killed mid-operation).
+   * The SDK answers it with ERROR (carrying the VNFR as far as it got) after this hook; override it to prepare
+   * a later RESUME. It never re-runs the command: that could GRANT or allocate a second time.
+   */
+  protected async onInterrupted(ctx: InterruptedContext): Promise<void> {
+    ctx.logger.warn({ step: ctx.step }, 'command interrupted by a VNFM restart; answering ERROR');
+  }
   /** Creates the VMs when `allocate` is 'vnfm'; must fill `vdu[].vnfc_instance`. */
   protected async allocate(ctx: HookContext & { vduVim: Record<string, unknown> }): Promise<Vnfr> {
     throw new Error(`VNFM ${this.options.type} has allocate: 'vnfm' but does not override allocate() for ${ctx.vnfr.name ?? ''}`);
   }
 
   // ---- runtime ----
+
+  private get journal(): OperationJournal {
+    if (!this.journalInUse) throw new Error('VNFM is not connected');
+    return this.journalInUse;
+  }
 
   private async openTransport(credentials: BrokerCredentials | undefined): Promise<Transport> {
     if (this.options.transportFactory) return this.options.transportFactory(credentials);
@@ -204,6 +231,7 @@ export abstract class AbstractVnfm {
     if (this.stateValue !== 'idle') throw new Error(`VNFM cannot connect in state ${this.stateValue}`);
     this.stateValue = 'connecting';
     try {
+      this.journalInUse = await OperationJournal.open({ file: this.options.journalFile, logger: this.logger });
       const bootstrap = await this.openTransport(this.options.bootstrapCredentials);
       this.credentials = await registerWithNfvo(bootstrap, {
         endpoint: this.endpoint,
@@ -218,9 +246,10 @@ export abstract class AbstractVnfm {
         await bootstrap.close();
         this.transportInUse = await this.openTransport({ username: this.credentials.rabbitUsername, password: this.credentials.rabbitPassword });
       }
-      const queue = await this.transportInUse.declareQueue(this.options.endpoint, { durable: true, autoDelete: true });
+      const queue = await this.transportInUse.declareQueue(this.options.endpoint, { durable: true, autoDelete: this.options.endpointQueueAutoDelete });
       await this.transportInUse.bindQueue(queue, EXCHANGE, queue);
       await this.onConnected(this.transportInUse);
+      await this.answerInterrupted();
       this.consumer = await this.transportInUse.consume(queue, (m) => this.handleDelivery(m), {
         prefetch: this.options.concurrency,
         concurrency: this.options.concurrency,
@@ -229,6 +258,7 @@ export abstract class AbstractVnfm {
     } catch (error) {
       this.stateValue = 'failed';
       await this.transportInUse?.close().catch(() => undefined);
+      await this.journalInUse?.close().catch(() => undefined);
       throw error;
     }
   }
@@ -247,6 +277,7 @@ export abstract class AbstractVnfm {
       );
     }
     await this.transportInUse?.close();
+    await this.journalInUse?.close();
     this.stateValue = 'closed';
   }
 
@@ -255,7 +286,66 @@ export abstract class AbstractVnfm {
     await this.close();
   }
 
+  /**
+   * Commands are journaled by correlation id: a redelivery of a command still running here waits for it, one
+   * already answered is acknowledged without running it again, and one a previous process left unanswered
+   * is answered from the journal (see {@link answerInterrupted}).
+   */
   private async handleDelivery(delivery: IncomingMessage): Promise<void> {
+    const key = delivery.properties.replyTo ? delivery.properties.correlationId : undefined;
+    if (key === undefined) return this.handleCommand(delivery, undefined);
+    const running = this.inFlight.get(key);
+    if (running) {
+      this.logger.warn({ correlationId: key }, 'redelivery of a command still running; it is answered once, when it finishes');
+      await running;
+      return;
+    }
+    const known = this.journal.get(key);
+    if (known) {
+      await this.finishFromJournal(known);
+      return;
+    }
+    const work = this.handleCommand(delivery, key);
+    this.inFlight.set(key, work);
+    try {
+      await work;
+    } finally {
+      this.inFlight.delete(key);
+    }
+  }
+
+  /** Answers the commands a previous process of this VNFM received but did not answer (it crashed). */
+  private async answerInterrupted(): Promise<void> {
+    for (const record of this.journal.interrupted()) {
+      if (this.journal.get(record.key)?.step === 'answered') continue;
+      await this.finishFromJournal(record).catch((error: unknown) =>
+        this.logger.error({ correlationId: record.key, err: toError(error).message }, 'could not answer an interrupted command; retrying on its redelivery'),
+      );
+    }
+  }
+
+  private async finishFromJournal(record: JournalRecord): Promise<void> {
+    const log = this.logger.child({ action: record.action, vnfrId: record.vnfrId, vnfrName: record.vnfrName, correlationId: record.key });
+    if (record.step === 'answered') {
+      log.warn('redelivery of a command already answered; acknowledged without running it again');
+      return;
+    }
+    let body = record.reply;
+    if (body === undefined) {
+      const ctx: InterruptedContext = { action: record.action, vnfr: record.vnfr, step: record.step, logger: log };
+      await this.onInterrupted(ctx).catch((error: unknown) => log.error({ err: toError(error).message }, 'onInterrupted hook failed'));
+      const what = `${record.action}${record.vnfrName ? ` of VNFR ${record.vnfrName}` : ''}`;
+      const message = `VNFM ${this.options.type} was restarted while running ${what} (last step: ${record.step}); the operation was not completed and is not re-run`;
+      body = Buffer.from(encodeMessage(vnfmErrorMessage({ vnfr: record.vnfr, message })).body).toString('utf8');
+      await this.journal.step(record.key, 'replying', { reply: body });
+    } else {
+      log.warn('re-sending the stored answer of a command whose acknowledgement was lost');
+    }
+    if (record.replyTo) await this.transport.publish('', record.replyTo, body, { ...encodeMessage(null).properties, correlationId: record.key });
+    await this.journal.step(record.key, 'answered');
+  }
+
+  private async handleCommand(delivery: IncomingMessage, key: string | undefined): Promise<void> {
     let command: NfvoCommand;
     try {
       command = decodeNfvoCommand(delivery.body);
@@ -270,21 +360,26 @@ export abstract class AbstractVnfm {
     const vnfr = recordOf(command);
     const log = this.logger.child({ action: command.action, vnfrId: vnfr?.id, vnfrName: vnfr?.name });
     const lockKey = vnfr?.id ?? vnfr?.name;
+    const track: Tracker = key === undefined ? async () => undefined : (step, patch) => this.journal.step(key, step, patch);
+    await track('received', { action: command.action, vnfrId: vnfr?.id, vnfrName: vnfr?.name, replyTo: delivery.properties.replyTo, vnfr });
     let reply: VnfmMessage | null;
     try {
-      reply = lockKey ? await this.serialised(lockKey, () => this.dispatch(command, log)) : await this.dispatch(command, log);
+      reply = lockKey ? await this.serialised(lockKey, () => this.dispatch(command, log, track)) : await this.dispatch(command, log, track);
     } catch (error) {
       const e = toError(error);
       log.error({ err: e.message }, 'command failed; replying ERROR');
       reply = vnfmErrorMessage({ vnfr: (error as { vnfr?: Vnfr }).vnfr ?? vnfr, message: e.message });
     }
-    if (delivery.properties.replyTo) await this.reply(delivery, reply);
+    if (delivery.properties.replyTo) await this.reply(delivery, reply, track);
     else if (reply) log.warn('command without reply_to; result not sent');
   }
 
-  private async reply(delivery: IncomingMessage, message: VnfmMessage | null): Promise<void> {
+  /** The reply is journaled before it is sent and marked answered once the broker confirmed it. */
+  private async reply(delivery: IncomingMessage, message: VnfmMessage | null, track?: Tracker): Promise<void> {
     const encoded = encodeMessage(message);
+    await track?.('replying', { reply: Buffer.from(encoded.body).toString('utf8') });
     await this.transport.reply(delivery, encoded.body, encoded.properties);
+    await track?.('answered');
   }
 
   private async serialised<T>(key: string, work: () => Promise<T>): Promise<T> {
@@ -299,10 +394,10 @@ export abstract class AbstractVnfm {
     }
   }
 
-  private async dispatch(command: NfvoCommand, logger: Logger): Promise<VnfmMessage | null> {
+  private async dispatch(command: NfvoCommand, logger: Logger, track: Tracker): Promise<VnfmMessage | null> {
     switch (command.action) {
       case 'INSTANTIATE':
-        return { action: 'INSTANTIATE', virtualNetworkFunctionRecord: await this.runInstantiate(command, logger) };
+        return { action: 'INSTANTIATE', virtualNetworkFunctionRecord: await this.runInstantiate(command, logger, track) };
       case 'MODIFY':
         return { action: 'MODIFY', virtualNetworkFunctionRecord: await this.modify({ vnfr: command.vnfr, dependency: command.vnfrd, logger }) };
       case 'START':
@@ -354,7 +449,7 @@ export abstract class AbstractVnfm {
     }
   }
 
-  private async runInstantiate(message: OrVnfmInstantiateMessage, logger: Logger): Promise<Vnfr> {
+  private async runInstantiate(message: OrVnfmInstantiateMessage, logger: Logger, track: Tracker): Promise<Vnfr> {
     const extension = message.extension ?? {};
     const base = { message, vnfPackage: message.vnfPackage, scripts: message.vnfPackage?.scripts ?? [], extension };
     if (message.vnfr) return this.instantiate({ ...base, vnfr: message.vnfr, logger, restart: true });
@@ -368,11 +463,13 @@ export abstract class AbstractVnfm {
       if (grant.action !== 'GRANT_OPERATION') throw new ProtocolError(`expected a GRANT_OPERATION answer, got ${grant.action}`);
       if (grant.grantAllowed === false) throw new Error(`NFVO did not grant the resources of VNFR ${vnfr.name ?? ''}`);
       vnfr = grant.virtualNetworkFunctionRecord;
+      await track('granted', { vnfr, vnfrId: vnfr.id, vnfrName: vnfr.name });
       const vlog = logger.child({ vnfrId: vnfr.id });
       vlog.info({ hbVersion: vnfr.hbVersion }, 'granted');
       const vduVim = grant.vduVim ?? {};
       if (this.options.allocate === 'vnfm') {
         vnfr = await this.allocate({ vnfr, vduVim, logger: vlog });
+        await track('allocated', { vnfr });
       } else {
         const answer = await requestNfvo(this.transport, {
           message: {
@@ -388,6 +485,7 @@ export abstract class AbstractVnfm {
         const allocated = recordOf(answer);
         if (!allocated) throw new ProtocolError(`ALLOCATE_RESOURCES answer without a VNFR`);
         vnfr = allocated;
+        await track('allocated', { vnfr });
         vlog.info({ hbVersion: vnfr.hbVersion }, 'resources allocated');
       }
       return await this.instantiate({ ...base, vnfr, logger: vlog, restart: false });
@@ -420,6 +518,9 @@ export abstract class AbstractVnfm {
     return { action: 'SCALED', virtualNetworkFunctionRecord: result, vnfcInstance: findVnfc(result, vnfcInstance) ?? vnfcInstance };
   }
 }
+
+/** Records a step of the command being handled in the operation journal. */
+type Tracker = (step: JournalStep, patch?: Partial<Omit<JournalRecord, 'key' | 'at' | 'step'>>) => Promise<void>;
 
 /** Every VNFC instance of a VNFR, across VDUs. */
 export function allVnfcs(vnfr: Vnfr): VNFCInstance[] {

@@ -1,0 +1,177 @@
+import { mkdir, open, readFile, rename, type FileHandle } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { toError, type VirtualNetworkFunctionRecord } from '@vnfkit/protocol';
+import type { Logger } from 'pino';
+
+/**
+ * How far an NFVO command got. `received` → (`granted` → `allocated`, INSTANTIATE only) →
+ * `replying` (the reply is computed and stored) → `answered` (the broker confirmed the reply).
+ */
+export type JournalStep = 'received' | 'granted' | 'allocated' | 'replying' | 'answered';
+
+/** What the journal remembers of one NFVO command, keyed by its correlation id. */
+export interface JournalRecord {
+  key: string;
+  action: string;
+  step: JournalStep;
+  vnfrId?: string | undefined;
+  vnfrName?: string | undefined;
+  /** Where the answer goes, so that a restarted VNFM can answer a command it lost with the crash. */
+  replyTo?: string | undefined;
+  /** The VNFR as far as the command got (granted / allocated), for an ERROR reply after a crash. */
+  vnfr?: VirtualNetworkFunctionRecord | undefined;
+  /** The encoded reply (step `replying`), re-sent as is when the command is redelivered. */
+  reply?: string | undefined;
+  at: string;
+}
+
+/** Options of {@link OperationJournal.open}. */
+export interface OperationJournalOptions {
+  /** JSON-lines file; without one the journal lives in memory (redeliveries within one process only). */
+  file?: string | undefined;
+  /** Answered commands remembered (to recognise late redeliveries). @default 10000 */
+  retainAnswered?: number;
+  logger?: Logger;
+}
+
+type Patch = Partial<Omit<JournalRecord, 'key' | 'at'>>;
+
+/**
+ * A small durable log of the NFVO commands a VNFM handles, so that a VNFM killed mid-operation answers
+ * every command after its restart instead of leaving the NFVO waiting, and never runs one twice
+ * (no second GRANT_OPERATION for a VNFR already granted). One record per line, each line fsync'ed
+ * before the step it records is acted on; the file is compacted when opened.
+ */
+export class OperationJournal {
+  private readonly records = new Map<string, JournalRecord>();
+  private readonly interruptedAtOpen: JournalRecord[] = [];
+  private writes: Promise<void> = Promise.resolve();
+  private readonly pending: { line: string; resolve: () => void; reject: (error: Error) => void }[] = [];
+  private flushing = false;
+
+  private constructor(
+    private readonly handle: FileHandle | undefined,
+    private readonly retainAnswered: number,
+  ) {}
+
+  /** Loads (and compacts) the journal file, or starts an in-memory journal. */
+  static async open(options: OperationJournalOptions = {}): Promise<OperationJournal> {
+    const retain = options.retainAnswered ?? 10_000;
+    if (options.file === undefined) return new OperationJournal(undefined, retain);
+    await mkdir(dirname(options.file), { recursive: true, mode: 0o700 });
+    const loaded = await load(options.file, options.logger);
+    const kept = compact(loaded, retain);
+    const tmp = `${options.file}.compact`;
+    const out = await open(tmp, 'w', 0o600);
+    await out.writeFile(kept.map((r) => `${JSON.stringify(r)}\n`).join(''));
+    await out.sync();
+    await out.close();
+    await rename(tmp, options.file);
+    const journal = new OperationJournal(await open(options.file, 'a', 0o600), retain);
+    for (const record of kept) {
+      journal.records.set(record.key, record);
+      if (record.step !== 'answered') journal.interruptedAtOpen.push(record);
+    }
+    return journal;
+  }
+
+  /** Commands a previous process received but did not answer (found when the journal was opened). */
+  interrupted(): readonly JournalRecord[] {
+    return this.interruptedAtOpen;
+  }
+
+  /** The record of a command, if the journal knows it. */
+  get(key: string): JournalRecord | undefined {
+    return this.records.get(key);
+  }
+
+  /** Records a step (merging into the command's record) and resolves once it is on disk. */
+  async step(key: string, step: JournalStep, patch: Patch = {}): Promise<void> {
+    const previous = this.records.get(key);
+    const record: JournalRecord = { ...previous, ...patch, key, action: patch.action ?? previous?.action ?? '', step, at: new Date().toISOString() };
+    if (step === 'answered') delete record.reply;
+    this.records.set(key, record);
+    if (step === 'answered') this.forgetOldAnswers();
+    const line = `${JSON.stringify(step === 'received' || step === 'answered' ? record : { key, step, at: record.at, ...patch })}\n`;
+    await this.write(line);
+  }
+
+  /** Waits for pending writes and closes the file. */
+  async close(): Promise<void> {
+    await this.writes;
+    await this.handle?.close();
+  }
+
+  /** Group commit: lines queued while a flush runs go to disk together with one fdatasync. */
+  private write(line: string): Promise<void> {
+    if (!this.handle) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      this.pending.push({ line, resolve, reject });
+      if (!this.flushing) this.writes = this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    const handle = this.handle;
+    if (!handle) return;
+    this.flushing = true;
+    try {
+      while (this.pending.length > 0) {
+        const batch = this.pending.splice(0);
+        try {
+          await handle.appendFile(batch.map((p) => p.line).join(''));
+          await handle.datasync();
+          for (const p of batch) p.resolve();
+        } catch (error) {
+          for (const p of batch) p.reject(toError(error));
+        }
+      }
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  private forgetOldAnswers(): void {
+    if (this.records.size <= this.retainAnswered * 2) return;
+    let excess = this.records.size - this.retainAnswered;
+    for (const [key, record] of this.records) {
+      if (excess <= 0) break;
+      if (record.step === 'answered') {
+        this.records.delete(key);
+        excess -= 1;
+      }
+    }
+  }
+}
+
+/** Replays the file: later lines patch earlier ones; a torn last line (crash mid-write) is skipped. */
+async function load(file: string, logger: Logger | undefined): Promise<Map<string, JournalRecord>> {
+  const records = new Map<string, JournalRecord>();
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return records;
+    throw error;
+  }
+  const lines = text.split('\n').filter((l) => l !== '');
+  lines.forEach((line, i) => {
+    try {
+      const entry = JSON.parse(line) as Partial<JournalRecord> & { key: string };
+      const merged = { ...records.get(entry.key), ...entry } as JournalRecord;
+      if (merged.step === 'answered') delete merged.reply;
+      records.delete(entry.key); // keep insertion order = order of last activity
+      records.set(entry.key, merged);
+    } catch (error) {
+      logger?.warn({ file, line: i + 1, err: toError(error).message }, 'skipping an unreadable operation journal line');
+    }
+  });
+  return records;
+}
+
+function compact(records: Map<string, JournalRecord>, retainAnswered: number): JournalRecord[] {
+  const all = [...records.values()];
+  const answered = all.filter((r) => r.step === 'answered');
+  const keepAnswered = new Set(answered.slice(Math.max(0, answered.length - retainAnswered)));
+  return all.filter((r) => r.step !== 'answered' || keepAnswered.has(r));
+}
