@@ -50,7 +50,7 @@ async function main(): Promise<void> {
     say('NFVO simulator up; VMs are ' + (broker.kind === 'amqp' ? 'real vnfkit-ems processes (LocalVim)' : 'in-process vnfkit-ems agents'));
 
     const config = GenericVnfmConfig.parse({
-      amqpUrl: AMQP_URL, type: TYPE, endpoint: TYPE, resumeDir: join(work, 'resume'), logDir: join(work, 'logs'), logLevel: 'silent',
+      amqpUrl: AMQP_URL, type: TYPE, endpoint: TYPE, resumeDir: join(work, 'resume'), logDir: join(work, 'logs'), journalFile: join(work, 'operations.jsonl'), logLevel: 'silent',
       ems: { startTimeoutS: 30, commandTimeoutS: 30 },
     });
     const vnfm = new GenericVnfm({ config, transportFactory: broker.transport, bootstrapCredentials: { username: 'guest', password: 'guest' } });

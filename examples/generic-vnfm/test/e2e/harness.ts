@@ -1,11 +1,13 @@
 // End-to-end harness: NfvoSimulator + LocalVim (real vnfkit-ems processes) + GenericVnfm over REAL RabbitMQ,
 // on a private vhost per test file (the Open Baton queue names are fixed).
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createAmqpTransport } from '@vnfkit/vnfm-sdk';
+import { promisify } from 'node:util';
+import { createAmqpTransport, type AmqpTransportOptions, type TransportFactory } from '@vnfkit/vnfm-sdk';
+import type { Logger } from 'pino';
 import { LocalVim, NfvoSimulator, type VimDriver } from '@vnfkit/vnfm-sdk/testing';
 import { GenericVnfmConfig } from '../../src/config.js';
 import { GenericVnfm } from '../../src/generic-vnfm.js';
@@ -53,23 +55,64 @@ export interface Harness {
   close: () => Promise<void>;
 }
 
-export async function startHarness(options: { vim?: VimDriver; startTimeoutS?: number; commandTimeoutS?: number; url?: string; signingKey?: string; agentSigningKey?: string } = {}): Promise<Harness> {
+/** Client-provided connection name of the harness's NFVO simulator (see {@link closeConnections}). */
+export function simulatorConnectionName(type: string): string {
+  return `nfvo-simulator-${type}`;
+}
+
+/**
+ * Broker settings under which a dropped connection loses nothing: every requester (simulator, both VNFM
+ * connections) gets its replies on a lasting reply queue, and the agents' actions queues are not
+ * auto-delete (an auto-delete queue, and the command in it, vanishes with the agent's connection).
+ */
+const DROP_PROOF: { transport: Pick<AmqpTransportOptions, 'replyMode' | 'reconnect' | 'logger'>; agentConfig: Record<string, string> } = {
+  transport: { replyMode: 'lasting-queue', reconnect: { initialDelayMs: 50, maxDelayMs: 1_000 } },
+  agentConfig: { autodelete: 'false', reconnect_max_delay: '1' },
+};
+
+/** The VNFM's two broker connections as `GenericVnfm` would open them, with extra transport options. */
+function vnfmTransports(input: { url: string; type: string; transport: AmqpTransportOptions }): TransportFactory {
+  return async (credentials) => {
+    const url = new URL(input.url);
+    if (credentials) {
+      url.username = encodeURIComponent(credentials.username);
+      url.password = encodeURIComponent(credentials.password);
+    }
+    // With credentials: the NFVO side (vnfm.ts names it `vnfm-<type>`); without: the EMS side.
+    const connectionName = credentials ? `vnfm-${input.type}` : `generic-vnfm-ems-${input.type}`;
+    return createAmqpTransport({ ...input.transport, url: url.toString(), connectionName });
+  };
+}
+
+export async function startHarness(options: {
+  vim?: VimDriver; startTimeoutS?: number; commandTimeoutS?: number; url?: string; signingKey?: string; agentSigningKey?: string;
+  /** Configure every party so that a force-closed broker connection loses nothing (see {@link DROP_PROOF}). */
+  dropProof?: boolean;
+  /** Logger of the VNFM, the simulator and their transports. @default silent */
+  logger?: Logger;
+} = {}): Promise<Harness> {
   const url = options.url ?? AMQP_URL;
   const type = `gvnfm${randomBytes(3).toString('hex')}`;
   const work = await mkdtemp(join(tmpdir(), 'vnfkit-gvnfm-e2e-'));
   const closers: (() => Promise<void>)[] = [() => rm(work, { recursive: true, force: true })];
-  const vim = new LocalVim(options.agentSigningKey ? { agentConfig: { signing_key: options.agentSigningKey } } : {});
+  const agentConfig: Record<string, string> = { ...(options.dropProof ? DROP_PROOF.agentConfig : {}), ...(options.agentSigningKey ? { signing_key: options.agentSigningKey } : {}) };
+  const vim = new LocalVim({ agentConfig });
   closers.push(() => vim.close());
-  const transport = await createAmqpTransport({ url });
+  const logger = options.logger ? { logger: options.logger } : {};
+  const transport = await createAmqpTransport({ url, connectionName: simulatorConnectionName(type), ...(options.dropProof ? DROP_PROOF.transport : {}), ...logger });
   closers.push(() => transport.close());
-  const sim = await NfvoSimulator.create({ transport, vim: options.vim ?? vim, brokerUrl: url, commandTimeoutMs: 30_000 });
+  const sim = await NfvoSimulator.create({ transport, vim: options.vim ?? vim, brokerUrl: url, commandTimeoutMs: 30_000, ...logger });
   closers.push(() => sim.close());
   const config = GenericVnfmConfig.parse({
-    amqpUrl: url, type, endpoint: type, resumeDir: join(work, 'resume'), logDir: join(work, 'logs'), logLevel: 'silent',
+    amqpUrl: url, type, endpoint: type, resumeDir: join(work, 'resume'), logDir: join(work, 'logs'), journalFile: join(work, 'operations.jsonl'), logLevel: 'silent',
     ems: { startTimeoutS: options.startTimeoutS ?? 20, commandTimeoutS: options.commandTimeoutS ?? 20, ...(options.signingKey ? { signingKey: options.signingKey } : {}) },
   });
   const make = async (): Promise<GenericVnfm> => {
-    const vnfm = new GenericVnfm({ config, userDataTemplate: await loadUserDataTemplate(), bootstrapCredentials: { username: 'guest', password: 'guest' } });
+    const vnfm = new GenericVnfm({
+      config, userDataTemplate: await loadUserDataTemplate(), bootstrapCredentials: { username: 'guest', password: 'guest' },
+      ...(options.dropProof ? { transportFactory: vnfmTransports({ url, type, transport: { ...DROP_PROOF.transport, ...logger } }) } : {}),
+      ...logger,
+    });
     await vnfm.connect();
     closers.push(() => vnfm.close());
     return vnfm;
@@ -81,6 +124,33 @@ export async function startHarness(options: { vim?: VimDriver; startTimeoutS?: n
       for (const close of closers.reverse()) await close().catch(() => undefined);
     },
   };
+}
+
+const execFileAsync = promisify(execFile);
+
+/**
+ * Force-closes (`rabbitmqctl`, one call) the broker connections on the vhost of `url` whose
+ * client-provided name starts with one of `prefixes`: the VNFM's `vnfm-<type>` and
+ * `generic-vnfm-ems-<type>`, the agents' `vnfkit-ems <hostname>`, the simulator's
+ * {@link simulatorConnectionName}. Connections of other vhosts (parallel test files) are never
+ * touched. Asynchronous, so the VNFM and simulator in this process keep running meanwhile.
+ * Resolves with the number of connections closed.
+ */
+export async function closeConnections(url: string, prefixes: readonly string[]): Promise<number> {
+  const vhost = decodeURIComponent(new URL(url).pathname.slice(1)) || '/';
+  const binary = (text: string): string => `<<"${text.replace(/["\\]/g, (c) => `\\${c}`)}">>`;
+  const program = [
+    `V = ${binary(vhost)}, Ps = [${prefixes.map(binary).join(', ')}],`,
+    'Match = fun(Name) -> lists:any(fun(Pre) -> binary:longest_common_prefix([Name, Pre]) =:= byte_size(Pre) end, Ps) end,',
+    'Info = fun(P) -> try rabbit_networking:connection_info(P, [vhost, client_properties]) catch _:_ -> [] end end,',
+    'Pids = [P || P <- rabbit_networking:connections(), [{vhost, VH}, {client_properties, CP}] <- [Info(P)], VH =:= V,',
+    '  {_, longstr, N} <- [lists:keyfind(<<"connection_name">>, 1, CP)], Match(N)],',
+    '[rabbit_networking:close_connection(P, "vnfkit test: forced drop") || P <- Pids], length(Pids).',
+  ].join('\n');
+  const { stdout } = await execFileAsync('rabbitmqctl', ['-q', 'eval', program], { encoding: 'utf8', timeout: 30_000 });
+  const closed = Number(stdout.trim());
+  if (!Number.isInteger(closed)) throw new Error(`rabbitmqctl eval did not return a count: ${stdout.trim()}`);
+  return closed;
 }
 
 /** Lines of a VM's runs.log. */

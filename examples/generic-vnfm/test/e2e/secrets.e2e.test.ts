@@ -40,7 +40,7 @@ it('no broker password or signing key in any log line of a full run (deploy, fai
   const transport = await createAmqpTransport({ url: url.toString(), logger });
   const sim = await NfvoSimulator.create({ transport, vim, brokerUrl: url.toString(), logger });
   const config = GenericVnfmConfig.parse({
-    amqpUrl: url.toString(), type: 'secretive', endpoint: 'secretive', resumeDir: join(work, 'r'), logDir: join(work, 'l'),
+    amqpUrl: url.toString(), type: 'secretive', endpoint: 'secretive', resumeDir: join(work, 'r'), logDir: join(work, 'l'), journalFile: join(work, 'j.jsonl'),
     ems: { startTimeoutS: 20, commandTimeoutS: 20, signingKey },
   });
   const vnfm = new GenericVnfm({ config, userDataTemplate: await loadUserDataTemplate(), logger, bootstrapCredentials: { username: user, password } });

@@ -1,6 +1,6 @@
-import { mkdir, open, readFile, rename, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { toError, type VirtualNetworkFunctionRecord } from '@vnfkit/protocol';
+import { ConfigError, toError, type VirtualNetworkFunctionRecord } from '@vnfkit/protocol';
 import type { Logger } from 'pino';
 
 /**
@@ -52,6 +52,7 @@ export class OperationJournal {
   private constructor(
     private readonly handle: FileHandle | undefined,
     private readonly retainAnswered: number,
+    private readonly lockFile?: string,
   ) {}
 
   /** Loads (and compacts) the journal file, or starts an in-memory journal. */
@@ -59,6 +60,7 @@ export class OperationJournal {
     const retain = options.retainAnswered ?? 10_000;
     if (options.file === undefined) return new OperationJournal(undefined, retain);
     await mkdir(dirname(options.file), { recursive: true, mode: 0o700 });
+    const lockFile = await lock(options.file);
     const loaded = await load(options.file, options.logger);
     const kept = compact(loaded, retain);
     const tmp = `${options.file}.compact`;
@@ -67,7 +69,7 @@ export class OperationJournal {
     await out.sync();
     await out.close();
     await rename(tmp, options.file);
-    const journal = new OperationJournal(await open(options.file, 'a', 0o600), retain);
+    const journal = new OperationJournal(await open(options.file, 'a', 0o600), retain, lockFile);
     for (const record of kept) {
       journal.records.set(record.key, record);
       if (record.step !== 'answered') journal.interruptedAtOpen.push(record);
@@ -100,6 +102,10 @@ export class OperationJournal {
   async close(): Promise<void> {
     await this.writes;
     await this.handle?.close();
+    if (this.lockFile) {
+      openHere.delete(this.lockFile);
+      await unlink(this.lockFile).catch(() => undefined);
+    }
   }
 
   /** Group commit: lines queued while a flush runs go to disk together with one fdatasync. */
@@ -141,6 +147,44 @@ export class OperationJournal {
         excess -= 1;
       }
     }
+  }
+}
+
+const openHere = new Set<string>();
+
+/**
+ * One live VNFM per journal: a second one would take the first one's running commands for interrupted ones.
+ * `<file>.lock` holds the owner's pid; a lock left by a dead process is taken over.
+ */
+async function lock(file: string): Promise<string> {
+  const lockFile = `${file}.lock`;
+  const inUse = (pid: number): never => {
+    throw new ConfigError(`operation journal ${file} is in use by VNFM process ${pid}; give every VNFM process its own journal file`);
+  };
+  if (openHere.has(lockFile)) inUse(process.pid);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const handle = await open(lockFile, 'wx', 0o600);
+      await handle.writeFile(String(process.pid));
+      await handle.close();
+      openHere.add(lockFile);
+      return lockFile;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const pid = Number(await readFile(lockFile, 'utf8').catch(() => ''));
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) inUse(pid);
+      await unlink(lockFile).catch(() => undefined); // stale: its owner is gone
+    }
+  }
+  throw new ConfigError(`could not lock operation journal ${file}`);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -1,4 +1,4 @@
-import { appendFile, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -56,6 +56,24 @@ describe('OperationJournal', () => {
     await b.close();
     const lines = (await readFile(file, 'utf8')).trim().split('\n');
     expect(lines).toHaveLength(3); // compacted to one line per kept record
+  });
+
+  it('refuses a second live owner of the same file, and is free again once closed', async () => {
+    const file = await journalFile();
+    const a = await OperationJournal.open({ file });
+    await expect(OperationJournal.open({ file })).rejects.toThrow(/operation journal .* is in use by VNFM process \d+/);
+    await a.close();
+    const b = await OperationJournal.open({ file });
+    await b.close();
+  });
+
+  it('takes over the lock of a dead process', async () => {
+    const file = await journalFile();
+    const a = await OperationJournal.open({ file });
+    await a.close();
+    await writeFile(`${file}.lock`, '999999999');
+    const b = await OperationJournal.open({ file });
+    await b.close();
   });
 
   it('without a file keeps records in memory only', async () => {
