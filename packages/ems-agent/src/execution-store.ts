@@ -1,7 +1,8 @@
-import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { closeSync, constants, fdatasyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from './scripts/script-store.js';
+import { TEMP_PREFIX } from './scripts/script-store.js';
 
 /** The reply the agent sent (or will send) for one command. */
 export interface RecordedReply {
@@ -56,7 +57,59 @@ export function recordFileName(key: string): string {
   return `sha256-${createHash('sha256').update(key).digest('hex')}.json`;
 }
 
-/** Creates the directory and returns an {@link ExecutionStore}. */
+/** Writes all of `text` to an open file descriptor. */
+function writeAll(fd: number, text: string): void {
+  const bytes = Buffer.from(text, 'utf8');
+  let offset = 0;
+  while (offset < bytes.length) offset += writeSync(fd, bytes, offset, bytes.length - offset);
+}
+
+/**
+ * The "started" record: written in place (create or truncate) and made durable with one
+ * `fdatasync` before the script starts. A crash while writing leaves a torn file, which `get`
+ * treats as unknown — correct, since the script had not started yet. One open/write/sync/close
+ * instead of temp file + fsync + rename.
+ */
+function writeDurable(path: string, text: string): void {
+  const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o600);
+  try {
+    writeAll(fd, text);
+    fdatasyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * The "finished" record: a temporary file renamed over the "started" one, so a crash leaves either
+ * record, never a torn one (a torn finished record would let a redelivery run the script again).
+ * Not synced: losing it in a power cut only turns a replayed reply into "interrupted" — the script
+ * still never runs twice, because the durable "started" record is still there.
+ */
+function writeReplacing(dir: string, path: string, text: string): void {
+  const temp = join(dir, `${TEMP_PREFIX}${randomBytes(6).toString('hex')}`);
+  const fd = openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+  try {
+    writeAll(fd, text);
+  } catch (error) {
+    closeSync(fd);
+    rmSync(temp, { force: true });
+    throw error;
+  }
+  closeSync(fd);
+  try {
+    renameSync(temp, path);
+  } catch (error) {
+    rmSync(temp, { force: true });
+    throw error;
+  }
+}
+
+/**
+ * Creates the directory and returns an {@link ExecutionStore}. The record writes are synchronous:
+ * commands run one at a time, and a few small synchronous writes are cheaper than thread-pool
+ * round trips on the latency of every command.
+ */
 export async function createExecutionStore(options: ExecutionStoreOptions): Promise<ExecutionStore> {
   const keep = options.keep ?? 1000;
   const pruneEvery = options.pruneEvery ?? 100;
@@ -65,32 +118,33 @@ export async function createExecutionStore(options: ExecutionStoreOptions): Prom
   let writes = 0;
   const startedAt = new Map<string, string>();
 
-  const write = async (record: ExecutionRecord): Promise<void> => {
-    await writeFileAtomic(join(dir, recordFileName(record.key)), `${JSON.stringify(record)}\n`, 0o600);
+  const written = async (): Promise<void> => {
     writes += 1;
     if (writes % pruneEvery === 0) await store.prune();
   };
 
   const store: ExecutionStore = {
     dir,
-    async get(key) {
+    get(key) {
       try {
-        const text = await readFile(join(dir, recordFileName(key)), 'utf8');
-        const record = JSON.parse(text) as ExecutionRecord;
-        return record.key === key ? record : undefined;
+        const record = JSON.parse(readFileSync(join(dir, recordFileName(key)), 'utf8')) as ExecutionRecord;
+        return Promise.resolve(record.key === key ? record : undefined);
       } catch {
-        return undefined; // missing or torn (never: writes are atomic) → treat as unknown
+        return Promise.resolve(undefined); // missing or torn (a "started" record cut by a crash) → treat as unknown
       }
     },
     async markStarted(base) {
       const now = new Date().toISOString();
       startedAt.set(base.key, now);
-      await write({ ...base, state: 'started', startedAt: now });
+      writeDurable(join(dir, recordFileName(base.key)), `${JSON.stringify({ ...base, state: 'started', startedAt: now } satisfies ExecutionRecord)}\n`);
+      await written();
     },
     async markFinished(base, reply) {
       const started = startedAt.get(base.key) ?? new Date().toISOString();
       startedAt.delete(base.key);
-      await write({ ...base, state: 'finished', startedAt: started, finishedAt: new Date().toISOString(), reply });
+      const record: ExecutionRecord = { ...base, state: 'finished', startedAt: started, finishedAt: new Date().toISOString(), reply };
+      writeReplacing(dir, join(dir, recordFileName(base.key)), `${JSON.stringify(record)}\n`);
+      await written();
     },
     async prune() {
       const names = (await readdir(dir)).filter((name) => name.endsWith('.json'));
