@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { emsActionsQueue, emsRegisterQueue, encodeMessage } from '@vnfkit/protocol';
+import { emsActionsQueue, emsRegisterQueue } from '@vnfkit/protocol';
 import { pino } from 'pino';
 import type { Logger } from 'pino';
 import { createCommandHandler } from './command-handler.js';
@@ -9,6 +9,7 @@ import { brokerUrl, ENV_PREFIX, resolveConfig } from './config.js';
 import { processRunner } from './exec.js';
 import type { ScriptRunner } from './exec.js';
 import { createExecutionStore } from './execution-store.js';
+import { encodeBody } from './internal/wire.js';
 import type { AgentLink, LinkConsumer } from './link.js';
 import { createAmqpLink } from './transport/amqp-link.js';
 import type { AmqpLink } from './transport/amqp-link.js';
@@ -131,7 +132,7 @@ class EmsAgent implements Agent {
   /** Publishes `{"hostname":…}` to `ems.<type>.register` on the default exchange; failures only log (retried on reconnect). */
   private async sendHello(): Promise<void> {
     if (this.current === 'closing' || this.current === 'closed') return;
-    const { body, properties } = encodeMessage({ hostname: this.hostname });
+    const { body, properties } = encodeBody({ hostname: this.hostname });
     try {
       await this.link.publish('', this.registerQueue, body, properties);
       this.deps.logger.info({ registerQueue: this.registerQueue }, 'hello sent');

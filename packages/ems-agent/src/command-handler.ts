@@ -1,10 +1,11 @@
-import { CONTENT_TYPE, decodeEmsCommand, encodeMessage, SIGNATURE_HEADER, verifySignature } from '@vnfkit/protocol';
+import { CONTENT_TYPE, SIGNATURE_HEADER, verifySignature } from '@vnfkit/protocol';
 import type { EmsCommand } from '@vnfkit/protocol';
 import type { Logger } from 'pino';
 import type { CommandContext, CommandReply } from './commands/index.js';
 import { failure, runCommand } from './commands/index.js';
 import type { ExecutionStore } from './execution-store.js';
 import { hashBody } from './execution-store.js';
+import { decodeCommand, encodeBody } from './internal/wire.js';
 import type { AgentLink, LinkIncomingMessage } from './link.js';
 
 /** The reply to a redelivered EXECUTE whose first run was cut short by an agent crash. */
@@ -49,7 +50,7 @@ export function createCommandHandler(options: CommandHandlerOptions): CommandHan
       log.warn({ status: value.status }, 'command without reply_to; nothing sent');
       return;
     }
-    const encoded = encodeMessage(value);
+    const encoded = encodeBody(value);
     await link.publish('', replyTo, encoded.body, {
       ...encoded.properties,
       contentType: CONTENT_TYPE,
@@ -77,7 +78,7 @@ export function createCommandHandler(options: CommandHandlerOptions): CommandHan
     }
     let command: EmsCommand;
     try {
-      command = decodeEmsCommand(message.body);
+      command = await decodeCommand(message.body);
     } catch (error) {
       const reason = decodeFailure(error);
       log.warn({ reason }, 'undecodable command refused');

@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
 import { DEFAULT_SCRIPTS_PATH, EXCHANGE } from '@vnfkit/protocol';
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import { en } from 'zod/v4/locales';
 import { configError } from './errors.js';
 import { parseIni } from './internal/ini.js';
 
@@ -22,82 +23,94 @@ export const ENV_PREFIX = 'VNFKIT_EMS_';
 /** The INI section the agent reads. */
 export const CONFIG_SECTION = 'ems';
 
+// zod/mini ships no messages; use the English ones zod's classic build installs.
+z.config(en());
+
 const BOOLEAN_WORDS: Record<string, boolean> = {
   true: true, yes: true, on: true, '1': true,
   false: false, no: false, off: false, '0': false,
 };
 
 /** Accepts real booleans and the usual INI words (true/false, yes/no, on/off, 1/0). */
-const bool = z.preprocess((value) => {
-  if (typeof value !== 'string') return value;
-  const word = BOOLEAN_WORDS[value.trim().toLowerCase()];
-  return word ?? value;
-}, z.boolean({ error: 'expected a boolean (true/false, yes/no, on/off, 1/0)' }));
+const bool = z.pipe(
+  z.transform((value: unknown) => {
+    if (typeof value !== 'string') return value;
+    const word = BOOLEAN_WORDS[value.trim().toLowerCase()];
+    return word ?? value;
+  }),
+  z.boolean({ error: 'expected a boolean (true/false, yes/no, on/off, 1/0)' }),
+);
 
 /** Accepts numbers and numeric strings (INI and environment values are strings). */
-function numeric<T extends z.ZodType>(schema: T): z.ZodType<z.output<T>, unknown> {
-  return z.preprocess((value) => {
-    if (typeof value !== 'string' || value.trim() === '') return value;
-    const parsed = Number(value.trim());
-    return Number.isNaN(parsed) ? value : parsed;
-  }, schema);
+function numeric<T extends z.ZodMiniType<number>>(schema: T): z.ZodMiniPipe<z.ZodMiniTransform<unknown, unknown>, T> {
+  return z.pipe(
+    z.transform((value: unknown) => {
+      if (typeof value !== 'string' || value.trim() === '') return value;
+      const parsed = Number(value.trim());
+      return Number.isNaN(parsed) ? value : parsed;
+    }),
+    schema,
+  );
 }
 
-const name = z.string().min(1).regex(/^[^\s#*]+$/, 'must not contain whitespace, "#" or "*"').max(200);
-const absolutePath = z.string().refine((value) => isAbsolute(value), 'must be an absolute path');
-const seconds = numeric(z.number({ error: 'expected a number of seconds' }).positive().max(31_536_000));
+const nonEmpty = z.string().check(z.minLength(1));
+const name = z.string().check(z.minLength(1), z.regex(/^[^\s#*]+$/, 'must not contain whitespace, "#" or "*"'), z.maxLength(200));
+const absolutePath = z.string().check(z.refine((value) => isAbsolute(value), 'must be an absolute path'));
+const seconds = numeric(z.number({ error: 'expected a number of seconds' }).check(z.positive(), z.maximum(31_536_000)));
 
 /**
  * The agent's configuration. Keys are the INI keys (snake_case) so one name is used in the
  * file, in the environment (`VNFKIT_EMS_<KEY>`) and in the docs. Open Baton keys first.
+ * Written with `zod/mini`: the daemon validates its configuration at every start, and the
+ * tree-shakable API keeps zod's full (classic) build out of its start-up and idle memory.
  */
 export const EmsConfig = z.strictObject({
   /** RabbitMQ host. Env `VNFKIT_EMS_BROKER_IP`. @default "localhost" */
-  broker_ip: z.string().min(1).default('localhost'),
+  broker_ip: z._default(nonEmpty, 'localhost'),
   /** RabbitMQ port. Env `VNFKIT_EMS_BROKER_PORT`. @default 5672 */
-  broker_port: numeric(z.number().int().min(1).max(65_535)).default(5672),
+  broker_port: z._default(numeric(z.int().check(z.minimum(1), z.maximum(65_535))), 5672),
   /** Broker user. Env `VNFKIT_EMS_USERNAME`. @default "admin" (Open Baton's) */
-  username: z.string().min(1).default('admin'),
+  username: z._default(nonEmpty, 'admin'),
   /** Broker password (masked in logs and `--check-config`). Env `VNFKIT_EMS_PASSWORD`. @default "openbaton" */
-  password: z.string().default('openbaton'),
+  password: z._default(z.string(), 'openbaton'),
   /** VNFC hostname given by the NFVO: actions queue `vnfm.<hostname>.actions` and hello. Required. Env `VNFKIT_EMS_HOSTNAME`. */
   hostname: name,
   /** VNFM endpoint type: hellos go to `ems.<type>.register`. Env `VNFKIT_EMS_TYPE`. @default "generic" */
-  type: name.default('generic'),
+  type: z._default(name, 'generic'),
   /** Auto-delete flag of the actions queue. Env `VNFKIT_EMS_AUTODELETE`. @default true */
-  autodelete: bool.default(true),
+  autodelete: z._default(bool, true),
   /** Exchange the actions queue is bound to. Env `VNFKIT_EMS_EXCHANGE`. @default "openbaton-exchange" */
-  exchange: name.default(EXCHANGE),
+  exchange: z._default(name, EXCHANGE),
   /** AMQP heartbeat in seconds (0 disables). Env `VNFKIT_EMS_HEARTBEAT`. @default 60 */
-  heartbeat: numeric(z.number().int().min(0).max(3600)).default(60),
+  heartbeat: z._default(numeric(z.int().check(z.minimum(0), z.maximum(3600))), 60),
   /** AMQP virtual host. Env `VNFKIT_EMS_VIRTUAL_HOST`. @default "/" */
-  virtual_host: z.string().min(1).default('/'),
+  virtual_host: z._default(nonEmpty, '/'),
   /** The agent's script directory. Env `VNFKIT_EMS_SCRIPTS_DIR`. @default "/opt/openbaton/scripts" */
-  scripts_dir: absolutePath.default(DEFAULT_SCRIPTS_PATH),
+  scripts_dir: z._default(absolutePath, DEFAULT_SCRIPTS_PATH),
   /** Where execution records (redelivery protection) live. Env `VNFKIT_EMS_STATE_DIR`. @default "/var/lib/vnfkit-ems" */
-  state_dir: absolutePath.default('/var/lib/vnfkit-ems'),
+  state_dir: z._default(absolutePath, '/var/lib/vnfkit-ems'),
   /** Honour any absolute `script-path` a command names. Env `VNFKIT_EMS_ALLOW_SCRIPT_PATH_OVERRIDE`. @default false */
-  allow_script_path_override: bool.default(false),
+  allow_script_path_override: z._default(bool, false),
   /** Seconds one script may run before its process group is killed (status 124). Env `VNFKIT_EMS_COMMAND_TIMEOUT`. @default 1000 */
-  command_timeout: seconds.default(1000),
+  command_timeout: z._default(seconds, 1000),
   /** Seconds between SIGTERM and SIGKILL when a script is killed. Env `VNFKIT_EMS_KILL_GRACE`. @default 5 */
-  kill_grace: numeric(z.number().min(0).max(3600)).default(5),
+  kill_grace: z._default(numeric(z.number().check(z.minimum(0), z.maximum(3600))), 5),
   /** Bytes of stdout and of stderr kept per script (each); the rest is drained and dropped. Env `VNFKIT_EMS_MAX_OUTPUT_BYTES`. @default 1048576 */
-  max_output_bytes: numeric(z.number().int().min(1).max(1_073_741_824)).default(1_048_576),
+  max_output_bytes: z._default(numeric(z.int().check(z.minimum(1), z.maximum(1_073_741_824))), 1_048_576),
   /** HMAC-SHA256 key; when set, unsigned or mis-signed commands are refused. Env `VNFKIT_EMS_SIGNING_KEY`. */
-  signing_key: z.string().min(16, 'must be at least 16 characters').optional(),
+  signing_key: z.optional(z.string().check(z.minLength(16, 'must be at least 16 characters'))),
   /** Upper bound of the reconnect backoff in seconds. Env `VNFKIT_EMS_RECONNECT_MAX_DELAY`. @default 30 */
-  reconnect_max_delay: seconds.default(30),
+  reconnect_max_delay: z._default(seconds, 30),
   /** Also write the JSON log to this file (stdout always). Env `VNFKIT_EMS_LOG_FILE`. */
-  log_file: absolutePath.optional(),
+  log_file: z.optional(absolutePath),
   /** pino log level. Env `VNFKIT_EMS_LOG_LEVEL`. @default "info" */
-  log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  log_level: z._default(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), 'info'),
   /** Full broker URL; overrides broker_ip/broker_port/username/password/virtual_host. Env `VNFKIT_EMS_AMQP_URL`. */
-  amqp_url: z.string().regex(/^amqps?:\/\/\S+$/, 'must be an amqp:// or amqps:// URL').optional(),
+  amqp_url: z.optional(z.string().check(z.regex(/^amqps?:\/\/\S+$/, 'must be an amqp:// or amqps:// URL'))),
   /** CA bundle (PEM) trusted for amqps:// connections. Env `VNFKIT_EMS_TLS_CA_FILE`. */
-  tls_ca_file: absolutePath.optional(),
+  tls_ca_file: z.optional(absolutePath),
   /** Seconds a `CLONE_SCRIPTS` git clone may take. Env `VNFKIT_EMS_GIT_TIMEOUT`. @default 300 */
-  git_timeout: seconds.default(300),
+  git_timeout: z._default(seconds, 300),
 });
 
 /** The resolved configuration (defaults applied, validated); `loadConfig` returns it frozen. */

@@ -1,7 +1,6 @@
 import { join } from 'node:path';
 import type { SaveVnfrDependencyCommand } from '@vnfkit/protocol';
-import { sanitizeEnvName, VNFRecordDependency } from '@vnfkit/protocol';
-import { stringify } from 'yaml';
+import { sanitizeEnvName } from '@vnfkit/protocol';
 import { shellQuote } from '../internal/shell.js';
 import { ensureScriptDir, formatListing, listScripts, writeFileAtomic } from '../scripts/script-store.js';
 import type { CommandContext, CommandReply } from './context.js';
@@ -68,12 +67,16 @@ export async function saveVnfrDependency(command: SaveVnfrDependencyCommand, con
   } catch (error) {
     return failure(`SAVE_VNFR_DEPENDENCY failed: payload is not JSON (${(error as Error).message})`);
   }
+  // The protocol's schemas (zod's classic build) are loaded on first use: see internal/wire.ts.
+  const { VNFRecordDependency } = await import('@vnfkit/protocol');
   const checked = VNFRecordDependency.safeParse(parsed);
   if (!checked.success) {
     return failure(`SAVE_VNFR_DEPENDENCY failed: payload is not a VNFRecordDependency (${checked.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')})`);
   }
   await ensureScriptDir(dir.value);
   await writeFileAtomic(join(dir.value, PARAMETER_FILES.json), command.payload, 0o644);
+  // yaml is loaded on first use: most agents never get this command, and start-up and idle RSS matter more.
+  const { stringify } = await import('yaml');
   await writeFileAtomic(join(dir.value, PARAMETER_FILES.yaml), stringify(parsed), 0o644);
   await writeFileAtomic(join(dir.value, PARAMETER_FILES.shell), renderParametersShell(parsed));
   context.logger.info({ dir: dir.value }, 'dependency parameters saved');

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { lstat, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { execa } from 'execa';
 import type { Checked } from './script-store.js';
 import { killGroup } from '../internal/process-group.js';
 import { addExecBits, SCRIPT_MODE } from './script-store.js';
@@ -137,6 +136,8 @@ export async function cloneInto(options: CloneOptions): Promise<CloneResult> {
   await mkdir(parent, { recursive: true, mode: SCRIPT_MODE });
   const temp = join(parent, `.${basename(options.dir)}.vnfkit-clone-${randomBytes(4).toString('hex')}`);
   try {
+    // execa is loaded on first clone only: it is the heaviest dependency and most agents never clone.
+    const { execa } = await import('execa');
     const subprocess = execa('git', ['clone', '--quiet', '--', checked.value, temp], {
       reject: false,
       // Own process group: a timeout kills git and its helpers (remote-https, ssh) together.
