@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { agentFootprint } from './agent-footprint.js';
 import { agentBuilt } from './agents.js';
+import { deploymentScale } from './deployment-scale.js';
 import { emsRoundTrip } from './ems-round-trip.js';
 import type { Row } from './table.js';
 
@@ -16,6 +17,7 @@ async function main(): Promise<void> {
     if (!existsSync(agentBuilt)) console.error('note: @vnfkit/ems-agent is not built; agents run through tsx (run `pnpm build` for production figures)');
     await emsRoundTrip(root, rows);
     await agentFootprint(root, rows);
+    await deploymentScale(root, rows);
   } finally {
     await rm(root, { recursive: true, force: true });
   }

@@ -1,0 +1,355 @@
+// Benchmark 2: deployment scale — one Generic VNFM deploys N VNFRs × 2 VNFCs (default N = 200, 400 agents)
+// through the NFVO simulator: INSTANTIATE, CONFIGURE and START with two no-op scripts each (12 executions per
+// VNFR). Floor: the same executions of the same scripts sent straight to the same agents by an EmsClient at the
+// concurrency the VNFM reached (executions in flight at the agents, measured).
+//
+// Processes: the VNFM is its own child (the real `generic-vnfm` bin from dist, so its VmHWM is the VNFM's alone);
+// the agents run in-process in a few "agent farm" children sharing AMQP connections; the simulator, the VIM that
+// hands out the farm's VMs, and the floor's EmsClient run here. Everything lives on a private RabbitMQ vhost
+// (the Open Baton queue names are fixed, and other suites may use the broker at the same time).
+import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { NetworkServiceDescriptor } from '@vnfkit/protocol';
+import { EmsClient, createAmqpTransport, type Transport } from '@vnfkit/vnfm-sdk';
+import { NfvoSimulator, type Vm, type VimDriver, type VmRequest } from '@vnfkit/vnfm-sdk/testing';
+import type { FarmReply, FarmRequest } from './agent-farm.js';
+import { AMQP_URL, round, type Row } from './table.js';
+
+/** Size and shape; every field can be set from the environment (`VNFKIT_BENCH_*`). */
+export interface DeploymentScaleOptions {
+  /** VNFRs to deploy (2 VNFCs each). Env `VNFKIT_BENCH_VNFRS`. @default 200 */
+  vnfrs: number;
+  /** Agent farm processes. Env `VNFKIT_BENCH_FARMS`. @default 2 */
+  farms: number;
+  /** Agents sharing one AMQP connection in a farm. Env `VNFKIT_BENCH_AGENTS_PER_LINK`. @default 50 */
+  agentsPerLink: number;
+  /** The VNFM's `concurrency` (NFVO commands at once); unset = the VNFM's default. Env `VNFKIT_BENCH_VNFM_CONCURRENCY`. */
+  vnfmConcurrency: number | undefined;
+  /** Deadline of the whole deployment. @default 240 s */
+  deployTimeoutMs: number;
+}
+
+const VNFCS_PER_VNFR = 2;
+const EVENTS = ['INSTANTIATE', 'CONFIGURE', 'START'] as const;
+const SCRIPTS = ['noop-1.sh', 'noop-2.sh'] as const;
+const NOOP = '#!/bin/bash\n:\n';
+const NETWORK = 'private';
+
+function envInt(name: string, fallback: number): number;
+function envInt(name: string, fallback: undefined): number | undefined;
+function envInt(name: string, fallback: number | undefined): number | undefined {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${name}: expected a positive integer, got ${JSON.stringify(raw)}`);
+  return n;
+}
+
+export function optionsFromEnv(): DeploymentScaleOptions {
+  return {
+    vnfrs: Math.max(2, envInt('VNFKIT_BENCH_VNFRS', 200)),
+    farms: envInt('VNFKIT_BENCH_FARMS', 2),
+    agentsPerLink: envInt('VNFKIT_BENCH_AGENTS_PER_LINK', 50),
+    vnfmConcurrency: envInt('VNFKIT_BENCH_VNFM_CONCURRENCY', undefined),
+    deployTimeoutMs: 240_000,
+  };
+}
+
+// ---- the broker ----
+
+/** A private vhost (removed by the returned cleanup); without rabbitmqctl, the AMQP_URL's vhost is used as is. */
+function privateVhost(): { url: string; remove: () => void } {
+  const vhost = `vnfkit-bench-${randomBytes(4).toString('hex')}`;
+  const url = new URL(AMQP_URL);
+  const user = decodeURIComponent(url.username) || 'guest';
+  try {
+    execFileSync('rabbitmqctl', ['-q', 'add_vhost', vhost], { stdio: 'ignore' });
+    execFileSync('rabbitmqctl', ['-q', 'set_permissions', '-p', vhost, user, '.*', '.*', '.*'], { stdio: 'ignore' });
+  } catch {
+    console.error('note: deployment-scale: rabbitmqctl failed; using the AMQP_URL vhost (do not run NFVO tests at the same time)');
+    return { url: AMQP_URL, remove: () => undefined };
+  }
+  url.pathname = `/${vhost}`;
+  return { url: url.toString(), remove: () => execFileSync('rabbitmqctl', ['-q', 'delete_vhost', vhost], { stdio: 'ignore' }) };
+}
+
+// ---- the VNFM child ----
+
+const require = createRequire(import.meta.url);
+const here = dirname(fileURLToPath(import.meta.url));
+const vnfmDir = join(here, '..', '..', 'examples', 'generic-vnfm');
+const vnfmCli = join(vnfmDir, 'dist', 'cli.js');
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(path) : statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+/** The VNFM runs from its build (no tsx in its RSS); (re)builds it when missing or older than its sources. */
+function ensureVnfmBuilt(): void {
+  for (const pkg of ['protocol', 'vnfm-sdk', 'ems-agent']) {
+    const dir = join(here, '..', '..', 'packages', pkg);
+    const dist = join(dir, 'dist');
+    if (!existsSync(dist) || newestMtime(dist) < newestMtime(join(dir, 'src'))) console.error(`note: deployment-scale: packages/${pkg}/dist is missing or older than its sources; run \`pnpm build\``);
+  }
+  if (existsSync(vnfmCli) && statSync(vnfmCli).mtimeMs >= newestMtime(join(vnfmDir, 'src'))) return;
+  console.error('note: deployment-scale: building examples/generic-vnfm (its dist is missing or stale)');
+  execFileSync('pnpm', ['--filter', '@vnfkit/generic-vnfm', 'run', 'build'], { stdio: 'ignore', cwd: vnfmDir });
+}
+
+function startVnfm(input: { url: string; type: string; dir: string; concurrency: number | undefined }): ChildProcess {
+  const url = new URL(input.url);
+  const env: Record<string, string> = {
+    PATH: process.env['PATH'] ?? '/usr/bin:/bin',
+    AMQP_URL: input.url,
+    VNFM_TYPE: input.type,
+    VNFM_ENDPOINT: input.type,
+    VNFKIT_RESUME_DIR: join(input.dir, 'resume'),
+    VNFKIT_LOG_DIR: join(input.dir, 'logs'),
+    VNFKIT_JOURNAL_FILE: join(input.dir, 'operations.jsonl'),
+    VNFKIT_MANAGER_USERNAME: decodeURIComponent(url.username) || 'guest',
+    VNFKIT_MANAGER_PASSWORD: decodeURIComponent(url.password) || 'guest',
+    VNFKIT_EMS_START_TIMEOUT_S: '120',
+    VNFKIT_EMS_COMMAND_TIMEOUT_S: '120',
+  };
+  if (input.concurrency !== undefined) env['VNFKIT_CONCURRENCY'] = String(input.concurrency);
+  // Default log level (info), as in production; the log goes nowhere.
+  // VNFKIT_BENCH_VNFM_CPU_PROF=<dir>: a V8 CPU profile of the VNFM, written when it exits.
+  const profile = process.env['VNFKIT_BENCH_VNFM_CPU_PROF'];
+  return spawn(process.execPath, [...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []), vnfmCli], { env, cwd: input.dir, stdio: ['ignore', 'ignore', 'inherit'] });
+}
+
+async function peakRssMb(pid: number | undefined): Promise<number> {
+  const status = await readFile(`/proc/${pid ?? 0}/status`, 'utf8');
+  return Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? NaN) / 1024;
+}
+
+/** CPU seconds (user + system) a process has used so far. */
+async function cpuSeconds(pid: number | undefined): Promise<number> {
+  const stat = await readFile(`/proc/${pid ?? 0}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100 on Linux)
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  await new Promise((resolve) => {
+    child.once('exit', resolve);
+    child.kill('SIGTERM');
+  });
+}
+
+// ---- the agent farms ----
+
+class Farm {
+  private readonly child: ChildProcess;
+  private readonly waiting: ((reply: FarmReply) => void)[] = [];
+  private exited: string | undefined;
+
+  constructor() {
+    const agentDist = join(dirname(require.resolve('@vnfkit/ems-agent/package.json')), 'dist', 'index.js');
+    // The farm is not measured: tsx is fine here. Agents come from their build when there is one.
+    const execArgv = ['--import', 'tsx', ...(existsSync(agentDist) ? [] : ['--conditions=@vnfkit/source'])];
+    // Real agents are one process each, each with its own libuv thread pool for the fsynced execution records;
+    // hundreds of agents in one process need a bigger pool than the default 4 threads to be comparable.
+    const env = { ...process.env, UV_THREADPOOL_SIZE: '64' };
+    this.child = fork(join(here, 'agent-farm.ts'), [], { execArgv, env, cwd: join(here, '..'), stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    this.child.on('message', (reply: FarmReply) => this.waiting.shift()?.(reply));
+    this.child.once('exit', (code, signal) => {
+      this.exited = `agent farm exited (${signal ?? code ?? '?'})`;
+      for (const w of this.waiting.splice(0)) w({ kind: 'error', message: this.exited });
+    });
+  }
+
+  async ask(request: FarmRequest): Promise<FarmReply> {
+    if (this.exited) throw new Error(this.exited);
+    const reply = await new Promise<FarmReply>((resolve) => {
+      this.waiting.push(resolve);
+      this.child.send(request);
+    });
+    if (reply.kind === 'error') throw new Error(`agent farm: ${reply.message}`);
+    return reply;
+  }
+
+  async runs(): Promise<[number, number][]> {
+    const reply = await this.ask({ kind: 'runs' });
+    return reply.kind === 'runs' ? reply.runs : [];
+  }
+
+  async close(): Promise<void> {
+    if (this.exited) return;
+    const exit = new Promise((resolve) => this.child.once('exit', resolve));
+    await this.ask({ kind: 'close' }).catch(() => undefined);
+    await Promise.race([exit, new Promise((resolve) => setTimeout(resolve, 10_000))]);
+    if (!this.exited) this.child.kill('SIGKILL');
+  }
+}
+
+/** A VIM with a pool of already-booted VMs (the farm's agents): allocation only hands one out. */
+class PoolVim implements VimDriver {
+  readonly name = 'bench-pool-vim';
+  private readonly counters = new Map<string, number>();
+  private nextIp = 2;
+
+  constructor(private readonly pool: ReadonlySet<string>) {}
+
+  async allocate(request: VmRequest): Promise<Vm> {
+    const n = (this.counters.get(request.vnfrName) ?? 0) + 1;
+    this.counters.set(request.vnfrName, n);
+    const hostname = `${request.vnfrName}-${n}`;
+    if (!this.pool.has(hostname)) throw new Error(`no booted VM ${hostname} in the pool`);
+    const octet = this.nextIp++;
+    const ips = (request.networks.length > 0 ? request.networks : [NETWORK]).map((netName, i) => ({ netName, ip: `127.${10 + i}.${Math.floor(octet / 250)}.${(octet % 250) + 2}` }));
+    return { hostname, vimId: this.name, vcId: randomUUID(), ips, floatingIps: [] };
+  }
+
+  async release(): Promise<void> {}
+
+  async restart(hostname: string): Promise<void> {
+    throw new Error(`the pool VIM cannot restart ${hostname}`);
+  }
+
+  async close(): Promise<void> {}
+}
+
+// ---- the measurement ----
+
+/** Peak and time-weighted mean of executions in flight over [from, to]. */
+function inFlight(runs: [number, number][], window: { from: number; to: number }): { peak: number; mean: number } {
+  const edges = runs.flatMap(([s, e]): [number, number][] => [[s, 1], [e, -1]]).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  let current = 0;
+  let peak = 0;
+  let area = 0;
+  let last = window.from;
+  for (const [t, delta] of edges) {
+    area += current * (Math.min(t, window.to) - Math.max(last, window.from));
+    last = t;
+    current += delta;
+    peak = Math.max(peak, current);
+  }
+  return { peak, mean: area / Math.max(1, window.to - window.from) };
+}
+
+function nsd(input: { vnfrs: number; type: string }): NetworkServiceDescriptor {
+  const names = Array.from({ length: input.vnfrs }, (_v, i) => `v${i + 1}`);
+  return {
+    name: 'bench-scale',
+    vnfd: names.map((name) => ({
+      name,
+      type: input.type,
+      endpoint: input.type,
+      lifecycle_event: EVENTS.map((event) => ({ event, lifecycle_events: [...SCRIPTS] })),
+      vdu: [{ name: 'vdu', vm_image: ['bench'], scale_in_out: VNFCS_PER_VNFR, vnfc: Array.from({ length: VNFCS_PER_VNFR }, () => ({ connection_point: [{ virtual_link_reference: NETWORK }] })) }],
+    })),
+    // A ring (v1 ← v2 ← … ← vN ← v1) so that every VNFR is a dependency target and gets MODIFY → CONFIGURE.
+    vnf_dependency: names.map((target, i) => ({ source: { name: names[(i + 1) % names.length] ?? target }, target: { name: target }, parameters: [NETWORK] })),
+  };
+}
+
+/** The floor: `jobs` (per agent: its executions in order) through `concurrency` workers, one agent per worker at a time. */
+async function floorRun(ems: EmsClient, jobs: { hostname: string; env: Record<string, string> }[], concurrency: number): Promise<number> {
+  let next = 0;
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    for (let job = jobs[next++]; job !== undefined; job = jobs[next++]) {
+      for (let e = 0; e < EVENTS.length; e++) {
+        for (const script of SCRIPTS) {
+          const reply = await ems.execute(job.hostname, { payload: script, env: job.env, timeoutMs: 120_000 });
+          if (reply.status !== 0) throw new Error(`floor: ${script} on ${job.hostname} exited ${reply.status}`);
+        }
+      }
+    }
+  }));
+  return performance.now() - t0;
+}
+
+export async function deploymentScale(root: string, rows: Row[], options: DeploymentScaleOptions = optionsFromEnv()): Promise<void> {
+  ensureVnfmBuilt();
+  const { vnfrs } = options;
+  const agentsTotal = vnfrs * VNFCS_PER_VNFR;
+  const executions = agentsTotal * EVENTS.length * SCRIPTS.length;
+  const type = `bench${randomBytes(3).toString('hex')}`;
+  const vhost = privateVhost();
+  const closers: (() => Promise<void>)[] = [async () => vhost.remove()];
+  try {
+    const transport: Transport = await createAmqpTransport({ url: vhost.url, connectionName: 'vnfkit-bench-nfvo' });
+    closers.push(() => transport.close());
+    const hostnames = Array.from({ length: vnfrs }, (_v, i) => Array.from({ length: VNFCS_PER_VNFR }, (_w, c) => `v${i + 1}-${c + 1}`)).flat();
+    const sim = await NfvoSimulator.create({ transport, vim: new PoolVim(new Set(hostnames)), brokerUrl: vhost.url, commandTimeoutMs: options.deployTimeoutMs });
+    closers.push(() => sim.close());
+
+    const vnfmDirectory = await mkdtemp(join(root, 'vnfm-'));
+    const vnfm = startVnfm({ url: vhost.url, type, dir: vnfmDirectory, concurrency: options.vnfmConcurrency });
+    closers.push(() => stopChild(vnfm));
+    const vnfmExit = new Promise<never>((_resolve, reject) => {
+      vnfm.once('exit', (code, signal) => reject(new Error(`the Generic VNFM exited (${signal ?? code ?? '?'}); is everything built (pnpm build)?`)));
+    });
+    vnfmExit.catch(() => undefined);
+    await Promise.race([sim.waitForVnfm(type, { timeoutMs: 30_000 }), vnfmExit]);
+    // The hellos must not be lost if the agents are faster than the VNFM's EMS client: the queue exists now.
+    await transport.declareQueue(`ems.${type}.register`, { durable: true, autoDelete: true });
+
+    const farms = Array.from({ length: Math.min(options.farms, agentsTotal) }, () => new Farm());
+    closers.push(async () => {
+      await Promise.all(farms.map((f) => f.close()));
+    });
+    // The VMs' disks: in memory when possible. Real VMs fsync their execution records on disks of their own; 400
+    // agents fsyncing on one shared disk would measure that disk, for the VNFM run and the floor alike.
+    const vmRoot = await mkdtemp(join(existsSync('/dev/shm') ? '/dev/shm' : root, 'vnfkit-bench-vms-'));
+    closers.push(() => rm(vmRoot, { recursive: true, force: true }));
+    const share = Math.ceil(agentsTotal / farms.length);
+    await Promise.all(farms.map((farm, f) => farm.ask({
+      kind: 'boot', amqpUrl: vhost.url, emsType: type, root: vmRoot, hostnames: hostnames.slice(f * share, (f + 1) * share), agentsPerLink: options.agentsPerLink,
+    })));
+
+    // The deployment.
+    const vnfmCpu0 = await cpuSeconds(vnfm.pid);
+    const t0 = performance.now();
+    const from = performance.timeOrigin + t0;
+    const nsrId = await sim.deploy(nsd({ vnfrs, type }), { packages: Object.fromEntries(Array.from({ length: vnfrs }, (_v, i) => [`v${i + 1}`, { scripts: Object.fromEntries(SCRIPTS.map((s) => [s, NOOP])) }])) });
+    await Promise.race([sim.waitForNsStatus(nsrId, 'ACTIVE', { timeoutMs: options.deployTimeoutMs }), vnfmExit]);
+    const wallMs = performance.now() - t0;
+    const vnfmRss = await peakRssMb(vnfm.pid);
+    const vnfmCpu = (await cpuSeconds(vnfm.pid)) - vnfmCpu0;
+    const runs = (await Promise.all(farms.map((f) => f.runs()))).flat();
+    if (runs.length !== executions) throw new Error(`deployment ran ${runs.length} scripts, expected ${executions}`);
+    const vnfmInFlight = inFlight(runs, { from, to: from + wallMs });
+
+    // The floor: the same executions (same scripts, an environment of the same shape) straight to the same agents,
+    // at the peak concurrency the VNFM reached.
+    const concurrency = Math.max(1, vnfmInFlight.peak);
+    const ems = new EmsClient({ transport, endpoint: type });
+    const jobs = sim.vnfrsOf(nsrId).flatMap((v) => (v.vdu ?? []).flatMap((d) => d.vnfc_instance ?? [])).map((c) => ({
+      hostname: c.hostname ?? '',
+      env: { [NETWORK]: c.ips?.[0]?.ip ?? '', hostname: c.hostname ?? '' },
+    })).sort((a, b) => a.hostname.localeCompare(b.hostname, 'en', { numeric: true }));
+    const floorFrom = performance.timeOrigin + performance.now();
+    const floorMs = await floorRun(ems, jobs, concurrency);
+    const floorRuns = (await Promise.all(farms.map((f) => f.runs()))).flat();
+    if (floorRuns.length !== executions) throw new Error(`floor ran ${floorRuns.length} scripts, expected ${executions}`);
+    const floorInFlight = inFlight(floorRuns, { from: floorFrom, to: floorFrom + floorMs });
+
+    const label = `${vnfrs} VNFRs × ${VNFCS_PER_VNFR} VNFCs, ${executions} executions`;
+    rows.push(
+      { benchmark: 'Deployment scale', figure: `wall time, deploy → ACTIVE (${label})`, value: round(wallMs / 1000, 2), unit: 's', floor: round(floorMs / 1000, 2), ratio: round(wallMs / floorMs, 2), target: '≤ 1.3' },
+      { benchmark: 'Deployment scale', figure: 'executions/s', value: round(executions / (wallMs / 1000), 1), unit: 'exec/s', floor: round(executions / (floorMs / 1000), 1) },
+      { benchmark: 'Deployment scale', figure: 'VNFM peak RSS (VmHWM)', value: round(vnfmRss, 1), unit: 'MB', target: '≤ 150 MB' },
+      { benchmark: 'Deployment scale', figure: 'VNFM CPU time (user + system) during the deployment', value: round(vnfmCpu, 2), unit: 's' },
+      { benchmark: 'Deployment scale', figure: 'executions in flight at the agents, VNFM: peak', value: vnfmInFlight.peak, unit: 'exec' },
+      { benchmark: 'Deployment scale', figure: 'executions in flight at the agents, VNFM: mean', value: round(vnfmInFlight.mean, 1), unit: 'exec' },
+      { benchmark: 'Deployment scale', figure: `floor: EmsClient → agents, concurrency ${concurrency}: wall time`, value: round(floorMs / 1000, 2), unit: 's' },
+      { benchmark: 'Deployment scale', figure: 'floor: executions in flight, mean', value: round(floorInFlight.mean, 1), unit: 'exec' },
+    );
+  } finally {
+    for (const close of closers.reverse()) await close().catch((error: unknown) => console.error(`deployment-scale clean-up: ${String(error)}`));
+  }
+}
