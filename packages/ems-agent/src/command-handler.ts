@@ -70,6 +70,14 @@ export function createCommandHandler(options: CommandHandlerOptions): CommandHan
   const handle = async (message: LinkIncomingMessage): Promise<void> => {
     const key = message.properties.correlationId ?? message.properties.messageId;
     const log = options.logger.child({ correlationId: key });
+    const limit = context.config.max_command_bytes;
+    if (message.body.length > limit) {
+      // Refused before the signature check and decoding, so an oversized body costs no more work.
+      const reason = `command refused: body of ${message.body.length} bytes exceeds max_command_bytes (${limit})`;
+      log.warn({ bytes: message.body.length, limit }, 'oversized command refused');
+      await reply(message, failure(reason), log);
+      return;
+    }
     const refusal = verify(message);
     if (refusal !== undefined) {
       log.warn({ reason: refusal }, 'unsigned or mis-signed command refused');

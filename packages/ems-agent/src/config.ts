@@ -97,6 +97,8 @@ export const EmsConfig = z.strictObject({
   kill_grace: z._default(numeric(z.number().check(z.minimum(0), z.maximum(3600))), 5),
   /** Bytes of stdout and of stderr kept per script (each); the rest is drained and dropped. Env `VNFKIT_EMS_MAX_OUTPUT_BYTES`. @default 1048576 */
   max_output_bytes: z._default(numeric(z.int().check(z.minimum(1), z.maximum(1_073_741_824))), 1_048_576),
+  /** Largest command body (bytes) the agent accepts; bigger ones are refused with status 1 before decoding. Env `VNFKIT_EMS_MAX_COMMAND_BYTES`. @default 16777216 */
+  max_command_bytes: z._default(numeric(z.int().check(z.minimum(1024), z.maximum(1_073_741_824))), 16_777_216),
   /** HMAC-SHA256 key; when set, unsigned or mis-signed commands are refused. Env `VNFKIT_EMS_SIGNING_KEY`. */
   signing_key: z.optional(z.string().check(z.minLength(16, 'must be at least 16 characters'))),
   /** Upper bound of the reconnect backoff in seconds. Env `VNFKIT_EMS_RECONNECT_MAX_DELAY`. @default 30 */

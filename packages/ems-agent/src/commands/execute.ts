@@ -21,6 +21,8 @@ export function checkScriptEnv(env: Readonly<Record<string, unknown>>): string[]
     if (name.length === 0) problems.push('an environment variable has an empty name');
     else if (name.includes('=')) problems.push(`environment variable name ${shown} contains "="`);
     else if (name.includes('\0')) problems.push(`environment variable name ${shown.replace(/\\u0000/g, '\\0')} contains a NUL byte`);
+    // A newline in a name makes `env` output show a second, fake variable (`A\nPATH=/x` prints `PATH=/x`).
+    else if ([...name].some((char) => char < ' ' || char === '\u007f')) problems.push(`environment variable name ${shown} contains a control character`);
     if (typeof value !== 'string') problems.push(`environment variable ${shown} is not a string`);
     else if (value.includes('\0')) problems.push(`environment variable ${shown} has a value containing a NUL byte`);
   }
