@@ -88,6 +88,10 @@ export async function startHarness(options: {
   vim?: VimDriver; startTimeoutS?: number; commandTimeoutS?: number; url?: string; signingKey?: string; agentSigningKey?: string;
   /** Configure every party so that a force-closed broker connection loses nothing (see {@link DROP_PROOF}). */
   dropProof?: boolean;
+  /** NFVO commands the VNFM handles at once. @default the Generic VNFM's (10) */
+  concurrency?: number;
+  /** The simulator's deadline for each VNFM reply, in ms. @default 30_000 */
+  simulatorCommandTimeoutMs?: number;
   /** Logger of the VNFM, the simulator and their transports. @default silent */
   logger?: Logger;
 } = {}): Promise<Harness> {
@@ -101,10 +105,11 @@ export async function startHarness(options: {
   const logger = options.logger ? { logger: options.logger } : {};
   const transport = await createAmqpTransport({ url, connectionName: simulatorConnectionName(type), ...(options.dropProof ? DROP_PROOF.transport : {}), ...logger });
   closers.push(() => transport.close());
-  const sim = await NfvoSimulator.create({ transport, vim: options.vim ?? vim, brokerUrl: url, commandTimeoutMs: 30_000, ...logger });
+  const sim = await NfvoSimulator.create({ transport, vim: options.vim ?? vim, brokerUrl: url, commandTimeoutMs: options.simulatorCommandTimeoutMs ?? 30_000, ...logger });
   closers.push(() => sim.close());
   const config = GenericVnfmConfig.parse({
     amqpUrl: url, type, endpoint: type, resumeDir: join(work, 'resume'), logDir: join(work, 'logs'), journalFile: join(work, 'operations.jsonl'), logLevel: 'silent',
+    ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
     ems: { startTimeoutS: options.startTimeoutS ?? 20, commandTimeoutS: options.commandTimeoutS ?? 20, ...(options.signingKey ? { signingKey: options.signingKey } : {}) },
   });
   const make = async (): Promise<GenericVnfm> => {

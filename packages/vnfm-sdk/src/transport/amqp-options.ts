@@ -1,8 +1,12 @@
 import { ConfigError } from '@vnfkit/protocol';
 import type { Logger } from 'pino';
 
-/** How RPC replies come back. */
-export type ReplyMode = 'direct' | 'queue';
+/**
+ * How RPC replies come back: `direct` = RabbitMQ direct reply-to, `queue` = an exclusive server-named
+ * queue (both die with the connection), `lasting-queue` = a named queue of this transport that
+ * outlives a dropped connection (see {@link AmqpTransportOptions.replyMode}).
+ */
+export type ReplyMode = 'direct' | 'queue' | 'lasting-queue';
 
 /** Reconnect backoff: capped exponential with jitter, reset after every successful handshake. */
 export interface ReconnectOptions {
@@ -40,9 +44,18 @@ export interface AmqpTransportOptions {
   publishTimeoutMs?: number;
   /**
    * How RPC replies come back: `direct` = RabbitMQ direct reply-to (`amq.rabbitmq.reply-to`), `queue` =
-   * an exclusive server-named reply queue. @default 'direct'
+   * an exclusive server-named reply queue, `lasting-queue` = a named reply queue
+   * (`vnfkit.reply.<connection name>.<uuid>`, not exclusive, removed `replyQueueExpiresMs` after its
+   * last use) that survives a dropped connection. With `direct` and `queue` a request in flight when
+   * the connection drops fails ("connection lost while waiting for …") because its reply can no longer
+   * arrive, although the peer may have acted on it. With `lasting-queue` it keeps waiting (up to its
+   * `timeoutMs`) and gets the reply the peer sent meanwhile, after the reconnect — choose it when a
+   * request must not be given up (and then retried) while the peer may have carried it out. Needs a
+   * broker user allowed to declare that queue. @default 'direct'
    */
   replyMode?: ReplyMode;
+  /** `lasting-queue` only: the reply queue is deleted after this long without a consumer (x-expires), in milliseconds. @default 1_800_000 */
+  replyQueueExpiresMs?: number;
   /** How long `close()` and `Consumer.cancel()` wait for handlers in flight, in milliseconds. @default 30_000 */
   closeTimeoutMs?: number;
 }
@@ -58,6 +71,7 @@ export interface ResolvedAmqpTransportOptions {
   readonly connectTimeoutMs: number;
   readonly publishTimeoutMs: number;
   readonly replyMode: ReplyMode;
+  readonly replyQueueExpiresMs: number;
   readonly closeTimeoutMs: number;
 }
 
@@ -91,7 +105,9 @@ export function resolveAmqpOptions(options: AmqpTransportOptions = {}, env: Read
   const maxDelayMs = positive('reconnect.maxDelayMs', options.reconnect?.maxDelayMs, 30_000);
   if (maxDelayMs < initialDelayMs) throw new ConfigError(`amqp transport option reconnect.maxDelayMs (${maxDelayMs}) is below reconnect.initialDelayMs (${initialDelayMs})`);
   const replyMode = options.replyMode ?? 'direct';
-  if (replyMode !== 'direct' && replyMode !== 'queue') throw new ConfigError(`amqp transport option replyMode must be 'direct' or 'queue', got ${String(replyMode)}`);
+  if (replyMode !== 'direct' && replyMode !== 'queue' && replyMode !== 'lasting-queue') {
+    throw new ConfigError(`amqp transport option replyMode must be 'direct', 'queue' or 'lasting-queue', got ${String(replyMode)}`);
+  }
   return Object.freeze({
     url,
     caFile: options.caFile,
@@ -102,6 +118,7 @@ export function resolveAmqpOptions(options: AmqpTransportOptions = {}, env: Read
     connectTimeoutMs: positive('connectTimeoutMs', options.connectTimeoutMs, 30_000),
     publishTimeoutMs: positive('publishTimeoutMs', options.publishTimeoutMs, 30_000),
     replyMode,
+    replyQueueExpiresMs: positive('replyQueueExpiresMs', options.replyQueueExpiresMs, 1_800_000),
     closeTimeoutMs: positive('closeTimeoutMs', options.closeTimeoutMs, 30_000, true),
   });
 }

@@ -120,7 +120,10 @@ function exchangeArguments(options: ExchangeOptions): Options.AssertExchange {
  * (`timeoutMs`, then a `TimeoutError`) is paused while the broker blocks the connection (resource
  * alarm): such a publish waits for the alarm to clear instead of failing while it may still be delivered.
  */
-function confirmPublish(channel: ConfirmChannel, target: { exchange: string; routingKey: string; timeoutMs: number; flow: BlockState; payload: Buffer; options: Options.Publish }): Promise<void> {
+function confirmPublish(
+  channel: ConfirmChannel,
+  target: { exchange: string; routingKey: string; timeoutMs: number; flow: BlockState; payload: Buffer; options: Options.Publish; onWritten?: () => void },
+): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     let settled = false;
     const cancelDeadline = target.flow.deadline(target.timeoutMs, () => {
@@ -137,7 +140,11 @@ function confirmPublish(channel: ConfirmChannel, target: { exchange: string; rou
     };
     writeInOrder(channel, {
       stillWanted: () => !settled,
-      write: () => channel.publish(target.exchange, target.routingKey, target.payload, target.options, done),
+      write: () => {
+        const accepted = channel.publish(target.exchange, target.routingKey, target.payload, target.options, done);
+        target.onWritten?.();
+        return accepted;
+      },
     }).catch(done);
   });
 }
@@ -192,6 +199,8 @@ export class AmqpTransport implements Transport {
   private reconnecting: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
   private lockedRetries = 0;
+  /** `lasting-queue` reply mode: the reply queue's name (fixed for the transport's life) once a request used it. */
+  private lastingReplyQueue: string | undefined;
 
   private constructor(
     private readonly options: ResolvedAmqpTransportOptions,
@@ -300,6 +309,8 @@ export class AmqpTransport implements Transport {
     try {
       await this.restoreTopology(link);
       await this.resumeConsumers(link);
+      // Requests in flight wait on the lasting reply queue: consume it again before anything else happens.
+      if (this.lastingReplyQueue !== undefined) await this.rpcChannel(link);
       if (link.lost) throw new TransportError('connection lost while restoring the topology');
       if (this.stopping.signal.aborted) throw new TransportError('transport closed while connecting');
     } catch (error) {
@@ -331,7 +342,8 @@ export class AmqpTransport implements Transport {
     if (!link.established) return; // the connect loop sees the failure and retries
     this.gate.down();
     for (const state of this.consumers) state.runner.dropStale();
-    this.pending.linkLost('connection lost');
+    // A lasting reply queue keeps the replies sent meanwhile: requests in flight wait for the reconnect.
+    if (this.options.replyMode !== 'lasting-queue') this.pending.linkLost('connection lost');
     if (this.current === 'closing' || this.current === 'closed') {
       this.gate.shut(new TransportError('transport is closed'));
       return;
@@ -696,41 +708,58 @@ export class AmqpTransport implements Transport {
     context: SendContext,
   ): Promise<void> {
     const what = `sending the request for ${input.waitedFor}`;
-    let link: Link;
-    let rpc: RpcChannel;
+    const lasting = this.options.replyMode === 'lasting-queue';
     for (;;) {
+      let link: Link;
       try {
         link = await this.linkFor(what, context.signal);
       } catch (error) {
         if (error instanceof LinkLostError) continue;
         throw error;
       }
+      let rpc: RpcChannel;
       try {
         rpc = await this.rpcChannel(link);
-        break;
       } catch (error) {
         // Nothing was sent yet, so even a non-idempotent request can wait for the next connection.
         if (link.lost && !this.stopping.signal.aborted) continue;
         throw new TransportError(`opening the reply channel failed (${what}): ${this.describe(undefined, error)}`, { cause: error });
       }
-    }
-    try {
-      await this.exchangeExists(link, input.exchange);
-    } catch (error) {
-      if (link.lost) throw new LinkLostError(`connection lost before ${what}`, { cause: error });
-      throw new TransportError(`${what} failed: ${this.describe(undefined, error)}`, { cause: error });
-    }
-    if (context.signal.aborted) return;
-    context.sentOn(rpc.channel);
-    const properties: MessageProperties = { correlationId: input.correlationId, replyTo: rpc.replyTo };
-    if (input.headers) properties.headers = input.headers;
-    const key = input.exchange === '' ? this.topology.resolve(input.routingKey) : input.routingKey;
-    try {
-      await confirmPublish(rpc.channel, { exchange: input.exchange, routingKey: key, timeoutMs: this.options.publishTimeoutMs, flow: link.flow, payload: input.payload, options: publishOptions(properties) });
-    } catch (error) {
-      link.exchangeChecks.clear();
-      if (link.lost) throw new LinkLostError(`connection lost before the broker accepted the request for ${input.waitedFor}`, { cause: error });
-      throw new TransportError(`${what} failed: ${this.describe(rpc.channel, error)}`, { cause: error });
+      try {
+        await this.exchangeExists(link, input.exchange);
+      } catch (error) {
+        if (link.lost && lasting && !this.stopping.signal.aborted) continue;
+        if (link.lost) throw new LinkLostError(`connection lost before ${what}`, { cause: error });
+        throw new TransportError(`${what} failed: ${this.describe(undefined, error)}`, { cause: error });
+      }
+      if (context.signal.aborted) return;
+      context.sentOn(rpc.channel);
+      const properties: MessageProperties = { correlationId: input.correlationId, replyTo: rpc.replyTo };
+      if (input.headers) properties.headers = input.headers;
+      const key = input.exchange === '' ? this.topology.resolve(input.routingKey) : input.routingKey;
+      let written = false;
+      try {
+        await confirmPublish(rpc.channel, {
+          exchange: input.exchange, routingKey: key, timeoutMs: this.options.publishTimeoutMs, flow: link.flow, payload: input.payload,
+          options: publishOptions(properties), onWritten: () => {
+            written = true;
+          },
+        });
+        return;
+      } catch (error) {
+        link.exchangeChecks.clear();
+        const gone = link.lost || isChannelClosed(rpc.channel);
+        if (gone && lasting && !this.stopping.signal.aborted) {
+          // Never written: send it on the next connection. Written but unconfirmed: the broker may have
+          // taken it, and then the reply lands in the lasting queue; sending it again could run it twice,
+          // so the request just keeps waiting (until its own deadline).
+          if (!written) continue;
+          this.log.warn({ waitedFor: input.waitedFor }, 'connection lost before the broker confirmed a request; waiting for its reply on the lasting reply queue');
+          return;
+        }
+        if (link.lost) throw new LinkLostError(`connection lost before the broker accepted the request for ${input.waitedFor}`, { cause: error });
+        throw new TransportError(`${what} failed: ${this.describe(rpc.channel, error)}`, { cause: error });
+      }
     }
   }
 
@@ -742,13 +771,27 @@ export class AmqpTransport implements Transport {
     return link.rpc;
   }
 
+  /** The lasting reply queue's name: `vnfkit.reply.<connection name>.<uuid>`, fixed for this transport. */
+  private lastingQueueName(): string {
+    this.lastingReplyQueue ??= `vnfkit.reply.${this.options.connectionName.replace(/[^A-Za-z0-9_.-]+/g, '_').slice(0, 100)}.${randomUUID()}`;
+    return this.lastingReplyQueue;
+  }
+
   private async openRpc(link: Link): Promise<RpcChannel> {
     const channel = await link.connection.createConfirmChannel();
     watchChannel(channel, { name: 'rpc', log: this.log, onClose: () => this.onRpcChannelClosed(link, channel) });
     let replyTo: string = DIRECT_REPLY_TO;
-    if (this.options.replyMode === 'queue') replyTo = (await channel.assertQueue('', { exclusive: true, autoDelete: true })).queue;
+    let noAck = true;
+    if (this.options.replyMode === 'queue') {
+      replyTo = (await channel.assertQueue('', { exclusive: true, autoDelete: true })).queue;
+    } else if (this.options.replyMode === 'lasting-queue') {
+      // Not exclusive, not auto-delete: it outlives this connection, so replies sent while we reconnect wait in it.
+      replyTo = this.lastingQueueName();
+      await channel.assertQueue(replyTo, { durable: false, autoDelete: false, exclusive: false, expires: this.options.replyQueueExpiresMs });
+      noAck = false;
+    }
     // Direct reply-to: the consumer must be on the channel the requests are published on, with noAck.
-    await channel.consume(replyTo, (msg) => this.onReply(msg), { noAck: true });
+    await channel.consume(replyTo, (msg) => this.onReply(msg, noAck ? undefined : channel), { noAck });
     if (isChannelClosed(channel)) throw new TransportError('the reply channel closed while opening');
     link.rpcOpen = { channel, replyTo };
     return link.rpcOpen;
@@ -762,18 +805,31 @@ export class AmqpTransport implements Transport {
     const reason = channelCloseReason(channel);
     // Closed with the connection: onLinkClosed fails or keeps the requests. Closed by us: nothing pending.
     if (!reason || link.lost || this.link !== link) return;
+    if (this.options.replyMode === 'lasting-queue') {
+      // The replies still arrive in the lasting queue: consume it again on a new channel.
+      void this.rpcChannel(link).catch((error: unknown) => this.log.error({ err: this.describe(undefined, error) }, 'cannot re-open the reply channel; retried with the next request or reconnect'));
+      return;
+    }
     // The broker closed only this channel (e.g. a request to a missing exchange): replies to it can no longer arrive.
     this.pending.linkLost(`the reply channel closed (${this.describe(channel, reason)})`, channel);
     this.pending.resendOrphans();
   }
 
-  private onReply(msg: ConsumeMessage | null): void {
+  private onReply(msg: ConsumeMessage | null, ackOn: Channel | undefined): void {
     if (msg === null) {
-      this.log.warn('the broker cancelled the reply consumer');
+      // While closing, that is the lasting reply queue being deleted on purpose.
+      if (this.current !== 'closing') this.log.warn('the broker cancelled the reply consumer');
       return;
     }
     const id = msg.properties.correlationId ? String(msg.properties.correlationId) : undefined;
     if (!this.pending.settle(id, toIncoming(msg))) this.log.debug({ correlationId: id }, 'late or unknown reply dropped');
+    if (ackOn) {
+      try {
+        ackOn.ack(msg);
+      } catch {
+        /* channel gone: the reply is redelivered and then dropped as late */
+      }
+    }
   }
 
   // ---------------------------------------------------------------- events and close
@@ -833,6 +889,10 @@ export class AmqpTransport implements Transport {
     this.gate.shut(new TransportError('transport is closed'));
     this.pending.failAll('transport closed');
     const link = this.link;
+    if (link?.established && this.lastingReplyQueue !== undefined) {
+      const queue = this.lastingReplyQueue;
+      await withDeadline(link.admin.get().then((channel) => channel.deleteQueue(queue)), Math.min(5_000, this.options.closeTimeoutMs));
+    }
     this.link = undefined;
     if (link) {
       link.lost = true;
