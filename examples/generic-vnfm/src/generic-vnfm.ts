@@ -1,7 +1,7 @@
 import type { Script, VNFPackage, VirtualNetworkFunctionRecord } from '@vnfkit/protocol';
 import {
   AbstractVnfm, EmsClient, EmsCommandError, createAmqpTransport,
-  type ExecuteContext, type HealContext, type HookContext, type InstantiateContext, type ModifyContext, type NfvoErrorContext,
+  type ExecuteContext, type HealContext, type HookContext, type InstantiateContext, type InterruptedContext, type ModifyContext, type NfvoErrorContext,
   type ResumeContext, type ResumeResult, type ScaleInContext, type ScaleOutContext, type StartStopContext, type Transport,
   type TransportFactory, type UpdateContext, type UserDataContext,
 } from '@vnfkit/vnfm-sdk';
@@ -11,7 +11,7 @@ import type { AgentChannel, PackageFile } from './lifecycle/agent-channel.js';
 import { GenericLifecycle, type ScriptSource } from './lifecycle/generic-lifecycle.js';
 import type { CommandReply } from './lifecycle/run-plan.js';
 import { ScriptLogs } from './logs/index.js';
-import { FileResumeStore, type ResumeStore } from './resume-store/index.js';
+import { FileResumeStore, type ResumableEvent, type ResumeStore } from './resume-store/index.js';
 import { fillUserData } from './user-data.js';
 
 type Vnfr = VirtualNetworkFunctionRecord;
@@ -34,6 +34,11 @@ export interface GenericVnfmOptions {
 const bytesOf = (script: Script): Uint8Array => Uint8Array.from(script.payload ?? [], (b) => b & 0xff);
 const filesOf = (pkg: VNFPackage | undefined): PackageFile[] => (pkg?.scripts ?? []).map((s) => ({ name: s.name, content: bytesOf(s) }));
 const sourceOf = (pkg: VNFPackage | undefined): ScriptSource => (pkg?.scriptsLink ? { scriptsLink: pkg.scriptsLink } : { files: filesOf(pkg) });
+
+/** NFVO actions whose interruption RESUME can retry, and the lifecycle event each runs. */
+const INTERRUPTIBLE: Partial<Record<string, ResumableEvent>> = {
+  INSTANTIATE: 'INSTANTIATE', MODIFY: 'CONFIGURE', START: 'START', STOP: 'STOP', RELEASE_RESOURCES: 'TERMINATE', HEAL: 'HEAL', UPDATE: 'UPDATE',
+};
 
 /** Adapts the SDK's EmsClient to the lifecycle's AgentChannel: replies of any status come back as replies. */
 function agentChannel(ems: EmsClient, config: GenericVnfmConfig): AgentChannel {
@@ -67,6 +72,7 @@ export class GenericVnfm extends AbstractVnfm {
   private ems: EmsClient | undefined;
   private emsTransport: Transport | undefined;
   private lifecycleValue: GenericLifecycle | undefined;
+  private resumeStore: ResumeStore | undefined;
   private readonly config: GenericVnfmConfig;
   private readonly log: Logger;
 
@@ -113,7 +119,7 @@ export class GenericVnfm extends AbstractVnfm {
     await this.ems.start();
     this.lifecycleValue = new GenericLifecycle({
       agents: agentChannel(this.ems, this.config),
-      resumeStore: this.genericOptions.resumeStore ?? new FileResumeStore({ directory: this.config.resumeDir }),
+      resumeStore: (this.resumeStore = this.genericOptions.resumeStore ?? new FileResumeStore({ directory: this.config.resumeDir })),
       logs: new ScriptLogs({ directory: this.config.logDir, maxBytesPerFile: this.config.scriptLogMaxBytes }),
       vnfcConcurrency: this.config.vnfcConcurrency,
       startTimeoutS: this.config.ems.startTimeoutS,
@@ -200,6 +206,21 @@ export class GenericVnfm extends AbstractVnfm {
   protected override async onNfvoError({ vnfr, message, logger }: NfvoErrorContext): Promise<void> {
     logger.warn({ nfvoMessage: message }, 'NFVO reported an error; running ERROR scripts');
     if (vnfr) await this.lifecycle.error({ vnfr });
+  }
+
+  /**
+   * A command the previous process was running when it died: unless a script failure is already recorded,
+   * remember the event from its first script, so that RESUME re-runs it (its scripts may run a second time).
+   */
+  protected override async onInterrupted({ action, vnfr, logger }: InterruptedContext): Promise<void> {
+    const event = INTERRUPTIBLE[action];
+    const store = this.resumeStore;
+    if (!event || !store || !vnfr?.id) return;
+    if (await store.get(vnfr.id)) return;
+    await store.record({
+      vnfrId: vnfr.id, vnfrName: vnfr.name ?? '', event, scriptIndex: 0, scriptName: '(interrupted by a VNFM restart)', hostname: '', at: new Date().toISOString(),
+    });
+    logger.warn({ event }, 'interrupted by a VNFM restart: RESUME re-runs the event from its first script');
   }
 
   protected override async logs(input: { vnfrName: string | undefined; hostname: string | undefined }): Promise<{ outputLog: string[]; errorLog: string[] }> {

@@ -233,6 +233,9 @@ export abstract class AbstractVnfm {
     try {
       this.journalInUse = await OperationJournal.open({ file: this.options.journalFile, logger: this.logger });
       const bootstrap = await this.openTransport(this.options.bootstrapCredentials);
+      await this.declareEndpointQueue(bootstrap).catch((error: unknown) =>
+        this.logger.debug({ err: toError(error).message }, 'bootstrap user cannot declare the endpoint queue; declaring it after registration'),
+      );
       this.credentials = await registerWithNfvo(bootstrap, {
         endpoint: this.endpoint,
         timeoutMs: this.options.registerTimeoutMs,
@@ -246,8 +249,7 @@ export abstract class AbstractVnfm {
         await bootstrap.close();
         this.transportInUse = await this.openTransport({ username: this.credentials.rabbitUsername, password: this.credentials.rabbitPassword });
       }
-      const queue = await this.transportInUse.declareQueue(this.options.endpoint, { durable: true, autoDelete: this.options.endpointQueueAutoDelete });
-      await this.transportInUse.bindQueue(queue, EXCHANGE, queue);
+      const queue = await this.declareEndpointQueue(this.transportInUse);
       await this.onConnected(this.transportInUse);
       await this.answerInterrupted();
       this.consumer = await this.transportInUse.consume(queue, (m) => this.handleDelivery(m), {
@@ -261,6 +263,16 @@ export abstract class AbstractVnfm {
       await this.journalInUse?.close().catch(() => undefined);
       throw error;
     }
+  }
+
+  /**
+   * Declared before registering too: the NFVO may send a command as soon as the registration is answered,
+   * and a command published before the queue exists is dropped by the broker.
+   */
+  private async declareEndpointQueue(transport: Transport): Promise<string> {
+    const queue = await transport.declareQueue(this.options.endpoint, { durable: true, autoDelete: this.options.endpointQueueAutoDelete });
+    await transport.bindQueue(queue, EXCHANGE, queue);
+    return queue;
   }
 
   /** Called once the per-VNFM transport is open, before commands are consumed (e.g. to start an EMS client). */
