@@ -285,7 +285,7 @@ export class GenericLifecycle {
     });
   }
 
-  /** Ships the scripts: one CLONE_SCRIPTS per VNFC, or SAVE_SCRIPTS file by file on all VNFCs. */
+  /** Ships the scripts: one CLONE_SCRIPTS per VNFC, or SAVE_SCRIPTS of every file on all VNFCs (pipelined). */
   async #provision(vnfr: Vnfr, vnfcs: readonly VnfcView[], source: ScriptSource): Promise<void> {
     const hostnames = this.#hostnames(vnfcs);
     const link = source.scriptsLink;
@@ -297,13 +297,17 @@ export class GenericLifecycle {
       );
       return;
     }
-    for (const file of source.files ?? []) {
-      await Promise.all(
-        hostnames.map((hostname) =>
-          this.#command(vnfr, { hostname, action: 'SAVE_SCRIPTS', what: file.name }, () => this.#agents.saveScript(hostname, file)),
-        ),
-      );
-    }
+    // All files at once, file-major: each agent's queue gets them in package order and the agent saves them
+    // one after the other, without a round trip to the VNFM between two files.
+    const saves = (source.files ?? []).flatMap((file) =>
+      hostnames.map((hostname) =>
+        this.#command(vnfr, { hostname, action: 'SAVE_SCRIPTS', what: file.name }, () => this.#agents.saveScript(hostname, file)),
+      ),
+    );
+    // Every save is answered before the first failure (in package order) is thrown: nothing is left in flight.
+    const results = await Promise.allSettled(saves);
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 
   /** Runs one non-lifecycle agent command; a failure becomes an {@link AgentCommandError}. */
@@ -369,7 +373,8 @@ export class GenericLifecycle {
             ? this.#agents.execute(hostname, command.payload, command.env)
             : this.#agents.saveVnfrDependency(hostname, command.payload),
         onExecuted: async ({ work, command, reply }) => {
-          log.info({ hostname: work.hostname, script: command.payload, status: reply.status }, 'script finished');
+          // Per script at debug: a deployment of hundreds of VNFCs would otherwise log a line per execution.
+          log.debug({ hostname: work.hostname, script: command.payload, status: reply.status }, 'script finished');
           await this.#logs.append({
             vnfrName: vnfr.name ?? '',
             hostname: work.hostname,

@@ -51,6 +51,10 @@ export class ScriptLogs {
   readonly maxBytesPerFile: number;
   /** One write chain per file: appends to the same file never interleave or race a trim. */
   readonly #chains = new Map<string, Promise<void>>();
+  /** Directories known to exist (one `mkdir` per VNFR, not per script). */
+  readonly #dirs = new Set<string>();
+  /** Sizes of the files this instance appended to (one `stat` per file, not per script). */
+  readonly #sizes = new Map<string, number>();
 
   constructor(options: ScriptLogsOptions) {
     this.directory = options.directory;
@@ -89,7 +93,10 @@ export class ScriptLogs {
 
   /** Deletes every log of a VNFR (after it was terminated). */
   async removeVnfr(vnfrName: string): Promise<void> {
-    await rm(join(this.directory, component(vnfrName)), { recursive: true, force: true });
+    const dir = join(this.directory, component(vnfrName));
+    this.#dirs.delete(dir);
+    for (const path of this.#sizes.keys()) if (path.startsWith(`${dir}/`)) this.#sizes.delete(path);
+    await rm(dir, { recursive: true, force: true });
   }
 
   #append(path: string, text: string): Promise<void> {
@@ -105,9 +112,23 @@ export class ScriptLogs {
   }
 
   async #write(path: string, text: string): Promise<void> {
-    await mkdir(join(path, '..'), { recursive: true });
-    await appendFile(path, text, 'utf8');
-    const { size } = await stat(path);
+    const dir = join(path, '..');
+    if (!this.#dirs.has(dir)) {
+      await mkdir(dir, { recursive: true });
+      this.#dirs.add(dir);
+    }
+    try {
+      await appendFile(path, text, 'utf8');
+    } catch (error) {
+      // The directory went away underneath (e.g. removed by hand): create it again once.
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      await mkdir(dir, { recursive: true });
+      this.#sizes.delete(path);
+      await appendFile(path, text, 'utf8');
+    }
+    const known = this.#sizes.get(path);
+    const size = known === undefined ? (await stat(path)).size : known + Buffer.byteLength(text, 'utf8');
+    this.#sizes.set(path, size);
     if (size <= this.maxBytesPerFile) return;
     const content = await readFile(path);
     const keep = Math.max(0, Math.floor(this.maxBytesPerFile / 2) - TRUNCATED.length);
@@ -115,7 +136,9 @@ export class ScriptLogs {
     // Start at a line boundary so no line (or UTF-8 sequence) is cut in half.
     const newline = tail.indexOf(0x0a);
     if (newline >= 0) tail = tail.subarray(newline + 1);
-    await writeFile(path, Buffer.concat([Buffer.from(TRUNCATED, 'utf8'), tail]));
+    const trimmed = Buffer.concat([Buffer.from(TRUNCATED, 'utf8'), tail]);
+    await writeFile(path, trimmed);
+    this.#sizes.set(path, trimmed.length);
   }
 }
 

@@ -32,6 +32,15 @@ describe('ScriptLogs', () => {
     expect(lines.errorLog.join('\n')).not.toContain('install.sh');
   });
 
+  it('creates a VNFR directory again when it was removed underneath', async () => {
+    const directory = await tempDir();
+    const logs = new ScriptLogs({ directory });
+    await logs.append(entry);
+    await rm(join(directory, 'iperf-server'), { recursive: true, force: true });
+    await logs.append({ ...entry, script: 'again.sh' });
+    expect((await logs.read('iperf-server', 'iperf-server-1')).outputLog).toContain('Output of Script : again.sh');
+  });
+
   it('reads missing logs as empty lists', async () => {
     const logs = new ScriptLogs({ directory: await tempDir() });
     expect(await logs.read('nope', 'nope-1')).toEqual({ outputLog: [], errorLog: [] });
