@@ -140,7 +140,7 @@ export interface FuzzTarget {
   batches?: number;
 }
 
-export async function fuzzVnfm({ url, name: type, bodies, batches }: FuzzTarget, options: { logger?: Logger } = {}): Promise<FuzzOutcome & { state: string }> {
+export async function fuzzVnfm({ url, name: type, bodies, batches }: FuzzTarget, options: { logger?: Logger; after?: (nfvo: Transport) => Promise<void> } = {}): Promise<FuzzOutcome & { state: string }> {
   const nfvo = await createAmqpTransport({ url });
   const peer = new NfvoPeer(nfvo);
   await peer.start();
@@ -148,6 +148,7 @@ export async function fuzzVnfm({ url, name: type, bodies, batches }: FuzzTarget,
   await vnfm.connect();
   try {
     const outcome = await blastInBatches({ transport: nfvo, routingKey: type, bodies, batches: batches ?? 5, sample: heapAfterGc });
+    await options.after?.(nfvo);
     return { ...outcome, state: vnfm.state };
   } finally {
     await vnfm.close();
