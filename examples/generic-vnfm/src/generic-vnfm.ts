@@ -103,9 +103,12 @@ export class GenericVnfm extends AbstractVnfm {
     const url = new URL(this.config.amqpUrl);
     // The EMS side runs on the VNFM's own broker account (AMQP_URL), like upstream's Spring connection:
     // the per-VNFM user the NFVO hands out may not declare `openbaton-exchange` or `ems.<type>.register`.
+    // Agent replies come back on a lasting reply queue: when this connection drops while a script runs,
+    // the command keeps waiting for the agent's reply instead of failing — a failure would be resumed
+    // by running the script a second time.
     this.emsTransport = this.genericOptions.transportFactory
       ? await this.genericOptions.transportFactory(undefined)
-      : await createAmqpTransport({ url: this.config.amqpUrl, connectionName: `generic-vnfm-ems-${this.config.type}`, logger: this.log });
+      : await createAmqpTransport({ url: this.config.amqpUrl, connectionName: `generic-vnfm-ems-${this.config.type}`, replyMode: 'lasting-queue', logger: this.log });
     this.ems = new EmsClient({
       transport: this.emsTransport,
       endpoint: this.config.endpoint,

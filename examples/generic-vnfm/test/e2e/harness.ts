@@ -61,13 +61,14 @@ export function simulatorConnectionName(type: string): string {
 }
 
 /**
- * Broker settings under which a dropped connection loses nothing: every requester (simulator, both VNFM
- * connections) gets its replies on a lasting reply queue, and the agents' actions queues are not
- * auto-delete (an auto-delete queue, and the command in it, vanishes with the agent's connection).
+ * Settings under which a dropped broker connection loses nothing: every requester gets its replies on a
+ * lasting reply queue — the Generic VNFM's EMS side does by default; the simulator and the VNFM's NFVO
+ * side (direct reply-to by default, for the NFVO's per-VNFM broker user) are switched here. Reconnects
+ * are capped low so the test stays short. The agents keep their defaults (auto-delete actions queue).
  */
 const DROP_PROOF: { transport: Pick<AmqpTransportOptions, 'replyMode' | 'reconnect' | 'logger'>; agentConfig: Record<string, string> } = {
   transport: { replyMode: 'lasting-queue', reconnect: { initialDelayMs: 50, maxDelayMs: 1_000 } },
-  agentConfig: { autodelete: 'false', reconnect_max_delay: '1' },
+  agentConfig: { reconnect_max_delay: '1' },
 };
 
 /** The VNFM's two broker connections as `GenericVnfm` would open them, with extra transport options. */
@@ -88,6 +89,8 @@ export async function startHarness(options: {
   vim?: VimDriver; startTimeoutS?: number; commandTimeoutS?: number; url?: string; signingKey?: string; agentSigningKey?: string;
   /** Configure every party so that a force-closed broker connection loses nothing (see {@link DROP_PROOF}). */
   dropProof?: boolean;
+  /** Command line of one agent (LocalVim's `agentCommand`). @default the installed @vnfkit/ems-agent */
+  agentCommand?: string[];
   /** NFVO commands the VNFM handles at once. @default the Generic VNFM's (10) */
   concurrency?: number;
   /** The simulator's deadline for each VNFM reply, in ms. @default 30_000 */
@@ -100,7 +103,7 @@ export async function startHarness(options: {
   const work = await mkdtemp(join(tmpdir(), 'vnfkit-gvnfm-e2e-'));
   const closers: (() => Promise<void>)[] = [() => rm(work, { recursive: true, force: true })];
   const agentConfig: Record<string, string> = { ...(options.dropProof ? DROP_PROOF.agentConfig : {}), ...(options.agentSigningKey ? { signing_key: options.agentSigningKey } : {}) };
-  const vim = new LocalVim({ agentConfig });
+  const vim = new LocalVim({ agentConfig, ...(options.agentCommand ? { agentCommand: options.agentCommand } : {}) });
   closers.push(() => vim.close());
   const logger = options.logger ? { logger: options.logger } : {};
   const transport = await createAmqpTransport({ url, connectionName: simulatorConnectionName(type), ...(options.dropProof ? DROP_PROOF.transport : {}), ...logger });

@@ -138,6 +138,8 @@ class AmqpLinkImpl implements AmqpLink {
   private nextConsumerId = 1;
   private model: ChannelModel | undefined;
   private channel: ConfirmChannel | undefined;
+  /** Channels that have closed: a publish that failed on one is sent again on the next connection. */
+  private readonly deadChannels = new WeakSet<ConfirmChannel>();
   private started = false;
   private closed = false;
   private everConnected = false;
@@ -186,23 +188,84 @@ class AmqpLinkImpl implements AmqpLink {
   }
 
   // Four parameters because the signature must equal the SDK Transport's publish().
-   
+
+  /**
+   * Publishes with a publisher confirm. Before the first `connect()` it fails at once; while the link
+   * is reconnecting it waits for the new connection, and a publish whose connection dropped before
+   * the broker confirmed it is sent again on the next one — all within `publishTimeoutMs`. Sending
+   * twice is safe for what the agent publishes (hellos, and replies that the VNFM matches by
+   * correlation id and takes once), while giving up would lose the reply of a script that ran.
+   */
   async publish(exchange: string, routingKey: string, body: Uint8Array | string, properties?: LinkMessageProperties): Promise<void> {
-    const channel = this.channel;
-    if (!channel) throw transportError(`not connected to the broker; cannot publish to "${routingKey}"`);
+    if (!this.started || this.closed) {
+      if (!this.channel) throw transportError(`not connected to the broker; cannot publish to "${routingKey}"`);
+    }
     const content = typeof body === 'string' ? Buffer.from(body, 'utf8') : Buffer.from(body);
     const timeoutMs = this.options.publishTimeoutMs ?? 30_000;
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(transportError(`no publisher confirm for "${routingKey}" within ${timeoutMs} ms`)), timeoutMs);
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const channel = this.liveChannel() ?? (await this.nextChannel(deadline, routingKey));
       try {
-        channel.publish(exchange, routingKey, content, toPublishOptions(properties), (error: unknown) => {
+        await this.publishOnce(channel, { exchange, routingKey, content, properties, timeoutMs: Math.max(1, deadline - Date.now()) });
+        return;
+      } catch (error) {
+        // The connection dropped under this publish: try again on the next one (the deadline still holds).
+        if (this.closed || Date.now() >= deadline || (this.channel === channel && !this.deadChannels.has(channel))) throw error;
+        this.log.debug({ err: error, routingKey }, 'publish interrupted by a lost connection; sending it again after the reconnect');
+      }
+    }
+  }
+
+  /** The current channel unless it has closed (its connection is then being reset). */
+  private liveChannel(): ConfirmChannel | undefined {
+    return this.channel && !this.deadChannels.has(this.channel) ? this.channel : undefined;
+  }
+
+  /** Resolves with the channel of the next connection; rejects at the deadline or when the link closes. */
+  private nextChannel(deadline: number, routingKey: string): Promise<ConfirmChannel> {
+    return new Promise<ConfirmChannel>((resolve, reject) => {
+      const check = (): void => {
+        const channel = this.liveChannel();
+        if (channel) {
+          finish();
+          resolve(channel);
+        } else if (this.closed) {
+          finish();
+          reject(transportError(`the link closed before "${routingKey}" could be published`));
+        }
+      };
+      const timer = setTimeout(() => {
+        finish();
+        reject(transportError(`not connected to the broker; gave up publishing to "${routingKey}" after ${this.options.publishTimeoutMs ?? 30_000} ms`));
+      }, Math.max(1, deadline - Date.now()));
+      const finish = (): void => {
+        clearTimeout(timer);
+        this.events.off('connected', check);
+        this.events.off('reconnected', check);
+        this.events.off('closed', check);
+      };
+      this.events.on('connected', check);
+      this.events.on('reconnected', check);
+      this.events.on('closed', check);
+      check();
+    });
+  }
+
+  private publishOnce(
+    channel: ConfirmChannel,
+    input: { exchange: string; routingKey: string; content: Buffer; properties: LinkMessageProperties | undefined; timeoutMs: number },
+  ): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(transportError(`no publisher confirm for "${input.routingKey}" within ${input.timeoutMs} ms`)), input.timeoutMs);
+      try {
+        channel.publish(input.exchange, input.routingKey, input.content, toPublishOptions(input.properties), (error: unknown) => {
           clearTimeout(timer);
-          if (error) reject(transportError(`broker rejected the message to "${routingKey}"`, error));
+          if (error) reject(transportError(`broker rejected the message to "${input.routingKey}"`, error));
           else resolve();
         });
       } catch (error) {
         clearTimeout(timer);
-        reject(transportError(`cannot publish to "${routingKey}"`, error));
+        reject(transportError(`cannot publish to "${input.routingKey}"`, error));
       }
     });
   }
@@ -230,6 +293,7 @@ class AmqpLinkImpl implements AmqpLink {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.events.emit('closed');
     if (this.sleepTimer) clearTimeout(this.sleepTimer);
     this.wakeSleep?.();
     const consumers = [...this.consumers.values()];
@@ -349,6 +413,8 @@ class AmqpLinkImpl implements AmqpLink {
     try {
       model.on('error', (error: unknown) => this.log.warn({ err: error }, 'broker connection error'));
       channel = await model.createConfirmChannel();
+      const created = channel;
+      created.once('close', () => this.deadChannels.add(created));
       channel.on('error', (error: unknown) => this.log.warn({ err: error }, 'broker channel error'));
       for (const [name, options] of this.queues) await channel.assertQueue(name, queueArguments(options));
       for (const b of this.bindings) await channel.bindQueue(b.queue, b.exchange, b.routingKey);

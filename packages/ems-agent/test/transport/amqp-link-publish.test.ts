@@ -1,0 +1,41 @@
+// The agent link's publishes across a dropped connection (real RabbitMQ): a reply published while the
+// link reconnects waits for the new connection instead of failing, so the reply of a script that ran
+// still reaches the VNFM — also when the command itself vanished with an auto-delete queue.
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { createAmqpLink } from '../../src/transport/amqp-link.js';
+import { AMQP_URL, closeConnectionNamed, deleteQueueAfterTest, SKIP_BROKER_TESTS } from '../helpers/broker.js';
+import { uniqueName } from '../helpers/temp.js';
+import { waitFor } from '../helpers/wait-for.js';
+
+describe.skipIf(SKIP_BROKER_TESTS)('amqp link publishes across a reconnect (real RabbitMQ)', () => {
+  it('a publish made while the connection is down is sent once the link is back; before connect() it fails at once', async () => {
+    const name = uniqueName('vnfkit-link', 'publish-wait');
+    const link = createAmqpLink({ url: AMQP_URL, connectionName: name, reconnectMinDelayMs: 200, reconnectMaxDelayMs: 400, publishTimeoutMs: 15_000 });
+    onTestFinished(() => link.close());
+    const queue = `${name}.q`;
+    deleteQueueAfterTest(queue);
+    await link.declareQueue(queue, { expiresMs: 60_000 });
+    const received: string[] = [];
+    await link.consume(queue, async (message) => {
+      received.push(message.body.toString());
+    });
+    await expect(link.publish('', queue, 'too early')).rejects.toThrow(/not connected/);
+    const events: string[] = [];
+    link.on('disconnected', () => events.push('disconnected'));
+    link.on('reconnected', () => events.push('reconnected'));
+    link.connect();
+    await waitFor(() => link.connected, { what: 'the link to connect' });
+
+    expect(await closeConnectionNamed(name)).toBe(1);
+    await waitFor(() => events.includes('disconnected'), { what: 'the link to notice the drop' });
+    expect(link.connected).toBe(false);
+    // Published while down: waits for the reconnect, then is confirmed and delivered once.
+    await link.publish('', queue, 'while down');
+    expect(events).toEqual(['disconnected', 'reconnected']);
+    await waitFor(() => received.includes('while down'), { what: 'the delivery after the reconnect' });
+    expect(received).toEqual(['while down']);
+
+    await link.close();
+    await expect(link.publish('', queue, 'after close')).rejects.toThrow(/not connected/);
+  });
+});
