@@ -51,6 +51,11 @@ export interface VnfmOptions {
    * @default false
    */
   endpointQueueAutoDelete?: boolean;
+  /**
+   * Largest NFVO command body handled; bigger ones are answered with ERROR without being decoded.
+   * Env `VNFKIT_MAX_COMMAND_BYTES`. @default 67108864 (64 MiB: INSTANTIATE carries the VNF package's scripts)
+   */
+  maxCommandBytes?: number;
   logger?: Logger;
 }
 
@@ -71,6 +76,7 @@ export interface ResolvedVnfmOptions {
   readonly allocateTimeoutMs: number;
   readonly journalFile: string | undefined;
   readonly endpointQueueAutoDelete: boolean;
+  readonly maxCommandBytes: number;
 }
 
 function positive(env: NodeJS.ProcessEnv, name: string): number | undefined {
@@ -112,5 +118,6 @@ export function resolveVnfmOptions(options: VnfmOptions, env: NodeJS.ProcessEnv 
     allocateTimeoutMs: options.allocateTimeoutMs ?? positive(env, 'VNFKIT_ALLOCATE_TIMEOUT_MS') ?? 600_000,
     journalFile: options.journalFile ?? (env['VNFKIT_JOURNAL_FILE'] || undefined),
     endpointQueueAutoDelete: options.endpointQueueAutoDelete ?? flag(env, 'VNFKIT_ENDPOINT_AUTO_DELETE') ?? false,
+    maxCommandBytes: options.maxCommandBytes ?? positive(env, 'VNFKIT_MAX_COMMAND_BYTES') ?? 64 * 1024 * 1024,
   });
 }

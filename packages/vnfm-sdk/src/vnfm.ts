@@ -358,6 +358,13 @@ export abstract class AbstractVnfm {
   }
 
   private async handleCommand(delivery: IncomingMessage, key: string | undefined): Promise<void> {
+    const limit = this.options.maxCommandBytes;
+    if (delivery.body.length > limit) {
+      const message = `VNFM ${this.options.type} refuses a command of ${delivery.body.length} bytes: the limit is ${limit} bytes (maxCommandBytes)`;
+      this.logger.error({ bytes: delivery.body.length, limit, correlationId: delivery.properties.correlationId }, 'oversized NFVO command refused');
+      if (delivery.properties.replyTo) await this.reply(delivery, vnfmErrorMessage({ message }));
+      return;
+    }
     let command: NfvoCommand;
     try {
       command = decodeNfvoCommand(delivery.body);

@@ -30,7 +30,7 @@ it(`answers all ${PER_TARGET} hostile commands on a VNFM's queue without crashin
 }, 180_000);
 
 it('answers a 32 MiB hostile command on a VNFM\'s queue with ERROR and keeps running', async () => {
-  // The SDK has no command size limit option yet (it would live in vnfm.ts): the body is decoded whole, answered, released.
+  // Below the default maxCommandBytes (64 MiB): decoded whole, answered with ERROR, released (the limit itself: test/vnfm/scenarios.ts).
   const type = vnfmType();
   let answer = '';
   const outcome = await fuzzVnfm({ url: vhost.url, name: type, bodies: hostileBodies(100, 3) }, {

@@ -71,11 +71,11 @@ const vnfd = (type: string) => ({
 });
 
 export function vnfmScenarios(env: ScenarioEnv): void {
-  async function setup(): Promise<{ peer: NfvoPeer; vnfm: TestVnfm; type: string }> {
+  async function setup(options: { maxCommandBytes?: number } = {}): Promise<{ peer: NfvoPeer; vnfm: TestVnfm; type: string }> {
     const type = env.type();
     const peer = new NfvoPeer(await env.nfvoTransport());
     await peer.start();
-    const vnfm = new TestVnfm({ type, transportFactory: () => env.vnfmTransport(), grantTimeoutMs: 2_000, allocateTimeoutMs: 2_000 });
+    const vnfm = new TestVnfm({ type, transportFactory: () => env.vnfmTransport(), grantTimeoutMs: 2_000, allocateTimeoutMs: 2_000, ...options });
     env.cleanup(() => vnfm.close());
     await vnfm.connect();
     return { peer, vnfm, type };
@@ -177,6 +177,17 @@ export function vnfmScenarios(env: ScenarioEnv): void {
     expect(parsed.virtualNetworkFunctionRecord.name).toBe('x');
     const notJson = await t.request('openbaton-exchange', type, 'not json', { timeoutMs: 5_000 });
     expect(JSON.parse(notJson.body.toString())).toMatchObject({ action: 'ERROR' });
+    expect((await peer.command(type, instantiate(type)))?.['action']).toBe('INSTANTIATE');
+  });
+
+  it('refuses a command beyond maxCommandBytes with ERROR, without running it, and keeps working', async () => {
+    const { peer, vnfm, type } = await setup({ maxCommandBytes: 64 * 1024 });
+    const big = { ...instantiate(type), extension: { 'nsr-id': 'nsr-1', padding: 'x'.repeat(100 * 1024) } };
+    const reply = await peer.command(type, big);
+    expect(reply).toMatchObject({ action: 'ERROR' });
+    expect((reply?.['exception'] as { detailMessage: string }).detailMessage).toMatch(/refuses a command of \d+ bytes: the limit is 65536 bytes \(maxCommandBytes\)/);
+    expect(vnfm.calls).toEqual([]);
+    expect(peer.requests).toEqual([]); // no GRANT for a refused command
     expect((await peer.command(type, instantiate(type)))?.['action']).toBe('INSTANTIATE');
   });
 
