@@ -9,6 +9,7 @@ import { brokerUrl, ENV_PREFIX, resolveConfig } from './config.js';
 import { processRunner } from './exec.js';
 import type { ScriptRunner } from './exec.js';
 import { createExecutionStore } from './execution-store.js';
+import type { ExecutionStore } from './execution-store.js';
 import { encodeBody } from './internal/wire.js';
 import type { AgentLink, LinkConsumer } from './link.js';
 import { createAmqpLink } from './transport/amqp-link.js';
@@ -76,6 +77,7 @@ class EmsAgent implements Agent {
   readonly registerQueue: string;
   private current: AgentState = 'created';
   private consumer: LinkConsumer | undefined;
+  private store: ExecutionStore | undefined;
   private startPromise: Promise<void> | undefined;
   private closePromise: Promise<void> | undefined;
   private readonly onReconnect = (): void => {
@@ -109,7 +111,10 @@ class EmsAgent implements Agent {
       // The Generic VNFM matches hellos by the trailing number of the hostname and drops others.
       logger.warn({ hostname: this.hostname }, 'hostname has no "-<digits>" suffix; an Open Baton Generic VNFM will ignore this agent');
     }
-    const store = await createExecutionStore({ dir: join(this.config.state_dir, 'executions') });
+    // With an auto-delete actions queue a command cannot be redelivered (it vanishes with the
+    // agent's connection), so the "started" record needs no fdatasync; see ExecutionStoreOptions.
+    const store = await createExecutionStore({ dir: join(this.config.state_dir, 'executions'), durable: !this.config.autodelete });
+    this.store = store;
     const handler = createCommandHandler({
       link: this.link,
       store,
@@ -154,6 +159,7 @@ class EmsAgent implements Agent {
     this.link.off('reconnected', this.onReconnect);
     await this.consumer?.cancel();
     if (this.deps.owned) await this.link.close();
+    this.store?.close();
     this.current = 'closed';
     this.deps.logger.info('agent closed');
   }

@@ -1,8 +1,7 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, constants, fdatasyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { closeSync, constants, fdatasyncSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { TEMP_PREFIX } from './scripts/script-store.js';
 
 /** The reply the agent sent (or will send) for one command. */
 export interface RecordedReply {
@@ -27,6 +26,15 @@ export interface ExecutionRecord {
 export interface ExecutionStoreOptions {
   /** Directory of the records, e.g. `<state_dir>/executions`. */
   dir: string;
+  /** The journal of "started" records. @default `<dir>.journal` */
+  journal?: string;
+  /**
+   * `fdatasync` the "started" record before the command runs. Needed whenever the broker can
+   * redeliver a command to a restarted agent (actions queue with `autodelete = false`); with an
+   * auto-delete queue an unacknowledged command disappears with the agent's connection, so there is
+   * no redelivery to protect against and the record is written without a sync. @default true
+   */
+  durable?: boolean;
   /** Records kept; older ones are pruned. @default 1000 */
   keep?: number;
   /** Writes between two prunes. @default 100 */
@@ -44,6 +52,8 @@ export interface ExecutionStore {
   markFinished(record: Pick<ExecutionRecord, 'key' | 'bodyHash' | 'action'>, reply: RecordedReply): Promise<void>;
   /** Deletes all but the newest `keep` records. */
   prune(): Promise<void>;
+  /** Closes the journal. */
+  close(): void;
 }
 
 /** SHA-256 hex of a message body. */
@@ -57,94 +67,165 @@ export function recordFileName(key: string): string {
   return `sha256-${createHash('sha256').update(key).digest('hex')}.json`;
 }
 
-/** Writes all of `text` to an open file descriptor. */
-function writeAll(fd: number, text: string): void {
-  const bytes = Buffer.from(text, 'utf8');
-  let offset = 0;
-  while (offset < bytes.length) offset += writeSync(fd, bytes, offset, bytes.length - offset);
+/** Slots in the journal of "started" records (a ring; at least `keep`). */
+const JOURNAL_SLOTS = 1024;
+/** Bytes per journal slot: one JSON line padded with spaces. */
+const SLOT_BYTES = 512;
+
+/** A "started" entry of the journal. */
+interface JournalEntry {
+  /** Sequence number: the newest entry of an id wins, the oldest slot is reused first. */
+  seq: number;
+  /** `recordFileName(key)`: bounded length, one per key. */
+  id: string;
+  bodyHash: string;
+  action: string;
+  startedAt: string;
+}
+
+function isJournalEntry(value: unknown): value is JournalEntry {
+  const v = value as Partial<JournalEntry> | null;
+  return typeof v === 'object' && v !== null && typeof v.seq === 'number' && typeof v.id === 'string' && typeof v.bodyHash === 'string' && typeof v.action === 'string' && typeof v.startedAt === 'string';
 }
 
 /**
- * The "started" record: written in place (create or truncate) and made durable with one
- * `fdatasync` before the script starts. A crash while writing leaves a torn file, which `get`
- * treats as unknown — correct, since the script had not started yet. One open/write/sync/close
- * instead of temp file + fsync + rename.
+ * The "started" records: a preallocated file of fixed-size slots, opened once. Marking a command
+ * started is one `pwrite` into already allocated blocks (no file creation, rename or size change,
+ * so no file-system metadata to commit) plus, when durable, one `fdatasync` — a pure data flush.
+ * A slot torn by a power cut can only be the one being written, i.e. of a command whose script had
+ * not started yet; it is ignored when the journal is read back.
  */
-function writeDurable(path: string, text: string): void {
+class StartedJournal {
+  private readonly fd: number;
+  private readonly byId = new Map<string, JournalEntry & { slot: number }>();
+  private readonly bySlot = new Map<number, string>();
+  private seq = 0;
+
+  constructor(path: string, private readonly durable: boolean) {
+    this.fd = openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
+    const size = JOURNAL_SLOTS * SLOT_BYTES;
+    const existing = readFileSync(this.fd);
+    if (existing.length < size) {
+      // Allocate every block once, so later writes never change the file's size or allocation.
+      const padding = Buffer.alloc(size - existing.length, 0x20);
+      writeSync(this.fd, padding, 0, padding.length, existing.length);
+      fsyncSync(this.fd);
+    }
+    for (let slot = 0; slot < JOURNAL_SLOTS; slot += 1) {
+      const text = existing.subarray(slot * SLOT_BYTES, (slot + 1) * SLOT_BYTES).toString('utf8').trim();
+      if (text === '') continue;
+      let entry: unknown;
+      try {
+        entry = JSON.parse(text) as unknown;
+      } catch {
+        continue; // torn by a crash while it was written: that command never started
+      }
+      if (!isJournalEntry(entry)) continue;
+      this.seq = Math.max(this.seq, entry.seq + 1);
+      const known = this.byId.get(entry.id);
+      if (known !== undefined && known.seq > entry.seq) continue;
+      this.byId.set(entry.id, { ...entry, slot });
+      this.bySlot.set(slot, entry.id);
+    }
+  }
+
+  get(id: string): JournalEntry | undefined {
+    return this.byId.get(id);
+  }
+
+  add(input: Omit<JournalEntry, 'seq'>): void {
+    const entry: JournalEntry = { seq: this.seq, ...input };
+    const slot = this.seq % JOURNAL_SLOTS;
+    this.seq += 1;
+    const line = Buffer.alloc(SLOT_BYTES, 0x20);
+    const used = line.write(JSON.stringify(entry), 'utf8');
+    if (used >= SLOT_BYTES - 1) throw new Error(`execution journal entry for ${input.id} is longer than ${SLOT_BYTES - 1} bytes`);
+    line[SLOT_BYTES - 1] = 0x0a;
+    writeSync(this.fd, line, 0, SLOT_BYTES, slot * SLOT_BYTES);
+    if (this.durable) fdatasyncSync(this.fd);
+    const previous = this.bySlot.get(slot);
+    if (previous !== undefined && this.byId.get(previous)?.slot === slot) this.byId.delete(previous);
+    this.byId.set(entry.id, { ...entry, slot });
+    this.bySlot.set(slot, entry.id);
+  }
+
+  close(): void {
+    closeSync(this.fd);
+  }
+}
+
+/** Writes a finished record in place (create or truncate, no sync): see {@link ExecutionStore.get} for why a torn one is harmless. */
+function writeRecordFile(path: string, text: string): void {
   const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o600);
   try {
-    writeAll(fd, text);
-    fdatasyncSync(fd);
+    const bytes = Buffer.from(text, 'utf8');
+    let offset = 0;
+    while (offset < bytes.length) offset += writeSync(fd, bytes, offset, bytes.length - offset);
   } finally {
     closeSync(fd);
   }
 }
 
-/**
- * The "finished" record: a temporary file renamed over the "started" one, so a crash leaves either
- * record, never a torn one (a torn finished record would let a redelivery run the script again).
- * Not synced: losing it in a power cut only turns a replayed reply into "interrupted" — the script
- * still never runs twice, because the durable "started" record is still there.
- */
-function writeReplacing(dir: string, path: string, text: string): void {
-  const temp = join(dir, `${TEMP_PREFIX}${randomBytes(6).toString('hex')}`);
-  const fd = openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+function readRecordFile(path: string): ExecutionRecord | undefined {
   try {
-    writeAll(fd, text);
-  } catch (error) {
-    closeSync(fd);
-    rmSync(temp, { force: true });
-    throw error;
-  }
-  closeSync(fd);
-  try {
-    renameSync(temp, path);
-  } catch (error) {
-    rmSync(temp, { force: true });
-    throw error;
+    return JSON.parse(readFileSync(path, 'utf8')) as ExecutionRecord;
+  } catch {
+    return undefined; // missing or torn
   }
 }
 
 /**
- * Creates the directory and returns an {@link ExecutionStore}. The record writes are synchronous:
- * commands run one at a time, and a few small synchronous writes are cheaper than thread-pool
- * round trips on the latency of every command.
+ * Creates the directory and the journal and returns an {@link ExecutionStore}.
+ *
+ * Two places, so that the write on every command's path is cheap:
+ * - "started" records go to the journal ({@link StartedJournal}), durable before the script starts;
+ * - "finished" records (with the reply, any size) go to `<dir>/<key>.json`, written before the
+ *   reply is published. A finished file that is missing or torn (crash while writing it) is
+ *   ignored, and the journal's "started" record answers instead: the command is reported as
+ *   interrupted, never run again.
+ * A finished file counts only when it belongs to the journal's newest run of the key (same
+ * `startedAt`), so a stale file of an earlier command with a reused id never hides a newer start.
+ * The I/O is synchronous: commands run one at a time, and a few small synchronous writes are cheaper
+ * than thread-pool round trips on every command's latency.
  */
 export async function createExecutionStore(options: ExecutionStoreOptions): Promise<ExecutionStore> {
   const keep = options.keep ?? 1000;
   const pruneEvery = options.pruneEvery ?? 100;
   const { dir } = options;
   await mkdir(dir, { recursive: true, mode: 0o700 });
+  const journal = new StartedJournal(options.journal ?? `${dir}.journal`, options.durable ?? true);
   let writes = 0;
-  const startedAt = new Map<string, string>();
-
-  const written = async (): Promise<void> => {
-    writes += 1;
-    if (writes % pruneEvery === 0) await store.prune();
-  };
 
   const store: ExecutionStore = {
     dir,
     get(key) {
+      const id = recordFileName(key);
+      const file = readRecordFile(join(dir, id));
+      const started = journal.get(id);
+      if (started !== undefined && (file === undefined || file.startedAt !== started.startedAt || file.bodyHash !== started.bodyHash)) {
+        return Promise.resolve({ key, bodyHash: started.bodyHash, action: started.action, state: 'started', startedAt: started.startedAt });
+      }
+      return Promise.resolve(file?.key === key ? file : undefined);
+    },
+    markStarted(base) {
       try {
-        const record = JSON.parse(readFileSync(join(dir, recordFileName(key)), 'utf8')) as ExecutionRecord;
-        return Promise.resolve(record.key === key ? record : undefined);
-      } catch {
-        return Promise.resolve(undefined); // missing or torn (a "started" record cut by a crash) → treat as unknown
+        journal.add({ id: recordFileName(base.key), bodyHash: base.bodyHash, action: base.action, startedAt: new Date().toISOString() });
+        return Promise.resolve();
+      } catch (error) {
+        return Promise.reject(error instanceof Error ? error : new Error(String(error)));
       }
     },
-    async markStarted(base) {
-      const now = new Date().toISOString();
-      startedAt.set(base.key, now);
-      writeDurable(join(dir, recordFileName(base.key)), `${JSON.stringify({ ...base, state: 'started', startedAt: now } satisfies ExecutionRecord)}\n`);
-      await written();
-    },
     async markFinished(base, reply) {
-      const started = startedAt.get(base.key) ?? new Date().toISOString();
-      startedAt.delete(base.key);
-      const record: ExecutionRecord = { ...base, state: 'finished', startedAt: started, finishedAt: new Date().toISOString(), reply };
-      writeReplacing(dir, join(dir, recordFileName(base.key)), `${JSON.stringify(record)}\n`);
-      await written();
+      const id = recordFileName(base.key);
+      const started = journal.get(id);
+      const startedAt = started !== undefined && started.bodyHash === base.bodyHash ? started.startedAt : new Date().toISOString();
+      const record: ExecutionRecord = { ...base, state: 'finished', startedAt, finishedAt: new Date().toISOString(), reply };
+      writeRecordFile(join(dir, id), `${JSON.stringify(record)}\n`);
+      writes += 1;
+      if (writes % pruneEvery === 0) await store.prune();
+    },
+    close() {
+      journal.close();
     },
     async prune() {
       const names = (await readdir(dir)).filter((name) => name.endsWith('.json'));
