@@ -15,6 +15,11 @@ type Vnfr = VirtualNetworkFunctionRecord;
 
 /** Options of {@link NfvoSimulator}. */
 export interface NfvoSimulatorOptions {
+  /**
+   * The simulator's broker link. For tests that drop broker connections give it lasting replies
+   * (`createAmqpTransport({ replyMode: 'lasting-queue' })`): with direct reply-to, a command in flight
+   * when the simulator's connection drops fails into ERROR although the VNFM carries it out.
+   */
   transport: Transport;
   vim: VimDriver;
   /** Broker URL handed to VMs (their agents connect there). */
@@ -40,7 +45,7 @@ export interface Faults {
   refuseGrant?: string;
   /** Answer ALLOCATE_RESOURCES with ERROR and this message. */
   refuseAllocate?: string;
-  /** Delay before answering VNFM requests, ms. */
+  /** Delay before answering VNFM requests, ms; lowering it releases requests already waiting. */
   requestDelayMs?: number;
 }
 
@@ -84,6 +89,8 @@ export class NfvoSimulator {
   private readonly consumers: Consumer[] = [];
   private readonly log: Logger;
   private readonly inflight = new Set<Promise<unknown>>();
+  /** Answers to VNFM requests by correlation id (see {@link onRequest}). */
+  private readonly requestAnswers = new Map<string, Promise<Uint8Array | undefined>>();
 
   private constructor(private readonly options: NfvoSimulatorOptions) {
     this.log = (options.logger ?? pino({ enabled: false })).child({ component: 'nfvo-simulator' });
@@ -512,21 +519,55 @@ export class NfvoSimulator {
 
   // ---- VNFM → NFVO requests ----
 
+  /**
+   * VNFM → NFVO requests are answered once per correlation id: a redelivery (the simulator's connection
+   * dropped before it acked) gets the first answer again instead of a second grant or allocation, and
+   * waits for it while the first delivery is still being answered.
+   */
   private async onRequest(message: IncomingMessage): Promise<void> {
+    const id = message.properties.correlationId;
+    let answering = id === undefined ? undefined : this.requestAnswers.get(id);
+    if (answering) {
+      this.log.info({ correlationId: id, redelivered: message.redelivered }, 'request seen before: answered with the first answer');
+    } else {
+      answering = this.answerOf(message);
+      if (id !== undefined) {
+        this.requestAnswers.set(id, answering);
+        // Bounded memory: the oldest ids are forgotten (a redelivery comes within seconds).
+        for (const key of this.requestAnswers.keys()) {
+          if (this.requestAnswers.size <= 1_000) break;
+          this.requestAnswers.delete(key);
+        }
+      }
+    }
+    const body = await answering;
+    if (body !== undefined) await this.options.transport.reply(message, body, encodeMessage(null).properties);
+  }
+
+  /** Holds a request while `faults.requestDelayMs` says so; lowering it (e.g. to 0) releases the waiting ones. */
+  private async requestDelay(): Promise<void> {
+    const since = Date.now();
+    while (Date.now() - since < (this.faults.requestDelayMs ?? 0)) {
+      await new Promise((resolve) => setTimeout(resolve, Math.min(50, (this.faults.requestDelayMs ?? 0) - (Date.now() - since))));
+    }
+  }
+
+  /** The encoded answer to one request (undefined: none is due, as Open Baton answers nothing). */
+  private async answerOf(message: IncomingMessage): Promise<Uint8Array | undefined> {
     let answer: unknown;
     try {
       const request = decodeVnfmMessage(message.body);
       this.emit({ direction: 'from-vnfm', action: request.action, body: request });
-      if (this.faults.requestDelayMs) await new Promise((r) => setTimeout(r, this.faults.requestDelayMs));
+      await this.requestDelay();
       answer = await this.answer(request);
     } catch (error) {
       // Open Baton rejects the message without answering; the VNFM's own timeout fires.
       this.log.error({ err: toError(error).message }, 'invalid VNFM request: not answered (as Open Baton)');
-      return;
+      return undefined;
     }
-    if (answer === undefined) return;
+    if (answer === undefined) return undefined;
     this.emit({ direction: 'to-vnfm', action: String((answer as { action: string }).action), body: answer });
-    await this.options.transport.reply(message, encodeMessage(answer).body, encodeMessage(null).properties);
+    return encodeMessage(answer).body;
   }
 
   private async onNotification(message: IncomingMessage): Promise<void> {
