@@ -125,10 +125,20 @@ export function createCommandHandler(options: CommandHandlerOptions): CommandHan
       commandLog.error({ err: error }, 'command failed unexpectedly');
       result = failure(`${command.action} failed: ${error instanceof Error ? error.message : String(error)}`);
     }
-    if (base !== undefined) {
-      await store.markFinished(base, result).catch((error: unknown) => commandLog.error({ err: error }, 'cannot write the execution record'));
+    if (base === undefined) {
+      await reply(message, result, commandLog);
+      return;
     }
-    await reply(message, result, commandLog);
+    // The finished record is written while the reply is published; the ack waits for both. The
+    // record is only read for a redelivery, which can only follow a missing ack; if the agent dies
+    // before the record is complete, the journal's "started" record answers "interrupted" — the
+    // command is never run twice.
+    const recorded = store.markFinished(base, result).catch((error: unknown) => commandLog.error({ err: error }, 'cannot write the execution record'));
+    try {
+      await reply(message, result, commandLog);
+    } finally {
+      await recorded;
+    }
   };
 
   return (message) => {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { closeSync, constants, fdatasyncSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
-import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { closeSync, constants, fdatasyncSync, fstatSync, fsyncSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
+import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** The reply the agent sent (or will send) for one command. */
@@ -48,7 +48,7 @@ export interface ExecutionStore {
   get(key: string): Promise<ExecutionRecord | undefined>;
   /** Records that a command is about to run (written before the script starts). */
   markStarted(record: Pick<ExecutionRecord, 'key' | 'bodyHash' | 'action'>): Promise<void>;
-  /** Records the reply of a finished command (written before the reply is published and acked). */
+  /** Records the reply of a finished command (written while the reply is published, before the ack). */
   markFinished(record: Pick<ExecutionRecord, 'key' | 'bodyHash' | 'action'>, reply: RecordedReply): Promise<void>;
   /** Deletes all but the newest `keep` records. */
   prune(): Promise<void>;
@@ -104,29 +104,37 @@ class StartedJournal {
   constructor(path: string, private readonly durable: boolean) {
     this.fd = openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
     const size = JOURNAL_SLOTS * SLOT_BYTES;
-    const existing = readFileSync(this.fd);
-    if (existing.length < size) {
+    const length = fstatSync(this.fd).size;
+    if (length < size) {
       // Allocate every block once, so later writes never change the file's size or allocation.
-      const padding = Buffer.alloc(size - existing.length, 0x20);
-      writeSync(this.fd, padding, 0, padding.length, existing.length);
+      const padding = Buffer.alloc(size - length, 0x20);
+      writeSync(this.fd, padding, 0, padding.length, length);
       fsyncSync(this.fd);
     }
-    for (let slot = 0; slot < JOURNAL_SLOTS; slot += 1) {
-      const text = existing.subarray(slot * SLOT_BYTES, (slot + 1) * SLOT_BYTES).toString('utf8').trim();
-      if (text === '') continue;
-      let entry: unknown;
-      try {
-        entry = JSON.parse(text) as unknown;
-      } catch {
-        continue; // torn by a crash while it was written: that command never started
+    // Read back in small chunks (the agent's idle memory is a measured figure); blank slots are skipped unparsed.
+    const chunk = Buffer.alloc(SLOT_BYTES * 32);
+    for (let first = 0; first < JOURNAL_SLOTS; first += 32) {
+      const read = readSync(this.fd, chunk, 0, chunk.length, first * SLOT_BYTES);
+      for (let i = 0; i < 32 && (i + 1) * SLOT_BYTES <= read; i += 1) {
+        if (chunk[i * SLOT_BYTES] !== 0x7b) continue; // not "{": never written
+        this.load(first + i, chunk.subarray(i * SLOT_BYTES, (i + 1) * SLOT_BYTES).toString('utf8'));
       }
-      if (!isJournalEntry(entry)) continue;
-      this.seq = Math.max(this.seq, entry.seq + 1);
-      const known = this.byId.get(entry.id);
-      if (known !== undefined && known.seq > entry.seq) continue;
-      this.byId.set(entry.id, { ...entry, slot });
-      this.bySlot.set(slot, entry.id);
     }
+  }
+
+  private load(slot: number, text: string): void {
+    let entry: unknown;
+    try {
+      entry = JSON.parse(text) as unknown;
+    } catch {
+      return; // torn by a crash while it was written: that command never started
+    }
+    if (!isJournalEntry(entry)) return;
+    this.seq = Math.max(this.seq, entry.seq + 1);
+    const known = this.byId.get(entry.id);
+    if (known !== undefined && known.seq > entry.seq) return;
+    this.byId.set(entry.id, { ...entry, slot });
+    this.bySlot.set(slot, entry.id);
   }
 
   get(id: string): JournalEntry | undefined {
@@ -154,16 +162,12 @@ class StartedJournal {
   }
 }
 
-/** Writes a finished record in place (create or truncate, no sync): see {@link ExecutionStore.get} for why a torn one is harmless. */
-function writeRecordFile(path: string, text: string): void {
-  const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o600);
-  try {
-    const bytes = Buffer.from(text, 'utf8');
-    let offset = 0;
-    while (offset < bytes.length) offset += writeSync(fd, bytes, offset, bytes.length - offset);
-  } finally {
-    closeSync(fd);
-  }
+/**
+ * Writes a finished record in place (create or truncate, no sync), through the thread pool so the
+ * reply can be published meanwhile: see {@link createExecutionStore} for why a torn one is harmless.
+ */
+async function writeRecordFile(path: string, text: string): Promise<void> {
+  await writeFile(path, text, { mode: 0o600, flag: constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW });
 }
 
 function readRecordFile(path: string): ExecutionRecord | undefined {
@@ -179,14 +183,15 @@ function readRecordFile(path: string): ExecutionRecord | undefined {
  *
  * Two places, so that the write on every command's path is cheap:
  * - "started" records go to the journal ({@link StartedJournal}), durable before the script starts;
- * - "finished" records (with the reply, any size) go to `<dir>/<key>.json`, written before the
- *   reply is published. A finished file that is missing or torn (crash while writing it) is
- *   ignored, and the journal's "started" record answers instead: the command is reported as
- *   interrupted, never run again.
+ * - "finished" records (with the reply, any size) go to `<dir>/<key>.json`, written while the
+ *   reply is published, before the ack. A finished file that is missing or torn (crash while
+ *   writing it) is ignored, and the journal's "started" record answers instead: the command is
+ *   reported as interrupted, never run again.
  * A finished file counts only when it belongs to the journal's newest run of the key (same
  * `startedAt`), so a stale file of an earlier command with a reused id never hides a newer start.
- * The I/O is synchronous: commands run one at a time, and a few small synchronous writes are cheaper
- * than thread-pool round trips on every command's latency.
+ * The journal I/O is synchronous (commands run one at a time, and one small synchronous write is
+ * cheaper than a thread-pool round trip before every script); the finished file is written through
+ * the thread pool, beside the reply.
  */
 export async function createExecutionStore(options: ExecutionStoreOptions): Promise<ExecutionStore> {
   const keep = options.keep ?? 1000;
@@ -220,7 +225,7 @@ export async function createExecutionStore(options: ExecutionStoreOptions): Prom
       const started = journal.get(id);
       const startedAt = started !== undefined && started.bodyHash === base.bodyHash ? started.startedAt : new Date().toISOString();
       const record: ExecutionRecord = { ...base, state: 'finished', startedAt, finishedAt: new Date().toISOString(), reply };
-      writeRecordFile(join(dir, id), `${JSON.stringify(record)}\n`);
+      await writeRecordFile(join(dir, id), `${JSON.stringify(record)}\n`);
       writes += 1;
       if (writes % pruneEvery === 0) await store.prune();
     },
