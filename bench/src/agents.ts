@@ -14,11 +14,11 @@ function agentCommand(): string[] {
   return [process.execPath, '--conditions=@vnfkit/source', '--import', 'tsx', join(agentDir, 'src', 'cli.ts')];
 }
 
-export function startAgent(root: string, input: { hostname: string; type: string }): ChildProcess {
+export function startAgent(root: string, input: { hostname: string; type: string; autodelete?: boolean }): ChildProcess {
   const dir = join(root, input.hostname);
   mkdirSync(dir, { recursive: true });
   const conf = join(dir, 'ems.conf');
-  writeFileSync(conf, `[ems]\namqp_url = ${AMQP_URL}\nhostname = ${input.hostname}\ntype = ${input.type}\nscripts_dir = ${join(dir, 'scripts')}\nstate_dir = ${join(dir, 'state')}\nlog_level = warn\n`);
+  writeFileSync(conf, `[ems]\namqp_url = ${AMQP_URL}\nhostname = ${input.hostname}\ntype = ${input.type}\nscripts_dir = ${join(dir, 'scripts')}\nstate_dir = ${join(dir, 'state')}\nlog_level = warn\n${input.autodelete === false ? 'autodelete = false\n' : ''}`);
   const [cmd, ...args] = agentCommand();
   return spawn(cmd ?? process.execPath, [...args, '--config', conf], { stdio: 'ignore' });
 }
