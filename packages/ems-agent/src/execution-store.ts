@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { closeSync, constants, fdatasyncSync, fstatSync, fsyncSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
+import { closeSync, constants, fdatasyncSync, fstatSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
 import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -106,10 +106,10 @@ class StartedJournal {
     const size = JOURNAL_SLOTS * SLOT_BYTES;
     const length = fstatSync(this.fd).size;
     if (length < size) {
-      // Allocate every block once, so later writes never change the file's size or allocation.
+      // Allocate every block once, so later writes never change the file's size or allocation (the
+      // first fdatasync also makes the allocation durable; no sync here, it would delay the hello).
       const padding = Buffer.alloc(size - length, 0x20);
       writeSync(this.fd, padding, 0, padding.length, length);
-      fsyncSync(this.fd);
     }
     // Read back in small chunks (the agent's idle memory is a measured figure); blank slots are skipped unparsed.
     const chunk = Buffer.alloc(SLOT_BYTES * 32);
