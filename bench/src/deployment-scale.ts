@@ -298,14 +298,15 @@ export async function deploymentScale(root: string, rows: Row[], options: Deploy
     // The hellos must not be lost if the agents are faster than the VNFM's EMS client: the queue exists now.
     await transport.declareQueue(`ems.${type}.register`, { durable: true, autoDelete: true });
 
-    const farms = Array.from({ length: Math.min(options.farms, agentsTotal) }, () => new Farm());
-    closers.push(async () => {
-      await Promise.all(farms.map((f) => f.close()));
-    });
     // The VMs' disks: in memory when possible. Real VMs fsync their execution records on disks of their own; 400
     // agents fsyncing on one shared disk would measure that disk, for the VNFM run and the floor alike.
     const vmRoot = await mkdtemp(join(existsSync('/dev/shm') ? '/dev/shm' : root, 'vnfkit-bench-vms-'));
     closers.push(() => rm(vmRoot, { recursive: true, force: true }));
+    // Closed before their directories are removed (the closers run in reverse).
+    const farms = Array.from({ length: Math.min(options.farms, agentsTotal) }, () => new Farm());
+    closers.push(async () => {
+      await Promise.all(farms.map((f) => f.close()));
+    });
     const share = Math.ceil(agentsTotal / farms.length);
     await Promise.all(farms.map((farm, f) => farm.ask({
       kind: 'boot', amqpUrl: vhost.url, emsType: type, root: vmRoot, hostnames: hostnames.slice(f * share, (f + 1) * share), agentsPerLink: options.agentsPerLink,
