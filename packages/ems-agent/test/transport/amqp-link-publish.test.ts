@@ -21,16 +21,23 @@ describe.skipIf(SKIP_BROKER_TESTS)('amqp link publishes across a reconnect (real
     });
     await expect(link.publish('', queue, 'too early')).rejects.toThrow(/not connected/);
     const events: string[] = [];
-    link.on('disconnected', () => events.push('disconnected'));
+    // Published from the 'disconnected' listener, so it is certainly issued while the link is down.
+    let whileDown: Promise<void> | undefined;
+    let connectedWhenDown: boolean | undefined;
+    link.on('disconnected', () => {
+      events.push('disconnected');
+      connectedWhenDown = link.connected;
+      whileDown ??= link.publish('', queue, 'while down');
+    });
     link.on('reconnected', () => events.push('reconnected'));
     link.connect();
     await waitFor(() => link.connected, { what: 'the link to connect' });
 
     expect(await closeConnectionNamed(name)).toBe(1);
-    await waitFor(() => events.includes('disconnected'), { what: 'the link to notice the drop' });
-    expect(link.connected).toBe(false);
-    // Published while down: waits for the reconnect, then is confirmed and delivered once.
-    await link.publish('', queue, 'while down');
+    await waitFor(() => whileDown !== undefined, { what: 'the link to notice the drop' });
+    expect(connectedWhenDown).toBe(false);
+    // Waits for the reconnect, then is confirmed and delivered once.
+    await whileDown;
     expect(events).toEqual(['disconnected', 'reconnected']);
     await waitFor(() => received.includes('while down'), { what: 'the delivery after the reconnect' });
     expect(received).toEqual(['while down']);
