@@ -67,8 +67,12 @@ export function recordFileName(key: string): string {
   return `sha256-${createHash('sha256').update(key).digest('hex')}.json`;
 }
 
-/** Slots in the journal of "started" records (a ring; at least `keep`). */
-const JOURNAL_SLOTS = 1024;
+/**
+ * Slots in the journal of "started" records, a ring. Commands run one at a time and only the one in
+ * flight when the agent died can be redelivered, so a short ring is plenty; it stays small because
+ * test kits and agent farms run hundreds of agents, each with its own journal (32 KiB).
+ */
+const JOURNAL_SLOTS = 64;
 /** Bytes per journal slot: one JSON line padded with spaces. */
 const SLOT_BYTES = 512;
 
