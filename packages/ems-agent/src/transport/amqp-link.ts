@@ -140,6 +140,9 @@ class AmqpLinkImpl implements AmqpLink {
   private channel: ConfirmChannel | undefined;
   /** Channels that have closed: a publish that failed on one is sent again on the next connection. */
   private readonly deadChannels = new WeakSet<ConfirmChannel>();
+  /** True while the broker blocks the connection (resource alarm); publish deadlines wait for the unblock. */
+  private blocked = false;
+  private readonly unblockWaiters = new Set<() => void>();
   private started = false;
   private closed = false;
   private everConnected = false;
@@ -256,15 +259,33 @@ class AmqpLinkImpl implements AmqpLink {
     input: { exchange: string; routingKey: string; content: Buffer; properties: LinkMessageProperties | undefined; timeoutMs: number },
   ): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(transportError(`no publisher confirm for "${input.routingKey}" within ${input.timeoutMs} ms`)), input.timeoutMs);
+      let timer: NodeJS.Timeout | undefined;
+      let waiter: (() => void) | undefined;
+      // The deadline pauses while the broker blocks the connection (memory or disk alarm): the message is
+      // on its way and will be confirmed once the alarm clears; failing it would drop the command's reply.
+      const arm = (): void => {
+        timer = setTimeout(() => {
+          if (this.blocked) {
+            waiter = arm;
+            this.unblockWaiters.add(waiter);
+            return;
+          }
+          reject(transportError(`no publisher confirm for "${input.routingKey}" within ${input.timeoutMs} ms`));
+        }, input.timeoutMs);
+      };
+      const stopTimer = (): void => {
+        clearTimeout(timer);
+        if (waiter) this.unblockWaiters.delete(waiter);
+      };
+      arm();
       try {
         channel.publish(input.exchange, input.routingKey, input.content, toPublishOptions(input.properties), (error: unknown) => {
-          clearTimeout(timer);
+          stopTimer();
           if (error) reject(transportError(`broker rejected the message to "${input.routingKey}"`, error));
           else resolve();
         });
       } catch (error) {
-        clearTimeout(timer);
+        stopTimer();
         reject(transportError(`cannot publish to "${input.routingKey}"`, error));
       }
     });
@@ -412,6 +433,15 @@ class AmqpLinkImpl implements AmqpLink {
     let channel: ConfirmChannel;
     try {
       model.on('error', (error: unknown) => this.log.warn({ err: error }, 'broker connection error'));
+      model.on('blocked', (reason: unknown) => {
+        if (this.model !== undefined && this.model !== model) return;
+        this.blocked = true;
+        this.log.warn({ reason: String(reason) }, 'the broker blocked this connection (resource alarm); publishes wait until it unblocks');
+      });
+      model.on('unblocked', () => {
+        this.unblock();
+        this.log.info('the broker unblocked this connection');
+      });
       channel = await model.createConfirmChannel();
       const created = channel;
       created.once('close', () => this.deadChannels.add(created));
@@ -443,8 +473,16 @@ class AmqpLinkImpl implements AmqpLink {
     this.events.emit(first ? 'connected' : 'reconnected');
   }
 
+  /** The broker unblocked the connection (or it is gone): paused publish deadlines start again. */
+  private unblock(): void {
+    this.blocked = false;
+    for (const waiter of [...this.unblockWaiters]) waiter();
+    this.unblockWaiters.clear();
+  }
+
   private onLost(model: ChannelModel): void {
     if (this.model !== model) return;
+    this.unblock();
     this.model = undefined;
     this.channel = undefined;
     if (this.closed) return;
