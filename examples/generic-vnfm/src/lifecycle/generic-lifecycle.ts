@@ -364,6 +364,13 @@ export class GenericLifecycle {
       return;
     }
     log.info({ scripts: plan.steps.length }, 'running lifecycle scripts');
+    // Script logs are written while the next script already runs (each file keeps its order); the event ends,
+    // and a failure is recorded, only after all of them are on disk, and a failed write still fails the event.
+    const logWrites: Promise<void>[] = [];
+    const logsWritten = async (): Promise<void> => {
+      const failed = (await Promise.allSettled(logWrites)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
+    };
     try {
       const result = await runPlan({
         plan,
@@ -372,10 +379,10 @@ export class GenericLifecycle {
           command.kind === 'execute'
             ? this.#agents.execute(hostname, command.payload, command.env)
             : this.#agents.saveVnfrDependency(hostname, command.payload),
-        onExecuted: async ({ work, command, reply }) => {
+        onExecuted: ({ work, command, reply }) => {
           // Per script at debug: a deployment of hundreds of VNFCs would otherwise log a line per execution.
           log.debug({ hostname: work.hostname, script: command.payload, status: reply.status }, 'script finished');
-          await this.#logs.append({
+          const write = this.#logs.append({
             vnfrName: vnfr.name ?? '',
             hostname: work.hostname,
             script: command.payload,
@@ -383,11 +390,17 @@ export class GenericLifecycle {
             err: reply.err,
             status: reply.status,
           });
+          write.catch(() => undefined); // handled by logsWritten(); not an unhandled rejection meanwhile
+          logWrites.push(write);
         },
       });
+      await logsWritten();
       log.info({ executions: result.executions }, 'lifecycle scripts done');
     } catch (error) {
-      if (error instanceof ScriptFailedError) await this.#recordFailure(options, error);
+      if (error instanceof ScriptFailedError) {
+        await logsWritten().catch((logError: unknown) => log.error({ err: describeCause(logError) }, 'cannot write a script log'));
+        await this.#recordFailure(options, error);
+      }
       throw error;
     }
   }

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -88,6 +88,15 @@ describe('GenericLifecycle', () => {
     agents.decide = (call) => (call.action === 'SAVE_SCRIPTS' ? { output: '', err: 'disk full', status: 1 } : undefined);
     await expect(lifecycle.instantiate({ vnfr: makeVnfr(), scripts: { files } })).rejects.toThrow(AgentCommandError);
     expect(await store.get('vnfr-1')).toBeUndefined();
+  });
+
+  it('a script log that cannot be written fails the event once its scripts ran', async () => {
+    const blocker = join(await tempDir(), 'a-file');
+    await writeFile(blocker, '');
+    const agents = new FakeAgents(['web-1', 'web-2']);
+    const lifecycle = new GenericLifecycle({ agents, resumeStore: new MemoryResumeStore(), logs: new ScriptLogs({ directory: join(blocker, 'logs') }) });
+    await expect(lifecycle.start({ vnfr: makeVnfr() })).rejects.toThrow(/ENOTDIR|EEXIST/);
+    expect(agents.of('EXECUTE')).toHaveLength(2);
   });
 
   it('a failing script is recorded with its absolute index, marks the VNFC, logs stderr; resume continues there', async () => {
