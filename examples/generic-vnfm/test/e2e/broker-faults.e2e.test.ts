@@ -35,6 +35,7 @@ async function runLog(dir: string): Promise<string[]> {
 it(`broker connections closed mid-deployment of ${VNFRS} VNFRs: each VNFR ends ACTIVE (after one RESUME at most) and no script runs twice on a VM`, async () => {
   const h = await startHarness({
     url: vhost.url, commandTimeoutS: 30, startTimeoutS: 40, dropProof: true, concurrency: VNFRS, simulatorCommandTimeoutMs: 90_000,
+    // BF_LOG=<file>: the VNFM's, the simulator's and their transports' logs, for a failing run.
     ...(process.env['BF_LOG'] ? { logger: pino({ level: 'info' }, pino.destination(process.env['BF_LOG'])) } : {}),
   });
   try {
