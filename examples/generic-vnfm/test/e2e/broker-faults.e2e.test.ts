@@ -1,6 +1,7 @@
 // Fault injection: broker connections force-closed (rabbitmqctl) in the middle of a 20-VNFR deployment —
-// the VNFM's two connections, every agent's, the NFVO simulator's, then all of them together. Only this
-// file's private vhost is touched, so test files running in parallel keep their connections.
+// the NFVO simulator's while it holds every GRANT_OPERATION, then the VNFM's two connections, every
+// agent's, the simulator's again and all of them together, each while a script runs on every VM. Only
+// this file's private vhost is touched, so test files running in parallel keep their connections.
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pino } from 'pino';
