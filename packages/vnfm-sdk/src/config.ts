@@ -1,5 +1,6 @@
 import { ConfigError } from '@vnfkit/protocol';
 import type { Logger } from 'pino';
+import type { ReplyMode } from './transport/amqp-options.js';
 import type { Transport } from './transport/transport.js';
 
 /** Credentials for a broker connection. */
@@ -56,6 +57,13 @@ export interface VnfmOptions {
    * Env `VNFKIT_MAX_COMMAND_BYTES`. @default 67108864 (64 MiB: INSTANTIATE carries the VNF package's scripts)
    */
   maxCommandBytes?: number;
+  /**
+   * Where the NFVO's answers to GRANT_OPERATION / ALLOCATE_RESOURCES / SCALING arrive (amqp transport
+   * `replyMode`). `'direct'` (Open Baton's direct reply-to) fails a request in flight when the connection drops;
+   * `'lasting-queue'` keeps waiting on a named reply queue that survives the drop, but the broker user must be
+   * allowed to declare `vnfkit.reply.*` queues. Env `VNFKIT_NFVO_REPLY_MODE`. @default 'direct'
+   */
+  nfvoReplyMode?: ReplyMode;
   logger?: Logger;
 }
 
@@ -77,6 +85,7 @@ export interface ResolvedVnfmOptions {
   readonly journalFile: string | undefined;
   readonly endpointQueueAutoDelete: boolean;
   readonly maxCommandBytes: number;
+  readonly nfvoReplyMode: ReplyMode;
 }
 
 function positive(env: NodeJS.ProcessEnv, name: string): number | undefined {
@@ -93,6 +102,13 @@ function flag(env: NodeJS.ProcessEnv, name: string): boolean | undefined {
   if (raw === 'true' || raw === '1') return true;
   if (raw === 'false' || raw === '0') return false;
   throw new ConfigError(`${name}: expected true or false, got ${JSON.stringify(env[name])}`);
+}
+
+function replyMode(env: NodeJS.ProcessEnv): ReplyMode {
+  const raw = env['VNFKIT_NFVO_REPLY_MODE'];
+  if (raw === undefined || raw === '') return 'direct';
+  if (raw === 'direct' || raw === 'queue' || raw === 'lasting-queue') return raw;
+  throw new ConfigError(`VNFKIT_NFVO_REPLY_MODE: expected direct, queue or lasting-queue, got ${JSON.stringify(raw)}`);
 }
 
 /** Applies defaults and the environment once; throws a ConfigError naming the bad setting. */
@@ -119,5 +135,6 @@ export function resolveVnfmOptions(options: VnfmOptions, env: NodeJS.ProcessEnv 
     journalFile: options.journalFile ?? (env['VNFKIT_JOURNAL_FILE'] || undefined),
     endpointQueueAutoDelete: options.endpointQueueAutoDelete ?? flag(env, 'VNFKIT_ENDPOINT_AUTO_DELETE') ?? false,
     maxCommandBytes: options.maxCommandBytes ?? positive(env, 'VNFKIT_MAX_COMMAND_BYTES') ?? 64 * 1024 * 1024,
+    nfvoReplyMode: options.nfvoReplyMode ?? replyMode(env),
   });
 }

@@ -223,7 +223,7 @@ export abstract class AbstractVnfm {
       url.username = encodeURIComponent(credentials.username);
       url.password = encodeURIComponent(credentials.password);
     }
-    return createAmqpTransport({ url: url.toString(), logger: this.logger, connectionName: `vnfm-${this.options.type}` });
+    return createAmqpTransport({ url: url.toString(), logger: this.logger, connectionName: `vnfm-${this.options.type}`, replyMode: this.options.nfvoReplyMode });
   }
 
   /** Connects, registers with the NFVO and starts consuming commands. */
