@@ -118,8 +118,8 @@ function startVnfm(input: { url: string; type: string; dir: string; concurrency:
     VNFKIT_JOURNAL_FILE: join(input.dir, 'operations.jsonl'),
     VNFKIT_MANAGER_USERNAME: decodeURIComponent(url.username) || 'guest',
     VNFKIT_MANAGER_PASSWORD: decodeURIComponent(url.password) || 'guest',
-    VNFKIT_EMS_START_TIMEOUT_S: '120',
-    VNFKIT_EMS_COMMAND_TIMEOUT_S: '120',
+    VNFKIT_AGENT_START_TIMEOUT_S: '120',
+    VNFKIT_AGENT_COMMAND_TIMEOUT_S: '120',
   };
   if (input.concurrency !== undefined) env['VNFKIT_CONCURRENCY'] = String(input.concurrency);
   // Default log level (info), as in production; the log goes nowhere.

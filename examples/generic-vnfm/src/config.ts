@@ -7,9 +7,9 @@ const booleanLike = z.union([z.boolean(), z.enum(['true', 'false']).transform((v
 
 /** The EMS-related settings of the Generic VNFM. */
 export const EmsConfig = z.strictObject({
-  /** Seconds to wait for each VM's agent to say hello (`VNFKIT_EMS_START_TIMEOUT_S`). @default 500 */
+  /** Seconds to wait for each VM's agent to say hello (`VNFKIT_AGENT_START_TIMEOUT_S`). @default 500 */
   startTimeoutS: positiveNumber.default(500),
-  /** Seconds to wait for one agent command, i.e. the longest a script may run (`VNFKIT_EMS_COMMAND_TIMEOUT_S`). @default 1000 */
+  /** Seconds to wait for one agent command, i.e. the longest a script may run (`VNFKIT_AGENT_COMMAND_TIMEOUT_S`). @default 1000 */
   commandTimeoutS: positiveNumber.default(1000),
   /** Broker user the agents get in their user-data (`VNFKIT_AGENT_USERNAME`). @default the AMQP URL's user */
   username: z.string().min(1).optional(),
@@ -86,8 +86,8 @@ const ENVIRONMENT: ReadonlyArray<[string, string[]]> = [
   ['VNFKIT_CONCURRENCY', ['concurrency']],
   ['VNFKIT_MANAGER_USERNAME', ['managerUsername']],
   ['VNFKIT_MANAGER_PASSWORD', ['managerPassword']],
-  ['VNFKIT_EMS_START_TIMEOUT_S', ['ems', 'startTimeoutS']],
-  ['VNFKIT_EMS_COMMAND_TIMEOUT_S', ['ems', 'commandTimeoutS']],
+  ['VNFKIT_AGENT_START_TIMEOUT_S', ['ems', 'startTimeoutS']],
+  ['VNFKIT_AGENT_COMMAND_TIMEOUT_S', ['ems', 'commandTimeoutS']],
   ['VNFKIT_AGENT_USERNAME', ['ems', 'username']],
   ['VNFKIT_AGENT_PASSWORD', ['ems', 'password']],
   ['VNFKIT_SCRIPT_PATH', ['ems', 'scriptPath']],
@@ -126,7 +126,7 @@ Options:
   -h, --help                   show this help
   -v, --version                show the version
 
-More environment: VNFKIT_EMS_START_TIMEOUT_S (500), VNFKIT_EMS_COMMAND_TIMEOUT_S (1000),
+More environment: VNFKIT_AGENT_START_TIMEOUT_S (500), VNFKIT_AGENT_COMMAND_TIMEOUT_S (1000),
 VNFKIT_AGENT_USERNAME, VNFKIT_AGENT_PASSWORD, VNFKIT_SCRIPT_PATH, VNFKIT_USER_DATA_FILE, VNFKIT_SIGNING_KEY,
 VNFKIT_SCRIPT_LOG_MAX_BYTES, VNFKIT_CONCURRENCY, VNFKIT_MANAGER_USERNAME (openbaton-manager-user),
 VNFKIT_MANAGER_PASSWORD (openbaton), VNFKIT_ENDPOINT_AUTO_DELETE (false). Precedence: flags > environment > file > defaults.

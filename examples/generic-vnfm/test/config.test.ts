@@ -30,7 +30,7 @@ describe('loadConfig', () => {
     };
     const config = run({
       argv: ['--config', '/etc/vnfm.json', '--endpoint', 'flag-ep', '--vnfc-concurrency', 'serial'],
-      env: { VNFM_ENDPOINT: 'env-ep', VNFM_TYPE: 'env-type', VNFKIT_EMS_COMMAND_TIMEOUT_S: '30', VNFKIT_RESUME_DIR: '/env/resume' },
+      env: { VNFM_ENDPOINT: 'env-ep', VNFM_TYPE: 'env-type', VNFKIT_AGENT_COMMAND_TIMEOUT_S: '30', VNFKIT_RESUME_DIR: '/env/resume' },
       readFile: (path) => files[path] ?? '',
     });
     expect(config).toMatchObject({
@@ -53,7 +53,7 @@ describe('loadConfig', () => {
   it('rejects unknown keys, bad values, unknown flags and unknown INI sections with ConfigError', () => {
     expect(() => run({ argv: ['-c', 'x.json'], readFile: () => '{"typo": 1}' })).toThrow(ConfigError);
     expect(() => run({ env: { VNFKIT_VNFC_CONCURRENCY: 'sometimes' } })).toThrow(ConfigError);
-    expect(() => run({ env: { VNFKIT_EMS_START_TIMEOUT_S: '-1' } })).toThrow(ConfigError);
+    expect(() => run({ env: { VNFKIT_AGENT_START_TIMEOUT_S: '-1' } })).toThrow(ConfigError);
     expect(() => run({ argv: ['--nope'] })).toThrow(ConfigError);
     expect(() => parseIni('[other]\na=1')).toThrow(ConfigError);
     expect(() => run({ argv: ['-c', 'missing.json'], readFile: () => { throw new Error('ENOENT'); } })).toThrow(ConfigError);

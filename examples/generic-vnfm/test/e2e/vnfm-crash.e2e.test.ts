@@ -33,7 +33,7 @@ it('the VNFM killed mid-script and restarted: INSTANTIATE answered with ERROR, o
       env: {
         ...process.env, AMQP_URL: vhost.url, VNFM_TYPE: type, VNFM_ENDPOINT: type, VNFKIT_MANAGER_USERNAME: 'guest', VNFKIT_MANAGER_PASSWORD: 'guest',
         VNFKIT_RESUME_DIR: join(work, 'resume'), VNFKIT_LOG_DIR: join(work, 'logs'), VNFKIT_JOURNAL_FILE: join(work, 'operations.jsonl'),
-        VNFKIT_LOG_LEVEL: process.env['DEBUG_VNFM'] ?? 'silent', VNFKIT_EMS_START_TIMEOUT_S: '30', VNFKIT_EMS_COMMAND_TIMEOUT_S: '30',
+        VNFKIT_LOG_LEVEL: process.env['DEBUG_VNFM'] ?? 'silent', VNFKIT_AGENT_START_TIMEOUT_S: '30', VNFKIT_AGENT_COMMAND_TIMEOUT_S: '30',
       },
     });
     children.push(child);
