@@ -2,49 +2,15 @@ import { createHmac } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import type { AgentProcess } from '../helpers/agent-process.js';
-import { spawnAgent, writeConfig } from '../helpers/agent-process.js';
-import { AMQP_URL, closeConnectionNamed, deleteQueueAfterTest, FakeVnfm, queueExists, SKIP_BROKER_TESTS } from '../helpers/broker.js';
+import { spawnAgent } from '../helpers/agent-process.js';
+import { b64, startAgentPair, type AgentPair } from '../helpers/agent-pair.js';
+import { closeConnectionNamed, deleteQueueAfterTest, queueExists, SKIP_BROKER_TESTS } from '../helpers/broker.js';
 import { servedRepository } from '../helpers/git-daemon.js';
-import { tempDir, uniqueHostname, uniqueName } from '../helpers/temp.js';
 import { waitFor, withDeadline } from '../helpers/wait-for.js';
 
-const b64 = (text: string): string => Buffer.from(text, 'utf8').toString('base64');
-
-interface Started {
-  agent: AgentProcess;
-  vnfm: FakeVnfm;
-  hostname: string;
-  scriptsDir: string;
-  stateDir: string;
-  configFile: string;
-}
-
-/** Starts a fake VNFM and a real `vnfkit-ems` process bound to it; waits for the hello. */
-async function startPair(title: string, extra: Record<string, string | number | boolean> = {}): Promise<Started> {
-  const type = uniqueName('t', title);
-  const vnfm = await FakeVnfm.start(type);
-  const dir = await tempDir('vnfkit-int-');
-  const hostname = uniqueHostname(title);
-  const scriptsDir = join(dir, 'scripts');
-  const stateDir = join(dir, 'state');
-  const configFile = await writeConfig(dir, {
-    amqp_url: AMQP_URL,
-    hostname,
-    type,
-    scripts_dir: scriptsDir,
-    state_dir: stateDir,
-    reconnect_max_delay: 1,
-    heartbeat: 10,
-    command_timeout: 30,
-    kill_grace: 1,
-    log_level: 'debug',
-    ...extra,
-  });
-  const agent = spawnAgent(['--config', configFile]);
-  await waitFor(() => vnfm.hellosFrom(hostname) >= 1, { timeoutMs: 20_000, what: `the hello of ${hostname}` });
-  return { agent, vnfm, hostname, scriptsDir, stateDir, configFile };
-}
+/** A real agent (debug log) and a fake VNFM; see {@link startAgentPair}. */
+const startPair = (title: string, extra: Record<string, string | number | boolean> = {}): Promise<AgentPair> =>
+  startAgentPair(title, { log_level: 'debug', ...extra });
 
 describe.skipIf(SKIP_BROKER_TESTS)('vnfkit-ems against a real RabbitMQ (the test plays the Java Generic VNFM)', () => {
   it('says hello on start (text/plain), and again after its connection is closed by the broker', async () => {
