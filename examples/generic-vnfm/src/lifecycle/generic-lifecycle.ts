@@ -46,6 +46,12 @@ function setState(vnfc: VnfcView, state: string): void {
   (vnfc as { state?: string | null }).state = state;
 }
 
+/** Waits for every promise, then throws the first rejection in list order, if any. */
+async function allSettledOrThrow(promises: readonly Promise<unknown>[]): Promise<void> {
+  const failed = (await Promise.allSettled(promises)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
 function describeCause(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -305,9 +311,7 @@ export class GenericLifecycle {
       ),
     );
     // Every save is answered before the first failure (in package order) is thrown: nothing is left in flight.
-    const results = await Promise.allSettled(saves);
-    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) throw failed.reason;
+    await allSettledOrThrow(saves);
   }
 
   /** Runs one non-lifecycle agent command; a failure becomes an {@link AgentCommandError}. */
@@ -367,10 +371,7 @@ export class GenericLifecycle {
     // Script logs are written while the next script already runs (each file keeps its order); the event ends,
     // and a failure is recorded, only after all of them are on disk, and a failed write still fails the event.
     const logWrites: Promise<void>[] = [];
-    const logsWritten = async (): Promise<void> => {
-      const failed = (await Promise.allSettled(logWrites)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
-      if (failed) throw failed.reason;
-    };
+    const logsWritten = (): Promise<void> => allSettledOrThrow(logWrites);
     try {
       const result = await runPlan({
         plan,

@@ -190,19 +190,15 @@ class AmqpLinkImpl implements AmqpLink {
     if (channel) await this.applySafely(() => channel.bindQueue(queue, exchange, routingKey));
   }
 
-  // Four parameters because the signature must equal the SDK Transport's publish().
-
   /**
-   * Publishes with a publisher confirm. Before the first `connect()` it fails at once; while the link
+   * Publishes with a publisher confirm (four parameters: the signature equals the SDK Transport's publish()). Before the first `connect()` it fails at once; while the link
    * is reconnecting it waits for the new connection, and a publish whose connection dropped before
    * the broker confirmed it is sent again on the next one — all within `publishTimeoutMs`. Sending
    * twice is safe for what the agent publishes (hellos, and replies that the VNFM matches by
    * correlation id and takes once), while giving up would lose the reply of a script that ran.
    */
   async publish(exchange: string, routingKey: string, body: Uint8Array | string, properties?: LinkMessageProperties): Promise<void> {
-    if (!this.started || this.closed) {
-      if (!this.channel) throw transportError(`not connected to the broker; cannot publish to "${routingKey}"`);
-    }
+    if ((!this.started || this.closed) && !this.channel) throw transportError(`not connected to the broker; cannot publish to "${routingKey}"`);
     const content = typeof body === 'string' ? Buffer.from(body, 'utf8') : Buffer.from(body);
     const timeoutMs = this.options.publishTimeoutMs ?? 30_000;
     const deadline = Date.now() + timeoutMs;
