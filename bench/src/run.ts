@@ -15,9 +15,11 @@ async function main(): Promise<void> {
   const root = await mkdtemp(join(tmpdir(), 'vnfkit-bench-'));
   try {
     if (!existsSync(agentBuilt)) console.error('note: @vnfkit/ems-agent is not built; agents run through tsx (run `pnpm build` for production figures)');
-    await emsRoundTrip(root, rows);
-    await agentFootprint(root, rows);
-    await deploymentScale(root, rows);
+    // VNFKIT_BENCH_ONLY=ems,footprint,deployment runs a subset (all by default).
+    const only = new Set((process.env.VNFKIT_BENCH_ONLY ?? 'ems,footprint,deployment').split(',').map((s) => s.trim()));
+    if (only.has('ems')) await emsRoundTrip(root, rows);
+    if (only.has('footprint')) await agentFootprint(root, rows);
+    if (only.has('deployment')) await deploymentScale(root, rows);
   } finally {
     await rm(root, { recursive: true, force: true });
   }

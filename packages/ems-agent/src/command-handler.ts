@@ -129,13 +129,14 @@ export function createCommandHandler(options: CommandHandlerOptions): CommandHan
       await reply(message, result, commandLog);
       return;
     }
-    // The finished record is written while the reply is published; the ack waits for both. The
+    // The reply goes out first, then the finished record is written; the ack waits for both. The
     // record is only read for a redelivery, which can only follow a missing ack; if the agent dies
     // before the record is complete, the journal's "started" record answers "interrupted" — the
     // command is never run twice.
+    const sent = reply(message, result, commandLog);
     const recorded = store.markFinished(base, result).catch((error: unknown) => commandLog.error({ err: error }, 'cannot write the execution record'));
     try {
-      await reply(message, result, commandLog);
+      await sent;
     } finally {
       await recorded;
     }

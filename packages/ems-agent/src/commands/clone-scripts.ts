@@ -21,5 +21,5 @@ export async function cloneScripts(command: CloneScriptsCommand, context: Comman
   });
   if (result.status !== 0) return failure(`CLONE_SCRIPTS refused or failed: ${result.err}`, result.status);
   context.logger.info({ dir: dir.value }, 'scripts cloned');
-  return { output: formatListing(await listScripts(dir.value)), err: result.err, status: 0 };
+  return { output: formatListing(listScripts(dir.value)), err: result.err, status: 0 };
 }

@@ -16,10 +16,10 @@ export async function storeScript(command: SaveScriptsCommand | ScriptsUpdateCom
   if (!path.ok) return failure(`${command.action} refused: ${path.reason}`);
   const decoded = decodeBase64Strict(command.payload);
   if (!decoded.ok) return failure(`${command.action} of ${JSON.stringify(command.name)} failed: ${decoded.reason}`);
-  await ensureScriptDir(dir.value);
-  await writeFileAtomic(path.value, decoded.bytes);
+  ensureScriptDir(dir.value);
+  writeFileAtomic(path.value, decoded.bytes);
   context.logger.info({ script: command.name, bytes: decoded.bytes.length, dir: dir.value }, 'script saved');
-  return { output: formatListing(await listScripts(dir.value)), err: '', status: 0 };
+  return { output: formatListing(listScripts(dir.value)), err: '', status: 0 };
 }
 
 /** `SAVE_SCRIPTS`: a package file sent by the VNFM before any script runs. */

@@ -73,12 +73,12 @@ export async function saveVnfrDependency(command: SaveVnfrDependencyCommand, con
   if (!checked.success) {
     return failure(`SAVE_VNFR_DEPENDENCY failed: payload is not a VNFRecordDependency (${checked.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')})`);
   }
-  await ensureScriptDir(dir.value);
-  await writeFileAtomic(join(dir.value, PARAMETER_FILES.json), command.payload, 0o644);
+  ensureScriptDir(dir.value);
+  writeFileAtomic(join(dir.value, PARAMETER_FILES.json), command.payload, 0o644);
   // yaml is loaded on first use: most agents never get this command, and start-up and idle RSS matter more.
   const { stringify } = await import('yaml');
-  await writeFileAtomic(join(dir.value, PARAMETER_FILES.yaml), stringify(parsed), 0o644);
-  await writeFileAtomic(join(dir.value, PARAMETER_FILES.shell), renderParametersShell(parsed));
+  writeFileAtomic(join(dir.value, PARAMETER_FILES.yaml), stringify(parsed), 0o644);
+  writeFileAtomic(join(dir.value, PARAMETER_FILES.shell), renderParametersShell(parsed));
   context.logger.info({ dir: dir.value }, 'dependency parameters saved');
-  return { output: formatListing(await listScripts(dir.value)), err: '', status: 0 };
+  return { output: formatListing(listScripts(dir.value)), err: '', status: 0 };
 }
