@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { closeSync, constants, fdatasyncSync, fstatSync, openSync, readFileSync, readSync, writeFileSync, writeSync } from 'node:fs';
-import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { closeSync, constants, fdatasyncSync, fstatSync, ftruncateSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** The reply the agent sent (or will send) for one command. */
@@ -35,10 +35,6 @@ export interface ExecutionStoreOptions {
    * no redelivery to protect against and the record is written without a sync. @default true
    */
   durable?: boolean;
-  /** Records kept; older ones are pruned. @default 1000 */
-  keep?: number;
-  /** Writes between two prunes. @default 100 */
-  pruneEvery?: number;
 }
 
 /** On-disk memory of executed commands, so a redelivered command is answered instead of re-run. */
@@ -48,10 +44,8 @@ export interface ExecutionStore {
   get(key: string): Promise<ExecutionRecord | undefined>;
   /** Records that a command is about to run (written before the script starts). */
   markStarted(record: Pick<ExecutionRecord, 'key' | 'bodyHash' | 'action'>): Promise<void>;
-  /** Records the reply of a finished command (written while the reply is published, before the ack). */
+  /** Records the reply of a finished command (written after the reply is handed to the link, before the ack). */
   markFinished(record: Pick<ExecutionRecord, 'key' | 'bodyHash' | 'action'>, reply: RecordedReply): Promise<void>;
-  /** Deletes all but the newest `keep` records. */
-  prune(): Promise<void>;
   /** Closes the journal. */
   close(): void;
 }
@@ -141,11 +135,12 @@ class StartedJournal {
     this.bySlot.set(slot, entry.id);
   }
 
-  get(id: string): JournalEntry | undefined {
+  get(id: string): (JournalEntry & { slot: number }) | undefined {
     return this.byId.get(id);
   }
 
-  add(input: Omit<JournalEntry, 'seq'>): void {
+  /** Writes a "started" entry and returns its slot (where the command's finished record goes too). */
+  add(input: Omit<JournalEntry, 'seq'>): number {
     const entry: JournalEntry = { seq: this.seq, ...input };
     const slot = this.seq % JOURNAL_SLOTS;
     this.seq += 1;
@@ -159,6 +154,7 @@ class StartedJournal {
     if (previous !== undefined && this.byId.get(previous)?.slot === slot) this.byId.delete(previous);
     this.byId.set(entry.id, { ...entry, slot });
     this.bySlot.set(slot, entry.id);
+    return slot;
   }
 
   close(): void {
@@ -166,15 +162,24 @@ class StartedJournal {
   }
 }
 
+/** Finished records are padded to a multiple of this, so that rewriting a slot seldom changes its size. */
+const RECORD_BLOCK = 4096;
+
 /**
- * Writes a finished record in place (create or truncate, no sync): see {@link createExecutionStore}
- * for why a torn one is harmless. Synchronous: a few microseconds, where the thread pool costs ~50 µs
- * of CPU per call.
+ * Writes a finished record over its slot file, padded with spaces (which JSON ignores) to a whole
+ * block, and shortens the file only when it held a longer record: truncating on every write (ext4
+ * frees and re-allocates the block) cost ~50 µs, creating a file per command more. No sync: see
+ * {@link createExecutionStore} for why a torn record is harmless. Synchronous: a few microseconds,
+ * where the thread pool costs ~50 µs of CPU per call.
  */
 function writeRecordFile(path: string, text: string): void {
-  const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o600);
+  const length = Buffer.byteLength(text, 'utf8');
+  const padded = Buffer.alloc(Math.ceil(length / RECORD_BLOCK) * RECORD_BLOCK, 0x20);
+  padded.write(text, 'utf8');
+  const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
   try {
-    writeFileSync(fd, text);
+    for (let offset = 0; offset < padded.length; ) offset += writeSync(fd, padded, offset, padded.length - offset, offset);
+    if (fstatSync(fd).size > padded.length) ftruncateSync(fd, padded.length);
   } finally {
     closeSync(fd);
   }
@@ -188,38 +193,45 @@ function readRecordFile(path: string): ExecutionRecord | undefined {
   }
 }
 
+/** The finished record of the command in journal slot `slot`. */
+function slotFile(dir: string, slot: number): string {
+  return join(dir, `slot-${slot}.json`);
+}
+
 /**
  * Creates the directory and the journal and returns an {@link ExecutionStore}.
  *
- * Two places, so that the write on every command's path is cheap:
+ * Two places, so that the writes on every command's path are cheap:
  * - "started" records go to the journal ({@link StartedJournal}), durable before the script starts;
- * - "finished" records (with the reply, any size) go to `<dir>/<key>.json`, written right after
- *   the reply is handed to the link, before the ack. A finished file that is missing or torn (crash while
- *   writing it) is ignored, and the journal's "started" record answers instead: the command is
- *   reported as interrupted, never run again.
- * A finished file counts only when it belongs to the journal's newest run of the key (same
- * `startedAt`), so a stale file of an earlier command with a reused id never hides a newer start.
- * All of it is synchronous: commands run one at a time, and one small synchronous write is
- * cheaper than a thread-pool round trip.
+ * - "finished" records (with the reply, any size) go to `<dir>/slot-<n>.json`, `n` being the command's
+ *   journal slot, written right after the reply is handed to the link, before the ack. The files are
+ *   reused like the slots, so the directory holds at most {@link JOURNAL_SLOTS} of them. A finished
+ *   file that is missing or torn (crash while writing it) is ignored, and the journal's "started"
+ *   record answers instead: the command is reported as interrupted, never run again.
+ * A finished file counts only when it belongs to the journal's newest run of the key (same key,
+ * `startedAt` and body hash), so the file of an earlier command in the same slot never answers.
+ * Only the command in flight when the agent died can be redelivered (prefetch 1), so the last
+ * {@link JOURNAL_SLOTS} commands are plenty. All of it is synchronous: commands run one at a time, and
+ * one small synchronous write is cheaper than a thread-pool round trip.
  */
 export async function createExecutionStore(options: ExecutionStoreOptions): Promise<ExecutionStore> {
-  const keep = options.keep ?? 1000;
-  const pruneEvery = options.pruneEvery ?? 100;
   const { dir } = options;
   await mkdir(dir, { recursive: true, mode: 0o700 });
+  // Records of earlier versions (one `<key>.json` per command) are not read any more.
+  const legacy = (await readdir(dir)).filter((name) => name.endsWith('.json') && !/^slot-\d+\.json$/.test(name));
+  await Promise.all(legacy.map((name) => rm(join(dir, name), { force: true })));
   const journal = new StartedJournal(options.journal ?? `${dir}.journal`, options.durable ?? true);
-  let writes = 0;
 
   const store: ExecutionStore = {
     dir,
     get(key) {
-      const id = recordFileName(key);
-      const file = readRecordFile(join(dir, id));
-      const started = journal.get(id);
-      if (started !== undefined && (file === undefined || file.startedAt !== started.startedAt || file.bodyHash !== started.bodyHash)) {
-        return Promise.resolve({ key, bodyHash: started.bodyHash, action: started.action, state: 'started', startedAt: started.startedAt });
+      const started = journal.get(recordFileName(key));
+      if (started === undefined) return Promise.resolve(undefined);
+      const file = readRecordFile(slotFile(dir, started.slot));
+      if (file !== undefined && file.key === key && file.state === 'finished' && file.startedAt === started.startedAt && file.bodyHash === started.bodyHash) {
+        return Promise.resolve(file);
       }
-      return Promise.resolve(file?.key === key ? file : undefined);
+      return Promise.resolve({ key, bodyHash: started.bodyHash, action: started.action, state: 'started', startedAt: started.startedAt });
     },
     markStarted(base) {
       try {
@@ -229,34 +241,26 @@ export async function createExecutionStore(options: ExecutionStoreOptions): Prom
         return Promise.reject(error instanceof Error ? error : new Error(String(error)));
       }
     },
-    async markFinished(base, reply) {
-      const id = recordFileName(base.key);
-      const started = journal.get(id);
-      const startedAt = started !== undefined && started.bodyHash === base.bodyHash ? started.startedAt : new Date().toISOString();
-      const record: ExecutionRecord = { ...base, state: 'finished', startedAt, finishedAt: new Date().toISOString(), reply };
-      writeRecordFile(join(dir, id), `${JSON.stringify(record)}\n`);
-      writes += 1;
-      if (writes % pruneEvery === 0) await store.prune();
+    markFinished(base, reply) {
+      try {
+        const id = recordFileName(base.key);
+        let started = journal.get(id);
+        if (started === undefined || started.bodyHash !== base.bodyHash) {
+          // Finished without a start of its own (never the case in the agent, which marks every command started).
+          journal.add({ id, bodyHash: base.bodyHash, action: base.action, startedAt: new Date().toISOString() });
+          started = journal.get(id);
+        }
+        if (started === undefined) throw new Error(`execution journal lost the entry of ${base.key}`);
+        const record: ExecutionRecord = { ...base, state: 'finished', startedAt: started.startedAt, finishedAt: new Date().toISOString(), reply };
+        writeRecordFile(slotFile(dir, started.slot), `${JSON.stringify(record)}\n`);
+        return Promise.resolve();
+      } catch (error) {
+        return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+      }
     },
     close() {
       journal.close();
     },
-    async prune() {
-      const names = (await readdir(dir)).filter((name) => name.endsWith('.json'));
-      if (names.length <= keep) return;
-      const dated = await Promise.all(
-        names.map(async (name) => {
-          try {
-            return { name, mtime: (await stat(join(dir, name))).mtimeMs };
-          } catch {
-            return { name, mtime: 0 };
-          }
-        }),
-      );
-      dated.sort((a, b) => b.mtime - a.mtime);
-      await Promise.all(dated.slice(keep).map(({ name }) => rm(join(dir, name), { force: true })));
-    },
   };
-  await store.prune();
   return store;
 }

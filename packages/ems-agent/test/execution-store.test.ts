@@ -1,4 +1,4 @@
-import { readdir, utimes } from 'node:fs/promises';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createExecutionStore, recordFileName } from '../src/execution-store.js';
@@ -20,15 +20,27 @@ describe('execution store', () => {
     expect(recordFileName('.hidden')).toMatch(/^sha256-/);
   });
 
-  it('prunes to the newest records', async () => {
+  it('keeps finished records in the journal slots: one reused file per slot, not one per command', async () => {
     const dir = join(await tempDir(), 'executions');
-    const store = await createExecutionStore({ dir, keep: 3, pruneEvery: 1000 });
-    for (let i = 0; i < 6; i += 1) {
-      await store.markFinished({ key: `k${i}`, bodyHash: 'h', action: 'EXECUTE' }, { output: '', err: '', status: 0 });
-      const when = new Date(Date.now() - (10 - i) * 60_000);
-      await utimes(join(dir, `k${i}.json`), when, when);
+    const store = await createExecutionStore({ dir });
+    for (let i = 0; i < 200; i += 1) {
+      await store.markStarted({ key: `k${i}`, bodyHash: `h${i}`, action: 'EXECUTE' });
+      await store.markFinished({ key: `k${i}`, bodyHash: `h${i}`, action: 'EXECUTE' }, { output: String(i), err: '', status: 0 });
     }
-    await store.prune();
-    expect((await readdir(dir)).sort()).toEqual(['k3.json', 'k4.json', 'k5.json']);
+    const files = await readdir(dir);
+    expect(files.length).toBe(64);
+    expect(files.every((name) => /^slot-\d+\.json$/.test(name))).toBe(true);
+    expect(await store.get('k199')).toMatchObject({ state: 'finished', reply: { output: '199' } });
+    expect(await store.get('k0')).toBeUndefined();
+    store.close();
+  });
+
+  it('removes the per-command record files of earlier versions when it opens', async () => {
+    const dir = join(await tempDir(), 'executions');
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, 'old-key.json'), '{}\n');
+    const store = await createExecutionStore({ dir });
+    expect(await readdir(dir)).toEqual([]);
+    store.close();
   });
 });

@@ -18,9 +18,9 @@ export interface JournalRecord {
   vnfrName?: string | undefined;
   /** Where the answer goes, so that a restarted VNFM can answer a command it lost with the crash. */
   replyTo?: string | undefined;
-  /** The VNFR as far as the command got (granted / allocated), for an ERROR reply after a crash. */
+  /** The VNFR as far as the command got (granted / allocated), for an ERROR reply after a crash; dropped once answered. */
   vnfr?: VirtualNetworkFunctionRecord | undefined;
-  /** The encoded reply (step `replying`), re-sent as is when the command is redelivered. */
+  /** The encoded reply (step `replying`), re-sent as is when the command is redelivered; dropped once answered. */
   reply?: string | undefined;
   at: string;
 }
@@ -91,7 +91,12 @@ export class OperationJournal {
   async step(key: string, step: JournalStep, patch: Patch = {}): Promise<void> {
     const previous = this.records.get(key);
     const record: JournalRecord = { ...previous, ...patch, key, action: patch.action ?? previous?.action ?? '', step, at: new Date().toISOString() };
-    if (step === 'answered') delete record.reply;
+    if (step === 'answered') {
+      // Only the key matters once answered (a late redelivery is acked): no VNFR or reply is kept in
+      // memory for the retained answers, nor serialised again.
+      delete record.reply;
+      delete record.vnfr;
+    }
     this.records.set(key, record);
     if (step === 'answered') this.forgetOldAnswers();
     const line = `${JSON.stringify(step === 'received' || step === 'answered' ? record : { key, step, at: record.at, ...patch })}\n`;
