@@ -140,6 +140,28 @@ async function cpuSeconds(pid: number | undefined): Promise<number> {
   return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100 on Linux)
 }
 
+/** The broker's pid when it runs on this machine (RabbitMQ's Erlang VM), for its CPU time. */
+function brokerPid(): number | undefined {
+  try {
+    const pid = Number(execFileSync('pgrep', ['-o', '-f', 'beam.smp'], { encoding: 'utf8' }).trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU seconds so far of the parties of a run: this process (simulator, floor client), the farms, the broker, the VNFM. */
+async function cpuSplit(input: { farms: Farm[]; broker: number | undefined; vnfm: ChildProcess }): Promise<Record<'bench' | 'farms' | 'broker' | 'vnfm', number>> {
+  const own = process.cpuUsage();
+  const farms = await Promise.all(input.farms.map((f) => cpuSeconds(f.child.pid)));
+  return {
+    bench: (own.user + own.system) / 1e6,
+    farms: farms.reduce((a, b) => a + b, 0),
+    broker: input.broker === undefined ? NaN : await cpuSeconds(input.broker).catch(() => NaN),
+    vnfm: await cpuSeconds(input.vnfm.pid).catch(() => NaN),
+  };
+}
+
 async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   await new Promise((resolve) => {
@@ -151,14 +173,16 @@ async function stopChild(child: ChildProcess): Promise<void> {
 // ---- the agent farms ----
 
 class Farm {
-  private readonly child: ChildProcess;
+  readonly child: ChildProcess;
   private readonly waiting: ((reply: FarmReply) => void)[] = [];
   private exited: string | undefined;
 
   constructor() {
     const agentDist = join(dirname(require.resolve('@vnfkit/ems-agent/package.json')), 'dist', 'index.js');
     // The farm is not measured: tsx is fine here. Agents come from their build when there is one.
-    const execArgv = ['--import', 'tsx', ...(existsSync(agentDist) ? [] : ['--conditions=@vnfkit/source'])];
+    // VNFKIT_BENCH_FARM_CPU_PROF=<dir>: V8 CPU profiles of the farms.
+    const profile = process.env['VNFKIT_BENCH_FARM_CPU_PROF'];
+    const execArgv = [...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []), '--import', 'tsx', ...(existsSync(agentDist) ? [] : ['--conditions=@vnfkit/source'])];
     // Real agents are one process each, each with its own libuv thread pool for the fsynced execution records;
     // hundreds of agents in one process need a bigger pool than the default 4 threads to be comparable.
     const env = { ...process.env, UV_THREADPOOL_SIZE: '64' };
@@ -315,6 +339,8 @@ export async function deploymentScale(root: string, rows: Row[], options: Deploy
     })));
 
     // The deployment.
+    const broker = brokerPid();
+    const cpu0 = await cpuSplit({ farms, broker, vnfm });
     const vnfmCpu0 = await cpuSeconds(vnfm.pid);
     const t0 = performance.now();
     const from = performance.timeOrigin + t0;
@@ -323,6 +349,7 @@ export async function deploymentScale(root: string, rows: Row[], options: Deploy
     const wallMs = performance.now() - t0;
     const vnfmRss = await peakRssMb(vnfm.pid);
     const vnfmCpu = (await cpuSeconds(vnfm.pid)) - vnfmCpu0;
+    const cpu1 = await cpuSplit({ farms, broker, vnfm });
     const runs = (await Promise.all(farms.map((f) => f.runs()))).flat();
     if (runs.length !== executions) throw new Error(`deployment ran ${runs.length} scripts, expected ${executions}`);
     const vnfmInFlight = inFlight(runs, { from, to: from + wallMs });
@@ -337,6 +364,7 @@ export async function deploymentScale(root: string, rows: Row[], options: Deploy
     })).sort((a, b) => a.hostname.localeCompare(b.hostname, 'en', { numeric: true }));
     const floorFrom = performance.timeOrigin + performance.now();
     const floorMs = await floorRun(ems, jobs, concurrency);
+    const cpu2 = await cpuSplit({ farms, broker, vnfm });
     const floorRuns = (await Promise.all(farms.map((f) => f.runs()))).flat();
     if (floorRuns.length !== executions) throw new Error(`floor ran ${floorRuns.length} scripts, expected ${executions}`);
     const floorInFlight = inFlight(floorRuns, { from: floorFrom, to: floorFrom + floorMs });
@@ -347,6 +375,10 @@ export async function deploymentScale(root: string, rows: Row[], options: Deploy
       { benchmark: 'Deployment scale', figure: 'executions/s', value: round(executions / (wallMs / 1000), 1), unit: 'exec/s', floor: round(executions / (floorMs / 1000), 1) },
       { benchmark: 'Deployment scale', figure: 'VNFM peak RSS (VmHWM)', value: round(vnfmRss, 1), unit: 'MB', target: '≤ 150 MB' },
       { benchmark: 'Deployment scale', figure: 'VNFM CPU time (user + system) during the deployment', value: round(vnfmCpu, 2), unit: 's' },
+      // Where the CPU went (the floor has no VNFM): on a machine that runs everything, the ratio follows these sums.
+      { benchmark: 'Deployment scale', figure: 'CPU: agent farms (agents, not their scripts)', value: round(cpu1.farms - cpu0.farms, 2), unit: 's', floor: round(cpu2.farms - cpu1.farms, 2) },
+      { benchmark: 'Deployment scale', figure: 'CPU: RabbitMQ', value: round(cpu1.broker - cpu0.broker, 2), unit: 's', floor: round(cpu2.broker - cpu1.broker, 2) },
+      { benchmark: 'Deployment scale', figure: 'CPU: NFVO simulator (deployment) / EmsClient (floor)', value: round(cpu1.bench - cpu0.bench, 2), unit: 's', floor: round(cpu2.bench - cpu1.bench, 2) },
       { benchmark: 'Deployment scale', figure: 'executions in flight at the agents, VNFM: peak', value: vnfmInFlight.peak, unit: 'exec' },
       { benchmark: 'Deployment scale', figure: 'executions in flight at the agents, VNFM: mean', value: round(vnfmInFlight.mean, 1), unit: 'exec' },
       { benchmark: 'Deployment scale', figure: `floor: EmsClient → agents, concurrency ${concurrency}: wall time`, value: round(floorMs / 1000, 2), unit: 's' },

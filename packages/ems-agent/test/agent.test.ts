@@ -9,6 +9,7 @@ import type { ScriptRunner, ScriptRunRequest } from '../src/exec.js';
 import { processRunner } from '../src/exec.js';
 import { b64, testConfig } from './helpers/agent-config.js';
 import { MemoryLink } from './helpers/memory-link.js';
+import { tempDir } from './helpers/temp.js';
 
 const REPLY_TO = 'amq.rabbitmq.reply-to.test';
 
@@ -120,8 +121,10 @@ describe('agent (in-process, memory link)', () => {
     expect(runner.calls).toHaveLength(1);
     const replies = link.repliesTo(REPLY_TO);
     expect(replies).toEqual([{ output: 'run 1\n', err: '', status: 0 }, { output: 'run 1\n', err: '', status: 0 }]);
-    const record = JSON.parse(await readFile(join(config.state_dir, 'executions', 'corr-once.json'), 'utf8')) as { state: string };
-    expect(record.state).toBe('finished');
+    const records = await readdir(join(config.state_dir, 'executions'));
+    expect(records).toEqual(['slot-0.json']);
+    const record = JSON.parse(await readFile(join(config.state_dir, 'executions', 'slot-0.json'), 'utf8')) as { key: string; state: string };
+    expect(record).toMatchObject({ key: 'corr-once', state: 'finished' });
   });
 
   it('runs a redelivered command whose id matches but whose body differs, and one that is not flagged redelivered', async () => {
@@ -140,14 +143,14 @@ describe('agent (in-process, memory link)', () => {
 
   it('answers a redelivered EXECUTE that was interrupted by a crash with status 1, without running it', async () => {
     const runner = countingRunner();
-    const { agent, link, config } = await startAgent({}, runner);
     const exec = command({ action: 'EXECUTE', payload: 'crashy.sh' }, 'corr-crash');
-    const { hashBody } = await import('../src/execution-store.js');
-    await mkdir(join(config.state_dir, 'executions'), { recursive: true });
-    await writeFile(
-      join(config.state_dir, 'executions', 'corr-crash.json'),
-      JSON.stringify({ key: 'corr-crash', bodyHash: hashBody(Buffer.from(exec.body)), action: 'EXECUTE', state: 'started', startedAt: new Date().toISOString() }),
-    );
+    // The agent that crashed: it had recorded the command as started, nothing more.
+    const { createExecutionStore, hashBody } = await import('../src/execution-store.js');
+    const state = join(await tempDir('vnfkit-agent-state-'), 'state');
+    const crashed = await createExecutionStore({ dir: join(state, 'executions') });
+    await crashed.markStarted({ key: 'corr-crash', bodyHash: hashBody(Buffer.from(exec.body)), action: 'EXECUTE' });
+    crashed.close();
+    const { agent, link } = await startAgent({ state_dir: state }, runner);
     await link.deliver(agent.queue, exec.body, { properties: exec.properties, redelivered: true });
     expect(runner.calls).toHaveLength(0);
     expect(link.repliesTo(REPLY_TO)).toEqual([{ output: '', err: INTERRUPTED_ERR, status: 1 }]);

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { SaveVnfrDependencyCommand } from '@vnfkit/protocol';
 import { sanitizeEnvName } from '@vnfkit/protocol';
+import { lazy } from '../internal/lazy.js';
 import { shellQuote } from '../internal/shell.js';
 import { ensureScriptDir, formatListing, listScripts, writeFileAtomic } from '../scripts/script-store.js';
 import type { CommandContext, CommandReply } from './context.js';
@@ -12,6 +13,11 @@ export const PARAMETER_FILES = Object.freeze({
   yaml: 'ob_parameters.yaml',
   shell: 'ob_parameters.sh',
 });
+
+// The protocol's schemas (zod's classic build, see internal/wire.ts) and yaml load on first use: most
+// agents never get this command, and start-up and idle RSS matter more.
+const protocol = lazy(() => import('@vnfkit/protocol'));
+const yaml = lazy(() => import('yaml'));
 
 /** Marker for a VNFC that lacks a key in the `:`-joined VNFC lines (Open Baton's). */
 const MISSING = 'NA';
@@ -67,16 +73,14 @@ export async function saveVnfrDependency(command: SaveVnfrDependencyCommand, con
   } catch (error) {
     return failure(`SAVE_VNFR_DEPENDENCY failed: payload is not JSON (${(error as Error).message})`);
   }
-  // The protocol's schemas (zod's classic build) are loaded on first use: see internal/wire.ts.
-  const { VNFRecordDependency } = await import('@vnfkit/protocol');
+  const { VNFRecordDependency } = await protocol();
   const checked = VNFRecordDependency.safeParse(parsed);
   if (!checked.success) {
     return failure(`SAVE_VNFR_DEPENDENCY failed: payload is not a VNFRecordDependency (${checked.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')})`);
   }
   ensureScriptDir(dir.value);
   writeFileAtomic(join(dir.value, PARAMETER_FILES.json), command.payload, 0o644);
-  // yaml is loaded on first use: most agents never get this command, and start-up and idle RSS matter more.
-  const { stringify } = await import('yaml');
+  const { stringify } = await yaml();
   writeFileAtomic(join(dir.value, PARAMETER_FILES.yaml), stringify(parsed), 0o644);
   writeFileAtomic(join(dir.value, PARAMETER_FILES.shell), renderParametersShell(parsed));
   context.logger.info({ dir: dir.value }, 'dependency parameters saved');

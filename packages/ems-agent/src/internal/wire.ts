@@ -11,6 +11,9 @@
  */
 import { CONTENT_TYPE } from '@vnfkit/protocol';
 import type { EmsCommand, EncodedMessage } from '@vnfkit/protocol';
+import { lazy } from './lazy.js';
+
+const protocol = lazy(() => import('@vnfkit/protocol'));
 
 const ACTIONS: ReadonlySet<string> = new Set(['SAVE_SCRIPTS', 'CLONE_SCRIPTS', 'EXECUTE', 'SCRIPTS_UPDATE', 'SAVE_VNFR_DEPENDENCY']);
 const NAMED: ReadonlySet<string> = new Set(['SAVE_SCRIPTS', 'SCRIPTS_UPDATE']);
@@ -56,7 +59,7 @@ export function decodeCommandFast(body: Uint8Array): EmsCommand | undefined {
 export async function decodeCommand(body: Uint8Array): Promise<EmsCommand> {
   const fast = decodeCommandFast(body);
   if (fast !== undefined) return fast;
-  const { decodeEmsCommand } = await import('@vnfkit/protocol');
+  const { decodeEmsCommand } = await protocol();
   return decodeEmsCommand(body);
 }
 

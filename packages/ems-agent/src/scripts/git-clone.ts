@@ -2,8 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { lstat, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Checked } from './script-store.js';
+import { lazy } from '../internal/lazy.js';
 import { killGroup } from '../internal/process-group.js';
 import { addExecBits, SCRIPT_MODE } from './script-store.js';
+
+/** execa loads on first use (CLONE_SCRIPTS is rare). */
+const loadExeca = lazy(() => import('execa'));
 
 /** Milliseconds between SIGTERM and SIGKILL when a clone is stopped. */
 const KILL_GRACE_MS = 2_000;
@@ -137,7 +141,7 @@ export async function cloneInto(options: CloneOptions): Promise<CloneResult> {
   const temp = join(parent, `.${basename(options.dir)}.vnfkit-clone-${randomBytes(4).toString('hex')}`);
   try {
     // execa is loaded on first clone only: it is the heaviest dependency and most agents never clone.
-    const { execa } = await import('execa');
+    const { execa } = await loadExeca();
     const subprocess = execa('git', ['clone', '--quiet', '--', checked.value, temp], {
       reject: false,
       // Own process group: a timeout kills git and its helpers (remote-https, ssh) together.
