@@ -5,6 +5,7 @@ import { pino } from 'pino';
 import type { Logger } from 'pino';
 import { maskUrl } from '../config.js';
 import { transportError } from '../errors.js';
+import { amqplibSocket, coalesceWrites } from '../internal/coalesce-writes.js';
 import type {
   AgentLink,
   LinkConsumeOptions,
@@ -426,6 +427,8 @@ class AmqpLinkImpl implements AmqpLink {
     };
     if (this.options.ca) socketOptions.ca = this.options.ca;
     const model = await amqp.connect(withHeartbeat(this.options.url, heartbeat), socketOptions);
+    const socket = amqplibSocket(model);
+    if (socket) coalesceWrites(socket);
     let channel: ConfirmChannel;
     try {
       model.on('error', (error: unknown) => this.log.warn({ err: error }, 'broker connection error'));

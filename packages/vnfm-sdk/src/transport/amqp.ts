@@ -7,6 +7,7 @@ import { CONTENT_TYPE, ConfigError, DIRECT_REPLY_TO, TimeoutError, TransportErro
 import { pino, type Logger } from 'pino';
 import { backoffDelay, redactSecret, redactUrl, sleep } from '../internal/backoff.js';
 import { ChannelSlot, channelCloseReason, isChannelClosed, watchChannel } from '../internal/channel-slot.js';
+import { amqplibSocket, coalesceWrites } from '../internal/coalesce-writes.js';
 import { ConsumerRunner } from '../internal/consumer-runner.js';
 import { LinkGate } from '../internal/link-gate.js';
 import { LinkLostError, PendingRequests, type SendContext } from '../internal/pending-requests.js';
@@ -280,6 +281,8 @@ export class AmqpTransport implements Transport {
     };
     if (this.ca) socketOptions['ca'] = [this.ca];
     const connection = await amqp.connect(url.toString(), socketOptions);
+    const socket = amqplibSocket(connection);
+    if (socket) coalesceWrites(socket);
     const link: Link = {
       id: ++this.links,
       connection,
