@@ -1,4 +1,4 @@
-/** @vnfkit/protocol — the Open Baton 6.0 wire format as zod schemas, with a codec. No I/O. */
+/** @vnfkit/protocol — the Open Baton 6.0 wire format as zod schemas, with a codec and wire helpers. No I/O of its own. */
 export * from './names.js';
 export { ErrorCode, VnfkitError, ProtocolError, TimeoutError, TransportError, ConfigError, toError } from './errors.js';
 export type { ProtocolIssue } from './errors.js';
@@ -22,3 +22,4 @@ export {
 } from './codec.js';
 export type { WireBody, EncodedMessage } from './codec.js';
 export { payloadToBytes, bytesToPayload, toBase64, fromBase64, sanitizeEnvName, signBody, verifySignature } from './helpers.js';
+export { amqplibSocket, coalesceWrites } from './socket.js';

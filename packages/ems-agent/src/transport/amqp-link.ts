@@ -3,9 +3,9 @@ import amqp from 'amqplib';
 import type { ChannelModel, ConfirmChannel, ConsumeMessage, Options } from 'amqplib';
 import { pino } from 'pino';
 import type { Logger } from 'pino';
+import { amqplibSocket, coalesceWrites } from '@vnfkit/protocol';
 import { maskUrl } from '../config.js';
 import { transportError } from '../errors.js';
-import { amqplibSocket, coalesceWrites } from '../internal/coalesce-writes.js';
 import type {
   AgentLink,
   LinkConsumeOptions,

@@ -1,6 +1,6 @@
 import { createServer, connect, type AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { amqplibSocket, coalesceWrites } from '../../src/internal/coalesce-writes.js';
+import { amqplibSocket, coalesceWrites } from '../src/socket.js';
 
 describe('coalesceWrites', () => {
   it('corks on the first write of a tick and uncorks once after it, so a burst leaves in one writev', async () => {

@@ -1,6 +1,9 @@
 import type { Socket } from 'node:net';
 
 /**
+ * Shared by the SDK's transport and the agent's link (both on amqplib). It performs no I/O itself: it
+ * changes when a socket's writes reach the kernel.
+ *
  * Makes the frames amqplib writes in one tick leave in one `writev`. amqplib writes every frame batch
  * with its own `write` (a publish, an ack, a large message's body), and each write system call on
  * loopback or a VM also wakes the broker: ~0.1–0.3 ms of CPU each, measured in `pnpm bench`. Corked
