@@ -1,7 +1,7 @@
 // Fault injection: an agent SIGKILLed in the middle of a script.
 import { readFile } from 'node:fs/promises';
 import { afterAll, expect, it } from 'vitest';
-import { privateVhost, queueExists, runs, scripts, startHarness } from './harness.js';
+import { closeConnections, privateVhost, queueExists, RECORDING_SCRIPT, runs, scripts, startHarness } from './harness.js';
 
 const vhost = privateVhost();
 afterAll(() => vhost.remove());
@@ -30,6 +30,34 @@ it('an agent killed mid-script: ERROR naming host and script within the command 
     await h.sim.resume(nsrId);
     await h.sim.waitForNsStatus(nsrId, 'ACTIVE', { timeoutMs: 20_000 });
     expect(await runs(h.vim, 'victim-1')).toEqual(['install.sh']);
+  } finally {
+    await h.close();
+  }
+}, 60_000);
+
+it('an EMS command sent while its agent reconnects (the auto-delete actions queue gone for that moment) is delivered, not lost', async () => {
+  const h = await startHarness({ url: vhost.url, commandTimeoutS: 20 });
+  try {
+    const nsrId = await h.sim.deploy({
+      name: 'ns-gap',
+      vnfd: [{ name: 'gap', type: 't', endpoint: h.type, lifecycle_event: [{ event: 'INSTANTIATE', lifecycle_events: ['install.sh'] }], vdu: [{ name: 'v', vnfc: [{}] }] }],
+    }, { packages: { gap: { scripts: scripts(['install.sh']) } } });
+    await h.sim.waitForNsStatus(nsrId, 'ACTIVE', { timeoutMs: 30_000 });
+    // The agent's connection goes, and its auto-delete actions queue with it. The agent is frozen (SIGSTOP)
+    // for a second, so it cannot reconnect yet: the NFVO's EXECUTE (SAVE_SCRIPTS + EXECUTE to the agent)
+    // lands while no queue exists. The broker returns those commands as unroutable and the VNFM sends them
+    // again until the thawed agent has declared its queue again; before, they were dropped silently.
+    h.vim.kill('gap-1', 'SIGSTOP');
+    expect(await closeConnections(vhost.url, ['vnfkit-ems gap-1'])).toBe(1);
+    await expect.poll(() => queueExists(vhost.url, 'vnfm.gap-1.actions'), { timeout: 10_000 }).toBe(false);
+    const t0 = Date.now();
+    const executed = h.sim.execute(nsrId, 'gap', { name: 'late.sh', content: RECORDING_SCRIPT });
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    h.vim.kill('gap-1', 'SIGCONT');
+    await executed;
+    expect(Date.now() - t0).toBeLessThan(10_000); // a lost command would only end at the 20 s command timeout
+    expect(h.sim.vnfr(nsrId, 'gap').status).toBe('ACTIVE');
+    expect(await runs(h.vim, 'gap-1')).toEqual(['install.sh', 'late.sh']);
   } finally {
     await h.close();
   }

@@ -100,6 +100,9 @@ export class EmsClient {
     const reply = await this.options.transport.request(EXCHANGE, emsActionsQueue(hostname), encoded.body, {
       timeoutMs: options.timeoutMs ?? this.options.commandTimeoutMs ?? 1_000_000,
       waitedFor: `the EMS of ${hostname} to answer ${command.action}${script ? ` ${script}` : ''}`,
+      // An agent's actions queue is auto-delete by default: while the agent reconnects it does not exist
+      // for a moment, and a command published then would be dropped silently.
+      retryUnroutable: true,
       ...(headers ? { headers } : {}),
     });
     const decoded = decodeEmsReply(reply.body);

@@ -37,6 +37,10 @@ interface Entry {
   orphan: boolean;
   /** The current send attempt (undefined until the first); aborted when the request settles. */
   attempt: AbortController | undefined;
+  /** Times the broker returned it as unroutable ({@link PendingRequests.unroutable}). */
+  returns: number;
+  /** The pending re-send after a return. */
+  retry: NodeJS.Timeout | undefined;
   resolve(message: IncomingMessage): void;
   reject(error: Error): void;
 }
@@ -71,11 +75,15 @@ export class PendingRequests {
     return new Promise<IncomingMessage>((resolve, reject) => {
       const done = (): void => {
         clearTimeout(timer);
+        clearTimeout(entry.retry);
         options.signal?.removeEventListener('abort', onAbort);
         entry.attempt?.abort(SETTLED);
         this.pending.delete(correlationId);
       };
-      const timer = setTimeout(() => entry.reject(new TimeoutError(options.waitedFor, options.timeoutMs)), options.timeoutMs);
+      const timer = setTimeout(() => {
+        const unrouted = entry.returns > 0 ? ` (no queue took the request: the broker returned it ${entry.returns} time${entry.returns === 1 ? '' : 's'} as unroutable)` : '';
+        entry.reject(new TimeoutError(`${options.waitedFor}${unrouted}`, options.timeoutMs));
+      }, options.timeoutMs);
       const onAbort = (): void => entry.reject(new TransportError(`request aborted while waiting for ${options.waitedFor}`, { cause: options.signal?.reason }));
       const entry: Entry = {
         correlationId,
@@ -84,6 +92,8 @@ export class PendingRequests {
         channel: undefined,
         orphan: false,
         attempt: undefined,
+        returns: 0,
+        retry: undefined,
         resolve: (message) => {
           done();
           resolve(message);
@@ -104,6 +114,23 @@ export class PendingRequests {
     const entry = correlationId === undefined ? undefined : this.pending.get(correlationId);
     if (!entry) return false;
     entry.resolve(message);
+    return true;
+  }
+
+  /**
+   * The broker returned the request as unroutable (published `mandatory`, no queue bound): it reached
+   * nobody, so it is sent again after `delayMs`, until it is routed or its deadline passes. Returns
+   * false for an unknown or settled request.
+   */
+  unroutable(correlationId: string | undefined, delayMs: number): boolean {
+    const entry = correlationId === undefined ? undefined : this.pending.get(correlationId);
+    if (!entry) return false;
+    entry.returns += 1;
+    clearTimeout(entry.retry);
+    entry.retry = setTimeout(() => {
+      entry.retry = undefined;
+      if (this.pending.get(entry.correlationId) === entry && !entry.orphan) this.dispatch(entry);
+    }, delayMs);
     return true;
   }
 

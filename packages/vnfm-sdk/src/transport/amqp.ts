@@ -13,6 +13,7 @@ import { LinkLostError, PendingRequests, type SendContext } from '../internal/pe
 import { BlockState, writeInOrder } from '../internal/publish-flow.js';
 import { Topology } from '../internal/topology.js';
 import { resolveAmqpOptions, type AmqpTransportOptions, type ResolvedAmqpTransportOptions } from './amqp-options.js';
+import { UNROUTABLE_RETRY_MS } from './transport.js';
 import type {
   ConsumeOptions, Consumer, ExchangeOptions, IncomingMessage, MessageHandler, MessageProperties, QueueOptions,
   RequestOptions, Transport, TransportEvent,
@@ -701,12 +702,12 @@ export class AmqpTransport implements Transport {
     const payload = toBuffer(body);
     return this.pending.start(correlationId, {
       options: { timeoutMs: options.timeoutMs, waitedFor, idempotent: options.idempotent, signal: options.signal },
-      send: (context) => this.sendRequest({ exchange, routingKey, payload, correlationId, headers: options.headers, waitedFor }, context),
+      send: (context) => this.sendRequest({ exchange, routingKey, payload, correlationId, headers: options.headers, waitedFor, mandatory: options.retryUnroutable === true }, context),
     });
   }
 
   private async sendRequest(
-    input: { exchange: string; routingKey: string; payload: Buffer; correlationId: string; headers: Record<string, unknown> | undefined; waitedFor: string },
+    input: { exchange: string; routingKey: string; payload: Buffer; correlationId: string; headers: Record<string, unknown> | undefined; waitedFor: string; mandatory: boolean },
     context: SendContext,
   ): Promise<void> {
     const what = `sending the request for ${input.waitedFor}`;
@@ -743,7 +744,7 @@ export class AmqpTransport implements Transport {
       try {
         await confirmPublish(rpc.channel, {
           exchange: input.exchange, routingKey: key, timeoutMs: this.options.publishTimeoutMs, flow: link.flow, payload: input.payload,
-          options: publishOptions(properties), onWritten: () => {
+          options: { ...publishOptions(properties), ...(input.mandatory ? { mandatory: true } : {}) }, onWritten: () => {
             written = true;
           },
         });
@@ -792,6 +793,11 @@ export class AmqpTransport implements Transport {
       await channel.assertQueue(replyTo, { durable: false, autoDelete: false, exclusive: false, expires: this.options.replyQueueExpiresMs });
       noAck = false;
     }
+    // A `mandatory` request (retryUnroutable) that no queue took comes back here; it is sent again shortly.
+    channel.on('return', (msg: ConsumeMessage) => {
+      const id = typeof msg.properties.correlationId === 'string' ? msg.properties.correlationId : undefined;
+      if (this.pending.unroutable(id, UNROUTABLE_RETRY_MS)) this.log.debug({ correlationId: id, routingKey: msg.fields.routingKey }, 'request returned as unroutable (no queue yet); sending it again');
+    });
     // Direct reply-to: the consumer must be on the channel the requests are published on, with noAck.
     await channel.consume(replyTo, (msg) => this.onReply(msg, noAck ? undefined : channel), { noAck });
     if (isChannelClosed(channel)) throw new TransportError('the reply channel closed while opening');

@@ -2,6 +2,7 @@ export type {
   Transport, TransportEvent, MessageProperties, IncomingMessage, QueueOptions, ExchangeOptions, ConsumeOptions, MessageHandler,
   Consumer, RequestOptions,
 } from './transport.js';
+export { UNROUTABLE_RETRY_MS } from './transport.js';
 export { AmqpTransport, DEFAULT_AMQP_URL, createAmqpTransport, resolveAmqpOptions } from './amqp.js';
 export type { AmqpTransportOptions, AmqpTransportState, ReconnectOptions, ReplyMode, ResolvedAmqpTransportOptions } from './amqp.js';
 export { MemoryBroker, MemoryTransport, createMemoryTransport, topicMatches } from './memory.js';

@@ -282,18 +282,21 @@ export class MemoryBroker {
     }
   }
 
-  /** @internal Routes one message; unroutable messages are dropped, as RabbitMQ does without `mandatory`. */
-  publish(message: IncomingMessage): void {
+  /**
+   * @internal Routes one message; unroutable messages are dropped, as RabbitMQ does without `mandatory`.
+   * Returns whether it reached a queue (or a reply-to address): `false` is what `mandatory` would return.
+   */
+  publish(message: IncomingMessage): boolean {
     if (message.exchange === '') {
       if (message.routingKey.startsWith(REPLY_TO_PREFIX)) {
         // Direct reply-to: straight to the requester, or dropped when it is gone (RabbitMQ does the same).
         const target = this.replyTo.get(message.routingKey);
         if (target) queueMicrotask(() => target.deliver(message));
-        return;
+        return target !== undefined;
       }
       const queue = this.queues.get(message.routingKey);
       if (queue) this.enqueue(queue, message, false);
-      return;
+      return queue !== undefined;
     }
     const ex = this.exchanges.get(message.exchange);
     if (!ex) throw brokerError('NOT_FOUND', `no exchange '${message.exchange}' in vhost '/'`);
@@ -302,10 +305,13 @@ export class MemoryBroker {
       const hit = ex.type === 'fanout' || (ex.type === 'topic' ? topicMatches(b.routingKey, message.routingKey) : b.routingKey === message.routingKey);
       if (hit) targets.add(b.queue);
     }
+    let routed = false;
     for (const name of targets) {
       const queue = this.queues.get(name);
       if (queue) this.enqueue(queue, message, false);
+      routed ||= queue !== undefined;
     }
+    return routed;
   }
 
   /** @internal Registers a direct reply-to address for a client; returns it. */

@@ -12,6 +12,7 @@ import type {
   ConsumeOptions, Consumer, ExchangeOptions, IncomingMessage, MessageHandler, MessageProperties, QueueOptions,
   RequestOptions, Transport, TransportEvent,
 } from './transport.js';
+import { UNROUTABLE_RETRY_MS } from './transport.js';
 
 export { MemoryBroker, topicMatches } from './memory-broker.js';
 export type { BrokerClient } from './memory-broker.js';
@@ -331,12 +332,12 @@ export class MemoryTransport implements Transport, BrokerClient {
     const payload = toBuffer(body);
     return this.pending.start(correlationId, {
       options: { timeoutMs: options.timeoutMs, waitedFor, idempotent: options.idempotent, signal: options.signal },
-      send: (context) => this.sendRequest({ exchange, routingKey, payload, correlationId, headers: options.headers, waitedFor }, context),
+      send: (context) => this.sendRequest({ exchange, routingKey, payload, correlationId, headers: options.headers, waitedFor, mandatory: options.retryUnroutable === true }, context),
     });
   }
 
   private async sendRequest(
-    input: { exchange: string; routingKey: string; payload: Buffer; correlationId: string; headers: Record<string, unknown> | undefined; waitedFor: string },
+    input: { exchange: string; routingKey: string; payload: Buffer; correlationId: string; headers: Record<string, unknown> | undefined; waitedFor: string; mandatory: boolean },
     context: SendContext,
   ): Promise<void> {
     const what = `sending the request for ${input.waitedFor}`;
@@ -347,11 +348,13 @@ export class MemoryTransport implements Transport, BrokerClient {
     const properties: MessageProperties = { contentType: CONTENT_TYPE, contentEncoding: 'UTF-8', correlationId: input.correlationId, replyTo: endpoint.address };
     if (input.headers) properties.headers = input.headers;
     const routingKey = input.exchange === '' ? this.topology.resolve(input.routingKey) : input.routingKey;
+    let routed: boolean;
     try {
-      this.broker.publish({ body: input.payload, properties, exchange: input.exchange, routingKey, redelivered: false });
+      routed = this.broker.publish({ body: input.payload, properties, exchange: input.exchange, routingKey, redelivered: false });
     } catch (error) {
       throw new TransportError(`${what} failed: ${toError(error).message}`, { cause: error });
     }
+    if (!routed && input.mandatory) this.pending.unroutable(input.correlationId, UNROUTABLE_RETRY_MS);
   }
 
   private openReplyEndpoint(): ReplyEndpoint {

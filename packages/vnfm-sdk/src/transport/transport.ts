@@ -79,8 +79,18 @@ export interface RequestOptions {
   headers?: Record<string, unknown>;
   /** When true the request is re-sent after a reconnect instead of failing. @default false */
   idempotent?: boolean;
+  /**
+   * When true the request is published `mandatory`, and while the broker finds no queue for it (an
+   * agent's auto-delete actions queue in the moment its agent reconnects) it is sent again every
+   * {@link UNROUTABLE_RETRY_MS} until it is routed or the deadline passes, whose `TimeoutError` then
+   * says that no queue took it. Safe for any request: a returned message reached nobody. @default false
+   */
+  retryUnroutable?: boolean;
   signal?: AbortSignal;
 }
+
+/** How long an unroutable request (`retryUnroutable`) waits before it is sent again. */
+export const UNROUTABLE_RETRY_MS = 200;
 
 /**
  * Connection life-cycle events. `blocked`/`unblocked`: the broker stopped (resource alarm) and resumed
