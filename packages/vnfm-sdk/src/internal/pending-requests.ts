@@ -119,19 +119,19 @@ export class PendingRequests {
 
   /**
    * The broker returned the request as unroutable (published `mandatory`, no queue bound): it reached
-   * nobody, so it is sent again after `delayMs`, until it is routed or its deadline passes. Returns
-   * false for an unknown or settled request.
+   * nobody, so it is sent again after `delayMs`, until it is routed or its deadline passes. Returns how
+   * often it came back so far, 0 for an unknown or settled request.
    */
-  unroutable(correlationId: string | undefined, delayMs: number): boolean {
+  unroutable(correlationId: string | undefined, delayMs: number): number {
     const entry = correlationId === undefined ? undefined : this.pending.get(correlationId);
-    if (!entry) return false;
+    if (!entry) return 0;
     entry.returns += 1;
     clearTimeout(entry.retry);
     entry.retry = setTimeout(() => {
       entry.retry = undefined;
       if (this.pending.get(entry.correlationId) === entry && !entry.orphan) this.dispatch(entry);
     }, delayMs);
-    return true;
+    return entry.returns;
   }
 
   /**
