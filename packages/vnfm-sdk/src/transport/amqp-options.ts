@@ -45,8 +45,8 @@ export interface AmqpTransportOptions {
   /**
    * How RPC replies come back: `direct` = RabbitMQ direct reply-to (`amq.rabbitmq.reply-to`), `queue` =
    * an exclusive server-named reply queue, `lasting-queue` = a named reply queue
-   * (`vnfkit.reply.<connection name>.<uuid>`, not exclusive, removed `replyQueueExpiresMs` after its
-   * last use) that survives a dropped connection. With `direct` and `queue` a request in flight when
+   * (`vnfkit.reply.<connection name>.<uuid>`, durable, not exclusive, removed `replyQueueExpiresMs` after
+   * its last use) that survives a dropped connection and a broker restart. With `direct` and `queue` a request in flight when
    * the connection drops fails ("connection lost while waiting for …") because its reply can no longer
    * arrive, although the peer may have acted on it. With `lasting-queue` it keeps waiting (up to its
    * `timeoutMs`) and gets the reply the peer sent meanwhile, after the reconnect — choose it when a

@@ -790,7 +790,9 @@ export class AmqpTransport implements Transport {
     } else if (this.options.replyMode === 'lasting-queue') {
       // Not exclusive, not auto-delete: it outlives this connection, so replies sent while we reconnect wait in it.
       replyTo = this.lastingQueueName();
-      await channel.assertQueue(replyTo, { durable: false, autoDelete: false, exclusive: false, expires: this.options.replyQueueExpiresMs });
+      // Durable, so that it also outlives a broker restart: a reply published after the restart is routed even
+      // before this transport has reconnected (the replies are not persistent, so nothing goes to disk).
+      await channel.assertQueue(replyTo, { durable: true, autoDelete: false, exclusive: false, expires: this.options.replyQueueExpiresMs });
       noAck = false;
     }
     // A `mandatory` request (retryUnroutable) that no queue took comes back here; it is sent again shortly.

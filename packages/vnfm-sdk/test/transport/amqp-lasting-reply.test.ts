@@ -1,5 +1,6 @@
 // The `lasting-queue` reply mode against the real RabbitMQ: a request in flight survives its own
 // connection being force-closed, and gets the reply the peer sent while it was reconnecting.
+import { execFileSync } from 'node:child_process';
 import { expect, it } from 'vitest';
 import { createAmqpTransport, type AmqpTransport, type AmqpTransportOptions } from '../../src/transport/amqp.js';
 import type { IncomingMessage } from '../../src/transport/transport.js';
@@ -34,6 +35,9 @@ describeBroker('amqp transport lasting-queue replies (real RabbitMQ)', () => {
     await waitFor(() => held.length === 1, { what: 'the request at the server' });
     const replyQueue = held[0]?.properties.replyTo ?? '';
     expect(replyQueue).toMatch(/^vnfkit\.reply\./);
+    // Durable: it outlives a broker restart as well (the replies themselves are not persistent).
+    const listed = execFileSync('rabbitmqctl', ['-q', 'list_queues', 'name', 'durable', 'arguments'], { encoding: 'utf8' }).split('\n').find((line) => line.startsWith(`${replyQueue}\t`));
+    expect(listed?.split('\t')[1]).toBe('true');
 
     const reconnected = nextEvent(client, 'reconnected', { timeoutMs: 15_000 });
     expect(closeConnectionsNamed(clientName)).toBe(1);
