@@ -62,3 +62,33 @@ it('an EMS command sent while its agent reconnects (the auto-delete actions queu
     await h.close();
   }
 }, 60_000);
+
+it('an agent unreachable past the command timeout: ERROR says no queue took the command; once it is back, RESUME completes and no script ran twice', async () => {
+  const h = await startHarness({ url: vhost.url, commandTimeoutS: 3 });
+  try {
+    const nsrId = await h.sim.deploy({
+      name: 'ns-away',
+      vnfd: [{ name: 'away', type: 't', endpoint: h.type, lifecycle_event: [{ event: 'INSTANTIATE', lifecycle_events: ['install.sh'] }, { event: 'STOP', lifecycle_events: ['stop.sh'] }], vdu: [{ name: 'v', vnfc: [{}] }] }],
+    }, { packages: { away: { scripts: scripts(['install.sh', 'stop.sh']) } } });
+    await h.sim.waitForNsStatus(nsrId, 'ACTIVE', { timeoutMs: 30_000 });
+    // The agent is frozen and its connection closed: its auto-delete queue is gone for longer than the
+    // 3 s command timeout, so STOP's script finds no queue until the VNFM gives up.
+    h.vim.kill('away-1', 'SIGSTOP');
+    expect(await closeConnections(vhost.url, ['vnfkit-ems away-1'])).toBe(1);
+    await h.sim.startStop(nsrId, 'away', { action: 'STOP' });
+    await h.sim.waitForNsStatus(nsrId, 'ERROR', { timeoutMs: 20_000 });
+    const description = h.sim.vnfr(nsrId, 'away').lifecycle_event_history?.at(-1)?.description ?? '';
+    expect(description).toContain('away-1');
+    expect(description).toContain('stop.sh');
+    expect(description).toMatch(/no queue took the request/);
+
+    h.vim.kill('away-1', 'SIGCONT');
+    await expect.poll(() => queueExists(vhost.url, 'vnfm.away-1.actions'), { timeout: 20_000 }).toBe(true);
+    await h.sim.resume(nsrId);
+    await expect.poll(() => h.sim.vnfr(nsrId, 'away').status, { timeout: 20_000 }).toBe('INACTIVE'); // STOP done
+    expect(await runs(h.vim, 'away-1')).toEqual(['install.sh', 'stop.sh']);
+  } finally {
+    h.vim.kill('away-1', 'SIGCONT');
+    await h.close();
+  }
+}, 60_000);
