@@ -1,7 +1,8 @@
 // Fault injection: an agent SIGKILLed in the middle of a script.
 import { readFile } from 'node:fs/promises';
+import type { Event } from '@vnfkit/protocol';
 import { afterAll, expect, it } from 'vitest';
-import { closeConnections, privateVhost, queueExists, RECORDING_SCRIPT, runs, scripts, startHarness } from './harness.js';
+import { closeConnections, privateVhost, queueExists, RECORDING_SCRIPT, runs, scripts, startHarness, type Harness } from './harness.js';
 
 const vhost = privateVhost();
 afterAll(() => vhost.remove());
@@ -35,21 +36,34 @@ it('an agent killed mid-script: ERROR naming host and script within the command 
   }
 }, 60_000);
 
+/** Deploys one VNFR of one VNFC whose lifecycle runs `events` (event → scripts) and waits until it is ACTIVE. */
+async function deployOne(h: Harness, name: string, events: Partial<Record<Event, string[]>>): Promise<string> {
+  const nsrId = await h.sim.deploy({
+    name: `ns-${name}`,
+    vnfd: [{ name, type: 't', endpoint: h.type, lifecycle_event: (Object.entries(events) as [Event, string[]][]).map(([event, list]) => ({ event, lifecycle_events: list })), vdu: [{ name: 'v', vnfc: [{}] }] }],
+  }, { packages: { [name]: { scripts: scripts(Object.values(events).flat()) } } });
+  await h.sim.waitForNsStatus(nsrId, 'ACTIVE', { timeoutMs: 30_000 });
+  return nsrId;
+}
+
+/**
+ * Cuts an agent off the broker: frozen (SIGSTOP, so it cannot reconnect), its connection closed, and with it
+ * its auto-delete actions queue. SIGCONT lets it reconnect.
+ */
+async function cutOff(h: Harness, hostname: string): Promise<void> {
+  h.vim.kill(hostname, 'SIGSTOP');
+  expect(await closeConnections(vhost.url, [`vnfkit-ems ${hostname}`])).toBe(1);
+  await expect.poll(() => queueExists(vhost.url, `vnfm.${hostname}.actions`), { timeout: 10_000 }).toBe(false);
+}
+
 it('an EMS command sent while its agent reconnects (the auto-delete actions queue gone for that moment) is delivered, not lost', async () => {
   const h = await startHarness({ url: vhost.url, commandTimeoutS: 20 });
   try {
-    const nsrId = await h.sim.deploy({
-      name: 'ns-gap',
-      vnfd: [{ name: 'gap', type: 't', endpoint: h.type, lifecycle_event: [{ event: 'INSTANTIATE', lifecycle_events: ['install.sh'] }], vdu: [{ name: 'v', vnfc: [{}] }] }],
-    }, { packages: { gap: { scripts: scripts(['install.sh']) } } });
-    await h.sim.waitForNsStatus(nsrId, 'ACTIVE', { timeoutMs: 30_000 });
-    // The agent's connection goes, and its auto-delete actions queue with it. The agent is frozen (SIGSTOP)
-    // for a second, so it cannot reconnect yet: the NFVO's EXECUTE (SAVE_SCRIPTS + EXECUTE to the agent)
-    // lands while no queue exists. The broker returns those commands as unroutable and the VNFM sends them
-    // again until the thawed agent has declared its queue again; before, they were dropped silently.
-    h.vim.kill('gap-1', 'SIGSTOP');
-    expect(await closeConnections(vhost.url, ['vnfkit-ems gap-1'])).toBe(1);
-    await expect.poll(() => queueExists(vhost.url, 'vnfm.gap-1.actions'), { timeout: 10_000 }).toBe(false);
+    const nsrId = await deployOne(h, 'gap', { INSTANTIATE: ['install.sh'] });
+    // Cut off for a second: the NFVO's EXECUTE (SAVE_SCRIPTS + EXECUTE to the agent) lands while no queue
+    // exists. The broker returns those commands as unroutable and the VNFM sends them again until the thawed
+    // agent has declared its queue again; before, they were dropped silently.
+    await cutOff(h, 'gap-1');
     const t0 = Date.now();
     const executed = h.sim.execute(nsrId, 'gap', { name: 'late.sh', content: RECORDING_SCRIPT });
     await new Promise((resolve) => setTimeout(resolve, 1_000));
@@ -66,15 +80,9 @@ it('an EMS command sent while its agent reconnects (the auto-delete actions queu
 it('an agent unreachable past the command timeout: ERROR says no queue took the command; once it is back, RESUME completes and no script ran twice', async () => {
   const h = await startHarness({ url: vhost.url, commandTimeoutS: 3 });
   try {
-    const nsrId = await h.sim.deploy({
-      name: 'ns-away',
-      vnfd: [{ name: 'away', type: 't', endpoint: h.type, lifecycle_event: [{ event: 'INSTANTIATE', lifecycle_events: ['install.sh'] }, { event: 'STOP', lifecycle_events: ['stop.sh'] }], vdu: [{ name: 'v', vnfc: [{}] }] }],
-    }, { packages: { away: { scripts: scripts(['install.sh', 'stop.sh']) } } });
-    await h.sim.waitForNsStatus(nsrId, 'ACTIVE', { timeoutMs: 30_000 });
-    // The agent is frozen and its connection closed: its auto-delete queue is gone for longer than the
-    // 3 s command timeout, so STOP's script finds no queue until the VNFM gives up.
-    h.vim.kill('away-1', 'SIGSTOP');
-    expect(await closeConnections(vhost.url, ['vnfkit-ems away-1'])).toBe(1);
+    const nsrId = await deployOne(h, 'away', { INSTANTIATE: ['install.sh'], STOP: ['stop.sh'] });
+    // Cut off for longer than the 3 s command timeout: STOP's script finds no queue until the VNFM gives up.
+    await cutOff(h, 'away-1');
     await h.sim.startStop(nsrId, 'away', { action: 'STOP' });
     await h.sim.waitForNsStatus(nsrId, 'ERROR', { timeoutMs: 20_000 });
     const description = h.sim.vnfr(nsrId, 'away').lifecycle_event_history?.at(-1)?.description ?? '';
