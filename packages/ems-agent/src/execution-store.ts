@@ -139,8 +139,8 @@ class StartedJournal {
     return this.byId.get(id);
   }
 
-  /** Writes a "started" entry and returns its slot (where the command's finished record goes too). */
-  add(input: Omit<JournalEntry, 'seq'>): number {
+  /** Writes a "started" entry into the next slot (where the command's finished record goes too). */
+  add(input: Omit<JournalEntry, 'seq'>): void {
     const entry: JournalEntry = { seq: this.seq, ...input };
     const slot = this.seq % JOURNAL_SLOTS;
     this.seq += 1;
@@ -154,7 +154,6 @@ class StartedJournal {
     if (previous !== undefined && this.byId.get(previous)?.slot === slot) this.byId.delete(previous);
     this.byId.set(entry.id, { ...entry, slot });
     this.bySlot.set(slot, entry.id);
-    return slot;
   }
 
   close(): void {
@@ -224,39 +223,30 @@ export async function createExecutionStore(options: ExecutionStoreOptions): Prom
 
   const store: ExecutionStore = {
     dir,
-    get(key) {
+    // Synchronous work behind an async signature: a failure still arrives as a rejection.
+    async get(key) {
       const started = journal.get(recordFileName(key));
-      if (started === undefined) return Promise.resolve(undefined);
+      if (started === undefined) return undefined;
       const file = readRecordFile(slotFile(dir, started.slot));
       if (file !== undefined && file.key === key && file.state === 'finished' && file.startedAt === started.startedAt && file.bodyHash === started.bodyHash) {
-        return Promise.resolve(file);
+        return file;
       }
-      return Promise.resolve({ key, bodyHash: started.bodyHash, action: started.action, state: 'started', startedAt: started.startedAt });
+      return { key, bodyHash: started.bodyHash, action: started.action, state: 'started', startedAt: started.startedAt };
     },
-    markStarted(base) {
-      try {
-        journal.add({ id: recordFileName(base.key), bodyHash: base.bodyHash, action: base.action, startedAt: new Date().toISOString() });
-        return Promise.resolve();
-      } catch (error) {
-        return Promise.reject(error instanceof Error ? error : new Error(String(error)));
-      }
+    async markStarted(base) {
+      journal.add({ id: recordFileName(base.key), bodyHash: base.bodyHash, action: base.action, startedAt: new Date().toISOString() });
     },
-    markFinished(base, reply) {
-      try {
-        const id = recordFileName(base.key);
-        let started = journal.get(id);
-        if (started === undefined || started.bodyHash !== base.bodyHash) {
-          // Finished without a start of its own (never the case in the agent, which marks every command started).
-          journal.add({ id, bodyHash: base.bodyHash, action: base.action, startedAt: new Date().toISOString() });
-          started = journal.get(id);
-        }
-        if (started === undefined) throw new Error(`execution journal lost the entry of ${base.key}`);
-        const record: ExecutionRecord = { ...base, state: 'finished', startedAt: started.startedAt, finishedAt: new Date().toISOString(), reply };
-        writeRecordFile(slotFile(dir, started.slot), `${JSON.stringify(record)}\n`);
-        return Promise.resolve();
-      } catch (error) {
-        return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    async markFinished(base, reply) {
+      const id = recordFileName(base.key);
+      let started = journal.get(id);
+      if (started === undefined || started.bodyHash !== base.bodyHash) {
+        // Finished without a start of its own (never the case in the agent, which marks every command started).
+        journal.add({ id, bodyHash: base.bodyHash, action: base.action, startedAt: new Date().toISOString() });
+        started = journal.get(id);
       }
+      if (started === undefined) throw new Error(`execution journal lost the entry of ${base.key}`);
+      const record: ExecutionRecord = { ...base, state: 'finished', startedAt: started.startedAt, finishedAt: new Date().toISOString(), reply };
+      writeRecordFile(slotFile(dir, started.slot), `${JSON.stringify(record)}\n`);
     },
     close() {
       journal.close();

@@ -50,7 +50,8 @@ function component(name: string): string {
  * Appends are synchronous: one `open`/`write`/`close` of a few hundred bytes costs a few
  * microseconds of CPU, where `fs/promises` costs ~50–300 µs (thread-pool round trips, dear on a
  * VM) — with one append per script run, that was a visible share of the VNFM's CPU in
- * `pnpm bench`. Being synchronous, appends to one file also never interleave or race a trim.
+ * `pnpm bench`. Being synchronous, appends to one file also never interleave or race a trim; the
+ * methods stay async, so a failed write still arrives as a rejection.
  */
 export class ScriptLogs {
   readonly directory: string;
@@ -72,20 +73,16 @@ export class ScriptLogs {
   }
 
   /** Appends a finished script's stdout (always) and, when it failed, its stderr to the error log. */
-  append(entry: ScriptLogEntry): Promise<void> {
-    return settled(() => {
-      const paths = this.pathsOf(entry.vnfrName, entry.hostname);
-      this.#write(paths.output, `Output of Script : ${entry.script}\n\n${entry.output}${SEPARATOR}`);
-      if (entry.status !== 0) this.#write(paths.error, `Error log of Script : ${entry.script}\n\n${entry.err}${SEPARATOR}`);
-    });
+  async append(entry: ScriptLogEntry): Promise<void> {
+    const paths = this.pathsOf(entry.vnfrName, entry.hostname);
+    this.#write(paths.output, `Output of Script : ${entry.script}\n\n${entry.output}${SEPARATOR}`);
+    if (entry.status !== 0) this.#write(paths.error, `Error log of Script : ${entry.script}\n\n${entry.err}${SEPARATOR}`);
   }
 
   /** Appends a VNFM-side failure (e.g. the agent never answered) to a VNFC's error log. */
-  appendError(options: { vnfrName: string; hostname: string; script: string; message: string }): Promise<void> {
-    return settled(() => {
-      const paths = this.pathsOf(options.vnfrName, options.hostname);
-      this.#write(paths.error, `Error log of Script : ${options.script}\n\n${options.message}${SEPARATOR}`);
-    });
+  async appendError(options: { vnfrName: string; hostname: string; script: string; message: string }): Promise<void> {
+    const paths = this.pathsOf(options.vnfrName, options.hostname);
+    this.#write(paths.error, `Error log of Script : ${options.script}\n\n${options.message}${SEPARATOR}`);
   }
 
   /** The logs of one VNFC as lines; missing files give empty lists. */
@@ -131,16 +128,6 @@ export class ScriptLogs {
     const trimmed = Buffer.concat([Buffer.from(TRUNCATED, 'utf8'), tail]);
     writeFileSync(path, trimmed);
     this.#sizes.set(path, trimmed.length);
-  }
-}
-
-/** Runs a synchronous write and reports its outcome as a promise (the callers' contract). */
-function settled(write: () => void): Promise<void> {
-  try {
-    write();
-    return Promise.resolve();
-  } catch (error) {
-    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
   }
 }
 

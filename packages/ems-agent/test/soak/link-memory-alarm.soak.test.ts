@@ -5,10 +5,9 @@
 import { execFileSync } from 'node:child_process';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { afterAll, afterEach, describe, expect, it, onTestFinished } from 'vitest';
-import { createAmqpLink } from '../../src/transport/amqp-link.js';
-import { AMQP_URL, deleteQueueAfterTest, SKIP_BROKER_TESTS } from '../helpers/broker.js';
-import { uniqueName } from '../helpers/temp.js';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { SKIP_BROKER_TESTS } from '../helpers/broker.js';
+import { linkWithQueue } from '../helpers/link-queue.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 function rabbitmqctl(args: string[]): string {
@@ -45,16 +44,7 @@ describe.skipIf(SKIP_BROKER_TESTS)('agent link during a broker memory alarm (rea
         callback();
       },
     }));
-    const name = uniqueName('vnfkit-link', 'alarm');
-    const link = createAmqpLink({ url: AMQP_URL, connectionName: name, publishTimeoutMs: PUBLISH_TIMEOUT_MS, logger });
-    onTestFinished(() => link.close());
-    const queue = `${name}.q`;
-    deleteQueueAfterTest(queue);
-    await link.declareQueue(queue, { expiresMs: 60_000 });
-    const received: string[] = [];
-    await link.consume(queue, async (message) => {
-      received.push(message.body.toString());
-    }, { prefetch: 50 });
+    const { link, queue, received } = await linkWithQueue('alarm', { publishTimeoutMs: PUBLISH_TIMEOUT_MS, logger }, { prefetch: 50 });
     link.connect();
     await waitFor(() => link.connected, { what: 'the link to connect' });
     await link.publish('', queue, 'warm-up');

@@ -1,24 +1,14 @@
 // The agent link's publishes across a dropped connection (real RabbitMQ): a reply published while the
 // link reconnects waits for the new connection instead of failing, so the reply of a script that ran
 // still reaches the VNFM — also when the command itself vanished with an auto-delete queue.
-import { describe, expect, it, onTestFinished } from 'vitest';
-import { createAmqpLink } from '../../src/transport/amqp-link.js';
-import { AMQP_URL, closeConnectionNamed, deleteQueueAfterTest, SKIP_BROKER_TESTS } from '../helpers/broker.js';
-import { uniqueName } from '../helpers/temp.js';
+import { describe, expect, it } from 'vitest';
+import { closeConnectionNamed, SKIP_BROKER_TESTS } from '../helpers/broker.js';
+import { linkWithQueue } from '../helpers/link-queue.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 describe.skipIf(SKIP_BROKER_TESTS)('amqp link publishes across a reconnect (real RabbitMQ)', () => {
   it('a publish made while the connection is down is sent once the link is back; before connect() it fails at once', async () => {
-    const name = uniqueName('vnfkit-link', 'publish-wait');
-    const link = createAmqpLink({ url: AMQP_URL, connectionName: name, reconnectMinDelayMs: 200, reconnectMaxDelayMs: 400, publishTimeoutMs: 15_000 });
-    onTestFinished(() => link.close());
-    const queue = `${name}.q`;
-    deleteQueueAfterTest(queue);
-    await link.declareQueue(queue, { expiresMs: 60_000 });
-    const received: string[] = [];
-    await link.consume(queue, async (message) => {
-      received.push(message.body.toString());
-    });
+    const { link, name, queue, received } = await linkWithQueue('publish-wait', { reconnectMinDelayMs: 200, reconnectMaxDelayMs: 400, publishTimeoutMs: 15_000 });
     await expect(link.publish('', queue, 'too early')).rejects.toThrow(/not connected/);
     const events: string[] = [];
     // Published from the 'disconnected' listener, so it is certainly issued while the link is down.
