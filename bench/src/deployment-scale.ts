@@ -152,15 +152,23 @@ function brokerPid(): number | undefined {
   }
 }
 
+/** CPU seconds the whole machine has been busy so far (every process, the scripts included), from /proc/stat. */
+async function machineBusySeconds(): Promise<number> {
+  const [user = 0, nice = 0, system = 0, _idle = 0, _iowait = 0, irq = 0, softirq = 0, steal = 0] = (await readFile('/proc/stat', 'utf8')).split('\n', 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
+  return (user + nice + system + irq + softirq + steal) / 100; // USER_HZ
+}
+
 /** CPU seconds so far of the parties of a run: this process (simulator, floor client), the farms, the broker, the VNFM. */
-async function cpuSplit(input: { farms: Farm[]; broker: number | undefined; vnfm: ChildProcess }): Promise<Record<'bench' | 'farms' | 'broker' | 'vnfm', number>> {
+async function cpuSplit(input: { farms: Farm[]; broker: number | undefined; vnfm: ChildProcess }): Promise<Record<'bench' | 'farms' | 'broker' | 'vnfm' | 'machine', number>> {
   const own = process.cpuUsage();
+  const machine = await machineBusySeconds().catch(() => NaN);
   const farms = await Promise.all(input.farms.map((f) => cpuSeconds(f.child.pid)));
   return {
     bench: (own.user + own.system) / 1e6,
     farms: farms.reduce((a, b) => a + b, 0),
     broker: input.broker === undefined ? NaN : await cpuSeconds(input.broker).catch(() => NaN),
     vnfm: await cpuSeconds(input.vnfm.pid).catch(() => NaN),
+    machine,
   };
 }
 
@@ -404,6 +412,11 @@ export async function deploymentScale(root: string, rows: Row[], options: Deploy
       { benchmark: 'Deployment scale', figure: 'CPU: agent farms (agents, not their scripts)', value: round(cpu1.farms - cpu0.farms, 2), unit: 's', floor: round(cpu2.farms - cpu1.farms, 2) },
       { benchmark: 'Deployment scale', figure: 'CPU: RabbitMQ', value: round(cpu1.broker - cpu0.broker, 2), unit: 's', floor: round(cpu2.broker - cpu1.broker, 2) },
       { benchmark: 'Deployment scale', figure: 'CPU: NFVO simulator (deployment) / EmsClient (floor)', value: round(cpu1.bench - cpu0.bench, 2), unit: 's', floor: round(cpu2.bench - cpu1.bench, 2) },
+      // Busy CPU of the whole machine (scripts included). When it is close to wall time × cores, the run is
+      // CPU-bound and the wall-time ratio follows this one; without the VNFM's own CPU it shows what the rest of
+      // a deployment (NFVO traffic, uploads, the agents' and the broker's share) costs by itself.
+      { benchmark: 'Deployment scale', figure: 'CPU: whole machine, busy', value: round(cpu1.machine - cpu0.machine, 2), unit: 's', floor: round(cpu2.machine - cpu1.machine, 2), ratio: round((cpu1.machine - cpu0.machine) / (cpu2.machine - cpu1.machine), 2) },
+      { benchmark: 'Deployment scale', figure: 'CPU: whole machine, busy, without the VNFM', value: round(cpu1.machine - cpu0.machine - (cpu1.vnfm - cpu0.vnfm), 2), unit: 's', floor: round(cpu2.machine - cpu1.machine, 2), ratio: round((cpu1.machine - cpu0.machine - (cpu1.vnfm - cpu0.vnfm)) / (cpu2.machine - cpu1.machine), 2) },
       { benchmark: 'Deployment scale', figure: 'executions in flight at the agents, VNFM: peak', value: vnfmInFlight.peak, unit: 'exec' },
       { benchmark: 'Deployment scale', figure: 'executions in flight at the agents, VNFM: mean', value: round(vnfmInFlight.mean, 1), unit: 'exec' },
       { benchmark: 'Deployment scale', figure: `floor: EmsClient → agents, concurrency ${concurrency}: wall time`, value: round(floorMs / 1000, 2), unit: 's' },
