@@ -39,8 +39,8 @@ it(`broker connections closed mid-deployment of ${VNFRS} VNFRs: each VNFR ends A
     // BF_LOG=<file>: the VNFM's, the simulator's and their transports' logs, for a failing run.
     ...(process.env['BF_LOG'] ? { logger: pino({ level: 'info' }, pino.destination(process.env['BF_LOG'])) } : {}),
   });
+  const gates = join(h.work, 'gates');
   try {
-    const gates = join(h.work, 'gates');
     await mkdir(gates);
     // Round 0 holds the VNFM's requests (GRANT_OPERATION) at the simulator until its connection was closed.
     h.sim.faults = { requestDelayMs: 120_000 };
@@ -111,6 +111,8 @@ it(`broker connections closed mid-deployment of ${VNFRS} VNFRs: each VNFR ends A
     for (const host of hostnames) expect((await runLog(h.vim.scriptsDir(host))).sort(), host).toEqual([...SCRIPTS].sort());
     console.info(`broker faults: ${JSON.stringify(closed)}; ${failed.length} VNFR(s) resumed`);
   } finally {
+    // Open every gate: a failed run would otherwise wait for each blocked script's own deadline on close.
+    await Promise.all(SCRIPTS.map((script) => writeFile(join(gates, script), '').catch(() => undefined)));
     await h.close();
   }
 }, 240_000);
