@@ -2,36 +2,15 @@
 // the NFVO simulator's while it holds every GRANT_OPERATION, then the VNFM's two connections, every
 // agent's, the simulator's again and all of them together, each while a script runs on every VM. Only
 // this file's private vhost is touched, so test files running in parallel keep their connections.
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, expect, it } from 'vitest';
+import { GATED_SCRIPTS, deployGated, runLog, type GatedDeployment } from './gated-deployment.js';
 import { closeConnections, privateVhost, simulatorConnectionName, startHarness } from './harness.js';
 
 const vhost = privateVhost();
 afterAll(() => vhost.remove());
 
 const VNFRS = 20;
-const SCRIPTS = ['install.sh', 'configure.sh', 'start.sh', 'check.sh'];
-
-/**
- * Every run of a script appends its name to the VM's runs.log (a second run shows up as a duplicate
- * line), then waits until the test opens the gate of that script, so that each round of connection
- * kills lands while that script is running on every VM.
- */
-function gatedScript(gates: string): string {
-  return `#!/bin/bash
-name=$(basename "$0")
-echo "$name" >> "$SCRIPTS_PATH/runs.log"
-for _ in $(seq 1 900); do [ -e "${gates}/$name" ] && exit 0; sleep 0.1; done
-echo "the gate of $name never opened" >&2
-exit 1
-`;
-}
-
-async function runLog(dir: string): Promise<string[]> {
-  return (await readFile(join(dir, 'runs.log'), 'utf8').catch(() => '')).split('\n').filter(Boolean);
-}
 
 it(`broker connections closed mid-deployment of ${VNFRS} VNFRs: each VNFR ends ACTIVE (after one RESUME at most) and no script runs twice on a VM`, async () => {
   const h = await startHarness({
@@ -39,27 +18,18 @@ it(`broker connections closed mid-deployment of ${VNFRS} VNFRs: each VNFR ends A
     // BF_LOG=<file>: the VNFM's, the simulator's and their transports' logs, for a failing run.
     ...(process.env['BF_LOG'] ? { logger: pino({ level: 'info' }, pino.destination(process.env['BF_LOG'])) } : {}),
   });
-  const gates = join(h.work, 'gates');
+  let deployment: GatedDeployment | undefined;
   try {
-    await mkdir(gates);
     // Round 0 holds the VNFM's requests (GRANT_OPERATION) at the simulator until its connection was closed.
     h.sim.faults = { requestDelayMs: 120_000 };
     let grants = 0;
     h.sim.on('message', (m) => {
       if (m.direction === 'from-vnfm' && m.action === 'GRANT_OPERATION') grants += 1;
     });
-    const names = Array.from({ length: VNFRS }, (_, i) => `vnf${String(i).padStart(2, '0')}`);
-    const nsrId = await h.sim.deploy({
-      name: 'broker-faults',
-      vnfd: names.map((name) => ({
-        name, type: 't', endpoint: h.type,
-        lifecycle_event: [{ event: 'INSTANTIATE', lifecycle_events: ['install.sh', 'configure.sh'] }, { event: 'START', lifecycle_events: ['start.sh', 'check.sh'] }],
-        vdu: [{ name: 'v', vnfc: [{}] }],
-      })),
-    }, { packages: Object.fromEntries(names.map((name) => [name, { scripts: Object.fromEntries(SCRIPTS.map((s) => [s, gatedScript(gates)])) }])) });
-    const hostnames = names.map((name) => `${name}-1`);
+    deployment = await deployGated(h, { name: 'broker-faults', vnfrs: VNFRS });
+    const { nsrId, names, hostnames } = deployment;
     const started = async (script: string): Promise<number> =>
-      (await Promise.all(hostnames.map((host) => runLog(h.vim.scriptsDir(host)).catch((): string[] => [])))).filter((lines) => lines.includes(script)).length;
+      (await Promise.all(hostnames.map((host) => runLog(h.vim, host)))).filter((lines) => lines.includes(script)).length;
 
     // One round of kills per script, each while that script runs (blocked on its gate) on every VM.
     const vnfm = [`vnfm-${h.type}`, `generic-vnfm-ems-${h.type}`];
@@ -83,7 +53,7 @@ it(`broker connections closed mid-deployment of ${VNFRS} VNFRs: each VNFR ends A
       });
       const t0 = Date.now();
       closed.push({ what: round.what, count: await closeConnections(vhost.url, round.prefixes), ms: Date.now() - t0 });
-      await writeFile(join(gates, round.script), '');
+      await deployment.open(round.script);
     }
     // Each round closed what it aimed at: 1 simulator, 2 VNFM connections, 20 agents, 1 simulator, all 23.
     expect(closed.map((c) => c.count), JSON.stringify(closed)).toEqual([1, 2, VNFRS, 1, VNFRS + 3]);
@@ -108,11 +78,10 @@ it(`broker connections closed mid-deployment of ${VNFRS} VNFRs: each VNFR ends A
     expect(h.sim.vnfrsOf(nsrId).map((v) => v.status)).toEqual(names.map(() => 'ACTIVE'));
 
     // Exactly one run of each script per VM.
-    for (const host of hostnames) expect((await runLog(h.vim.scriptsDir(host))).sort(), host).toEqual([...SCRIPTS].sort());
+    for (const host of hostnames) expect((await runLog(h.vim, host)).sort(), host).toEqual([...GATED_SCRIPTS].sort());
     console.info(`broker faults: ${JSON.stringify(closed)}; ${failed.length} VNFR(s) resumed`);
   } finally {
-    // Open every gate: a failed run would otherwise wait for each blocked script's own deadline on close.
-    await Promise.all(SCRIPTS.map((script) => writeFile(join(gates, script), '').catch(() => undefined)));
+    await deployment?.openAll();
     await h.close();
   }
 }, 240_000);
