@@ -12,7 +12,7 @@ afterAll(() => vhost.remove());
 
 const VNFRS = 20;
 
-it(`broker connections closed mid-deployment of ${VNFRS} VNFRs: each VNFR ends ACTIVE (after one RESUME at most) and no script runs twice on a VM`, async () => {
+it(`broker connections closed mid-deployment of ${VNFRS} VNFRs: every VNFR ends ACTIVE without a RESUME and no script runs twice on a VM`, async () => {
   const h = await startHarness({
     url: vhost.url, commandTimeoutS: 30, startTimeoutS: 40, dropProof: true, concurrency: VNFRS, simulatorCommandTimeoutMs: 90_000,
     // BF_LOG=<file>: the VNFM's, the simulator's and their transports' logs, for a failing run.
@@ -28,8 +28,6 @@ it(`broker connections closed mid-deployment of ${VNFRS} VNFRs: each VNFR ends A
     });
     deployment = await deployGated(h, { name: 'broker-faults', vnfrs: VNFRS });
     const { nsrId, names, hostnames } = deployment;
-    const started = async (script: string): Promise<number> =>
-      (await Promise.all(hostnames.map((host) => runLog(h.vim, host)))).filter((lines) => lines.includes(script)).length;
 
     // One round of kills per script, each while that script runs (blocked on its gate) on every VM.
     const vnfm = [`vnfm-${h.type}`, `generic-vnfm-ems-${h.type}`];
@@ -47,9 +45,8 @@ it(`broker connections closed mid-deployment of ${VNFRS} VNFRs: each VNFR ends A
     closed.push({ what: 'the NFVO simulator holding every GRANT_OPERATION', count: await closeConnections(vhost.url, simulator), ms: Date.now() - t0 });
     h.sim.faults = {};
     for (const round of rounds) {
-      await expect.poll(() => started(round.script), { timeout: 60_000, interval: 100 }).toBe(VNFRS).catch(async (error: unknown) => {
-        console.info(JSON.stringify({ closed, vnfrs: h.sim.vnfrsOf(nsrId).map((v) => [v.name, v.status, v.lifecycle_event_history?.at(-1)?.description]) }));
-        throw error;
+      await deployment.running(round.script, 60_000).catch((error: unknown) => {
+        throw new Error(`after ${JSON.stringify(closed)}: ${String(error)}`);
       });
       const t0 = Date.now();
       closed.push({ what: round.what, count: await closeConnections(vhost.url, round.prefixes), ms: Date.now() - t0 });
@@ -60,26 +57,14 @@ it(`broker connections closed mid-deployment of ${VNFRS} VNFRs: each VNFR ends A
     // A redelivered GRANT_OPERATION is answered from the first answer, not granted again.
     expect(grants).toBe(VNFRS);
 
-    // Every VNFR settles: ACTIVE, or ERROR with a reason.
-    const settled = (): boolean => {
-      const vnfrs = h.sim.vnfrsOf(nsrId);
-      return vnfrs.length === VNFRS && vnfrs.every((v) => v.status === 'ACTIVE' || v.status === 'ERROR');
-    };
-    await expect.poll(settled, { timeout: 60_000, interval: 100 }).toBe(true);
-    const failed = h.sim.vnfrsOf(nsrId).filter((v) => v.status === 'ERROR');
-    for (const v of failed) {
-      const reason = v.lifecycle_event_history?.filter((e) => e.event === 'ERROR').at(-1)?.description ?? '';
-      expect(reason, `reason of ${v.name ?? ''}`).toMatch(/connection|timed out|broker|interrupted/i);
-    }
-    if (failed.length > 0) {
-      await h.sim.resume(nsrId);
-      await h.sim.waitForNsStatus(nsrId, 'ACTIVE', { timeoutMs: 60_000 });
-    }
+    // Nothing a dropped connection touched is lost (lasting reply queues, redelivery answered from the
+    // journal), so no VNFR goes to ERROR: none needs a RESUME.
+    await h.sim.waitForNsStatus(nsrId, 'ACTIVE', { timeoutMs: 60_000 });
     expect(h.sim.vnfrsOf(nsrId).map((v) => v.status)).toEqual(names.map(() => 'ACTIVE'));
 
     // Exactly one run of each script per VM.
     for (const host of hostnames) expect((await runLog(h.vim, host)).sort(), host).toEqual([...GATED_SCRIPTS].sort());
-    console.info(`broker faults: ${JSON.stringify(closed)}; ${failed.length} VNFR(s) resumed`);
+    console.info(`broker faults: ${JSON.stringify(closed)}`);
   } finally {
     await deployment?.openAll();
     await h.close();

@@ -38,6 +38,8 @@ export interface GatedDeployment {
   names: string[];
   hostnames: string[];
   open: (script: string) => Promise<void>;
+  /** Resolves once `script` has started on every VM; a VNFR in ERROR meanwhile fails at once, with its reason. */
+  running: (script: string, timeoutMs?: number) => Promise<void>;
   /** Opens every gate (in `finally`: a failed run would otherwise wait out each blocked script on close). */
   openAll: () => Promise<void>;
 }
@@ -57,8 +59,19 @@ export async function deployGated(h: Harness, input: { name: string; vnfrs: numb
     })),
   }, { packages: Object.fromEntries(names.map((name) => [name, { scripts }])) });
   const open = (script: string): Promise<void> => writeFile(join(gates, script), '');
+  const hostnames = names.map((name) => `${name}-1`);
+  const running = async (script: string, timeoutMs = 90_000): Promise<void> => {
+    for (const deadline = Date.now() + timeoutMs; ;) {
+      const failed = h.sim.vnfrsOf(nsrId).filter((v) => v.status === 'ERROR');
+      if (failed.length > 0) throw new Error(`waiting for ${script}: ${failed.map((v) => `${v.name ?? ''}: ${v.lifecycle_event_history?.at(-1)?.description ?? ''}`).join('; ')}`);
+      const logs = await Promise.all(hostnames.map((host) => runLog(h.vim, host)));
+      if (logs.every((lines) => lines.includes(script))) return;
+      if (Date.now() > deadline) throw new Error(`${script} started on ${logs.filter((lines) => lines.includes(script)).length} of ${hostnames.length} VMs within ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  };
   return {
-    nsrId, names, hostnames: names.map((name) => `${name}-1`), open,
+    nsrId, names, hostnames, open, running,
     openAll: async () => {
       await Promise.all(GATED_SCRIPTS.map((script) => open(script).catch(() => undefined)));
     },
