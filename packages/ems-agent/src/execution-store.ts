@@ -55,7 +55,10 @@ export function hashBody(body: Uint8Array): string {
   return createHash('sha256').update(body).digest('hex');
 }
 
-/** The record file name for a key: the key itself when it is a safe file name, else its SHA-256. */
+/**
+ * The journal id of a key: the key itself when it is a safe file name, else its SHA-256 (ids kept the
+ * `.json` form of the per-key record files of earlier versions, so a journal written by one still matches).
+ */
 export function recordFileName(key: string): string {
   if (/^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$/.test(key)) return `${key}.json`;
   return `sha256-${createHash('sha256').update(key).digest('hex')}.json`;
@@ -221,7 +224,7 @@ export async function createExecutionStore(options: ExecutionStoreOptions): Prom
   await Promise.all(legacy.map((name) => rm(join(dir, name), { force: true })));
   const journal = new StartedJournal(options.journal ?? `${dir}.journal`, options.durable ?? true);
 
-  const store: ExecutionStore = {
+  return {
     dir,
     // Synchronous work behind an async signature: a failure still arrives as a rejection.
     async get(key) {
@@ -252,5 +255,4 @@ export async function createExecutionStore(options: ExecutionStoreOptions): Prom
       journal.close();
     },
   };
-  return store;
 }

@@ -1,5 +1,5 @@
 import { TimeoutError, TransportError, toError } from '@vnfkit/protocol';
-import type { IncomingMessage } from '../transport/transport.js';
+import { UNROUTABLE_RETRY_MS, type IncomingMessage } from '../transport/transport.js';
 
 /** The settings of one request that the bookkeeping needs. */
 export interface PendingRequestOptions {
@@ -119,10 +119,10 @@ export class PendingRequests {
 
   /**
    * The broker returned the request as unroutable (published `mandatory`, no queue bound): it reached
-   * nobody, so it is sent again after `delayMs`, until it is routed or its deadline passes. Returns how
+   * nobody, so it is sent again after {@link UNROUTABLE_RETRY_MS}, until it is routed or its deadline passes. Returns how
    * often it came back so far, 0 for an unknown or settled request.
    */
-  unroutable(correlationId: string | undefined, delayMs: number): number {
+  unroutable(correlationId: string | undefined): number {
     const entry = correlationId === undefined ? undefined : this.pending.get(correlationId);
     if (!entry) return 0;
     entry.returns += 1;
@@ -130,7 +130,7 @@ export class PendingRequests {
     entry.retry = setTimeout(() => {
       entry.retry = undefined;
       if (this.pending.get(entry.correlationId) === entry && !entry.orphan) this.dispatch(entry);
-    }, delayMs);
+    }, UNROUTABLE_RETRY_MS);
     return entry.returns;
   }
 

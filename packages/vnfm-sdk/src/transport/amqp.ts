@@ -798,7 +798,7 @@ export class AmqpTransport implements Transport {
     // A `mandatory` request (retryUnroutable) that no queue took comes back here; it is sent again shortly.
     channel.on('return', (msg: ConsumeMessage) => {
       const id = typeof msg.properties.correlationId === 'string' ? msg.properties.correlationId : undefined;
-      const returns = this.pending.unroutable(id, UNROUTABLE_RETRY_MS);
+      const returns = this.pending.unroutable(id);
       // Once per request at info (an agent reconnecting, or a VM that is gone), then quiet.
       if (returns === 1) this.log.info({ correlationId: id, routingKey: msg.fields.routingKey }, `no queue took the request (yet); sending it again every ${UNROUTABLE_RETRY_MS} ms until one does or it times out`);
     });

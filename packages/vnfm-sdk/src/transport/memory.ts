@@ -12,7 +12,6 @@ import type {
   ConsumeOptions, Consumer, ExchangeOptions, IncomingMessage, MessageHandler, MessageProperties, QueueOptions,
   RequestOptions, Transport, TransportEvent,
 } from './transport.js';
-import { UNROUTABLE_RETRY_MS } from './transport.js';
 
 export { MemoryBroker, topicMatches } from './memory-broker.js';
 export type { BrokerClient } from './memory-broker.js';
@@ -354,7 +353,7 @@ export class MemoryTransport implements Transport, BrokerClient {
     } catch (error) {
       throw new TransportError(`${what} failed: ${toError(error).message}`, { cause: error });
     }
-    if (!routed && input.mandatory) this.pending.unroutable(input.correlationId, UNROUTABLE_RETRY_MS);
+    if (!routed && input.mandatory) this.pending.unroutable(input.correlationId);
   }
 
   private openReplyEndpoint(): ReplyEndpoint {
