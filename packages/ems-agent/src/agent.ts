@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { emsActionsQueue, emsRegisterQueue } from '@vnfkit/protocol';
+import { DEDUPLICATES_BY_CORRELATION_ID, emsActionsQueue, emsRegisterQueue } from '@vnfkit/protocol';
 import { pino } from 'pino';
 import type { Logger } from 'pino';
 import { createCommandHandler } from './command-handler.js';
@@ -111,8 +111,8 @@ class EmsAgent implements Agent {
       // The Generic VNFM matches hellos by the trailing number of the hostname and drops others.
       logger.warn({ hostname: this.hostname }, 'hostname has no "-<digits>" suffix; an Open Baton Generic VNFM will ignore this agent');
     }
-    // With an auto-delete actions queue a command cannot be redelivered (it vanishes with the
-    // agent's connection), so the "started" record needs no fdatasync; see ExecutionStoreOptions.
+    // With an auto-delete actions queue the broker cannot redeliver a command (it vanishes with the
+    // agent's connection), so the "started" record is not synced; see ExecutionStoreOptions.
     const store = await createExecutionStore({ dir: join(this.config.state_dir, 'executions'), durable: !this.config.autodelete });
     this.store = store;
     const handler = createCommandHandler({
@@ -137,7 +137,7 @@ class EmsAgent implements Agent {
   /** Publishes `{"hostname":…}` to `ems.<type>.register` on the default exchange; failures only log (retried on reconnect). */
   private async sendHello(): Promise<void> {
     if (this.current === 'closing' || this.current === 'closed') return;
-    const { body, properties } = encodeBody({ hostname: this.hostname });
+    const { body, properties } = encodeBody({ hostname: this.hostname, deduplicates: DEDUPLICATES_BY_CORRELATION_ID });
     try {
       await this.link.publish('', this.registerQueue, body, properties);
       this.deps.logger.info({ registerQueue: this.registerQueue }, 'hello sent');

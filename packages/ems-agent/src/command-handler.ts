@@ -1,4 +1,4 @@
-import { CONTENT_TYPE, SIGNATURE_HEADER, verifySignature } from '@vnfkit/protocol';
+import { CONTENT_TYPE, DEDUP_HEADER, DEDUPLICATES_BY_CORRELATION_ID, SIGNATURE_HEADER, verifySignature } from '@vnfkit/protocol';
 import type { EmsCommand } from '@vnfkit/protocol';
 import type { Logger } from 'pino';
 import type { CommandContext, CommandReply } from './commands/index.js';
@@ -34,10 +34,10 @@ function decodeFailure(error: unknown): string {
 }
 
 /**
- * Builds the handler of the actions queue: optional signature check, decode, redelivery check
- * against the on-disk execution records, run, record, reply (`text/plain`, correlation id copied).
- * Commands run strictly one at a time, even across a reconnect that redelivers a command while
- * the first delivery is still running.
+ * Builds the handler of the actions queue: optional signature check, decode, repeat check against
+ * the on-disk execution records (same correlation id and body: redelivered by the broker or sent
+ * again by the VNFM), run, record, reply (`text/plain`, correlation id copied). Commands run strictly
+ * one at a time, even across a reconnect that brings a repeat while the first delivery still runs.
  */
 export function createCommandHandler(options: CommandHandlerOptions): CommandHandler {
   const { link, store, context } = options;
@@ -96,22 +96,29 @@ export function createCommandHandler(options: CommandHandlerOptions): CommandHan
     const commandLog = log.child({ action: command.action });
     const base = key !== undefined ? { key, bodyHash: hashBody(message.body), action: command.action } : undefined;
 
-    if (base !== undefined && message.redelivered) {
+    // A repeat — redelivered by the broker, or sent again by a VNFM that may have lost the reply (marked
+    // with the dedup header, as the hello invites) — is answered from the record. An unmarked command
+    // always runs: Spring's correlation ids restart at 1 with the VNFM, so an id alone proves nothing.
+    // Commands run one at a time, so a record still "started" when its repeat gets here belongs to a run
+    // cut short by an agent restart.
+    const dedup = message.redelivered || headerText(message.properties.headers?.[DEDUP_HEADER]) === DEDUPLICATES_BY_CORRELATION_ID;
+    if (base !== undefined && dedup) {
       const record = await store.get(base.key);
       if (record !== undefined && record.bodyHash === base.bodyHash) {
+        const repeat = message.redelivered ? 'redelivered' : 'repeated';
         if (record.state === 'finished' && record.reply) {
-          commandLog.info({ status: record.reply.status }, 'redelivered command answered from the execution record');
+          commandLog.info({ status: record.reply.status }, `${repeat} command answered from the execution record`);
           await reply(message, record.reply, commandLog);
           return;
         }
         if (command.action === 'EXECUTE') {
           const interrupted = failure(INTERRUPTED_ERR);
-          commandLog.warn('redelivered EXECUTE was interrupted by an agent restart; not re-run');
+          commandLog.warn(`${repeat} EXECUTE was interrupted by an agent restart; not re-run`);
           await store.markFinished(base, interrupted).catch((error: unknown) => commandLog.error({ err: error }, 'cannot write the execution record'));
           await reply(message, interrupted, commandLog);
           return;
         }
-        commandLog.info('redelivered command was interrupted; re-running it (it is idempotent)');
+        commandLog.info(`${repeat} command was interrupted; re-running it (it is idempotent)`);
       }
     }
 

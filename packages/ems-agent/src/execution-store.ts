@@ -31,13 +31,15 @@ export interface ExecutionStoreOptions {
   /**
    * `fdatasync` the "started" record before the command runs. Needed whenever the broker can
    * redeliver a command to a restarted agent (actions queue with `autodelete = false`); with an
-   * auto-delete queue an unacknowledged command disappears with the agent's connection, so there is
-   * no redelivery to protect against and the record is written without a sync. @default true
+   * auto-delete queue an unacknowledged command disappears with the agent's connection, and the
+   * unsynced record survives a crash of the agent process (the page cache keeps it), so only a
+   * power cut of the VM can lose it — then a repeat the VNFM sends runs the command again.
+   * @default true
    */
   durable?: boolean;
 }
 
-/** On-disk memory of executed commands, so a redelivered command is answered instead of re-run. */
+/** On-disk memory of executed commands, so a repeated command is answered instead of re-run. */
 export interface ExecutionStore {
   readonly dir: string;
   /** The record for `key`, if any. */

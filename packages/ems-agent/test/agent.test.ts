@@ -1,6 +1,6 @@
 import { readFile, writeFile, mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { signBody, SIGNATURE_HEADER } from '@vnfkit/protocol';
+import { DEDUP_HEADER, signBody, SIGNATURE_HEADER } from '@vnfkit/protocol';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { createAgent, scriptBaseEnv } from '../src/agent.js';
 import type { Agent } from '../src/agent.js';
@@ -49,7 +49,7 @@ describe('agent (in-process, memory link)', () => {
     expect(link.bindings).toEqual([{ queue, exchange: 'openbaton-exchange', routingKey: queue }]);
     expect(link.consumeOptions.get(queue)?.prefetch).toBe(1);
     expect(link.published).toEqual([
-      { exchange: '', routingKey: 'ems.test.register', body: JSON.stringify({ hostname: config.hostname }), properties: expect.objectContaining({ contentType: 'text/plain' }) },
+      { exchange: '', routingKey: 'ems.test.register', body: JSON.stringify({ hostname: config.hostname, deduplicates: 'correlation-id' }), properties: expect.objectContaining({ contentType: 'text/plain' }) },
     ]);
   });
 
@@ -127,7 +127,7 @@ describe('agent (in-process, memory link)', () => {
     expect(record).toMatchObject({ key: 'corr-once', state: 'finished' });
   });
 
-  it('runs a redelivered command whose id matches but whose body differs, and one that is not flagged redelivered', async () => {
+  it('runs a redelivered command whose id matches but whose body differs, and one that is neither redelivered nor marked for dedup', async () => {
     const runner = countingRunner();
     const { agent, link, config } = await startAgent({}, runner);
     await mkdir(config.scripts_dir, { recursive: true });
@@ -137,8 +137,38 @@ describe('agent (in-process, memory link)', () => {
     await link.deliver(agent.queue, first.body, { properties: first.properties });
     const other = command({ action: 'EXECUTE', payload: 'b.sh' }, 'reused-id');
     await link.deliver(agent.queue, other.body, { properties: other.properties, redelivered: true });
-    await link.deliver(agent.queue, first.body, { properties: first.properties });
-    expect(runner.calls.map((c) => c.label)).toEqual(['a.sh', 'b.sh', 'a.sh']);
+    // Spring's correlation ids restart at 1 with the VNFM: an unmarked id and body alone never suppress a command.
+    await link.deliver(agent.queue, other.body, { properties: other.properties });
+    expect(runner.calls.map((c) => c.label)).toEqual(['a.sh', 'b.sh', 'b.sh']);
+  });
+
+  it('answers a command the VNFM sent again (same id and body, marked for dedup, not redelivered) from the record, as its hello promises', async () => {
+    const runner = countingRunner();
+    const { agent, link, config } = await startAgent({}, runner);
+    await mkdir(config.scripts_dir, { recursive: true });
+    await writeFile(join(config.scripts_dir, 'once.sh'), 'true\n');
+    const marked = (c: ReturnType<typeof command>) => ({ ...c, properties: { ...c.properties, headers: { [DEDUP_HEADER]: 'correlation-id' } } });
+    const exec = marked(command({ action: 'EXECUTE', payload: 'once.sh' }, 'corr-again'));
+    // Both copies are in the queue at once (the first reply was lost in the broker, say): the repeat waits
+    // for the first run, then finds its record.
+    const [a, b] = await Promise.all([
+      link.deliver(agent.queue, exec.body, { properties: exec.properties }),
+      link.deliver(agent.queue, exec.body, { properties: exec.properties }),
+    ]);
+    expect([a, b]).toEqual(['ack', 'ack']);
+    expect(runner.calls).toHaveLength(1);
+    expect(link.repliesTo(REPLY_TO)).toEqual([{ output: 'run 1\n', err: '', status: 0 }, { output: 'run 1\n', err: '', status: 0 }]);
+    // A repeat of a run cut short by an agent restart is refused the same way as a redelivery.
+    const { createExecutionStore, hashBody } = await import('../src/execution-store.js');
+    const state = join(await tempDir('vnfkit-agent-state-'), 'state');
+    const crashed = await createExecutionStore({ dir: join(state, 'executions') });
+    const cut = marked(command({ action: 'EXECUTE', payload: 'once.sh' }, 'corr-cut'));
+    await crashed.markStarted({ key: 'corr-cut', bodyHash: hashBody(Buffer.from(cut.body)), action: 'EXECUTE' });
+    crashed.close();
+    const restarted = await startAgent({ state_dir: state }, runner);
+    await restarted.link.deliver(restarted.agent.queue, cut.body, { properties: cut.properties });
+    expect(runner.calls).toHaveLength(1);
+    expect(restarted.link.repliesTo(REPLY_TO)).toEqual([{ output: '', err: INTERRUPTED_ERR, status: 1 }]);
   });
 
   it('answers a redelivered EXECUTE that was interrupted by a crash with status 1, without running it', async () => {

@@ -16,6 +16,16 @@ export const DEFAULT_SCRIPTS_PATH = '/opt/openbaton/scripts';
 export const CONTENT_TYPE = 'text/plain';
 /** AMQP header carrying the HMAC-SHA256 (hex) of a signed EMS command body. vnfkit extension. */
 export const SIGNATURE_HEADER = 'x-vnfkit-signature';
+/**
+ * Deduplication by correlation id (vnfkit extension): a command sent again with the same correlation id
+ * and body is answered from the agent's execution record instead of being run again. An agent says it
+ * does so in its hello (`deduplicates`); a VNFM marks the commands it may send again with
+ * {@link DEDUP_HEADER}, which promises that their correlation ids are unique (Spring's restart at 1, so an
+ * unmarked id alone must not suppress a command).
+ */
+export const DEDUPLICATES_BY_CORRELATION_ID = 'correlation-id';
+/** AMQP header of an EMS command that may be sent again: value {@link DEDUPLICATES_BY_CORRELATION_ID}. vnfkit extension. */
+export const DEDUP_HEADER = 'x-vnfkit-dedup';
 /** Bootstrap broker user the NFVO creates for VNFM registration. */
 export const BOOTSTRAP_USERNAME = 'openbaton-manager-user';
 /** Password of the bootstrap user. */

@@ -1,12 +1,13 @@
-// Fault injection: the whole broker restarted (`rabbitmqctl stop_app` / `start_app`) twice in the middle of
-// a 10-VNFR deployment, each time while a script runs on every VM. Unlike broker-faults.e2e.test.ts this
+// Fault injection: the whole broker restarted (`rabbitmqctl stop_app` / `start_app`) three times in the middle
+// of a 10-VNFR deployment, each time while a script runs on every VM; the third time the scripts' replies wait
+// inside the broker and are lost with it. Unlike broker-faults.e2e.test.ts this
 // touches every vhost, which is why it lives in the soak project: its files run one after another, after
 // `pnpm test` in scripts/test, so no other test has a connection open at that moment.
 import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, expect, it } from 'vitest';
 import { GATED_SCRIPTS, deployGated, runLog, type GatedDeployment } from './gated-deployment.js';
-import { privateVhost, startHarness } from './harness.js';
+import { closeConnectionsSync, privateVhost, queueMessages, startHarness } from './harness.js';
 
 const vhost = privateVhost();
 afterAll(() => vhost.remove());
@@ -34,6 +35,39 @@ function restartWhileVnfmAway(open: () => void): number {
   return Date.now() - t0;
 }
 
+/** Holds this whole process (VNFM, simulator) up while `condition` is false, for at most `timeoutMs`. */
+function holdUntil(condition: () => boolean, what: string, timeoutMs = 60_000): void {
+  for (const deadline = Date.now() + timeoutMs; !condition(); ) {
+    if (Date.now() > deadline) throw new Error(`held up ${timeoutMs} ms waiting for ${what}`);
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
+  }
+}
+
+/**
+ * Restart 3, with the replies inside the broker: the VNFM's EMS connection is closed and this process held
+ * up, so nobody consumes the VNFM's lasting reply queue; the running script's gate opens, every agent's
+ * reply lands in that queue, and then the broker restarts. The replies are not persistent, so the restart
+ * drops them (checked). Once this process runs again, the VNFM reconnects and sends the commands again with
+ * the same correlation ids; the agents answer from their execution records instead of running the script
+ * again.
+ */
+function restartWithRepliesInside(input: { url: string; type: string; open: () => void; replies: number }): { lost: number } {
+  const replyQueues = `vnfkit.reply.generic-vnfm-ems-${input.type}.`;
+  const waiting = (): number => [...queueMessages(input.url, replyQueues).values()].reduce((a, b) => a + b, 0);
+  if (closeConnectionsSync(input.url, [`generic-vnfm-ems-${input.type}`]) !== 1) throw new Error('the VNFM\'s EMS connection was not found');
+  input.open();
+  // At least: an agent whose hello came in late after restart 2 was sent its command again, and answers both.
+  holdUntil(() => waiting() >= input.replies, `${input.replies} replies in ${replyQueues}*`);
+  const lost = waiting();
+  stopped = true;
+  execFileSync('rabbitmqctl', ['-q', 'stop_app'], { timeout: 60_000 });
+  execFileSync('rabbitmqctl', ['-q', 'start_app'], { timeout: 120_000 });
+  execFileSync('rabbitmqctl', ['-q', 'await_startup'], { timeout: 120_000 });
+  stopped = false;
+  if (waiting() !== 0) throw new Error('the replies survived the broker restart: this test no longer tests their loss');
+  return { lost };
+}
+
 const rabbitmqctl = promisify(execFile);
 
 /** Restart 2, asynchronous: everyone, the VNFM included, sees the drop and reconnects on their own. */
@@ -52,26 +86,27 @@ afterAll(() => {
   if (stopped) execFileSync('rabbitmqctl', ['-q', 'start_app'], { timeout: 120_000 });
 });
 
-it(`broker restarted twice mid-deployment of ${VNFRS} VNFRs: every VNFR ends ACTIVE without a RESUME and no script runs twice on a VM`, async () => {
+it(`broker restarted three times mid-deployment of ${VNFRS} VNFRs, once with the replies inside: every VNFR ends ACTIVE without a RESUME and no script runs twice on a VM`, async () => {
   const h = await startHarness({ url: vhost.url, commandTimeoutS: 90, startTimeoutS: 60, dropProof: true, concurrency: VNFRS, simulatorCommandTimeoutMs: 180_000 });
   let deployment: GatedDeployment | undefined;
   try {
     deployment = await deployGated(h, { name: 'broker-restart', vnfrs: VNFRS });
     const { nsrId, names, hostnames, open, running } = deployment;
     open('configure.sh');
-    open('check.sh');
     await running('install.sh');
     const heldUpMs = restartWhileVnfmAway(() => open('install.sh'));
     await running('start.sh');
     const awayMs = await restart();
     open('start.sh');
+    await running('check.sh');
+    const { lost } = restartWithRepliesInside({ url: vhost.url, type: h.type, open: () => open('check.sh'), replies: VNFRS });
 
-    // No command waited in a queue at either restart (each had reached its agent), so nothing may be lost:
-    // no ERROR, no RESUME.
+    // Nothing may be lost for good: the lasting reply queues kept the replies of restarts 1 and 2, and the
+    // commands of restart 3 were sent again. No ERROR, no RESUME.
     await h.sim.waitForNsStatus(nsrId, 'ACTIVE', { timeoutMs: 120_000 });
     expect(h.sim.vnfrsOf(nsrId).map((v) => v.status)).toEqual(names.map(() => 'ACTIVE'));
     for (const host of hostnames) expect((await runLog(h.vim, host)).sort(), host).toEqual([...GATED_SCRIPTS].sort());
-    console.info(`broker restart: VNFM held up ${heldUpMs} ms over the first restart; broker away ${awayMs} ms in the second`);
+    console.info(`broker restart: VNFM held up ${heldUpMs} ms over the first restart; broker away ${awayMs} ms in the second; ${lost} replies lost in the third`);
   } finally {
     deployment?.openAll();
     await h.close();

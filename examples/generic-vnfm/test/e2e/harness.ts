@@ -136,6 +136,26 @@ export async function startHarness(options: {
 
 const execFileAsync = promisify(execFile);
 
+/** The `rabbitmqctl eval` program that closes the connections of {@link closeConnections}, printing their count. */
+function closeConnectionsProgram(url: string, prefixes: readonly string[]): string {
+  const vhost = decodeURIComponent(new URL(url).pathname.slice(1)) || '/';
+  const binary = (text: string): string => `<<"${text.replace(/["\\]/g, (c) => `\\${c}`)}">>`;
+  return [
+    `V = ${binary(vhost)}, Ps = [${prefixes.map(binary).join(', ')}],`,
+    'Match = fun(Name) -> lists:any(fun(Pre) -> binary:longest_common_prefix([Name, Pre]) =:= byte_size(Pre) end, Ps) end,',
+    'Info = fun(P) -> try rabbit_networking:connection_info(P, [vhost, client_properties]) catch _:_ -> [] end end,',
+    'Pids = [P || P <- rabbit_networking:connections(), [{vhost, VH}, {client_properties, CP}] <- [Info(P)], VH =:= V,',
+    '  {_, longstr, N} <- [lists:keyfind(<<"connection_name">>, 1, CP)], Match(N)],',
+    '[rabbit_networking:close_connection(P, "vnfkit test: forced drop") || P <- Pids], length(Pids).',
+  ].join('\n');
+}
+
+function closedCount(stdout: string): number {
+  const closed = Number(stdout.trim());
+  if (!Number.isInteger(closed)) throw new Error(`rabbitmqctl eval did not return a count: ${stdout.trim()}`);
+  return closed;
+}
+
 /**
  * Force-closes (`rabbitmqctl`, one call) the broker connections on the vhost of `url` whose
  * client-provided name starts with one of `prefixes`: the VNFM's `vnfm-<type>` and
@@ -145,20 +165,20 @@ const execFileAsync = promisify(execFile);
  * Resolves with the number of connections closed.
  */
 export async function closeConnections(url: string, prefixes: readonly string[]): Promise<number> {
+  const { stdout } = await execFileAsync('rabbitmqctl', ['-q', 'eval', closeConnectionsProgram(url, prefixes)], { encoding: 'utf8', timeout: 30_000 });
+  return closedCount(stdout);
+}
+
+/** {@link closeConnections}, synchronous: for a test that holds this process (VNFM, simulator) up on purpose. */
+export function closeConnectionsSync(url: string, prefixes: readonly string[]): number {
+  return closedCount(execFileSync('rabbitmqctl', ['-q', 'eval', closeConnectionsProgram(url, prefixes)], { encoding: 'utf8', timeout: 30_000 }));
+}
+
+/** Messages in the queues (vhost of `url`) whose name starts with `prefix`, per queue. Synchronous. */
+export function queueMessages(url: string, prefix: string): Map<string, number> {
   const vhost = decodeURIComponent(new URL(url).pathname.slice(1)) || '/';
-  const binary = (text: string): string => `<<"${text.replace(/["\\]/g, (c) => `\\${c}`)}">>`;
-  const program = [
-    `V = ${binary(vhost)}, Ps = [${prefixes.map(binary).join(', ')}],`,
-    'Match = fun(Name) -> lists:any(fun(Pre) -> binary:longest_common_prefix([Name, Pre]) =:= byte_size(Pre) end, Ps) end,',
-    'Info = fun(P) -> try rabbit_networking:connection_info(P, [vhost, client_properties]) catch _:_ -> [] end end,',
-    'Pids = [P || P <- rabbit_networking:connections(), [{vhost, VH}, {client_properties, CP}] <- [Info(P)], VH =:= V,',
-    '  {_, longstr, N} <- [lists:keyfind(<<"connection_name">>, 1, CP)], Match(N)],',
-    '[rabbit_networking:close_connection(P, "vnfkit test: forced drop") || P <- Pids], length(Pids).',
-  ].join('\n');
-  const { stdout } = await execFileAsync('rabbitmqctl', ['-q', 'eval', program], { encoding: 'utf8', timeout: 30_000 });
-  const closed = Number(stdout.trim());
-  if (!Number.isInteger(closed)) throw new Error(`rabbitmqctl eval did not return a count: ${stdout.trim()}`);
-  return closed;
+  const lines = execFileSync('rabbitmqctl', ['-q', 'list_queues', '-p', vhost, 'name', 'messages'], { encoding: 'utf8', timeout: 30_000 }).split('\n');
+  return new Map(lines.map((l) => l.split('\t')).filter(([name]) => name?.startsWith(prefix)).map(([name = '', n]) => [name, Number(n)]));
 }
 
 /** Lines of a VM's runs.log. */

@@ -44,7 +44,11 @@ export const EmsCommand = z.discriminatedUnion('action', [
 export type EmsCommand = z.infer<typeof EmsCommand>;
 
 /** The agent's hello on `ems.<type>.register`. */
-export const EmsHello = z.looseObject({ hostname: z.string().min(1) });
+export const EmsHello = z.looseObject({
+  hostname: z.string().min(1),
+  /** vnfkit agents: `'correlation-id'` (`DEDUPLICATES_BY_CORRELATION_ID`), commands marked with `DEDUP_HEADER` that repeat are answered, not re-run. */
+  deduplicates: z.string().optional(),
+});
 /** The agent's hello. */
 export type EmsHello = z.infer<typeof EmsHello>;
 

@@ -1,10 +1,14 @@
+import { randomUUID } from 'node:crypto';
 import {
-  DEFAULT_SCRIPTS_PATH, EXCHANGE, SIGNATURE_HEADER, decodeEmsHello, decodeEmsReply, emsActionsQueue, emsRegisterQueue, encodeMessage,
-  signBody, toBase64, toError, type EmsCommand, type EmsReply, type VNFRecordDependency,
+  DEDUP_HEADER, DEDUPLICATES_BY_CORRELATION_ID, DEFAULT_SCRIPTS_PATH, EXCHANGE, SIGNATURE_HEADER, TimeoutError, decodeEmsHello, decodeEmsReply, emsActionsQueue,
+  emsRegisterQueue, encodeMessage, signBody, toBase64, toError, type EmsCommand, type EmsReply, type VNFRecordDependency,
 } from '@vnfkit/protocol';
 import { pino, type Logger } from 'pino';
 import { EmsCommandError, EmsTimeoutError } from '../errors.js';
-import type { Consumer, Transport } from '../transport/transport.js';
+import type { Consumer, IncomingMessage, RequestOptions, Transport } from '../transport/transport.js';
+
+/** The abort reason of a command's attempt that is superseded by a re-send. */
+const RESEND = new Error('sent again');
 
 /** Options of {@link EmsClient}. */
 export interface EmsClientOptions {
@@ -27,9 +31,20 @@ export interface EmsClientOptions {
 /**
  * The VNFM's side of the VNFM ⇄ EMS protocol: collects agent hellos, waits for a VM's agent by exact
  * hostname, and sends typed commands with per-command timeouts.
+ *
+ * A command to an agent whose hello says it deduplicates by correlation id (every vnfkit agent) is sent
+ * again, with the same correlation id, whenever its command or reply may have been lost: after this
+ * client's broker connection came back (a broker restart drops the non-persistent messages it held) and
+ * when the agent says hello again (it reconnected, and its auto-delete actions queue went away with
+ * whatever waited in it). The agent answers a repeat from its execution record, so nothing runs twice;
+ * a second reply is dropped. Commands to other agents (Open Baton's EMS) are sent once.
  */
 export class EmsClient {
   private readonly registered = new Set<string>();
+  /** Agents whose hello promised to answer repeated commands from their records. */
+  private readonly deduplicating = new Set<string>();
+  /** Per hostname: the commands waiting for a reply, each a function that sends it again. */
+  private readonly resenders = new Map<string, Set<() => void>>();
   private readonly waiters = new Map<string, Set<() => void>>();
   private consumer: Consumer | undefined;
   private readonly log: Logger;
@@ -48,20 +63,38 @@ export class EmsClient {
     await t.bindQueue(queue, EXCHANGE, queue);
     this.consumer = await t.consume(queue, async (m) => {
       try {
-        const { hostname } = decodeEmsHello(m.body);
+        const hello = decodeEmsHello(m.body);
+        const { hostname } = hello;
         this.log.info({ hostname }, 'EMS agent registered');
         this.registered.add(hostname);
+        if (hello.deduplicates === DEDUPLICATES_BY_CORRELATION_ID) this.deduplicating.add(hostname);
+        else this.deduplicating.delete(hostname);
+        // A hello while commands wait: the agent reconnected, and what waited in its queue may be gone.
+        this.resend(this.resenders.get(hostname), `the agent of ${hostname} said hello again`);
         for (const w of this.waiters.get(hostname) ?? []) w();
         this.waiters.delete(hostname);
       } catch (error) {
         this.log.warn({ err: toError(error).message }, 'invalid EMS hello dropped');
       }
     }, { prefetch: 100, concurrency: 100 });
+    t.on('reconnected', this.onReconnected);
   }
 
   /** Stops consuming hellos. */
   async stop(): Promise<void> {
+    this.options.transport.off('reconnected', this.onReconnected);
     await this.consumer?.cancel();
+  }
+
+  /** The broker connection came back: messages the broker held may be gone (a restart), so everything pending is sent again. */
+  private readonly onReconnected = (): void => {
+    for (const resenders of this.resenders.values()) this.resend(resenders, 'the broker connection came back');
+  };
+
+  private resend(resenders: Set<() => void> | undefined, why: string): void {
+    if (resenders === undefined || resenders.size === 0) return;
+    this.log.info({ commands: resenders.size, why }, 'sending waiting commands again (the agent answers a repeat from its record)');
+    for (const resend of [...resenders]) resend();
   }
 
   /** True once `hostname`'s agent said hello. */
@@ -90,6 +123,7 @@ export class EmsClient {
   /** Forgets an agent (its VM is gone). */
   forget(hostname: string): void {
     this.registered.delete(hostname);
+    this.deduplicating.delete(hostname);
   }
 
   /** Sends one command and returns the reply; non-zero status → {@link EmsCommandError}. */
@@ -97,7 +131,7 @@ export class EmsClient {
     const encoded = encodeMessage(command);
     const headers = this.options.signingKey ? { [SIGNATURE_HEADER]: signBody(this.options.signingKey, encoded.body) } : undefined;
     const script: string | undefined = command.action === 'EXECUTE' ? command.payload.split(/\s+/)[0] : 'name' in command ? String(command.name) : undefined;
-    const reply = await this.options.transport.request(EXCHANGE, emsActionsQueue(hostname), encoded.body, {
+    const reply = await this.request(hostname, encoded.body, {
       timeoutMs: options.timeoutMs ?? this.options.commandTimeoutMs ?? 1_000_000,
       waitedFor: `the EMS of ${hostname} to answer ${command.action}${script ? ` ${script}` : ''}`,
       // An agent's actions queue is auto-delete by default: while the agent reconnects it does not exist
@@ -110,6 +144,39 @@ export class EmsClient {
       throw new EmsCommandError({ hostname, command: command.action, ...(script ? { script } : {}), status: decoded.status, stderr: decoded.err, stdout: decoded.output });
     }
     return decoded;
+  }
+
+  /** One command's round trip; to a deduplicating agent, sent again (same correlation id) when it may have been lost. */
+  private async request(hostname: string, body: Uint8Array, options: RequestOptions): Promise<IncomingMessage> {
+    const { transport } = this.options;
+    const queue = emsActionsQueue(hostname);
+    if (!this.deduplicating.has(hostname)) return transport.request(EXCHANGE, queue, body, options);
+    const correlationId = randomUUID();
+    // The promise the agent's hello asked for: this correlation id is unique, a repeat is the same command.
+    const headers = { ...options.headers, [DEDUP_HEADER]: DEDUPLICATES_BY_CORRELATION_ID };
+    const deadline = Date.now() + options.timeoutMs;
+    let resenders = this.resenders.get(hostname);
+    if (resenders === undefined) this.resenders.set(hostname, (resenders = new Set()));
+    let attempt = new AbortController();
+    const resend = (): void => attempt.abort(RESEND);
+    resenders.add(resend);
+    try {
+      for (let sent = 1; ; sent += 1) {
+        try {
+          // idempotent: with a reply channel that dies with the connection (direct reply-to), the transport
+          // sends it again itself once reconnected instead of failing it.
+          return await transport.request(EXCHANGE, queue, body, { ...options, headers, correlationId, idempotent: true, timeoutMs: Math.max(1, deadline - Date.now()), signal: attempt.signal });
+        } catch (error) {
+          const superseded = attempt.signal.aborted && attempt.signal.reason === RESEND;
+          if (!superseded) throw error instanceof TimeoutError && sent > 1 ? new TimeoutError(`${options.waitedFor ?? queue} (sent ${sent} times)`, options.timeoutMs) : error;
+          if (Date.now() >= deadline) throw new TimeoutError(`${options.waitedFor ?? queue} (sent ${sent} times)`, options.timeoutMs);
+          attempt = new AbortController();
+        }
+      }
+    } finally {
+      resenders.delete(resend);
+      if (resenders.size === 0 && this.resenders.get(hostname) === resenders) this.resenders.delete(hostname);
+    }
   }
 
   /** SAVE_SCRIPTS of one file. */
