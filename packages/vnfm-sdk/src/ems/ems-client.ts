@@ -168,8 +168,9 @@ export class EmsClient {
           return await transport.request(EXCHANGE, queue, body, { ...options, headers, correlationId, idempotent: true, timeoutMs: Math.max(1, deadline - Date.now()), signal: attempt.signal });
         } catch (error) {
           const superseded = attempt.signal.aborted && attempt.signal.reason === RESEND;
-          if (!superseded) throw error instanceof TimeoutError && sent > 1 ? new TimeoutError(`${options.waitedFor ?? queue} (sent ${sent} times)`, options.timeoutMs) : error;
-          if (Date.now() >= deadline) throw new TimeoutError(`${options.waitedFor ?? queue} (sent ${sent} times)`, options.timeoutMs);
+          const waitedFor = `${options.waitedFor ?? queue} (sent ${sent} times)`;
+          if (!superseded) throw error instanceof TimeoutError && sent > 1 ? new TimeoutError(waitedFor, options.timeoutMs, { cause: error }) : error;
+          if (Date.now() >= deadline) throw new TimeoutError(waitedFor, options.timeoutMs);
           attempt = new AbortController();
         }
       }
