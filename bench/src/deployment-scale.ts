@@ -12,6 +12,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { NetworkServiceDescriptor } from '@vnfkit/protocol';
@@ -30,6 +31,12 @@ export interface DeploymentScaleOptions {
   agentsPerLink: number;
   /** The VNFM's `concurrency` (NFVO commands at once); unset = the VNFM's default. Env `VNFKIT_BENCH_VNFM_CONCURRENCY`. */
   vnfmConcurrency: number | undefined;
+  /**
+   * The VNFM alone on the last CPU, everything else (broker, agents, scripts, simulator, floor client) on the
+   * others, for both runs: the VNFM as on a host of its own. Changes the broker's CPU affinity for the run
+   * (restored after). Env `VNFKIT_BENCH_PIN_VNFM=1`. @default false
+   */
+  pinVnfm: boolean;
   /** Deadline of the whole deployment. @default 240 s */
   deployTimeoutMs: number;
 }
@@ -58,6 +65,7 @@ export function optionsFromEnv(): DeploymentScaleOptions {
     farms: envInt('VNFKIT_BENCH_FARMS', 2),
     agentsPerLink: envInt('VNFKIT_BENCH_AGENTS_PER_LINK', 50),
     vnfmConcurrency: envInt('VNFKIT_BENCH_VNFM_CONCURRENCY', undefined),
+    pinVnfm: process.env['VNFKIT_BENCH_PIN_VNFM'] === '1',
     deployTimeoutMs: 240_000,
   };
 }
@@ -178,6 +186,38 @@ async function stopChild(child: ChildProcess): Promise<void> {
     child.once('exit', resolve);
     child.kill('SIGTERM');
   });
+}
+
+/** A process's CPU affinity (all its threads), as `taskset` lists it, e.g. `0-1`. */
+function affinity(pid: number): string {
+  return execFileSync('taskset', ['-p', '-c', String(pid)], { encoding: 'utf8' }).trim().split(': ').pop() ?? '';
+}
+
+function setAffinity(pid: number, cpus: string): void {
+  execFileSync('taskset', ['-a', '-p', '-c', cpus, String(pid)], { stdio: 'ignore' });
+}
+
+/**
+ * Puts the VNFM alone on the last CPU and `others` (with all their threads; children started later inherit
+ * it) on the rest. Returns what restores the processes that outlive the run (this one, the broker).
+ */
+function pinApart(input: { vnfm: number; others: number[]; outliving: number[] }): () => void {
+  const cpus = availableParallelism();
+  if (cpus < 2) throw new Error('VNFKIT_BENCH_PIN_VNFM needs at least 2 CPUs');
+  const saved = input.outliving.map((pid) => [pid, affinity(pid)] as const);
+  const restore = (): void => {
+    process.off('SIGINT', interrupted).off('SIGTERM', interrupted);
+    for (const [pid, cpuList] of saved) setAffinity(pid, cpuList);
+  };
+  // An interrupted bench must not leave the broker on one CPU.
+  const interrupted = (signal: NodeJS.Signals): void => {
+    restore();
+    process.kill(process.pid, signal);
+  };
+  process.once('SIGINT', interrupted).once('SIGTERM', interrupted);
+  setAffinity(input.vnfm, String(cpus - 1));
+  for (const pid of input.others) setAffinity(pid, cpus === 2 ? '0' : `0-${cpus - 2}`);
+  return restore;
 }
 
 // ---- the agent farms ----
@@ -369,12 +409,18 @@ export async function deploymentScale(root: string, rows: Row[], options: Deploy
       kind: 'boot', amqpUrl: vhost.url, emsType: type, root: vmRoot, hostnames: hostnames.filter((_h, i) => i % farms.length === f), agentsPerLink: options.agentsPerLink,
     })));
 
+    const broker = brokerPid();
+    if (options.pinVnfm) {
+      const farmPids = farms.map((f) => f.child.pid ?? 0);
+      const outliving = [process.pid, ...(broker !== undefined ? [broker] : [])];
+      const restore = pinApart({ vnfm: vnfm.pid ?? 0, others: [...outliving, ...farmPids], outliving });
+      closers.push(async () => restore());
+    }
     const ems = new EmsClient({ transport, endpoint: type });
     await warmUp(ems, { type, hostnames, concurrency: WARM_UP_CONCURRENCY });
     await Promise.all(farms.map((f) => f.runs())); // forgets the warm-up's runs
 
     // The deployment.
-    const broker = brokerPid();
     const cpu0 = await cpuSplit({ farms, broker, vnfm });
     const vnfmCpu0 = await cpuSeconds(vnfm.pid);
     const t0 = performance.now();
@@ -403,7 +449,7 @@ export async function deploymentScale(root: string, rows: Row[], options: Deploy
     if (floorRuns.length !== executions) throw new Error(`floor ran ${floorRuns.length} scripts, expected ${executions}`);
     const floorInFlight = inFlight(floorRuns, { from: floorFrom, to: floorFrom + floorMs });
 
-    const label = `${vnfrs} VNFRs × ${VNFCS_PER_VNFR} VNFCs, ${executions} executions`;
+    const label = `${vnfrs} VNFRs × ${VNFCS_PER_VNFR} VNFCs, ${executions} executions${options.pinVnfm ? '; the VNFM on a CPU of its own' : ''}`;
     rows.push(
       { benchmark: 'Deployment scale', figure: `wall time, deploy → ACTIVE (${label})`, value: round(wallMs / 1000, 2), unit: 's', floor: round(floorMs / 1000, 2), ratio: round(wallMs / floorMs, 2), target: '≤ 1.3' },
       { benchmark: 'Deployment scale', figure: 'executions/s', value: round(executions / (wallMs / 1000), 1), unit: 'exec/s', floor: round(executions / (floorMs / 1000), 1) },
