@@ -1,4 +1,4 @@
-// Fault injection: an agent SIGKILLed in the middle of a script.
+// Fault injection: an agent SIGKILLed in the middle of a script (restarted later, or at once), and agents cut off the broker.
 import { readFile } from 'node:fs/promises';
 import type { Event } from '@vnfkit/protocol';
 import { afterAll, expect, it } from 'vitest';
@@ -35,6 +35,39 @@ it('an agent killed mid-script: ERROR naming host and script within the command 
     await h.close();
   }
 }, 60_000);
+
+it('an agent killed mid-script and restarted at once (as systemd would): ERROR "interrupted" within seconds, long before the command timeout; the script is not re-run until RESUME', async () => {
+  const h = await startHarness({ url: vhost.url, commandTimeoutS: 60 });
+  try {
+    const slow = '#!/bin/bash\necho started >> "$SCRIPTS_PATH/slow.log"\nsleep 30\n';
+    const nsrId = await h.sim.deploy({
+      name: 'ns-restarted',
+      vnfd: [{ name: 'phoenix', type: 't', endpoint: h.type, lifecycle_event: [{ event: 'INSTANTIATE', lifecycle_events: ['install.sh'] }, { event: 'START', lifecycle_events: ['slow.sh'] }], vdu: [{ name: 'v', vnfc: [{}] }] }],
+    }, { packages: { phoenix: { scripts: { ...scripts(['install.sh']), 'slow.sh': slow } } } });
+    const slowLog = async (): Promise<string> => readFile(`${h.vim.scriptsDir('phoenix-1')}/slow.log`, 'utf8').catch(() => '');
+    await expect.poll(slowLog, { timeout: 20_000 }).toContain('started');
+    h.vim.kill('phoenix-1', 'SIGKILL');
+    const t0 = Date.now();
+    await h.vim.restart('phoenix-1');
+    // The restarted agent's hello makes the VNFM send the command again; the agent's record says it was
+    // cut short, so the answer is "interrupted" — at once, where it used to take the 60 s command timeout.
+    await h.sim.waitForNsStatus(nsrId, 'ERROR', { timeoutMs: 20_000 });
+    expect(Date.now() - t0).toBeLessThan(20_000);
+    const description = h.sim.vnfr(nsrId, 'phoenix').lifecycle_event_history?.at(-1)?.description ?? '';
+    expect(description).toContain('phoenix-1');
+    expect(description).toContain('slow.sh');
+    expect(description).toContain('interrupted by agent restart');
+    expect((await slowLog()).trim().split('\n')).toEqual(['started']);
+
+    await h.sim.updateScript(nsrId, 'phoenix', { name: 'slow.sh', content: '#!/bin/bash\necho fixed >> "$SCRIPTS_PATH/slow.log"\n' });
+    await h.sim.resume(nsrId);
+    await h.sim.waitForNsStatus(nsrId, 'ACTIVE', { timeoutMs: 20_000 });
+    expect((await slowLog()).trim().split('\n')).toEqual(['started', 'fixed']);
+    expect(await runs(h.vim, 'phoenix-1')).toEqual(['install.sh']);
+  } finally {
+    await h.close();
+  }
+}, 90_000);
 
 /** Deploys one VNFR of one VNFC whose lifecycle runs `events` (event → scripts) and waits until it is ACTIVE. */
 async function deployOne(h: Harness, name: string, events: Partial<Record<Event, string[]>>): Promise<string> {
