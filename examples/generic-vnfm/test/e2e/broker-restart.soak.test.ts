@@ -1,6 +1,6 @@
 // Fault injection: the whole broker restarted (`rabbitmqctl stop_app` / `start_app`) three times in the middle
 // of a 10-VNFR deployment, each time while a script runs on every VM; the third time the scripts' replies wait
-// inside the broker and are lost with it. Unlike broker-faults.e2e.test.ts this
+// inside the broker and are lost with it. Then once while NFVO commands wait in the VNFM's endpoint queue. Unlike broker-faults.e2e.test.ts this
 // touches every vhost, which is why it lives in the soak project: its files run one after another, after
 // `pnpm test` in scripts/test, so no other test has a connection open at that moment.
 import { execFile, execFileSync } from 'node:child_process';
@@ -112,3 +112,27 @@ it(`broker restarted three times mid-deployment of ${VNFRS} VNFRs, once with the
     await h.close();
   }
 }, 600_000);
+
+it('broker restarted while NFVO commands wait in the VNFM\'s endpoint queue: they survive (persistent, as Open Baton\'s NFVO sends them, in a durable queue) and every VNFR ends ACTIVE, each script once', async () => {
+  // Two NFVO commands at a time: INSTANTIATE of 2 VNFRs runs (their install.sh waits at its gate), the other 2 wait in the queue.
+  const h = await startHarness({ url: vhost.url, commandTimeoutS: 90, startTimeoutS: 60, dropProof: true, concurrency: 2, simulatorCommandTimeoutMs: 60_000 });
+  let deployment: GatedDeployment | undefined;
+  try {
+    deployment = await deployGated(h, { name: 'queued-commands', vnfrs: 4 });
+    const { nsrId, names, hostnames, open } = deployment;
+    const waiting = async (): Promise<number> => queueMessages(vhost.url, h.type, 'messages_ready').get(h.type) ?? 0;
+    await expect.poll(waiting, { timeout: 60_000 }).toBe(2);
+    const awayMs = await restart();
+    open('install.sh');
+    open('configure.sh');
+    open('start.sh');
+    open('check.sh');
+    await h.sim.waitForNsStatus(nsrId, 'ACTIVE', { timeoutMs: 120_000 });
+    expect(h.sim.vnfrsOf(nsrId).map((v) => v.status)).toEqual(names.map(() => 'ACTIVE'));
+    for (const host of hostnames) expect((await runLog(h.vim, host)).sort(), host).toEqual([...GATED_SCRIPTS].sort());
+    console.info(`broker restart with 2 NFVO commands queued: broker away ${awayMs} ms`);
+  } finally {
+    deployment?.openAll();
+    await h.close();
+  }
+}, 300_000);

@@ -174,10 +174,10 @@ export function closeConnectionsSync(url: string, prefixes: readonly string[]): 
   return closedCount(execFileSync('rabbitmqctl', ['-q', 'eval', closeConnectionsProgram(url, prefixes)], { encoding: 'utf8', timeout: 30_000 }));
 }
 
-/** Messages in the queues (vhost of `url`) whose name starts with `prefix`, per queue. Synchronous. */
-export function queueMessages(url: string, prefix: string): Map<string, number> {
+/** Messages (or `messages_ready`: not delivered yet) in the queues of `url`'s vhost whose name starts with `prefix`, per queue. Synchronous. */
+export function queueMessages(url: string, prefix: string, column: 'messages' | 'messages_ready' = 'messages'): Map<string, number> {
   const vhost = decodeURIComponent(new URL(url).pathname.slice(1)) || '/';
-  const lines = execFileSync('rabbitmqctl', ['-q', 'list_queues', '-p', vhost, 'name', 'messages'], { encoding: 'utf8', timeout: 30_000 }).split('\n');
+  const lines = execFileSync('rabbitmqctl', ['-q', 'list_queues', '-p', vhost, 'name', column], { encoding: 'utf8', timeout: 30_000 }).split('\n');
   return new Map(lines.map((l) => l.split('\t')).filter(([name]) => name?.startsWith(prefix)).map(([name = '', n]) => [name, Number(n)]));
 }
 

@@ -352,6 +352,9 @@ export class NfvoSimulator {
     const reply = await this.options.transport.request(EXCHANGE, endpoint, encodeMessage(message).body, {
       timeoutMs: this.options.commandTimeoutMs ?? 60_000,
       waitedFor: `VNFM ${endpoint} to answer ${String(message['action'])}`,
+      // As Open Baton's NFVO (Spring's RabbitTemplate) sends them: a command waiting in the VNFM's durable
+      // endpoint queue survives a broker restart.
+      persistent: true,
     });
     const text = reply.body.toString('utf8');
     if (text.trim() === 'null') {

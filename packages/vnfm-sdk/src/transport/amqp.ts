@@ -702,12 +702,12 @@ export class AmqpTransport implements Transport {
     const payload = toBuffer(body);
     return this.pending.start(correlationId, {
       options: { timeoutMs: options.timeoutMs, waitedFor, idempotent: options.idempotent, signal: options.signal },
-      send: (context) => this.sendRequest({ exchange, routingKey, payload, correlationId, headers: options.headers, waitedFor, mandatory: options.retryUnroutable === true }, context),
+      send: (context) => this.sendRequest({ exchange, routingKey, payload, correlationId, headers: options.headers, waitedFor, mandatory: options.retryUnroutable === true, persistent: options.persistent === true }, context),
     });
   }
 
   private async sendRequest(
-    input: { exchange: string; routingKey: string; payload: Buffer; correlationId: string; headers: Record<string, unknown> | undefined; waitedFor: string; mandatory: boolean },
+    input: { exchange: string; routingKey: string; payload: Buffer; correlationId: string; headers: Record<string, unknown> | undefined; waitedFor: string; mandatory: boolean; persistent: boolean },
     context: SendContext,
   ): Promise<void> {
     const what = `sending the request for ${input.waitedFor}`;
@@ -739,6 +739,7 @@ export class AmqpTransport implements Transport {
       context.sentOn(rpc.channel);
       const properties: MessageProperties = { correlationId: input.correlationId, replyTo: rpc.replyTo };
       if (input.headers) properties.headers = input.headers;
+      if (input.persistent) properties.persistent = true;
       const key = input.exchange === '' ? this.topology.resolve(input.routingKey) : input.routingKey;
       let written = false;
       try {

@@ -331,12 +331,12 @@ export class MemoryTransport implements Transport, BrokerClient {
     const payload = toBuffer(body);
     return this.pending.start(correlationId, {
       options: { timeoutMs: options.timeoutMs, waitedFor, idempotent: options.idempotent, signal: options.signal },
-      send: (context) => this.sendRequest({ exchange, routingKey, payload, correlationId, headers: options.headers, waitedFor, mandatory: options.retryUnroutable === true }, context),
+      send: (context) => this.sendRequest({ exchange, routingKey, payload, correlationId, headers: options.headers, waitedFor, mandatory: options.retryUnroutable === true, persistent: options.persistent === true }, context),
     });
   }
 
   private async sendRequest(
-    input: { exchange: string; routingKey: string; payload: Buffer; correlationId: string; headers: Record<string, unknown> | undefined; waitedFor: string; mandatory: boolean },
+    input: { exchange: string; routingKey: string; payload: Buffer; correlationId: string; headers: Record<string, unknown> | undefined; waitedFor: string; mandatory: boolean; persistent: boolean },
     context: SendContext,
   ): Promise<void> {
     const what = `sending the request for ${input.waitedFor}`;
@@ -346,6 +346,7 @@ export class MemoryTransport implements Transport, BrokerClient {
     context.sentOn(endpoint);
     const properties: MessageProperties = { contentType: CONTENT_TYPE, contentEncoding: 'UTF-8', correlationId: input.correlationId, replyTo: endpoint.address };
     if (input.headers) properties.headers = input.headers;
+    if (input.persistent) properties.persistent = true;
     const routingKey = input.exchange === '' ? this.topology.resolve(input.routingKey) : input.routingKey;
     let routed: boolean;
     try {

@@ -80,6 +80,11 @@ export interface RequestOptions {
   /** When true the request is re-sent after a reconnect instead of failing. @default false */
   idempotent?: boolean;
   /**
+   * Delivery mode 2: in a durable queue the request survives a broker restart. Open Baton's NFVO sends its
+   * commands this way (Spring's default). @default false
+   */
+  persistent?: boolean;
+  /**
    * When true the request is published `mandatory`, and while the broker finds no queue for it (an
    * agent's auto-delete actions queue in the moment its agent reconnects) it is sent again every
    * {@link UNROUTABLE_RETRY_MS} until it is routed or the deadline passes, whose `TimeoutError` then

@@ -61,6 +61,10 @@ describeBroker('amqp transport RPC (real RabbitMQ)', () => {
     expect(reply.properties.correlationId).toBe('corr-1');
     expect(seen[0]?.properties).toMatchObject({ contentType: 'text/plain', correlationId: 'corr-1', headers: { 'x-test': 'yes' } });
     expect(seen[0]?.properties.replyTo).toMatch(/^amq\.rabbitmq\.reply-to\./);
+    expect(seen[0]?.properties.persistent).toBeUndefined();
+    // persistent: delivery mode 2, as Open Baton's NFVO sends its commands.
+    await client.request(exchange, 'svc.ping', 'again', { timeoutMs: 5_000, persistent: true });
+    expect(seen[1]?.properties.persistent).toBe(true);
 
     const samples: number[] = [];
     for (let i = 0; i < 50; i++) {
