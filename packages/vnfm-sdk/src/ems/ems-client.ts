@@ -1,14 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import {
-  DEDUP_HEADER, DEDUPLICATES_BY_CORRELATION_ID, DEFAULT_SCRIPTS_PATH, EXCHANGE, SIGNATURE_HEADER, TimeoutError, decodeEmsHello, decodeEmsReply, emsActionsQueue,
+  DEDUP_HEADER, DEDUPLICATES_BY_CORRELATION_ID, DEFAULT_SCRIPTS_PATH, EXCHANGE, SIGNATURE_HEADER, decodeEmsHello, decodeEmsReply, emsActionsQueue,
   emsRegisterQueue, encodeMessage, signBody, toBase64, toError, type EmsCommand, type EmsReply, type VNFRecordDependency,
 } from '@vnfkit/protocol';
 import { pino, type Logger } from 'pino';
 import { EmsCommandError, EmsTimeoutError } from '../errors.js';
 import type { Consumer, IncomingMessage, RequestOptions, Transport } from '../transport/transport.js';
-
-/** The abort reason of a command's attempt that is superseded by a re-send. */
-const RESEND = new Error('sent again');
 
 /** Options of {@link EmsClient}. */
 export interface EmsClientOptions {
@@ -43,8 +40,8 @@ export class EmsClient {
   private readonly registered = new Set<string>();
   /** Agents whose hello promised to answer repeated commands from their records. */
   private readonly deduplicating = new Set<string>();
-  /** Per hostname: the commands waiting for a reply, each a function that sends it again. */
-  private readonly resenders = new Map<string, Set<() => void>>();
+  /** Per deduplicating agent: the correlation ids of the commands waiting for its reply. */
+  private readonly waitingCommands = new Map<string, Set<string>>();
   private readonly waiters = new Map<string, Set<() => void>>();
   private consumer: Consumer | undefined;
   private readonly log: Logger;
@@ -70,7 +67,7 @@ export class EmsClient {
         if (hello.deduplicates === DEDUPLICATES_BY_CORRELATION_ID) this.deduplicating.add(hostname);
         else this.deduplicating.delete(hostname);
         // A hello while commands wait: the agent reconnected, and what waited in its queue may be gone.
-        this.resend(this.resenders.get(hostname), `the agent of ${hostname} said hello again`);
+        if (this.deduplicating.has(hostname)) this.resend(this.waitingCommands.get(hostname), `the agent of ${hostname} said hello again`);
         for (const w of this.waiters.get(hostname) ?? []) w();
         this.waiters.delete(hostname);
       } catch (error) {
@@ -88,13 +85,14 @@ export class EmsClient {
 
   /** The broker connection came back: messages the broker held may be gone (a restart), so everything pending is sent again. */
   private readonly onReconnected = (): void => {
-    for (const resenders of this.resenders.values()) this.resend(resenders, 'the broker connection came back');
+    for (const [hostname, waiting] of this.waitingCommands) if (this.deduplicating.has(hostname)) this.resend(waiting, 'the broker connection came back');
   };
 
-  private resend(resenders: Set<() => void> | undefined, why: string): void {
-    if (resenders === undefined || resenders.size === 0) return;
-    this.log.info({ commands: resenders.size, why }, 'sending waiting commands again (the agent answers a repeat from its record)');
-    for (const resend of [...resenders]) resend();
+  private resend(waiting: Set<string> | undefined, why: string): void {
+    if (waiting === undefined || waiting.size === 0) return;
+    let sent = 0;
+    for (const correlationId of waiting) if (this.options.transport.resendRequest(correlationId)) sent += 1;
+    if (sent > 0) this.log.info({ commands: sent, why }, 'sent waiting commands again (the agent answers a repeat from its record)');
   }
 
   /** True once `hostname`'s agent said hello. */
@@ -152,31 +150,22 @@ export class EmsClient {
     const queue = emsActionsQueue(hostname);
     if (!this.deduplicating.has(hostname)) return transport.request(EXCHANGE, queue, body, options);
     const correlationId = randomUUID();
-    // The promise the agent's hello asked for: this correlation id is unique, a repeat is the same command.
-    const headers = { ...options.headers, [DEDUP_HEADER]: DEDUPLICATES_BY_CORRELATION_ID };
-    const deadline = Date.now() + options.timeoutMs;
-    let resenders = this.resenders.get(hostname);
-    if (resenders === undefined) this.resenders.set(hostname, (resenders = new Set()));
-    let attempt = new AbortController();
-    const resend = (): void => attempt.abort(RESEND);
-    resenders.add(resend);
+    let waiting = this.waitingCommands.get(hostname);
+    if (waiting === undefined) this.waitingCommands.set(hostname, (waiting = new Set()));
+    waiting.add(correlationId);
     try {
-      for (let sent = 1; ; sent += 1) {
-        try {
-          // idempotent: with a reply channel that dies with the connection (direct reply-to), the transport
-          // sends it again itself once reconnected instead of failing it.
-          return await transport.request(EXCHANGE, queue, body, { ...options, headers, correlationId, idempotent: true, timeoutMs: Math.max(1, deadline - Date.now()), signal: attempt.signal });
-        } catch (error) {
-          const superseded = attempt.signal.aborted && attempt.signal.reason === RESEND;
-          const waitedFor = `${options.waitedFor ?? queue} (sent ${sent} times)`;
-          if (!superseded) throw error instanceof TimeoutError && sent > 1 ? new TimeoutError(waitedFor, options.timeoutMs, { cause: error }) : error;
-          if (Date.now() >= deadline) throw new TimeoutError(waitedFor, options.timeoutMs);
-          attempt = new AbortController();
-        }
-      }
+      return await transport.request(EXCHANGE, queue, body, {
+        ...options,
+        correlationId,
+        // The promise the agent's hello asked for: this correlation id is unique, a repeat is the same command.
+        headers: { ...options.headers, [DEDUP_HEADER]: DEDUPLICATES_BY_CORRELATION_ID },
+        // With a reply channel that dies with the connection (direct reply-to), the transport sends it again
+        // itself once reconnected instead of failing it.
+        idempotent: true,
+      });
     } finally {
-      resenders.delete(resend);
-      if (resenders.size === 0 && this.resenders.get(hostname) === resenders) this.resenders.delete(hostname);
+      waiting.delete(correlationId);
+      if (waiting.size === 0 && this.waitingCommands.get(hostname) === waiting) this.waitingCommands.delete(hostname);
     }
   }
 

@@ -28,6 +28,8 @@ export class LinkLostError extends TransportError {}
  * reason builds a DOMException (with a stack trace) per request, a measurable cost per RPC.
  */
 const SETTLED = new Error('request settled');
+/** The abort reason of a send attempt replaced by a newer one (a re-send). */
+const SUPERSEDED = new Error('request sent again');
 
 interface Entry {
   readonly correlationId: string;
@@ -134,6 +136,16 @@ export class PendingRequests {
     return entry.returns;
   }
 
+  /** See `Transport.resendRequest`: a new send attempt of a waiting request replaces the current one. */
+  resend(correlationId: string): boolean {
+    const entry = this.pending.get(correlationId);
+    if (!entry || entry.orphan) return false;
+    clearTimeout(entry.retry);
+    entry.retry = undefined;
+    this.dispatch(entry);
+    return true;
+  }
+
   /**
    * The reply channel `channel` is gone (or every channel, when omitted): requests sent on it fail with
    * "`reason` while waiting for …", except idempotent ones, which wait for {@link resendOrphans}.
@@ -166,6 +178,8 @@ export class PendingRequests {
   }
 
   private dispatch(entry: Entry): void {
+    // A previous attempt still waiting for the link would publish it once more.
+    entry.attempt?.abort(SUPERSEDED);
     const attempt = new AbortController();
     entry.attempt = attempt;
     const context: SendContext = {

@@ -694,6 +694,10 @@ export class AmqpTransport implements Transport {
 
   // ---------------------------------------------------------------- RPC
 
+  resendRequest(correlationId: string): boolean {
+    return this.pending.resend(correlationId);
+  }
+
   async request(exchange: string, routingKey: string, body: Uint8Array | string, options: RequestOptions): Promise<IncomingMessage> {
     if (!(options.timeoutMs > 0) || !Number.isFinite(options.timeoutMs)) throw new ConfigError(`request option timeoutMs must be a positive number, got ${String(options.timeoutMs)}`);
     if (this.current === 'closed') throw new TransportError('transport is closed');

@@ -119,6 +119,13 @@ export interface Transport {
   consume(queue: string, handler: MessageHandler, options?: ConsumeOptions): Promise<Consumer>;
   /** Sends a request with `reply_to` + `correlation_id` and resolves with the reply, or rejects with a `TimeoutError`. */
   request(exchange: string, routingKey: string, body: Uint8Array | string, options: RequestOptions): Promise<IncomingMessage>;
+  /**
+   * Publishes a request that still waits for its reply once more, unchanged (same correlation id, body and
+   * deadline), for when the request or its reply may have been lost; the first reply settles it, later ones
+   * are dropped. Only for receivers that answer a repeat without acting twice. False when no such request
+   * waits (answered, failed, or already waiting to be re-sent after a reconnect).
+   */
+  resendRequest(correlationId: string): boolean;
   /** Publishes `body` to the default exchange with routing key = `request.properties.replyTo`, copying the correlation id. */
   reply(request: IncomingMessage, body: Uint8Array | string, properties?: MessageProperties): Promise<void>;
   on(event: TransportEvent, listener: () => void): this;

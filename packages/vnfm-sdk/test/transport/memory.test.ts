@@ -169,6 +169,31 @@ describe('memory transport RPC', () => {
     await expect(t.request('', 'nobody', 'x', { timeoutMs: 0 })).rejects.toBeInstanceOf(ConfigError);
   });
 
+  it('sends a waiting request again on resendRequest (same correlation id and body); the first reply settles it, the second is dropped', async () => {
+    const broker = new MemoryBroker();
+    const client = transport(broker);
+    const server = transport(broker);
+    const q = await server.declareQueue('repeat');
+    const seen: IncomingMessage[] = [];
+    const answer = deferred();
+    await server.consume(q, async (m) => {
+      seen.push(m);
+      await answer.promise;
+      await server.reply(m, `re:${m.body.toString()}`);
+    }, { prefetch: 2, concurrency: 2 });
+    const reply = client.request('', q, 'once', { timeoutMs: 2_000, correlationId: 'c-repeat', headers: { 'x-kept': '1' } });
+    await waitFor(() => seen.length === 1, { what: 'the request' });
+    expect(client.resendRequest('c-repeat')).toBe(true);
+    await waitFor(() => seen.length === 2, { what: 'the repeat' });
+    expect(seen.map((m) => [m.body.toString(), m.properties.correlationId, m.properties.headers])).toEqual([
+      ['once', 'c-repeat', { 'x-kept': '1' }], ['once', 'c-repeat', { 'x-kept': '1' }],
+    ]);
+    answer.resolve();
+    expect((await reply).body.toString()).toBe('re:once');
+    expect(client.resendRequest('c-repeat')).toBe(false);
+    expect(client.resendRequest('unknown')).toBe(false);
+  });
+
   it('drops late replies (after the timeout) without disturbing later requests', async () => {
     const broker = new MemoryBroker();
     const client = transport(broker);
