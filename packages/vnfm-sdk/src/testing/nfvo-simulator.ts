@@ -371,9 +371,10 @@ export class NfvoSimulator {
     try {
       reply = await this.request(input.endpoint, input.message);
     } catch (error) {
-      // A VNFM that never answers (or answers garbage) fails the VNFR instead of hanging the NFVO.
-      const vnfr = recordOf(input.message) ?? this.findByName(nsr, input.vnfrName);
-      if (vnfr) this.fail(nsr, vnfr, toError(error).message);
+      // A VNFM that never answers (or answers garbage) fails the VNFR instead of hanging the NFVO — also one
+      // that never got as far as GRANT_OPERATION (the command lost), so the NS shows ERROR, not NULL forever.
+      const vnfr = recordOf(input.message) ?? this.findByName(nsr, input.vnfrName) ?? { name: input.vnfrName };
+      this.fail(nsr, vnfr, toError(error).message);
       return;
     }
     if (reply) await this.onReply(nsr, reply);

@@ -5,6 +5,7 @@ import type { NetworkServiceDescriptor } from '@vnfkit/protocol';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { LocalVim, NfvoSimulator, type MessageEvent } from '../../src/testing/index.js';
 import { createAmqpTransport } from '../../src/transport/amqp.js';
+import { managerEndpoint, registerWithNfvo } from '../../src/nfvo/nfvo-client.js';
 import { privateVhost, uniqueName } from '../helpers/broker.js';
 import { SCRIPTS, ScriptVnfm } from './script-vnfm.js';
 
@@ -130,6 +131,18 @@ describe('NfvoSimulator error paths', () => {
     const nsrId = await sim.deploy({ name: 'ns', vnfd: [{ name: 'mute', type: 'x', endpoint: type, vdu: [{ name: 'v', vnfc: [{}] }] }] }, { packages: { mute: { scripts: SCRIPTS } } });
     await sim.waitForNsStatus(nsrId, 'ERROR', { timeoutMs: 20_000 });
     expect(sim.vnfr(nsrId, 'mute').lifecycle_event_history?.at(-1)?.description).toMatch(/timed out after 1500 ms waiting for VNFM .* to answer INSTANTIATE/);
+  });
+
+  it('puts the VNFR in ERROR when its INSTANTIATE never reaches a VNFM (no GRANT_OPERATION, no record yet): the NS is ERROR, not NULL', async () => {
+    const { sim } = await setup({ commandTimeoutMs: 1_000 });
+    // A VNFM that registered and then never consumed its queue: its commands reach nobody.
+    const ghost = uniqueName('ghost').replace(/-/g, '');
+    const transport = await createAmqpTransport({ url: vhost.url });
+    defaultCleanups.push(() => transport.close());
+    await registerWithNfvo(transport, { endpoint: managerEndpoint({ type: ghost, endpoint: ghost, description: 'never consumes' }), timeoutMs: 10_000, attempts: 1 });
+    const nsrId = await sim.deploy({ name: 'ns', vnfd: [{ name: 'lost', type: 'x', endpoint: ghost, vdu: [{ name: 'v', vnfc: [{}] }] }] }, { packages: { lost: { scripts: SCRIPTS } } });
+    await sim.waitForNsStatus(nsrId, 'ERROR', { timeoutMs: 20_000 });
+    expect(sim.vnfr(nsrId, 'lost').lifecycle_event_history?.at(-1)?.description).toMatch(new RegExp(`timed out after 1000 ms waiting for VNFM ${ghost} to answer INSTANTIATE`));
   });
 
   it('rejects a save whose hbVersion is stale, as JPA does', async () => {
