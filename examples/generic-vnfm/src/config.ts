@@ -24,8 +24,9 @@ export const EmsConfig = z.strictObject({
   /** Custom user-data template file (`VNFKIT_USER_DATA_FILE`); default: the agent's template. */
   userDataFile: z.string().min(1).optional(),
   /**
-   * Shared key for signed agent commands (`VNFKIT_SIGNING_KEY`): every command carries an HMAC-SHA256
-   * `x-vnfkit-signature` header; agents configured with the same `signing_key` refuse anything else. Never logged.
+   * Shared key for signed agent commands (`VNFKIT_SIGNING_KEY`): every command carries an `x-vnfkit-signature`
+   * header (HMAC-SHA256 over signing time, correlation id and body); agents configured with the same
+   * `signing_key` refuse anything else, and replays. Never logged.
    */
   signingKey: z.string().min(16, 'use at least 16 characters').optional(),
 });

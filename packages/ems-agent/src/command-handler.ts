@@ -1,10 +1,11 @@
-import { CONTENT_TYPE, DEDUP_HEADER, DEDUPLICATES_BY_CORRELATION_ID, SIGNATURE_HEADER, verifySignature } from '@vnfkit/protocol';
+import { CONTENT_TYPE, DEDUP_HEADER, DEDUPLICATES_BY_CORRELATION_ID, SIGNATURE_HEADER, verifyCommandSignature } from '@vnfkit/protocol';
 import type { EmsCommand } from '@vnfkit/protocol';
 import type { Logger } from 'pino';
 import type { CommandContext, CommandReply } from './commands/index.js';
 import { failure, runCommand } from './commands/index.js';
 import type { ExecutionStore } from './execution-store.js';
 import { hashBody } from './execution-store.js';
+import { ReplayGuard } from './internal/replay-guard.js';
 import { decodeCommand, encodeBody } from './internal/wire.js';
 import type { AgentLink, LinkIncomingMessage } from './link.js';
 
@@ -42,6 +43,7 @@ function decodeFailure(error: unknown): string {
 export function createCommandHandler(options: CommandHandlerOptions): CommandHandler {
   const { link, store, context } = options;
   const signingKey = context.config.signing_key;
+  const replays = new ReplayGuard(context.config.max_command_age * 1000);
   let tail: Promise<unknown> = Promise.resolve();
 
   const reply = async (message: LinkIncomingMessage, value: CommandReply, log: Logger): Promise<void> => {
@@ -59,12 +61,13 @@ export function createCommandHandler(options: CommandHandlerOptions): CommandHan
     log.debug({ status: value.status }, 'reply sent');
   };
 
-  const verify = (message: LinkIncomingMessage): string | undefined => {
-    if (signingKey === undefined) return undefined;
+  /** Without a key: nothing to check. With one: the signing time, or why the command is refused. */
+  const verify = (message: LinkIncomingMessage): { signedAt?: number; refusal?: string } => {
+    if (signingKey === undefined) return {};
     const signature = headerText(message.properties.headers?.[SIGNATURE_HEADER]);
-    if (signature === undefined) return `command refused: missing ${SIGNATURE_HEADER} header (this agent requires signed commands)`;
-    if (!verifySignature(signingKey, message.body, signature)) return `command refused: invalid ${SIGNATURE_HEADER} signature`;
-    return undefined;
+    if (signature === undefined) return { refusal: `command refused: missing ${SIGNATURE_HEADER} header (this agent requires signed commands)` };
+    const check = verifyCommandSignature(signingKey, { body: message.body, correlationId: message.properties.correlationId, signature });
+    return check.ok ? { signedAt: check.signedAt } : { refusal: `command refused: ${SIGNATURE_HEADER}: ${check.reason}` };
   };
 
   const handle = async (message: LinkIncomingMessage): Promise<void> => {
@@ -78,7 +81,7 @@ export function createCommandHandler(options: CommandHandlerOptions): CommandHan
       await reply(message, failure(reason), log);
       return;
     }
-    const refusal = verify(message);
+    const { signedAt, refusal } = verify(message);
     if (refusal !== undefined) {
       log.warn({ reason: refusal }, 'unsigned or mis-signed command refused');
       await reply(message, failure(refusal), log);
@@ -97,11 +100,11 @@ export function createCommandHandler(options: CommandHandlerOptions): CommandHan
     const base = key !== undefined ? { key, bodyHash: hashBody(message.body), action: command.action } : undefined;
 
     // A repeat — redelivered by the broker, or sent again by a VNFM that may have lost the reply (marked
-    // with the dedup header, as the hello invites) — is answered from the record. An unmarked command
-    // always runs: Spring's correlation ids restart at 1 with the VNFM, so an id alone proves nothing.
-    // Commands run one at a time, so a record still "started" when its repeat gets here belongs to a run
-    // cut short by an agent restart.
-    const dedup = message.redelivered || headerText(message.properties.headers?.[DEDUP_HEADER]) === DEDUPLICATES_BY_CORRELATION_ID;
+    // with the dedup header, as the hello invites; a signature binds the id too) — is answered from the
+    // record. An unmarked command always runs: Spring's correlation ids restart at 1 with the VNFM, so an
+    // id alone proves nothing. Commands run one at a time, so a record still "started" when its repeat
+    // gets here belongs to a run cut short by an agent restart.
+    const dedup = message.redelivered || signedAt !== undefined || headerText(message.properties.headers?.[DEDUP_HEADER]) === DEDUPLICATES_BY_CORRELATION_ID;
     if (base !== undefined && dedup) {
       const record = await store.get(base.key);
       if (record !== undefined && record.bodyHash === base.bodyHash) {
@@ -120,6 +123,15 @@ export function createCommandHandler(options: CommandHandlerOptions): CommandHan
         }
         commandLog.info(`${repeat} command was interrupted; re-running it (it is idempotent)`);
       }
+    }
+
+    // A signed command that is no known repeat runs only while fresh, and only once.
+    const replay = signedAt !== undefined && key !== undefined ? replays.admit(key, signedAt) : undefined;
+    if (replay !== undefined) {
+      const reason = `command refused: ${replay}`;
+      commandLog.warn({ reason }, 'replayed or stale signed command refused');
+      await reply(message, failure(reason), commandLog);
+      return;
     }
 
     if (base !== undefined) {

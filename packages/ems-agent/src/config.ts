@@ -101,6 +101,12 @@ export const EmsConfig = z.strictObject({
   max_command_bytes: z._default(numeric(z.int().check(z.minimum(1024), z.maximum(1_073_741_824))), 16_777_216),
   /** HMAC-SHA256 key; when set, unsigned or mis-signed commands are refused. Env `VNFKIT_EMS_SIGNING_KEY`. */
   signing_key: z.optional(z.string().check(z.minLength(16, 'must be at least 16 characters'))),
+  /**
+   * With `signing_key`: seconds a signed command stays valid after the VNFM signed it; older ones, and
+   * repeated correlation ids within it, are refused as replays. 0 = no age limit. Above the VNFM's command
+   * timeout, so that a command it sends again while still waiting is never too old. Env `VNFKIT_EMS_MAX_COMMAND_AGE`. @default 1200
+   */
+  max_command_age: z._default(numeric(z.number({ error: 'expected a number of seconds' }).check(z.minimum(0), z.maximum(31_536_000))), 1200),
   /** Upper bound of the reconnect backoff in seconds. Env `VNFKIT_EMS_RECONNECT_MAX_DELAY`. @default 30 */
   reconnect_max_delay: z._default(seconds, 30),
   /** Also write the JSON log to this file (stdout always). Env `VNFKIT_EMS_LOG_FILE`. */

@@ -1,6 +1,6 @@
 import { readFile, writeFile, mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DEDUP_HEADER, signBody, SIGNATURE_HEADER } from '@vnfkit/protocol';
+import { DEDUP_HEADER, signCommand, SIGNATURE_HEADER } from '@vnfkit/protocol';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { createAgent, scriptBaseEnv } from '../src/agent.js';
 import type { Agent } from '../src/agent.js';
@@ -36,6 +36,16 @@ function countingRunner(): ScriptRunner & { calls: ScriptRunRequest[] } {
       return { status: 0, stdout: `run ${calls.length}\n`, stderr: '', timedOut: false, canceled: false, stdoutTruncated: false, stderrTruncated: false, durationMs: 1 };
     },
   };
+}
+
+/** An agent with `signing_key` (and `overrides`), a counting runner and a script `x.sh`. */
+async function startSigningAgent(overrides: Parameters<typeof testConfig>[0] = {}) {
+  const key = 'k'.repeat(32);
+  const runner = countingRunner();
+  const started = await startAgent({ signing_key: key, ...overrides }, runner);
+  await mkdir(started.config.scripts_dir, { recursive: true });
+  await writeFile(join(started.config.scripts_dir, 'x.sh'), 'true\n');
+  return { ...started, key, runner };
 }
 
 describe('agent (in-process, memory link)', () => {
@@ -200,24 +210,59 @@ describe('agent (in-process, memory link)', () => {
     expect(link.repliesTo(REPLY_TO)).toEqual([{ output: 'run 1\n', err: '', status: 0 }]);
   });
 
-  it('requires a valid signature when signing_key is set', async () => {
-    const key = 'k'.repeat(32);
-    const runner = countingRunner();
-    const { agent, link, config } = await startAgent({ signing_key: key }, runner);
-    await mkdir(config.scripts_dir, { recursive: true });
-    await writeFile(join(config.scripts_dir, 'x.sh'), 'true\n');
-    const exec = command({ action: 'EXECUTE', payload: 'x.sh' });
+  it('requires a valid signature when signing_key is set: over the body, the correlation id and the signing time', async () => {
+    const { agent, link, key, runner } = await startSigningAgent();
+    const exec = command({ action: 'EXECUTE', payload: 'x.sh' }, 'corr-signed');
+    const signed = (signature: string | Buffer, correlationId = 'corr-signed') => ({ properties: { ...exec.properties, correlationId, headers: { [SIGNATURE_HEADER]: signature } } });
     await link.deliver(agent.queue, exec.body, { properties: exec.properties });
-    await link.deliver(agent.queue, exec.body, { properties: { ...exec.properties, headers: { [SIGNATURE_HEADER]: signBody('another-key-0123456789', exec.body) } } });
-    await link.deliver(agent.queue, exec.body, { properties: { ...exec.properties, headers: { [SIGNATURE_HEADER]: signBody(key, `${exec.body} `) } } });
+    await link.deliver(agent.queue, exec.body, signed(signCommand('another-key-0123456789', { body: exec.body, correlationId: 'corr-signed' })));
+    await link.deliver(agent.queue, exec.body, signed(signCommand(key, { body: `${exec.body} `, correlationId: 'corr-signed' })));
+    // A valid signature moved onto another correlation id.
+    await link.deliver(agent.queue, exec.body, signed(signCommand(key, { body: exec.body, correlationId: 'corr-signed' }), 'corr-other'));
+    // The body-only signatures of earlier versions.
+    await link.deliver(agent.queue, exec.body, signed('0'.repeat(64)));
     expect(runner.calls).toHaveLength(0);
     const refusals = link.repliesTo(REPLY_TO) as { err: string; status: number }[];
-    expect(refusals.map((r) => r.status)).toEqual([1, 1, 1]);
+    expect(refusals.map((r) => r.status)).toEqual([1, 1, 1, 1, 1]);
     expect(refusals[0]?.err).toMatch(/missing x-vnfkit-signature header/);
-    expect(refusals[1]?.err).toMatch(/invalid x-vnfkit-signature signature/);
-    await link.deliver(agent.queue, exec.body, { properties: { ...exec.properties, headers: { [SIGNATURE_HEADER]: Buffer.from(signBody(key, exec.body)) } } });
+    expect(refusals[1]?.err).toMatch(/x-vnfkit-signature: invalid signature/);
+    expect(refusals[2]?.err).toMatch(/x-vnfkit-signature: invalid signature/);
+    expect(refusals[3]?.err).toMatch(/x-vnfkit-signature: invalid signature/);
+    expect(refusals[4]?.err).toMatch(/x-vnfkit-signature: not a v2 signature/);
+    await link.deliver(agent.queue, exec.body, signed(Buffer.from(signCommand(key, { body: exec.body, correlationId: 'corr-signed' }))));
     expect(runner.calls).toHaveLength(1);
     expect((link.repliesTo(REPLY_TO).at(-1) as { status: number }).status).toBe(0);
+  });
+
+  it('refuses replays of signed commands: too old, signed in the future, or an id that already ran; a repeat with a record is answered from it', async () => {
+    const { agent, link, key, runner } = await startSigningAgent({ max_command_age: 60 });
+    const send = async (correlationId: string, signedAt = Date.now()) => {
+      const exec = command({ action: 'EXECUTE', payload: 'x.sh' }, correlationId);
+      const headers = { [SIGNATURE_HEADER]: signCommand(key, { body: exec.body, correlationId, signedAt }) };
+      await link.deliver(agent.queue, exec.body, { properties: { ...exec.properties, headers } });
+      return { reply: link.repliesTo(REPLY_TO).at(-1) as { output: string; err: string; status: number }, headers, exec };
+    };
+    const first = await send('c-first');
+    expect(first.reply.status).toBe(0);
+    // The same message again (captured and replayed, or re-sent by the VNFM): answered from the record, not run.
+    await link.deliver(agent.queue, first.exec.body, { properties: { ...first.exec.properties, headers: first.headers } });
+    expect(link.repliesTo(REPLY_TO).at(-1)).toEqual(first.reply);
+    expect(runner.calls).toHaveLength(1);
+    expect((await send('c-old', Date.now() - 61_000)).reply.err).toMatch(/signed 61 s ago, longer than max_command_age \(60 s\)/);
+    expect((await send('c-future', Date.now() + 3_600_000)).reply.err).toMatch(/in the future/);
+    expect(runner.calls).toHaveLength(1);
+    // 64 more commands push c-first out of the execution records; its replay is still refused, by id.
+    for (let i = 0; i < 64; i++) expect((await send(`c-${i}`)).reply.status).toBe(0);
+    await link.deliver(agent.queue, first.exec.body, { properties: { ...first.exec.properties, headers: first.headers } });
+    expect((link.repliesTo(REPLY_TO).at(-1) as { err: string }).err).toMatch(/correlation id was already used .* \(a replay\)/);
+    expect(runner.calls).toHaveLength(65);
+  });
+
+  it('with max_command_age = 0 accepts a signed command of any age', async () => {
+    const { agent, link, key, runner } = await startSigningAgent({ max_command_age: 0 });
+    const exec = command({ action: 'EXECUTE', payload: 'x.sh' }, 'c-ancient');
+    await link.deliver(agent.queue, exec.body, { properties: { ...exec.properties, headers: { [SIGNATURE_HEADER]: signCommand(key, { body: exec.body, correlationId: 'c-ancient', signedAt: 1 }) } } });
+    expect(runner.calls).toHaveLength(1);
   });
 
   it('processes commands one at a time', async () => {

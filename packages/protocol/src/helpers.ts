@@ -34,14 +34,33 @@ export function sanitizeEnvName(name: string): string {
   return name.replace(/[^A-Za-z0-9_]/g, '_');
 }
 
-/** HMAC-SHA256 (hex) of a command body, sent in the `SIGNATURE_HEADER` header. */
-export function signBody(key: string, body: Uint8Array | string): string {
-  return createHmac('sha256', key).update(body).digest('hex');
+/** Version tag of {@link signCommand}'s signatures. */
+const SIGNATURE_VERSION = 'v2';
+
+function commandMac(key: string, input: { body: Uint8Array | string; correlationId: string; signedAt: number }): Buffer {
+  return createHmac('sha256', key).update(`vnfkit-ems-${SIGNATURE_VERSION}\n${input.signedAt}\n${input.correlationId}\n`).update(input.body).digest();
 }
 
-/** Timing-safe check of a body's signature. */
-export function verifySignature(key: string, body: Uint8Array | string, signature: unknown): boolean {
-  if (typeof signature !== 'string' || !/^[0-9a-f]{64}$/i.test(signature)) return false;
-  const expected = Buffer.from(signBody(key, body), 'hex');
-  return timingSafeEqual(expected, Buffer.from(signature, 'hex'));
+/**
+ * The `SIGNATURE_HEADER` value of an EMS command: `v2:<signedAt ms>:<hex HMAC-SHA256>`, the MAC covering the
+ * signing time, the correlation id and the body. Binding time and id lets an agent refuse a replayed command
+ * (see {@link verifyCommandSignature}); a repeat the VNFM sends on purpose is the same message, so it verifies.
+ */
+export function signCommand(key: string, input: { body: Uint8Array | string; correlationId: string; signedAt?: number }): string {
+  const signedAt = input.signedAt ?? Date.now();
+  return `${SIGNATURE_VERSION}:${signedAt}:${commandMac(key, { ...input, signedAt }).toString('hex')}`;
+}
+
+/** Outcome of {@link verifyCommandSignature}: the signing time, or why the signature does not hold. */
+export type SignatureCheck = { ok: true; signedAt: number } | { ok: false; reason: string };
+
+/** Timing-safe check of a {@link signCommand} signature against the body and correlation id that arrived. */
+export function verifyCommandSignature(key: string, input: { body: Uint8Array | string; correlationId: string | undefined; signature: unknown }): SignatureCheck {
+  const match = typeof input.signature === 'string' ? /^v2:(\d{1,15}):([0-9a-f]{64})$/.exec(input.signature) : null;
+  if (!match) return { ok: false, reason: 'not a v2 signature (v2:<signed-at ms>:<hex HMAC-SHA256>)' };
+  if (input.correlationId === undefined || input.correlationId === '') return { ok: false, reason: 'a signed command needs its correlation id' };
+  const signedAt = Number(match[1]);
+  const expected = commandMac(key, { body: input.body, correlationId: input.correlationId, signedAt });
+  if (!timingSafeEqual(expected, Buffer.from(match[2] ?? '', 'hex'))) return { ok: false, reason: 'invalid signature' };
+  return { ok: true, signedAt };
 }

@@ -21,5 +21,6 @@ export {
   decodeEmsHello, encodeMessage,
 } from './codec.js';
 export type { WireBody, EncodedMessage } from './codec.js';
-export { payloadToBytes, bytesToPayload, toBase64, fromBase64, sanitizeEnvName, signBody, verifySignature } from './helpers.js';
+export { payloadToBytes, bytesToPayload, toBase64, fromBase64, sanitizeEnvName, signCommand, verifyCommandSignature } from './helpers.js';
+export type { SignatureCheck } from './helpers.js';
 export { amqplibSocket, coalesceWrites } from './socket.js';

@@ -14,7 +14,7 @@ export const DIRECT_REPLY_TO = 'amq.rabbitmq.reply-to';
 export const DEFAULT_SCRIPTS_PATH = '/opt/openbaton/scripts';
 /** Content type of every body: Spring's converter only yields strings for `text/*`. */
 export const CONTENT_TYPE = 'text/plain';
-/** AMQP header carrying the HMAC-SHA256 (hex) of a signed EMS command body. vnfkit extension. */
+/** AMQP header carrying the signature of a signed EMS command (`signCommand`: time, correlation id and body). vnfkit extension. */
 export const SIGNATURE_HEADER = 'x-vnfkit-signature';
 /**
  * Deduplication by correlation id (vnfkit extension): a command sent again with the same correlation id

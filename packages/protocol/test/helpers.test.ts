@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   ProtocolError, TimeoutError, VnfkitError, bytesToPayload, emsActionsQueue, emsRegisterQueue, fromBase64, payloadToBytes,
-  sanitizeEnvName, signBody, toBase64, toError, verifySignature,
+  sanitizeEnvName, signCommand, toBase64, toError, verifyCommandSignature,
 } from '../src/index.js';
 
 describe('Script.payload signed bytes', () => {
@@ -44,15 +44,18 @@ describe('names and env', () => {
 });
 
 describe('signing', () => {
-  it('verifies its own signature and refuses tampering', () => {
+  it('verifies its own signature and refuses tampering with the body, the correlation id or the time', () => {
     const body = '{"action":"EXECUTE","payload":"x.sh"}';
-    const sig = signBody('k3y', body);
-    expect(verifySignature('k3y', body, sig)).toBe(true);
-    expect(verifySignature('k3y', new TextEncoder().encode(body), sig)).toBe(true);
-    expect(verifySignature('k3y', body.replace('x.sh', 'y.sh'), sig)).toBe(false);
-    expect(verifySignature('other', body, sig)).toBe(false);
-    expect(verifySignature('k3y', body, undefined)).toBe(false);
-    expect(verifySignature('k3y', body, 'zz')).toBe(false);
+    const sig = signCommand('k3y', { body, correlationId: 'c-1', signedAt: 1_700_000_000_000 });
+    expect(sig).toMatch(/^v2:1700000000000:[0-9a-f]{64}$/);
+    expect(verifyCommandSignature('k3y', { body, correlationId: 'c-1', signature: sig })).toEqual({ ok: true, signedAt: 1_700_000_000_000 });
+    expect(verifyCommandSignature('k3y', { body: new TextEncoder().encode(body), correlationId: 'c-1', signature: sig }).ok).toBe(true);
+    expect(verifyCommandSignature('k3y', { body: body.replace('x.sh', 'y.sh'), correlationId: 'c-1', signature: sig })).toEqual({ ok: false, reason: 'invalid signature' });
+    expect(verifyCommandSignature('k3y', { body, correlationId: 'c-2', signature: sig })).toEqual({ ok: false, reason: 'invalid signature' });
+    expect(verifyCommandSignature('k3y', { body, correlationId: 'c-1', signature: sig.replace(':1700000000000:', ':1700000000001:') }).ok).toBe(false);
+    expect(verifyCommandSignature('other', { body, correlationId: 'c-1', signature: sig }).ok).toBe(false);
+    expect(verifyCommandSignature('k3y', { body, correlationId: undefined, signature: sig })).toEqual({ ok: false, reason: 'a signed command needs its correlation id' });
+    for (const bad of [undefined, 'zz', sig.slice(3), `v1:${sig.slice(3)}`]) expect(verifyCommandSignature('k3y', { body, correlationId: 'c-1', signature: bad }).ok).toBe(false);
   });
 });
 

@@ -7,17 +7,24 @@ import { closeConnections, privateVhost, queueExists, RECORDING_SCRIPT, runs, sc
 const vhost = privateVhost();
 afterAll(() => vhost.remove());
 
+/** Deploys one VNFR whose START script `slow.sh` logs "started" and sleeps 30 s; resolves once it runs. */
+async function deploySlow(h: Harness, name: string): Promise<{ nsrId: string; slowLog: () => Promise<string> }> {
+  const slow = '#!/bin/bash\necho started >> "$SCRIPTS_PATH/slow.log"\nsleep 30\n';
+  const nsrId = await h.sim.deploy({
+    name: `ns-${name}`,
+    vnfd: [{ name, type: 't', endpoint: h.type, lifecycle_event: [{ event: 'INSTANTIATE', lifecycle_events: ['install.sh'] }, { event: 'START', lifecycle_events: ['slow.sh'] }], vdu: [{ name: 'v', vnfc: [{}] }] }],
+  }, { packages: { [name]: { scripts: { ...scripts(['install.sh']), 'slow.sh': slow } } } });
+  const slowLog = async (): Promise<string> => readFile(`${h.vim.scriptsDir(`${name}-1`)}/slow.log`, 'utf8').catch(() => '');
+  await expect.poll(slowLog, { timeout: 20_000 }).toContain('started');
+  return { nsrId, slowLog };
+}
+
 it('an agent killed mid-script: ERROR naming host and script within the command timeout; after the agent restarts, resume completes', async () => {
   const h = await startHarness({ url: vhost.url, commandTimeoutS: 3 });
   try {
-    const slow = '#!/bin/bash\necho started >> "$SCRIPTS_PATH/slow.log"\nsleep 30\n';
-    const nsrId = await h.sim.deploy({
-      name: 'ns',
-      vnfd: [{ name: 'victim', type: 't', endpoint: h.type, lifecycle_event: [{ event: 'INSTANTIATE', lifecycle_events: ['install.sh'] }, { event: 'START', lifecycle_events: ['slow.sh'] }], vdu: [{ name: 'v', vnfc: [{}] }] }],
-    }, { packages: { victim: { scripts: { ...scripts(['install.sh']), 'slow.sh': slow } } } });
     const t0 = Date.now();
     // Kill the agent once the slow START script is running.
-    await expect.poll(async () => readFile(`${h.vim.scriptsDir('victim-1')}/slow.log`, 'utf8').catch(() => ''), { timeout: 20_000 }).toContain('started');
+    const { nsrId } = await deploySlow(h, 'victim');
     h.vim.kill('victim-1', 'SIGKILL');
     await h.sim.waitForNsStatus(nsrId, 'ERROR', { timeoutMs: 20_000 });
     const description = h.sim.vnfr(nsrId, 'victim').lifecycle_event_history?.at(-1)?.description ?? '';
@@ -39,13 +46,7 @@ it('an agent killed mid-script: ERROR naming host and script within the command 
 it('an agent killed mid-script and restarted at once (as systemd would): ERROR "interrupted" within seconds, long before the command timeout; the script is not re-run until RESUME', async () => {
   const h = await startHarness({ url: vhost.url, commandTimeoutS: 60 });
   try {
-    const slow = '#!/bin/bash\necho started >> "$SCRIPTS_PATH/slow.log"\nsleep 30\n';
-    const nsrId = await h.sim.deploy({
-      name: 'ns-restarted',
-      vnfd: [{ name: 'phoenix', type: 't', endpoint: h.type, lifecycle_event: [{ event: 'INSTANTIATE', lifecycle_events: ['install.sh'] }, { event: 'START', lifecycle_events: ['slow.sh'] }], vdu: [{ name: 'v', vnfc: [{}] }] }],
-    }, { packages: { phoenix: { scripts: { ...scripts(['install.sh']), 'slow.sh': slow } } } });
-    const slowLog = async (): Promise<string> => readFile(`${h.vim.scriptsDir('phoenix-1')}/slow.log`, 'utf8').catch(() => '');
-    await expect.poll(slowLog, { timeout: 20_000 }).toContain('started');
+    const { nsrId, slowLog } = await deploySlow(h, 'phoenix');
     h.vim.kill('phoenix-1', 'SIGKILL');
     const t0 = Date.now();
     await h.vim.restart('phoenix-1');

@@ -86,11 +86,23 @@ describe.skipIf(SKIP_BROKER_TESTS)('vnfkit-ems against a real RabbitMQ (the test
     const unsigned = await vnfm.send(hostname, body);
     expect(unsigned.json).toMatchObject({ status: 1, output: '' });
     expect(unsigned.json.err).toMatch(/missing x-vnfkit-signature/);
-    const wrong = await vnfm.send(hostname, body, { headers: { 'x-vnfkit-signature': createHmac('sha256', 'other-key').update(body).digest('hex') } });
-    expect(wrong.json.err).toMatch(/invalid x-vnfkit-signature/);
-    const signed = await vnfm.send(hostname, body, { headers: { 'x-vnfkit-signature': createHmac('sha256', key).update(body).digest('hex') } });
+    // v2:<signed-at ms>:<hex HMAC-SHA256 of "vnfkit-ems-v2\n<signed-at>\n<correlation id>\n" + body>, computed here by hand.
+    const sign = (k: string, correlationId: string, signedAt = Date.now()): string =>
+      `v2:${signedAt}:${createHmac('sha256', k).update(`vnfkit-ems-v2\n${signedAt}\n${correlationId}\n`).update(body).digest('hex')}`;
+    const wrong = await vnfm.send(hostname, body, { correlationId: 'c-wrong', headers: { 'x-vnfkit-signature': sign('other-key', 'c-wrong') } });
+    expect(wrong.json.err).toMatch(/x-vnfkit-signature: invalid signature/);
+    const bodyOnly = await vnfm.send(hostname, body, { headers: { 'x-vnfkit-signature': createHmac('sha256', key).update(body).digest('hex') } });
+    expect(bodyOnly.json.err).toMatch(/x-vnfkit-signature: not a v2 signature/);
+    const headers = { 'x-vnfkit-signature': sign(key, 'c-good') };
+    const signed = await vnfm.send(hostname, body, { correlationId: 'c-good', headers });
     expect(signed.json).toEqual({ output: "['signed.sh']", err: '', status: 0 });
     expect(agent.logs.some((line) => line.msg === 'unsigned or mis-signed command refused')).toBe(true);
+    // The same message replayed: answered from the execution record, nothing runs again.
+    const replayed = await vnfm.send(hostname, body, { correlationId: 'c-good', headers });
+    expect(replayed.json).toEqual(signed.json);
+    expect(agent.logs.some((line) => line.msg === 'repeated command answered from the execution record')).toBe(true);
+    const stale = await vnfm.send(hostname, body, { correlationId: 'c-stale', headers: { 'x-vnfkit-signature': sign(key, 'c-stale', Date.now() - 3_600_000) } });
+    expect(stale.json.err).toMatch(/longer than max_command_age \(1200 s\) allows/);
   });
 
   it('does not run a redelivered EXECUTE twice after the agent was SIGKILLed mid-run', async () => {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   DEDUP_HEADER, DEDUPLICATES_BY_CORRELATION_ID, DEFAULT_SCRIPTS_PATH, EXCHANGE, SIGNATURE_HEADER, decodeEmsHello, decodeEmsReply, emsActionsQueue,
-  emsRegisterQueue, encodeMessage, signBody, toBase64, toError, type EmsCommand, type EmsReply, type VNFRecordDependency,
+  emsRegisterQueue, encodeMessage, signCommand, toBase64, toError, type EmsCommand, type EmsReply, type VNFRecordDependency,
 } from '@vnfkit/protocol';
 import { pino, type Logger } from 'pino';
 import { EmsCommandError, EmsTimeoutError } from '../errors.js';
@@ -18,7 +18,7 @@ export interface EmsClientOptions {
   helloTimeoutMs?: number;
   /** Broker address VMs should reach, quoted in the hello-timeout error. @default 'the broker' */
   brokerAddress?: string;
-  /** Shared key: commands carry an HMAC-SHA256 `x-vnfkit-signature` header. Never logged. */
+  /** Shared key: commands carry an `x-vnfkit-signature` header (`signCommand`: time, correlation id, body). Never logged. */
   signingKey?: string;
   /** `script-path` sent with every command. @default '/opt/openbaton/scripts' */
   scriptPath?: string;
@@ -127,9 +127,12 @@ export class EmsClient {
   /** Sends one command and returns the reply; non-zero status → {@link EmsCommandError}. */
   async send(hostname: string, command: EmsCommand, options: { timeoutMs?: number } = {}): Promise<EmsReply> {
     const encoded = encodeMessage(command);
-    const headers = this.options.signingKey ? { [SIGNATURE_HEADER]: signBody(this.options.signingKey, encoded.body) } : undefined;
+    // One id for the command's whole life: a signature binds it, and a repeat must carry the same one.
+    const correlationId = randomUUID();
+    const headers = this.options.signingKey ? { [SIGNATURE_HEADER]: signCommand(this.options.signingKey, { body: encoded.body, correlationId }) } : undefined;
     const script: string | undefined = command.action === 'EXECUTE' ? command.payload.split(/\s+/)[0] : 'name' in command ? String(command.name) : undefined;
     const reply = await this.request(hostname, encoded.body, {
+      correlationId,
       timeoutMs: options.timeoutMs ?? this.options.commandTimeoutMs ?? 1_000_000,
       waitedFor: `the EMS of ${hostname} to answer ${command.action}${script ? ` ${script}` : ''}`,
       // An agent's actions queue is auto-delete by default: while the agent reconnects it does not exist
@@ -149,7 +152,7 @@ export class EmsClient {
     const { transport } = this.options;
     const queue = emsActionsQueue(hostname);
     if (!this.deduplicating.has(hostname)) return transport.request(EXCHANGE, queue, body, options);
-    const correlationId = randomUUID();
+    const correlationId = options.correlationId ?? randomUUID();
     let waiting = this.waitingCommands.get(hostname);
     if (waiting === undefined) this.waitingCommands.set(hostname, (waiting = new Set()));
     waiting.add(correlationId);
