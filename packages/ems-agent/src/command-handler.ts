@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { CONTENT_TYPE, DEDUP_HEADER, DEDUPLICATES_BY_CORRELATION_ID, SIGNATURE_HEADER, verifyCommandSignature } from '@vnfkit/protocol';
 import type { EmsCommand } from '@vnfkit/protocol';
 import type { Logger } from 'pino';
@@ -43,7 +44,8 @@ function decodeFailure(error: unknown): string {
 export function createCommandHandler(options: CommandHandlerOptions): CommandHandler {
   const { link, store, context } = options;
   const signingKey = context.config.signing_key;
-  const replays = new ReplayGuard(context.config.max_command_age * 1000);
+  // Only with a key: unsigned commands cannot be told from replays anyway.
+  const replays = signingKey === undefined ? undefined : new ReplayGuard({ maxAgeMs: context.config.max_command_age * 1000, file: join(context.config.state_dir, 'signed-commands') });
   let tail: Promise<unknown> = Promise.resolve();
 
   const reply = async (message: LinkIncomingMessage, value: CommandReply, log: Logger): Promise<void> => {
@@ -126,7 +128,7 @@ export function createCommandHandler(options: CommandHandlerOptions): CommandHan
     }
 
     // A signed command that is no known repeat runs only while fresh, and only once.
-    const replay = signedAt !== undefined && key !== undefined ? replays.admit(key, signedAt) : undefined;
+    const replay = signedAt !== undefined && key !== undefined ? replays?.admit(key, signedAt) : undefined;
     if (replay !== undefined) {
       const reason = `command refused: ${replay}`;
       commandLog.warn({ reason }, 'replayed or stale signed command refused');

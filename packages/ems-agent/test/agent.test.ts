@@ -258,6 +258,25 @@ describe('agent (in-process, memory link)', () => {
     expect(runner.calls).toHaveLength(65);
   });
 
+  it('still refuses a replay after an agent restart, when the command is no longer among the execution records', async () => {
+    const first = await startSigningAgent();
+    const { key, runner, config } = first;
+    const signedAt = Date.now();
+    const send = async (target: typeof first, correlationId: string) => {
+      const exec = command({ action: 'EXECUTE', payload: 'x.sh' }, correlationId);
+      const headers = { [SIGNATURE_HEADER]: signCommand(key, { body: exec.body, correlationId, signedAt }) };
+      await target.link.deliver(target.agent.queue, exec.body, { properties: { ...exec.properties, headers } });
+      return target.link.repliesTo(REPLY_TO).at(-1) as { err: string; status: number };
+    };
+    // Well within max_command_age: only the used ids can stop the replay.
+    for (let i = 0; i < 65; i++) expect((await send(first, `c-${i}`)).status).toBe(0);
+    await first.agent.close();
+    const restarted = { ...first, ...(await startAgent({ signing_key: key, state_dir: config.state_dir, scripts_dir: config.scripts_dir, hostname: config.hostname }, runner)) };
+    expect((await send(restarted, 'c-0')).err).toMatch(/correlation id was already used/);
+    expect((await send(restarted, 'c-new')).status).toBe(0);
+    expect(runner.calls).toHaveLength(66);
+  });
+
   it('with max_command_age = 0 accepts a signed command of any age', async () => {
     const { agent, link, key, runner } = await startSigningAgent({ max_command_age: 0 });
     const exec = command({ action: 'EXECUTE', payload: 'x.sh' }, 'c-ancient');

@@ -1,23 +1,62 @@
-/** Signed commands remembered at most, whatever their age (a bound on memory, not a security limit in practice). */
+import { appendFileSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+
+/** Signed commands remembered at most, whatever their age (a bound on memory and disk). */
 const MAX_REMEMBERED = 100_000;
 
 function seconds(ms: number): string {
   return `${Math.round(ms / 1000)} s`;
 }
 
+/** Options of {@link ReplayGuard}. */
+export interface ReplayGuardOptions {
+  /** How long a signature is valid after signing; 0 = no age limit (ids then remembered up to a count bound). */
+  maxAgeMs: number;
+  /**
+   * File that keeps the used ids across agent restarts (one `<signed-at> <id as JSON>` line each, appended;
+   * rewritten with the live entries once it holds twice as many). Without it they live in memory only.
+   */
+  file?: string;
+  now?: () => number;
+}
+
 /**
  * Refuses replays of signed commands. A signature binds the command's body, correlation id and signing time
  * (`signCommand`), so a captured command can only be sent again as it was: refused once it is older than
  * `max_command_age`, and refused within that window when its correlation id has run before. (A repeat the
- * VNFM sends on purpose is answered from the execution record before it gets here.) The ids live in memory:
- * after an agent restart, only the execution records (the last 64 commands) recognise earlier ones.
+ * VNFM sends on purpose is answered from the execution record before it gets here.)
  */
 export class ReplayGuard {
   /** Correlation id → signing time, in arrival order. */
   private readonly seen = new Map<string, number>();
+  private readonly maxAgeMs: number;
+  private readonly now: () => number;
+  /** Lines in the file (live or not), to know when to rewrite it. */
+  private lines = 0;
 
-  /** `maxAgeMs` 0: no age limit (ids are then remembered up to a count bound only). */
-  constructor(private readonly maxAgeMs: number, private readonly now: () => number = Date.now) {}
+  constructor(private readonly options: ReplayGuardOptions) {
+    this.maxAgeMs = options.maxAgeMs;
+    this.now = options.now ?? Date.now;
+    if (options.file === undefined) return;
+    let text = '';
+    try {
+      text = readFileSync(options.file, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+    for (const line of text.split('\n')) {
+      const space = line.indexOf(' ');
+      const signedAt = Number(line.slice(0, space));
+      let id: unknown;
+      try {
+        id = JSON.parse(line.slice(space + 1));
+      } catch {
+        continue; // a torn last line (crash while appending)
+      }
+      if (space > 0 && Number.isSafeInteger(signedAt) && typeof id === 'string') this.seen.set(id, signedAt);
+    }
+    this.forget(this.now());
+    this.rewrite();
+  }
 
   /** Why this signed command must not run, or undefined — then it is remembered as run. */
   admit(correlationId: string, signedAt: number): string | undefined {
@@ -29,6 +68,12 @@ export class ReplayGuard {
     if (this.seen.has(correlationId)) return 'its correlation id was already used by a command this agent ran (a replay)';
     this.seen.set(correlationId, signedAt);
     this.forget(now);
+    if (this.options.file !== undefined) {
+      // Synchronous, a few microseconds; not synced: a crash of the agent keeps it (page cache), a power cut may not.
+      appendFileSync(this.options.file, `${signedAt} ${JSON.stringify(correlationId)}\n`, { mode: 0o600 });
+      this.lines += 1;
+      if (this.lines > 2 * this.seen.size + 64) this.rewrite();
+    }
     return undefined;
   }
 
@@ -38,5 +83,15 @@ export class ReplayGuard {
       if (!expired && this.seen.size <= MAX_REMEMBERED) break;
       this.seen.delete(id);
     }
+  }
+
+  /** Replaces the file with the live entries, atomically. */
+  private rewrite(): void {
+    const { file } = this.options;
+    if (file === undefined) return;
+    const text = [...this.seen].map(([id, signedAt]) => `${signedAt} ${JSON.stringify(id)}\n`).join('');
+    writeFileSync(`${file}.tmp`, text, { mode: 0o600 });
+    renameSync(`${file}.tmp`, file);
+    this.lines = this.seen.size;
   }
 }
