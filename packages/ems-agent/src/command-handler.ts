@@ -107,6 +107,7 @@ export function createCommandHandler(options: CommandHandlerOptions): CommandHan
     // id alone proves nothing. Commands run one at a time, so a record still "started" when its repeat
     // gets here belongs to a run cut short by an agent restart.
     const dedup = message.redelivered || signedAt !== undefined || headerText(message.properties.headers?.[DEDUP_HEADER]) === DEDUPLICATES_BY_CORRELATION_ID;
+    let rerun = false;
     if (base !== undefined && dedup) {
       const record = await store.get(base.key);
       if (record !== undefined && record.bodyHash === base.bodyHash) {
@@ -124,11 +125,13 @@ export function createCommandHandler(options: CommandHandlerOptions): CommandHan
           return;
         }
         commandLog.info(`${repeat} command was interrupted; re-running it (it is idempotent)`);
+        rerun = true;
       }
     }
 
-    // A signed command that is no known repeat runs only while fresh, and only once.
-    const replay = signedAt !== undefined && key !== undefined ? replays?.admit(key, signedAt) : undefined;
+    // A signed command that is no known repeat runs only while fresh, and only once (an interrupted
+    // idempotent one, re-run above, was admitted the first time).
+    const replay = signedAt !== undefined && key !== undefined && !rerun ? replays?.admit(key, signedAt) : undefined;
     if (replay !== undefined) {
       const reason = `command refused: ${replay}`;
       commandLog.warn({ reason }, 'replayed or stale signed command refused');

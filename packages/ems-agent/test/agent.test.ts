@@ -277,6 +277,25 @@ describe('agent (in-process, memory link)', () => {
     expect(runner.calls).toHaveLength(66);
   });
 
+  it('re-runs a signed idempotent command cut short by an agent restart when the VNFM sends it again (not a replay)', async () => {
+    const first = await startSigningAgent();
+    const { key, runner, config } = first;
+    const save = command({ action: 'SAVE_SCRIPTS', payload: b64('true\n'), name: 'y.sh' }, 'c-save');
+    const headers = { [SIGNATURE_HEADER]: signCommand(key, { body: save.body, correlationId: 'c-save' }) };
+    // The first agent admitted and started it, then died before it finished: started record, used id, no reply.
+    const { ReplayGuard } = await import('../src/internal/replay-guard.js');
+    new ReplayGuard({ maxAgeMs: 1_200_000, file: join(config.state_dir, 'signed-commands') }).admit('c-save', Date.now());
+    await first.agent.close();
+    const { createExecutionStore, hashBody } = await import('../src/execution-store.js');
+    const crashed = await createExecutionStore({ dir: join(config.state_dir, 'executions') });
+    await crashed.markStarted({ key: 'c-save', bodyHash: hashBody(Buffer.from(save.body)), action: 'SAVE_SCRIPTS' });
+    crashed.close();
+    const restarted = await startAgent({ signing_key: key, state_dir: config.state_dir, scripts_dir: config.scripts_dir, hostname: config.hostname }, runner);
+    await restarted.link.deliver(restarted.agent.queue, save.body, { properties: { ...save.properties, headers } });
+    expect(restarted.link.repliesTo(REPLY_TO).at(-1)).toMatchObject({ status: 0 });
+    expect(await readFile(join(config.scripts_dir, 'y.sh'), 'utf8')).toBe('true\n');
+  });
+
   it('with max_command_age = 0 accepts a signed command of any age', async () => {
     const { agent, link, key, runner } = await startSigningAgent({ max_command_age: 0 });
     const exec = command({ action: 'EXECUTE', payload: 'x.sh' }, 'c-ancient');
