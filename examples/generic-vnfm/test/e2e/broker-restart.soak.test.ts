@@ -1,8 +1,8 @@
 // Fault injection: the whole broker restarted (`rabbitmqctl stop_app` / `start_app`) three times in the middle
 // of a 10-VNFR deployment, each time while a script runs on every VM; the third time the scripts' replies wait
-// inside the broker and are lost with it. Then once while NFVO commands wait in the VNFM's endpoint queue. Unlike broker-faults.e2e.test.ts this
-// touches every vhost, which is why it lives in the soak project: its files run one after another, after
-// `pnpm test` in scripts/test, so no other test has a connection open at that moment.
+// inside the broker and are lost with it. Then once while NFVO commands wait in the VNFM's endpoint queue.
+// Unlike broker-faults.e2e.test.ts this touches every vhost, which is why it lives in the soak project: its
+// files run one after another, after `pnpm test` in scripts/test, so no other test has a connection open then.
 import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, expect, it } from 'vitest';
@@ -18,6 +18,16 @@ const AGENTS_SETTLE_MS = 3_000;
 
 let stopped = false;
 
+/** Restarts the broker application synchronously, this whole process held up; `whileDown` runs while it is stopped. */
+function restartBrokerSync(whileDown: () => void = () => undefined): void {
+  stopped = true;
+  execFileSync('rabbitmqctl', ['-q', 'stop_app'], { timeout: 60_000 });
+  whileDown();
+  execFileSync('rabbitmqctl', ['-q', 'start_app'], { timeout: 120_000 });
+  execFileSync('rabbitmqctl', ['-q', 'await_startup'], { timeout: 120_000 });
+  stopped = false;
+}
+
 /**
  * Restart 1, with this process (the VNFM and the simulator) held up throughout: the running script's gate
  * opens while the broker is down, so every agent publishes its reply before the VNFM is back. The replies
@@ -25,12 +35,7 @@ let stopped = false;
  */
 function restartWhileVnfmAway(open: () => void): number {
   const t0 = Date.now();
-  stopped = true;
-  execFileSync('rabbitmqctl', ['-q', 'stop_app'], { timeout: 60_000 });
-  open();
-  execFileSync('rabbitmqctl', ['-q', 'start_app'], { timeout: 120_000 });
-  execFileSync('rabbitmqctl', ['-q', 'await_startup'], { timeout: 120_000 });
-  stopped = false;
+  restartBrokerSync(open);
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, AGENTS_SETTLE_MS);
   return Date.now() - t0;
 }
@@ -59,11 +64,7 @@ function restartWithRepliesInside(input: { url: string; type: string; open: () =
   // At least: an agent whose hello came in late after restart 2 was sent its command again, and answers both.
   holdUntil(() => waiting() >= input.replies, `${input.replies} replies in ${replyQueues}*`);
   const lost = waiting();
-  stopped = true;
-  execFileSync('rabbitmqctl', ['-q', 'stop_app'], { timeout: 60_000 });
-  execFileSync('rabbitmqctl', ['-q', 'start_app'], { timeout: 120_000 });
-  execFileSync('rabbitmqctl', ['-q', 'await_startup'], { timeout: 120_000 });
-  stopped = false;
+  restartBrokerSync();
   if (waiting() !== 0) throw new Error('the replies survived the broker restart: this test no longer tests their loss');
   return { lost };
 }

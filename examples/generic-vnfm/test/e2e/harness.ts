@@ -195,6 +195,5 @@ export async function envs(vim: LocalVim, hostname: string, script: string): Pro
 
 /** True when the broker (vhost of `url`) has a queue of that name — e.g. a restarted agent's actions queue. */
 export function queueExists(url: string, name: string): boolean {
-  const vhost = decodeURIComponent(new URL(url).pathname.slice(1)) || '/';
-  return execFileSync('rabbitmqctl', ['-q', 'list_queues', '-p', vhost, 'name'], { encoding: 'utf8' }).split('\n').includes(name);
+  return queueMessages(url, name).has(name);
 }

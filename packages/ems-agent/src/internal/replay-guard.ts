@@ -46,13 +46,14 @@ export class ReplayGuard {
     for (const line of text.split('\n')) {
       const space = line.indexOf(' ');
       const signedAt = Number(line.slice(0, space));
+      if (space <= 0 || !Number.isSafeInteger(signedAt)) continue;
       let id: unknown;
       try {
         id = JSON.parse(line.slice(space + 1));
       } catch {
         continue; // a torn last line (crash while appending)
       }
-      if (space > 0 && Number.isSafeInteger(signedAt) && typeof id === 'string') this.seen.set(id, signedAt);
+      if (typeof id === 'string') this.seen.set(id, signedAt);
     }
     this.forget(this.now());
     this.rewrite();

@@ -148,18 +148,17 @@ export class EmsClient {
   }
 
   /** One command's round trip; to a deduplicating agent, sent again (same correlation id) when it may have been lost. */
-  private async request(hostname: string, body: Uint8Array, options: RequestOptions): Promise<IncomingMessage> {
+  private async request(hostname: string, body: Uint8Array, options: RequestOptions & { correlationId: string }): Promise<IncomingMessage> {
     const { transport } = this.options;
     const queue = emsActionsQueue(hostname);
     if (!this.deduplicating.has(hostname)) return transport.request(EXCHANGE, queue, body, options);
-    const correlationId = options.correlationId ?? randomUUID();
+    const { correlationId } = options;
     let waiting = this.waitingCommands.get(hostname);
     if (waiting === undefined) this.waitingCommands.set(hostname, (waiting = new Set()));
     waiting.add(correlationId);
     try {
       return await transport.request(EXCHANGE, queue, body, {
         ...options,
-        correlationId,
         // The promise the agent's hello asked for: this correlation id is unique, a repeat is the same command.
         headers: { ...options.headers, [DEDUP_HEADER]: DEDUPLICATES_BY_CORRELATION_ID },
         // With a reply channel that dies with the connection (direct reply-to), the transport sends it again
