@@ -20,10 +20,19 @@ function formatPath(path: readonly PropertyKey[]): string {
   return out === '' ? '(root)' : out;
 }
 
-function parseJson(body: WireBody, what: string): unknown {
+/**
+ * Open Baton's NFVO reads its peers with Gson, for which a member set to `null` is a member left unset (the Python
+ * VNFM SDK sends `"id": null`, `"requires": null`, …). Such members are dropped before validation, so the schemas
+ * take what Gson takes; a `null` element of an array, or a `null` body, stays.
+ */
+function dropNullMembers(this: unknown, _key: string, value: unknown): unknown {
+  return value === null && !Array.isArray(this) && _key !== '' ? undefined : value;
+}
+
+function parseJson(body: WireBody, what: string, gson = false): unknown {
   const text = typeof body === 'string' ? body : utf8.decode(body);
   try {
-    return JSON.parse(text) as unknown;
+    return (gson && text.includes('null') ? JSON.parse(text, dropNullMembers) : JSON.parse(text)) as unknown;
   } catch (error) {
     const preview = text.length > 80 ? `${text.slice(0, 80)}…` : text;
     throw new ProtocolError(`${what}: body is not JSON (${(error as Error).message}): ${JSON.stringify(preview)}`, { cause: error });
@@ -32,13 +41,15 @@ function parseJson(body: WireBody, what: string): unknown {
 
 interface DecodeOptions {
   what: string;
+  /** Read as Gson does (the NFVO↔VNFM messages): `null` members count as absent. */
+  gson?: boolean;
   actionKey?: string;
   actions?: readonly string[];
 }
 
 function decodeWith<S extends z.ZodType>(schema: S, body: WireBody, options: DecodeOptions): z.output<S> {
   const { what } = options;
-  const value = parseJson(body, what);
+  const value = parseJson(body, what, options.gson === true);
   let action: string | undefined;
   if (options.actionKey !== undefined) {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
@@ -76,17 +87,17 @@ const EMS_ACTIONS = actionsOf(EmsCommand as never);
 
 /** Decodes a message the NFVO sent to a VNFM. @throws ProtocolError */
 export function decodeNfvoCommand(body: WireBody): NfvoCommand {
-  return decodeWith(NfvoCommand, body, { what: 'NFVO command', actionKey: 'action', actions: NFVO_ACTIONS });
+  return decodeWith(NfvoCommand, body, { what: 'NFVO command', gson: true, actionKey: 'action', actions: NFVO_ACTIONS });
 }
 
 /** Decodes a message a VNFM sent to the NFVO. @throws ProtocolError */
 export function decodeVnfmMessage(body: WireBody): VnfmMessage {
-  return decodeWith(VnfmMessage, body, { what: 'VNFM message', actionKey: 'action', actions: VNFM_ACTIONS });
+  return decodeWith(VnfmMessage, body, { what: 'VNFM message', gson: true, actionKey: 'action', actions: VNFM_ACTIONS });
 }
 
 /** Decodes a register/unregister message; the action is matched case-insensitively and `deregister` means `unregister`. @throws ProtocolError */
 export function decodeManagerMessage(body: WireBody): ManagerMessage {
-  const value = parseJson(body, 'manager message');
+  const value = parseJson(body, 'manager message', true);
   if (typeof value === 'object' && value !== null && typeof (value as { action?: unknown }).action === 'string') {
     const lower = ((value as { action: string }).action).toLowerCase();
     (value as { action: string }).action = lower === 'deregister' ? 'unregister' : lower;
@@ -96,7 +107,7 @@ export function decodeManagerMessage(body: WireBody): ManagerMessage {
 
 /** Decodes the NFVO's registration answer. @throws ProtocolError */
 export function decodeManagerCredentials(body: WireBody): ManagerCredentials {
-  return decodeWith(ManagerCredentials, body, { what: 'manager credentials' });
+  return decodeWith(ManagerCredentials, body, { what: 'manager credentials', gson: true });
 }
 
 /** Decodes a VNFM → EMS command. @throws ProtocolError */

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   EXCHANGE, ProtocolError, decodeNfvoCommand, encodeMessage, recordOf, toError, vnfmErrorMessage,
   type ManagerCredentials, type NfvoCommand, type OrVnfmInstantiateMessage, type OrVnfmScalingMessage,
@@ -299,16 +300,16 @@ export abstract class AbstractVnfm {
   }
 
   /**
-   * Commands are journaled by correlation id: a redelivery of a command still running here waits for it, one
-   * already answered is acknowledged without running it again, and one a previous process left unanswered
+   * Commands are journaled under {@link commandKey}: a redelivery of a command still running here waits for it,
+   * one already answered is acknowledged without running it again, and one a previous process left unanswered
    * is answered from the journal (see {@link answerInterrupted}).
    */
   private async handleDelivery(delivery: IncomingMessage): Promise<void> {
-    const key = delivery.properties.replyTo ? delivery.properties.correlationId : undefined;
+    const key = this.commandKey(delivery);
     if (key === undefined) return this.handleCommand(delivery, undefined);
     const running = this.inFlight.get(key);
     if (running) {
-      this.logger.warn({ correlationId: key }, 'redelivery of a command still running; it is answered once, when it finishes');
+      this.logger.warn({ commandKey: key }, 'redelivery of a command still running; it is answered once, when it finishes');
       await running;
       return;
     }
@@ -326,18 +327,40 @@ export abstract class AbstractVnfm {
     }
   }
 
+  /**
+   * What identifies a command across redeliveries and VNFM restarts (none without `reply_to`: nobody waits).
+   * With a correlation id, that id. Open Baton's NFVO sends none (Spring AMQP 1.7 `convertSendAndReceive`,
+   * `RabbitTemplate.doSendAndReceiveWithTemporary`): then its reply address — RabbitMQ makes a new direct
+   * reply-to address for every consume, and Spring consumes once per request — with a digest of the body.
+   * Only a broker redelivery (`redelivered`) can repeat a command: a fresh delivery under a known key (a
+   * sender that reuses a reply queue and sends the same body again) is a new command and gets the next
+   * generation of the key, `<key>#<n>`; a redelivery belongs to the newest generation.
+   */
+  private commandKey(delivery: IncomingMessage): string | undefined {
+    const { replyTo, correlationId } = delivery.properties;
+    if (!replyTo) return undefined;
+    if (correlationId !== undefined) return correlationId;
+    const base = `reply-to ${replyTo} sha256 ${createHash('sha256').update(delivery.body).digest('base64url')}`;
+    let newest: string | undefined;
+    for (let n = 1; ; n++) {
+      const key = n === 1 ? base : `${base}#${n}`;
+      if (this.journal.get(key) === undefined && !this.inFlight.has(key)) return delivery.redelivered ? (newest ?? key) : key;
+      newest = key;
+    }
+  }
+
   /** Answers the commands a previous process of this VNFM received but did not answer (it crashed). */
   private async answerInterrupted(): Promise<void> {
     for (const record of this.journal.interrupted()) {
       if (this.journal.get(record.key)?.step === 'answered') continue;
       await this.finishFromJournal(record).catch((error: unknown) =>
-        this.logger.error({ correlationId: record.key, err: toError(error).message }, 'could not answer an interrupted command; retrying on its redelivery'),
+        this.logger.error({ commandKey: record.key, err: toError(error).message }, 'could not answer an interrupted command; retrying on its redelivery'),
       );
     }
   }
 
   private async finishFromJournal(record: JournalRecord): Promise<void> {
-    const log = this.logger.child({ action: record.action, vnfrId: record.vnfrId, vnfrName: record.vnfrName, correlationId: record.key });
+    const log = this.logger.child({ action: record.action, vnfrId: record.vnfrId, vnfrName: record.vnfrName, commandKey: record.key });
     if (record.step === 'answered') {
       log.warn('redelivery of a command already answered; acknowledged without running it again');
       return;
@@ -353,7 +376,9 @@ export abstract class AbstractVnfm {
     } else {
       log.warn('re-sending the stored answer of a command whose acknowledgement was lost');
     }
-    if (record.replyTo) await this.transport.publish('', record.replyTo, body, { ...encodeMessage(null).properties, correlationId: record.key });
+    // The reply carries the command's correlation id, or none when the command had none (as Spring answers).
+    const properties = { ...encodeMessage(null).properties, ...(record.correlationId !== undefined ? { correlationId: record.correlationId } : {}) };
+    if (record.replyTo) await this.transport.publish('', record.replyTo, body, properties);
     await this.journal.step(record.key, 'answered');
   }
 
@@ -380,7 +405,9 @@ export abstract class AbstractVnfm {
     const log = this.logger.child({ action: command.action, vnfrId: vnfr?.id, vnfrName: vnfr?.name });
     const lockKey = vnfr?.id ?? vnfr?.name;
     const track: Tracker = key === undefined ? async () => undefined : (step, patch) => this.journal.step(key, step, patch);
-    await track('received', { action: command.action, vnfrId: vnfr?.id, vnfrName: vnfr?.name, replyTo: delivery.properties.replyTo, vnfr });
+    await track('received', {
+      action: command.action, vnfrId: vnfr?.id, vnfrName: vnfr?.name, replyTo: delivery.properties.replyTo, correlationId: delivery.properties.correlationId, vnfr,
+    });
     let reply: VnfmMessage | null;
     try {
       reply = lockKey ? await this.serialised(lockKey, () => this.dispatch(command, log, track)) : await this.dispatch(command, log, track);

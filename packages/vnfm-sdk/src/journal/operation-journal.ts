@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
  */
 export type JournalStep = 'received' | 'granted' | 'allocated' | 'replying' | 'answered';
 
-/** What the journal remembers of one NFVO command, keyed by its correlation id. */
+/** What the journal remembers of one NFVO command, under the key `AbstractVnfm` derives for it (its correlation id, or its reply address and body digest). */
 export interface JournalRecord {
   key: string;
   action: string;
@@ -19,6 +19,8 @@ export interface JournalRecord {
   vnfrName?: string | undefined;
   /** Where the answer goes, so that a restarted VNFM can answer a command it lost with the crash. */
   replyTo?: string | undefined;
+  /** The command's correlation id, copied into that answer; none when the command had none (Open Baton's NFVO). */
+  correlationId?: string | undefined;
   /** The VNFR as far as the command got (granted / allocated), for an ERROR reply after a crash; dropped once answered. */
   vnfr?: VirtualNetworkFunctionRecord | undefined;
   /** The encoded reply (step `replying`), re-sent as is when the command is redelivered; dropped once answered. */

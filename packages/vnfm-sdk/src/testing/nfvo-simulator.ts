@@ -28,6 +28,12 @@ export interface NfvoSimulatorOptions {
   credentials?: { username: string; password: string };
   /** Deadline for each VNFM reply, in ms; a silent VNFM puts the VNFR in ERROR. @default 60_000 */
   commandTimeoutMs?: number;
+  /**
+   * Commands carry a correlation id. Open Baton's 6.0 NFVO sends none (Spring AMQP 1.7 `convertSendAndReceive`:
+   * a channel of its own per command consuming a direct reply-to address), and neither does the simulator
+   * unless this is set. @default false
+   */
+  commandCorrelationIds?: boolean;
   /** Send START in dependency order, after every VNFR is INACTIVE (`nfvo.start.ordered`). @default false */
   startOrdered?: boolean;
   logger?: Logger;
@@ -355,6 +361,10 @@ export class NfvoSimulator {
       // As Open Baton's NFVO (Spring's RabbitTemplate) sends them: a command waiting in the VNFM's durable
       // endpoint queue survives a broker restart.
       persistent: true,
+      withoutCorrelationId: this.options.commandCorrelationIds !== true,
+      // Unlike the NFVO (not mandatory: an unroutable command is dropped and waited for until the timeout),
+      // a command no queue takes is reported: the TimeoutError then says that the broker returned it.
+      retryUnroutable: true,
     });
     const text = reply.body.toString('utf8');
     if (text.trim() === 'null') {

@@ -702,12 +702,82 @@ export class AmqpTransport implements Transport {
     if (!(options.timeoutMs > 0) || !Number.isFinite(options.timeoutMs)) throw new ConfigError(`request option timeoutMs must be a positive number, got ${String(options.timeoutMs)}`);
     if (this.current === 'closed') throw new TransportError('transport is closed');
     const waitedFor = options.waitedFor ?? `a reply from ${routingKey}`;
-    const correlationId = options.correlationId ?? randomUUID();
     const payload = toBuffer(body);
-    return this.pending.start(correlationId, {
-      options: { timeoutMs: options.timeoutMs, waitedFor, idempotent: options.idempotent, signal: options.signal },
-      send: (context) => this.sendRequest({ exchange, routingKey, payload, correlationId, headers: options.headers, waitedFor, mandatory: options.retryUnroutable === true, persistent: options.persistent === true }, context),
+    const pendingOptions = { timeoutMs: options.timeoutMs, waitedFor, idempotent: options.idempotent, signal: options.signal };
+    const input = { exchange, routingKey, payload, headers: options.headers, waitedFor, mandatory: options.retryUnroutable === true, persistent: options.persistent === true };
+    if (options.withoutCorrelationId === true) {
+      // The bookkeeping needs a key; it never goes on the wire.
+      const key = randomUUID();
+      return this.pending.start(key, { options: pendingOptions, send: (context) => this.sendOnOwnChannel({ ...input, key }, context) });
+    }
+    const correlationId = options.correlationId ?? randomUUID();
+    return this.pending.start(correlationId, { options: pendingOptions, send: (context) => this.sendRequest({ ...input, correlationId }, context) });
+  }
+
+  /**
+   * A request without a correlation id, the Spring AMQP 1.7 way: a channel of its own consumes a fresh direct
+   * reply-to address (the broker makes one per consume), so the first message there is the reply. The channel
+   * closes when the request settles or this attempt is superseded (an unroutable re-send opens a new one).
+   */
+  private async sendOnOwnChannel(
+    input: { exchange: string; routingKey: string; payload: Buffer; key: string; headers: Record<string, unknown> | undefined; waitedFor: string; mandatory: boolean; persistent: boolean },
+    context: SendContext,
+  ): Promise<void> {
+    const what = `sending the request for ${input.waitedFor}`;
+    let link: Link;
+    for (;;) {
+      try {
+        link = await this.linkFor(what, context.signal);
+        break;
+      } catch (error) {
+        if (!(error instanceof LinkLostError)) throw error;
+      }
+    }
+    try {
+      await this.exchangeExists(link, input.exchange);
+    } catch (error) {
+      if (link.lost) throw new LinkLostError(`connection lost before ${what}`, { cause: error });
+      throw new TransportError(`${what} failed: ${this.describe(undefined, error)}`, { cause: error });
+    }
+    if (context.signal.aborted) return;
+    let channel: ConfirmChannel;
+    try {
+      channel = await link.connection.createConfirmChannel();
+    } catch (error) {
+      if (link.lost) throw new LinkLostError(`connection lost before ${what}`, { cause: error });
+      throw new TransportError(`opening a reply channel failed (${what}): ${this.describe(undefined, error)}`, { cause: error });
+    }
+    const closeChannel = (): void => {
+      if (!isChannelClosed(channel)) void channel.close().catch(() => undefined);
+    };
+    context.signal.addEventListener('abort', closeChannel, { once: true });
+    channel.on('error', () => undefined); // the close event below reports it
+    channel.on('close', () => {
+      // Closed by the broker or with the connection while the request waits: its reply can no longer arrive.
+      if (!context.signal.aborted) this.pending.linkLost(link.lost ? 'connection lost' : 'the reply channel closed', channel);
     });
+    channel.on('return', () => {
+      if (this.pending.unroutable(input.key) === 1) this.log.info({ routingKey: input.routingKey }, `no queue took the request (yet); sending it again every ${UNROUTABLE_RETRY_MS} ms until one does or it times out`);
+    });
+    try {
+      await channel.consume(DIRECT_REPLY_TO, (msg) => {
+        if (msg !== null && !this.pending.settle(input.key, toIncoming(msg))) this.log.debug('late reply to a request without correlation id dropped');
+      }, { noAck: true });
+      if (context.signal.aborted) return closeChannel();
+      context.sentOn(channel);
+      const properties: MessageProperties = { replyTo: DIRECT_REPLY_TO };
+      if (input.headers) properties.headers = input.headers;
+      if (input.persistent) properties.persistent = true;
+      const key = input.exchange === '' ? this.topology.resolve(input.routingKey) : input.routingKey;
+      await confirmPublish(channel, {
+        exchange: input.exchange, routingKey: key, timeoutMs: this.options.publishTimeoutMs, flow: link.flow, payload: input.payload,
+        options: { ...publishOptions(properties), ...(input.mandatory ? { mandatory: true } : {}) },
+      });
+    } catch (error) {
+      closeChannel();
+      if (link.lost) throw new LinkLostError(`connection lost before the broker accepted the request for ${input.waitedFor}`, { cause: error });
+      throw new TransportError(`${what} failed: ${this.describe(channel, error)}`, { cause: error });
+    }
   }
 
   private async sendRequest(

@@ -321,6 +321,11 @@ export class MemoryBroker {
     return address;
   }
 
+  /** @internal Forgets a direct reply-to address (its request settled). */
+  closeReplyTo(address: string): void {
+    this.replyTo.delete(address);
+  }
+
   /** @internal */
   consume(
     queueName: string,

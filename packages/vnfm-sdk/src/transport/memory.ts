@@ -331,12 +331,42 @@ export class MemoryTransport implements Transport, BrokerClient {
     if (!(options.timeoutMs > 0) || !Number.isFinite(options.timeoutMs)) throw new ConfigError(`request option timeoutMs must be a positive number, got ${String(options.timeoutMs)}`);
     if (this.current === 'closed') throw new TransportError('transport is closed');
     const waitedFor = options.waitedFor ?? `a reply from ${routingKey}`;
-    const correlationId = options.correlationId ?? randomUUID();
     const payload = toBuffer(body);
-    return this.pending.start(correlationId, {
-      options: { timeoutMs: options.timeoutMs, waitedFor, idempotent: options.idempotent, signal: options.signal },
-      send: (context) => this.sendRequest({ exchange, routingKey, payload, correlationId, headers: options.headers, waitedFor, mandatory: options.retryUnroutable === true, persistent: options.persistent === true }, context),
+    const pendingOptions = { timeoutMs: options.timeoutMs, waitedFor, idempotent: options.idempotent, signal: options.signal };
+    const input = { exchange, routingKey, payload, headers: options.headers, waitedFor, mandatory: options.retryUnroutable === true, persistent: options.persistent === true };
+    if (options.withoutCorrelationId === true) {
+      const key = randomUUID();
+      return this.pending.start(key, { options: pendingOptions, send: (context) => this.sendWithoutCorrelationId({ ...input, key }, context) });
+    }
+    const correlationId = options.correlationId ?? randomUUID();
+    return this.pending.start(correlationId, { options: pendingOptions, send: (context) => this.sendRequest({ ...input, correlationId }, context) });
+  }
+
+  /** As the amqp transport: a direct reply-to address of its own per send attempt; its first message is the reply. */
+  private async sendWithoutCorrelationId(
+    input: { exchange: string; routingKey: string; payload: Buffer; key: string; headers: Record<string, unknown> | undefined; waitedFor: string; mandatory: boolean; persistent: boolean },
+    context: SendContext,
+  ): Promise<void> {
+    await this.ready(`sending the request for ${input.waitedFor}`, context.signal);
+    if (context.signal.aborted) return;
+    const address = this.broker.openReplyTo(this, (message) => {
+      this.broker.closeReplyTo(address);
+      if (!this.pending.settle(input.key, message)) this.log.debug('late reply to a request without correlation id dropped');
     });
+    context.signal.addEventListener('abort', () => this.broker.closeReplyTo(address), { once: true });
+    const endpoint = { address };
+    context.sentOn(endpoint);
+    const properties: MessageProperties = { contentType: CONTENT_TYPE, contentEncoding: 'UTF-8', replyTo: address };
+    if (input.headers) properties.headers = input.headers;
+    if (input.persistent) properties.persistent = true;
+    const routingKey = input.exchange === '' ? this.topology.resolve(input.routingKey) : input.routingKey;
+    let routed: boolean;
+    try {
+      routed = this.broker.publish({ body: input.payload, properties, exchange: input.exchange, routingKey, redelivered: false });
+    } catch (error) {
+      throw new TransportError(`sending the request for ${input.waitedFor} failed: ${toError(error).message}`, { cause: error });
+    }
+    if (!routed && input.mandatory) this.pending.unroutable(input.key);
   }
 
   private async sendRequest(

@@ -92,6 +92,13 @@ export interface RequestOptions {
    */
   retryUnroutable?: boolean;
   signal?: AbortSignal;
+  /**
+   * Sends the request without a correlation id, as Spring AMQP 1.7's `RabbitTemplate.convertSendAndReceive`
+   * does (Open Baton's NFVO and Java VNFMs; `RabbitTemplate.doSendAndReceiveWithTemporary`): on a channel of
+   * its own that consumes a fresh direct reply-to address, where the first message is the reply. `correlationId`
+   * is ignored and the request cannot be given to {@link Transport.resendRequest}. @default false
+   */
+  withoutCorrelationId?: boolean;
 }
 
 /** How long an unroutable request (`retryUnroutable`) waits before it is sent again. */
@@ -117,7 +124,10 @@ export interface Transport {
   publish(exchange: string, routingKey: string, body: Uint8Array | string, properties?: MessageProperties): Promise<void>;
   /** Consumes a queue; the consumer is resumed automatically after a reconnect. */
   consume(queue: string, handler: MessageHandler, options?: ConsumeOptions): Promise<Consumer>;
-  /** Sends a request with `reply_to` + `correlation_id` and resolves with the reply, or rejects with a `TimeoutError`. */
+  /**
+   * Sends a request with `reply_to` + `correlation_id` (or without an id, {@link RequestOptions.withoutCorrelationId})
+   * and resolves with the reply, or rejects with a `TimeoutError`.
+   */
   request(exchange: string, routingKey: string, body: Uint8Array | string, options: RequestOptions): Promise<IncomingMessage>;
   /**
    * Publishes a request that still waits for its reply once more, unchanged (same correlation id, body and
@@ -126,7 +136,10 @@ export interface Transport {
    * waits (answered, failed, or already waiting to be re-sent after a reconnect).
    */
   resendRequest(correlationId: string): boolean;
-  /** Publishes `body` to the default exchange with routing key = `request.properties.replyTo`, copying the correlation id. */
+  /**
+   * Publishes `body` to the default exchange with routing key = `request.properties.replyTo`, copying the
+   * correlation id (a request without one gets a reply without one, as Spring's listeners answer).
+   */
   reply(request: IncomingMessage, body: Uint8Array | string, properties?: MessageProperties): Promise<void>;
   on(event: TransportEvent, listener: () => void): this;
   off(event: TransportEvent, listener: () => void): this;
