@@ -103,8 +103,10 @@ export function createCommandHandler(options: CommandHandlerOptions): CommandHan
 
     // A repeat — redelivered by the broker, or sent again by a VNFM that may have lost the reply (marked
     // with the dedup header, as the hello invites; a signature binds the id too) — is answered from the
-    // record. An unmarked command always runs: Spring's correlation ids restart at 1 with the VNFM, so an
-    // id alone proves nothing. Commands run one at a time, so a record still "started" when its repeat
+    // record. An unmarked command always runs: no sender but a marking vnfkit VNFM promises unique ids, so an
+    // id alone proves nothing. A command without any id (Open Baton's Java Generic VNFM sends none: Spring
+    // AMQP 1.7 `convertSendAndReceive`) is never recorded, so it is never taken for a repeat of another, and
+    // its reply carries no id either. Commands run one at a time, so a record still "started" when its repeat
     // gets here belongs to a run cut short by an agent restart.
     const dedup = message.redelivered || signedAt !== undefined || headerText(message.properties.headers?.[DEDUP_HEADER]) === DEDUPLICATES_BY_CORRELATION_ID;
     let rerun = false;

@@ -147,7 +147,7 @@ describe('agent (in-process, memory link)', () => {
     await link.deliver(agent.queue, first.body, { properties: first.properties });
     const other = command({ action: 'EXECUTE', payload: 'b.sh' }, 'reused-id');
     await link.deliver(agent.queue, other.body, { properties: other.properties, redelivered: true });
-    // Spring's correlation ids restart at 1 with the VNFM: an unmarked id and body alone never suppress a command.
+    // Only a marking VNFM promises unique ids: an unmarked id and body alone never suppress a command.
     await link.deliver(agent.queue, other.body, { properties: other.properties });
     expect(runner.calls.map((c) => c.label)).toEqual(['a.sh', 'b.sh', 'b.sh']);
   });

@@ -20,8 +20,9 @@ export const SIGNATURE_HEADER = 'x-vnfkit-signature';
  * Deduplication by correlation id (vnfkit extension): a command sent again with the same correlation id
  * and body is answered from the agent's execution record instead of being run again. An agent says it
  * does so in its hello (`deduplicates`); a VNFM marks the commands it may send again with
- * {@link DEDUP_HEADER}, which promises that their correlation ids are unique (Spring's restart at 1, so an
- * unmarked id alone must not suppress a command).
+ * {@link DEDUP_HEADER}, which promises that their correlation ids are unique. Nothing else does: Open Baton's
+ * Java Generic VNFM sends no correlation id at all (Spring AMQP 1.7 `convertSendAndReceive`), and other senders
+ * make no promise, so an unmarked id alone must not suppress a command.
  */
 export const DEDUPLICATES_BY_CORRELATION_ID = 'correlation-id';
 /** AMQP header of an EMS command that may be sent again: value {@link DEDUPLICATES_BY_CORRELATION_ID}. vnfkit extension. */

@@ -1,10 +1,15 @@
-import { ErrorCode, VnfkitError } from '@vnfkit/protocol';
+import { ErrorCode, VnfkitError, type VirtualNetworkFunctionRecord } from '@vnfkit/protocol';
 
-/** Thrown when the NFVO answers a request (grant, allocate, scaling) with ERROR. */
+/**
+ * Thrown when the NFVO answers a request (grant, allocate, scaling) with ERROR (`OrVnfmErrorMessage`). `vnfr` is
+ * the record the NFVO has just saved (with id and hbVersion): the VNFM's ERROR reply must carry it, so that the
+ * NFVO's ErrorTask updates that record.
+ */
 export class NfvoRefusedError extends VnfkitError {
   constructor(
     readonly request: string,
     readonly nfvoMessage: string,
+    readonly vnfr?: VirtualNetworkFunctionRecord,
   ) {
     super(ErrorCode.NFVO_REFUSED, `NFVO refused ${request}: ${nfvoMessage}`);
   }

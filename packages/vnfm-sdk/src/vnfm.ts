@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import {
-  EXCHANGE, ProtocolError, decodeNfvoCommand, encodeMessage, recordOf, toError, vnfmErrorMessage,
+  EXCHANGE, ProtocolError, decodeNfvoCommand, encodeMessage, payloadToBytes, recordOf, toError, vnfmErrorMessage,
   type ManagerCredentials, type NfvoCommand, type OrVnfmInstantiateMessage, type OrVnfmScalingMessage,
   type Script, type VNFCInstance, type VNFComponent, type VNFPackage, type VNFRecordDependency, type VirtualNetworkFunctionRecord,
   type VnfmManagerEndpoint, type VnfmMessage,
@@ -9,6 +9,7 @@ import { pino, type Logger } from 'pino';
 import { resolveVnfmOptions, type BrokerCredentials, type ResolvedVnfmOptions, type VnfmOptions } from './config.js';
 import { OperationJournal, type JournalRecord, type JournalStep } from './journal/operation-journal.js';
 import { managerEndpoint, registerWithNfvo, requestNfvo, unregisterFromNfvo } from './nfvo/nfvo-client.js';
+import { NfvoRefusedError } from './errors.js';
 import { createAmqpTransport } from './transport/amqp.js';
 import type { Consumer, IncomingMessage, Transport } from './transport/transport.js';
 import { buildVnfr } from './vnfr.js';
@@ -442,8 +443,10 @@ export abstract class AbstractVnfm {
 
   private async dispatch(command: NfvoCommand, logger: Logger, track: Tracker): Promise<VnfmMessage | null> {
     switch (command.action) {
-      case 'INSTANTIATE':
-        return { action: 'INSTANTIATE', virtualNetworkFunctionRecord: await this.runInstantiate(command, logger, track) };
+      case 'INSTANTIATE': {
+        const vnfr = await this.runInstantiate(command, logger, track);
+        return vnfr === null ? null : { action: 'INSTANTIATE', virtualNetworkFunctionRecord: vnfr };
+      }
       case 'MODIFY':
         return { action: 'MODIFY', virtualNetworkFunctionRecord: await this.modify({ vnfr: command.vnfr, dependency: command.vnfrd, logger }) };
       case 'START':
@@ -495,7 +498,13 @@ export abstract class AbstractVnfm {
     }
   }
 
-  private async runInstantiate(message: OrVnfmInstantiateMessage, logger: Logger, track: Tracker): Promise<Vnfr> {
+  /**
+   * GRANT_OPERATION, ALLOCATE_RESOURCES (unless the VNFM allocates), then the `instantiate` hook. A refusal
+   * (the NFVO's ERROR answer) fails the command with the VNFR the NFVO has just saved; a JSON `null` answer (the
+   * NFVO's task failed without a message, or the NSR is gone) ends it with the reply `null`, as the Java SDK does
+   * (AbstractVnfm.java 6.0.0:329-331, 353-355): `null` is returned then.
+   */
+  private async runInstantiate(message: OrVnfmInstantiateMessage, logger: Logger, track: Tracker): Promise<Vnfr | null> {
     const extension = message.extension ?? {};
     const base = { message, vnfPackage: message.vnfPackage, scripts: message.vnfPackage?.scripts ?? [], extension };
     if (message.vnfr) return this.instantiate({ ...base, vnfr: message.vnfr, logger, restart: true });
@@ -506,6 +515,7 @@ export abstract class AbstractVnfm {
         timeoutMs: this.options.grantTimeoutMs,
         what: `GRANT_OPERATION for VNFR ${vnfr.name ?? ''}`,
       });
+      if (grant === null) return answeredNull(logger, 'GRANT_OPERATION', vnfr);
       if (grant.action !== 'GRANT_OPERATION') throw new ProtocolError(`expected a GRANT_OPERATION answer, got ${grant.action}`);
       if (grant.grantAllowed === false) throw new Error(`NFVO did not grant the resources of VNFR ${vnfr.name ?? ''}`);
       vnfr = grant.virtualNetworkFunctionRecord;
@@ -522,12 +532,13 @@ export abstract class AbstractVnfm {
             action: 'ALLOCATE_RESOURCES',
             virtualNetworkFunctionRecord: vnfr,
             vimInstances: vduVim,
-            userdata: this.userData({ vnfr, extension, vnfPackage: message.vnfPackage }),
+            userdata: withPackageUserData(this.userData({ vnfr, extension, vnfPackage: message.vnfPackage }), message.vnfPackage),
             keyPairs: message.keys ?? [],
           },
           timeoutMs: this.options.allocateTimeoutMs,
           what: `ALLOCATE_RESOURCES for VNFR ${vnfr.name ?? ''}`,
         });
+        if (answer === null) return answeredNull(vlog, 'ALLOCATE_RESOURCES', vnfr);
         const allocated = recordOf(answer);
         if (!allocated) throw new ProtocolError(`ALLOCATE_RESOURCES answer without a VNFR`);
         vnfr = allocated;
@@ -536,12 +547,18 @@ export abstract class AbstractVnfm {
       }
       return await this.instantiate({ ...base, vnfr, logger: vlog, restart: false });
     } catch (error) {
-      // Report ERROR with the VNFR as far as it got (never without one: the NFVO needs it).
+      // Report ERROR with the VNFR as far as it got (never without one: the NFVO needs it); after a refusal that is
+      // the record the NFVO saved, so that its ErrorTask updates it (AbstractVnfm.java 6.0.0:722-727, 794-800).
       throw Object.assign(toError(error), { vnfr: (error as { vnfr?: Vnfr }).vnfr ?? vnfr });
     }
   }
 
-  private async runScaleOut(message: OrVnfmScalingMessage, logger: Logger): Promise<VnfmMessage> {
+  /**
+   * SCALING, then the `scaleOut` hook. As the Java SDK (AbstractVnfm.java 6.0.0:236-247): a refused SCALING
+   * (ERROR) goes to {@link onNfvoError} with the NFVO's VNFR and the reply is `null`; a `null` answer leaves the
+   * VNFR as the command had it, so no new VNFC is found and the reply is ERROR.
+   */
+  private async runScaleOut(message: OrVnfmScalingMessage, logger: Logger): Promise<VnfmMessage | null> {
     let vnfr = message.virtualNetworkFunctionRecord;
     const extension = message.extension ?? {};
     const scaling: VnfmMessage = {
@@ -550,8 +567,17 @@ export abstract class AbstractVnfm {
       userData: this.userData({ vnfr, extension, vnfPackage: message.vnfPackage }),
     };
     if (message.vimInstance) scaling.vimInstance = message.vimInstance;
-    const answer = await requestNfvo(this.transport, { message: scaling, timeoutMs: this.options.allocateTimeoutMs, what: `SCALING of VNFR ${vnfr.name ?? ''}` });
-    const scaled = recordOf(answer);
+    let answer: NfvoCommand | null;
+    try {
+      answer = await requestNfvo(this.transport, { message: scaling, timeoutMs: this.options.allocateTimeoutMs, what: `SCALING of VNFR ${vnfr.name ?? ''}` });
+    } catch (error) {
+      if (!(error instanceof NfvoRefusedError)) throw error;
+      logger.error({ nfvoMessage: error.nfvoMessage }, 'the NFVO refused SCALING; handing its VNFR to onNfvoError and replying null (as the Java VNFM SDK)');
+      await this.onNfvoError({ vnfr: error.vnfr, message: error.nfvoMessage, logger });
+      return null;
+    }
+    if (answer === null) logger.error('the NFVO answered null to SCALING (its task failed, or the NSR is gone); looking for the new VNFC in the VNFR as it was');
+    const scaled = answer === null ? vnfr : recordOf(answer);
     if (!scaled) throw new ProtocolError('SCALING answer without a VNFR');
     vnfr = scaled;
     const component = message.component ?? {};
@@ -575,6 +601,26 @@ export function allVnfcs(vnfr: Vnfr): VNFCInstance[] {
 
 function findVnfc(vnfr: Vnfr, like: VNFCInstance): VNFCInstance | undefined {
   return allVnfcs(vnfr).find((c) => (like.id !== undefined && c.id === like.id) || (like.hostname !== undefined && c.hostname === like.hostname));
+}
+
+/** A `null` answer from the NFVO ends the INSTANTIATE with the reply `null` (see `runInstantiate`). */
+function answeredNull(logger: Logger, request: string, vnfr: Vnfr): null {
+  logger.error({ vnfrName: vnfr.name }, `the NFVO answered null to ${request} (its task failed without a message, or the NSR was deleted); replying null to INSTANTIATE, as the Java VNFM SDK does`);
+  return null;
+}
+
+/**
+ * The VNF package's own `userdata.sh` or `user-data.sh` (exact names; a leading BOM stripped) runs after the
+ * VNFM's part of the ALLOCATE_RESOURCES user data, as in the Java SDK (AbstractVnfm.java 6.0.0:543-553, 770-783).
+ * Upstream joins the two with nothing between; a newline is added here when the first part lacks one, so the
+ * package's first line cannot be glued to the last line of the VNFM's.
+ */
+export function withPackageUserData(userData: string, vnfPackage: VNFPackage | undefined): string {
+  const script = vnfPackage?.scripts?.find((s) => s.name === 'userdata.sh' || s.name === 'user-data.sh');
+  if (!script?.payload) return userData;
+  const own = Buffer.from(payloadToBytes(script.payload)).toString('utf8').replace(/^\uFEFF/, '');
+  if (own === '') return userData;
+  return userData === '' || userData.endsWith('\n') ? `${userData}${own}` : `${userData}\n${own}`;
 }
 
 function resumedReply(result: ResumeResult): VnfmMessage {

@@ -14,9 +14,11 @@ function withoutIds<T>(value: T): T {
 }
 
 /**
- * Builds the VNFR the NFVO expects in GRANT_OPERATION from an INSTANTIATE message (nfvo-vnfm §6.2):
- * no ids anywhere, `parent_ns_id` from `extension["nsr-id"]`, status NULL, one VDU per VNFD VDU with
- * `parent_vdu` and the names of the VIMs offered for it.
+ * Builds the VNFR the NFVO expects in GRANT_OPERATION from an INSTANTIATE message (nfvo-vnfm §6.2), as the Java
+ * SDK's `VNFRUtils.createVirtualNetworkFunctionRecord` does (openbaton/vnfm-sdk 6.0.0, VNFRUtils.java:57-112):
+ * no ids (but on the VNFR-level connection points, which upstream shares with the VNFD), `parent_ns_id` from
+ * `extension["nsr-id"]`, status NULL, one VDU per VNFD VDU with `parent_vdu` and the names of the VIMs offered
+ * for it, the auto-scale policies and the connection points.
  */
 export function buildVnfr(message: OrVnfmInstantiateMessage): VirtualNetworkFunctionRecord {
   const vnfd = message.vnfd;
@@ -53,6 +55,13 @@ export function buildVnfr(message: OrVnfmInstantiateMessage): VirtualNetworkFunc
     provides: { name: 'provides', configurationParameters: (vnfd.provides ?? []).map((confKey) => ({ confKey })) },
     lifecycle_event: withoutIds(vnfd.lifecycle_event ?? []),
     monitoring_parameter: (vnfd['monitoring_parameter'] as string[] | undefined) ?? [],
+    // As VNFRUtils.createVirtualNetworkFunctionRecord (openbaton/vnfm-sdk 6.0.0, VNFRUtils.java:207-212, 370-407):
+    // the autoscaling engine reads both from the VNFR; an action without target scales this VNF's own type.
+    auto_scale_policy: (vnfd.auto_scale_policy ?? []).map((policy) => ({
+      ...withoutIds(policy),
+      actions: (policy.actions ?? []).map((action) => ({ ...withoutIds(action), target: action.target ? action.target : vnfd.type })),
+    })),
+    connection_point: structuredClone(vnfd.connection_point ?? []),
     deployment_flavour_key: message.vnfdf?.flavour_key,
     virtual_link: ((vnfd.virtual_link ?? []) as { name?: string }[]).map((vl) => ({
       ...withoutIds(vl),

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { baseEntityShape, StringMap } from './base.js';
-import { Configuration, LifecycleEvent, VirtualDeploymentUnit } from './records.js';
+import { AutoScalePolicy } from './auto-scale.js';
+import { Configuration, LifecycleEvent, VNFDConnectionPoint, VirtualDeploymentUnit } from './records.js';
 
 /** A flavour (`DeploymentFlavour`, also `VNFDeploymentFlavour`). */
 export const DeploymentFlavour = z.looseObject({
@@ -42,6 +43,8 @@ export const VirtualNetworkFunctionDescriptor = z.looseObject({
   virtual_link: z.array(z.looseObject({ ...baseEntityShape, name: z.string().optional() })).optional(),
   requires: z.record(z.string(), z.looseObject({ parameters: z.array(z.string()).optional() })).optional(),
   provides: z.array(z.string()).optional(),
+  auto_scale_policy: z.array(AutoScalePolicy).optional(),
+  connection_point: z.array(VNFDConnectionPoint).optional(),
 });
 /** A VNF descriptor. */
 export type VirtualNetworkFunctionDescriptor = z.infer<typeof VirtualNetworkFunctionDescriptor>;

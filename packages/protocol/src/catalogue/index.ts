@@ -6,3 +6,4 @@ export {
 } from './records.js';
 export { DeploymentFlavour, VirtualLinkRecord, VirtualNetworkFunctionDescriptor, VNFDependency, NetworkServiceDescriptor } from './descriptors.js';
 export { Script, VNFPackage, Key, VimInstance, vimInstanceKind } from './resources.js';
+export { AutoScalePolicy, ScalingAction, ScalingAlarm } from './auto-scale.js';

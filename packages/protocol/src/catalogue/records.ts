@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AutoScalePolicy } from './auto-scale.js';
 import { baseEntityShape, StringMap } from './base.js';
 import { Event, Status } from './status.js';
 
@@ -144,6 +145,8 @@ export const VirtualNetworkFunctionRecord = z.looseObject({
   vdu: z.array(VirtualDeploymentUnit).optional(),
   vnf_address: z.array(z.string()).optional(),
   monitoring_parameter: z.array(z.string()).optional(),
+  auto_scale_policy: z.array(AutoScalePolicy).optional(),
+  connection_point: z.array(VNFDConnectionPoint).optional(),
 });
 /** A VNF record. */
 export type VirtualNetworkFunctionRecord = z.infer<typeof VirtualNetworkFunctionRecord>;

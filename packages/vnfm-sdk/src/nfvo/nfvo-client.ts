@@ -45,15 +45,23 @@ export async function unregisterFromNfvo(transport: Transport, input: { endpoint
 }
 
 /**
- * Sends a VNFM → NFVO request on `vnfm.nfvo.actions.reply` and returns the decoded answer;
- * an ERROR answer becomes {@link NfvoRefusedError}, silence a TimeoutError.
+ * Sends a VNFM → NFVO request on `vnfm.nfvo.actions.reply` and returns the decoded answer; an ERROR answer
+ * becomes {@link NfvoRefusedError} (carrying the NFVO's VNFR), silence a TimeoutError. The NFVO answers the JSON
+ * `null` when its task failed in a way it has no message for, or the NSR was deleted meanwhile
+ * (`AbstractTask.run` in openbaton/NFVO 6.0.0); that is returned as `null`, for the caller to handle as the
+ * Java VNFM SDK does (`AbstractVnfm` 6.0.0 replies `null` to the INSTANTIATE it was running, AV:329-331, 353-355).
  */
-export async function requestNfvo(transport: Transport, input: { message: VnfmMessage; timeoutMs: number; what: string }): Promise<NfvoCommand> {
+export async function requestNfvo(transport: Transport, input: { message: VnfmMessage; timeoutMs: number; what: string }): Promise<NfvoCommand | null> {
   const reply = await transport.request(EXCHANGE, VNFM_NFVO_ACTIONS_REPLY, encodeMessage(input.message).body, {
     timeoutMs: input.timeoutMs,
     waitedFor: `the NFVO's answer to ${input.what}`,
   });
+  if (isJsonNull(reply.body)) return null;
   const answer = decodeNfvoCommand(reply.body);
-  if (answer.action === 'ERROR') throw new NfvoRefusedError(input.what, answer.message ?? '(no message)');
+  if (answer.action === 'ERROR') throw new NfvoRefusedError(input.what, answer.message ?? '(no message)', answer.vnfr);
   return answer;
+}
+
+function isJsonNull(body: Buffer): boolean {
+  return body.length <= 16 && body.toString('utf8').trim() === 'null';
 }
