@@ -29,13 +29,23 @@ describe('helpers of the catalogue', () => {
     expect(lowestStatus(['ACTIVE', 'INACTIVE', 'ACTIVE'])).toBe('INACTIVE');
     expect(lowestStatus(['ACTIVE', 'ERROR'])).toBe('ERROR');
     expect(lowestStatus(['ERROR', 'TERMINATED'])).toBe('TERMINATED');
-    expect(lowestStatus([])).toBe('NULL');
+    // VnfmManager.findAndSetNSRStatus starts from TERMINATED: RESUMING (ordered above it) never shows.
+    expect(lowestStatus(['RESUMING', 'ACTIVE'])).toBe('ACTIVE');
+    expect(lowestStatus(['RESUMING'])).toBe('TERMINATED');
+    expect(lowestStatus([])).toBe('TERMINATED');
   });
   it('maps VIM types to the NFVO classes', () => {
     expect(vimInstanceKind('openstack')).toBe('OpenstackVimInstance');
     expect(vimInstanceKind('docker.local')).toBe('DockerVimInstance');
     expect(vimInstanceKind('amazon')).toBe('AmazonVimInstance');
     expect(vimInstanceKind('test')).toBe('GenericVimInstance');
+    // NfvoGsonDeserializerVimInstance: first letter upper-cased, the rest as written; no such class → Generic.
+    expect(vimInstanceKind('Openstack')).toBe('OpenstackVimInstance');
+    expect(vimInstanceKind('OpenStack')).toBe('GenericVimInstance');
+    expect(vimInstanceKind('OPENSTACK.region')).toBe('GenericVimInstance');
+    expect(vimInstanceKind('openstack.')).toBe('GenericVimInstance');
+    expect(vimInstanceKind('openstack.a.b')).toBe('OpenstackVimInstance');
+    expect(vimInstanceKind('')).toBe('GenericVimInstance');
   });
 });
 

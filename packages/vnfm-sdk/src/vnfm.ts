@@ -469,7 +469,9 @@ export abstract class AbstractVnfm {
         const reply: VnfmMessage = { action: 'HEAL', virtualNetworkFunctionRecord: result };
         const vnfc = command.vnfcInstance ? (findVnfc(result, command.vnfcInstance) ?? command.vnfcInstance) : undefined;
         if (vnfc) reply.vnfcInstance = vnfc;
-        if (command.cause !== undefined) reply.cause = command.cause;
+        // No `cause`, as the Java SDK replies (VnfmUtils.getNfvMessageHealed never sets it, VnfmUtils.java 6.0.0:82-89):
+        // the NFVO's HealTask ends a heal whose reply names a cause other than switchToStandby, and passes the
+        // VNFC to the dependent VNFRs (MODIFY) when there is none (HealTask.java 6.0.0:74-88).
         return reply;
       }
       case 'UPDATE':

@@ -51,11 +51,18 @@ export const VimInstance = z.looseObject({
 /** A VIM instance. */
 export type VimInstance = z.infer<typeof VimInstance>;
 
-/** The Java class the NFVO deserialises a VIM instance of this `type` into. */
+const VIM_CLASSES = new Set(['OpenstackVimInstance', 'DockerVimInstance', 'AmazonVimInstance', 'GenericVimInstance']);
+
+/**
+ * The Java class the NFVO deserialises a VIM instance of this `type` into, as `NfvoGsonDeserializerVimInstance`
+ * does (openbaton/NFVO 6.0.0, NfvoGsonDeserializerVimInstance.java:48-71): the part before the first dot when
+ * the type has more than one (Java `split` drops trailing empty parts), first letter upper-cased, the rest as
+ * written, + `VimInstance`; no such class (`OpenStack`, `test`, …) means `GenericVimInstance`.
+ */
 export function vimInstanceKind(type: string): 'OpenstackVimInstance' | 'DockerVimInstance' | 'AmazonVimInstance' | 'GenericVimInstance' {
-  const prefix = type.split('.')[0]?.toLowerCase();
-  if (prefix === 'openstack') return 'OpenstackVimInstance';
-  if (prefix === 'docker') return 'DockerVimInstance';
-  if (prefix === 'amazon') return 'AmazonVimInstance';
-  return 'GenericVimInstance';
+  const parts = type.split('.');
+  while (parts.length > 0 && parts[parts.length - 1] === '') parts.pop();
+  const prefix = parts.length > 1 ? (parts[0] ?? '') : type;
+  const className = `${prefix.slice(0, 1).toUpperCase()}${prefix.slice(1)}VimInstance`;
+  return VIM_CLASSES.has(className) ? (className as ReturnType<typeof vimInstanceKind>) : 'GenericVimInstance';
 }

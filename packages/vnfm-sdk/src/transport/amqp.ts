@@ -15,7 +15,7 @@ import { Topology } from '../internal/topology.js';
 import { resolveAmqpOptions, type AmqpTransportOptions, type ResolvedAmqpTransportOptions } from './amqp-options.js';
 import { UNROUTABLE_RETRY_MS } from './transport.js';
 import type {
-  ConsumeOptions, Consumer, ExchangeOptions, IncomingMessage, MessageHandler, MessageProperties, QueueOptions,
+  ConsumeOptions, Consumer, ExchangeOptions, IncomingMessage, MessageHandler, MessageProperties, QueueOptions, QueueState,
   RequestOptions, Transport, TransportEvent,
 } from './transport.js';
 
@@ -425,16 +425,40 @@ export class AmqpTransport implements Transport {
   }
 
   private async queueExists(link: Link, name: string): Promise<boolean> {
+    return (await this.checkQueue(link, name)) !== undefined;
+  }
+
+  private async checkQueue(link: Link, name: string): Promise<QueueState | undefined> {
     // A passive declare of a missing queue closes its channel, so it gets a throwaway one.
     const channel = await link.connection.createChannel();
     watchChannel(channel, { name: 'check', log: this.log.child({}, { level: 'silent' }) });
     try {
-      await channel.checkQueue(name);
-      return true;
-    } catch {
-      return false;
+      const ok = await channel.checkQueue(name);
+      return { messages: ok.messageCount, consumers: ok.consumerCount };
+    } catch (error) {
+      if (amqpCode(error) === 404) return undefined;
+      throw error;
     } finally {
       if (!isChannelClosed(channel)) await channel.close().catch(() => undefined);
+    }
+  }
+
+  async inspectQueue(name: string): Promise<QueueState | undefined> {
+    const what = `inspecting queue ${name}`;
+    for (;;) {
+      let link: Link;
+      try {
+        link = await this.linkFor(what);
+      } catch (error) {
+        if (error instanceof LinkLostError) continue;
+        throw error;
+      }
+      try {
+        return await this.checkQueue(link, this.topology.resolve(name));
+      } catch (error) {
+        if (link.lost && !this.stopping.signal.aborted) continue;
+        throw new TransportError(`${what} failed: ${this.describe(undefined, error)}`, { cause: error });
+      }
     }
   }
 

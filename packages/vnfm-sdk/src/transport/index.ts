@@ -1,5 +1,5 @@
 export type {
-  Transport, TransportEvent, MessageProperties, IncomingMessage, QueueOptions, ExchangeOptions, ConsumeOptions, MessageHandler,
+  Transport, TransportEvent, MessageProperties, IncomingMessage, QueueOptions, QueueState, ExchangeOptions, ConsumeOptions, MessageHandler,
   Consumer, RequestOptions,
 } from './transport.js';
 export { UNROUTABLE_RETRY_MS } from './transport.js';

@@ -9,7 +9,7 @@ import { PendingRequests, type SendContext } from '../internal/pending-requests.
 import { Topology } from '../internal/topology.js';
 import { MemoryBroker, type BrokerClient, type BrokerConsumer, type BrokerDelivery } from './memory-broker.js';
 import type {
-  ConsumeOptions, Consumer, ExchangeOptions, IncomingMessage, MessageHandler, MessageProperties, QueueOptions,
+  ConsumeOptions, Consumer, ExchangeOptions, IncomingMessage, MessageHandler, MessageProperties, QueueOptions, QueueState,
   RequestOptions, Transport, TransportEvent,
 } from './transport.js';
 
@@ -220,6 +220,13 @@ export class MemoryTransport implements Transport, BrokerClient {
   async bindQueue(queue: string, exchange: string, routingKey: string): Promise<void> {
     await this.op(`binding queue ${queue} to ${exchange || '(default)'} with ${routingKey}`, () => this.broker.bindQueue(this.topology.resolve(queue), exchange, routingKey, this));
     this.topology.addBinding(queue, exchange, routingKey);
+  }
+
+  async inspectQueue(name: string): Promise<QueueState | undefined> {
+    await this.ready(`inspecting queue ${name}`);
+    const queue = this.topology.resolve(name);
+    if (!this.broker.hasQueue(queue)) return undefined;
+    return { messages: this.broker.depth(queue), consumers: this.broker.consumerCount(queue) };
   }
 
   async deleteQueue(name: string): Promise<void> {

@@ -42,6 +42,14 @@ export interface QueueOptions {
   expiresMs?: number;
 }
 
+/** A queue as the broker reports it ({@link Transport.inspectQueue}). */
+export interface QueueState {
+  /** Messages ready for delivery (not counting unacknowledged ones). */
+  messages: number;
+  /** Consumers attached. */
+  consumers: number;
+}
+
 export interface ExchangeOptions {
   /** @default true */
   durable?: boolean;
@@ -118,6 +126,11 @@ export interface Transport {
   declareQueue(name: string, options?: QueueOptions): Promise<string>;
   /** Binds a queue to an exchange (re-bound after every reconnect). */
   bindQueue(queue: string, exchange: string, routingKey: string): Promise<void>;
+  /**
+   * What the broker says of a queue now (a passive declare): its ready messages and consumers, or undefined when
+   * it does not exist. Declares nothing.
+   */
+  inspectQueue(name: string): Promise<QueueState | undefined>;
   /** Deletes a queue; missing queues are not an error. */
   deleteQueue(name: string): Promise<void>;
   /** Publishes one message; resolves once the broker confirmed it. `exchange` `''` is the default exchange. */
