@@ -218,14 +218,21 @@ export abstract class AbstractVnfm {
     return this.journalInUse;
   }
 
-  private async openTransport(credentials: BrokerCredentials | undefined): Promise<Transport> {
+  private async openTransport(credentials: BrokerCredentials | undefined, bootstrap = false): Promise<Transport> {
     if (this.options.transportFactory) return this.options.transportFactory(credentials);
     const url = new URL(this.options.amqpUrl);
     if (credentials) {
       url.username = encodeURIComponent(credentials.username);
       url.password = encodeURIComponent(credentials.password);
     }
-    return createAmqpTransport({ url: url.toString(), logger: this.logger, connectionName: `vnfm-${this.options.type}`, replyMode: this.options.nfvoReplyMode });
+    // A bootstrap connection used only to register asks one question: direct reply-to does, and Open Baton's
+    // manager user may declare no named queue (SystemStartup.java 6.0.0:96-105: configure `^amq\.gen.*|amq\.default$`).
+    const replyMode = bootstrap && !this.options.reuseBootstrapConnection ? 'direct' : this.options.nfvoReplyMode;
+    // The lasting reply queue is named after the connection; with the endpoint in it the per-VNFM user the NFVO
+    // creates may declare it (configure `(<endpoint>)`, unanchored: ComponentManager.java 6.0.0:331-344).
+    const { type, endpoint } = this.options;
+    const connectionName = endpoint === type || type.includes(endpoint) ? `vnfm-${type}` : `vnfm-${type}.${endpoint}`;
+    return createAmqpTransport({ url: url.toString(), logger: this.logger, connectionName, replyMode });
   }
 
   /** Connects, registers with the NFVO and starts consuming commands. */
@@ -234,7 +241,7 @@ export abstract class AbstractVnfm {
     this.stateValue = 'connecting';
     try {
       this.journalInUse = await OperationJournal.open({ file: this.options.journalFile, logger: this.logger });
-      const bootstrap = await this.openTransport(this.options.bootstrapCredentials);
+      const bootstrap = await this.openTransport(this.options.bootstrapCredentials, true);
       await this.declareEndpointQueue(bootstrap).catch((error: unknown) =>
         this.logger.debug({ err: toError(error).message }, 'bootstrap user cannot declare the endpoint queue; declaring it after registration'),
       );
@@ -512,6 +519,8 @@ export abstract class AbstractVnfm {
     if (message.vnfr) return this.instantiate({ ...base, vnfr: message.vnfr, logger, restart: true });
     let vnfr = buildVnfr(message);
     try {
+      // Journaled first: a VNFM killed while it waits for the answer reports ERROR with this VNFR after its restart.
+      await track('granting', { vnfr, vnfrName: vnfr.name });
       const grant = await requestNfvo(this.transport, {
         message: { action: 'GRANT_OPERATION', virtualNetworkFunctionRecord: vnfr },
         timeoutMs: this.options.grantTimeoutMs,

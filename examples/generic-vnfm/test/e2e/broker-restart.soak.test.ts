@@ -88,7 +88,9 @@ afterAll(() => {
 });
 
 it(`broker restarted three times mid-deployment of ${VNFRS} VNFRs, once with the replies inside: every VNFR ends ACTIVE without a RESUME and no script runs twice on a VM`, async () => {
-  const h = await startHarness({ url: vhost.url, commandTimeoutS: 90, startTimeoutS: 60, dropProof: true, concurrency: VNFRS, simulatorCommandTimeoutMs: 180_000 });
+  // The NFVO side keeps its commands' replies on a lasting queue (correlation ids): with Open Baton's NFVO (Spring
+  // AMQP 1.7, the reply consumed on the sending channel) a broker restart loses every command in flight.
+  const h = await startHarness({ url: vhost.url, commandTimeoutS: 90, startTimeoutS: 60, dropProof: true, concurrency: VNFRS, simulatorCommandTimeoutMs: 180_000, simulatorCorrelationIds: true });
   let deployment: GatedDeployment | undefined;
   try {
     deployment = await deployGated(h, { name: 'broker-restart', vnfrs: VNFRS });
@@ -116,7 +118,7 @@ it(`broker restarted three times mid-deployment of ${VNFRS} VNFRs, once with the
 
 it('broker restarted while NFVO commands wait in the VNFM\'s endpoint queue: they survive (persistent, as Open Baton\'s NFVO sends them, in a durable queue) and every VNFR ends ACTIVE, each script once', async () => {
   // Two NFVO commands at a time: INSTANTIATE of 2 VNFRs runs (their install.sh waits at its gate), the other 2 wait in the queue.
-  const h = await startHarness({ url: vhost.url, commandTimeoutS: 90, startTimeoutS: 60, dropProof: true, concurrency: 2, simulatorCommandTimeoutMs: 60_000 });
+  const h = await startHarness({ url: vhost.url, commandTimeoutS: 90, startTimeoutS: 60, dropProof: true, concurrency: 2, simulatorCommandTimeoutMs: 60_000, simulatorCorrelationIds: true });
   let deployment: GatedDeployment | undefined;
   try {
     deployment = await deployGated(h, { name: 'queued-commands', vnfrs: 4 });

@@ -95,6 +95,8 @@ export async function startHarness(options: {
   concurrency?: number;
   /** The simulator's deadline for each VNFM reply, in ms. @default 30_000 */
   simulatorCommandTimeoutMs?: number;
+  /** The simulator sends its commands with correlation ids (`commandCorrelationIds`). @default false, as Open Baton's NFVO */
+  simulatorCorrelationIds?: boolean;
   /** Logger of the VNFM, the simulator and their transports. @default silent */
   logger?: Logger;
 } = {}): Promise<Harness> {
@@ -108,7 +110,9 @@ export async function startHarness(options: {
   const logger = options.logger ? { logger: options.logger } : {};
   const transport = await createAmqpTransport({ url, connectionName: simulatorConnectionName(type), ...(options.dropProof ? DROP_PROOF.transport : {}), ...logger });
   closers.push(() => transport.close());
-  const sim = await NfvoSimulator.create({ transport, vim: options.vim ?? vim, brokerUrl: url, commandTimeoutMs: options.simulatorCommandTimeoutMs ?? 30_000, ...logger });
+  const sim = await NfvoSimulator.create({
+    transport, vim: options.vim ?? vim, brokerUrl: url, commandTimeoutMs: options.simulatorCommandTimeoutMs ?? 30_000, commandCorrelationIds: options.simulatorCorrelationIds === true, ...logger,
+  });
   closers.push(() => sim.close());
   const config = GenericVnfmConfig.parse({
     amqpUrl: url, type, endpoint: type, resumeDir: join(work, 'resume'), logDir: join(work, 'logs'), journalFile: join(work, 'operations.jsonl'), logLevel: 'silent',

@@ -5,10 +5,11 @@ import { ConfigError, toError, type VirtualNetworkFunctionRecord } from '@vnfkit
 import type { Logger } from 'pino';
 
 /**
- * How far an NFVO command got. `received` → (`granted` → `allocated`, INSTANTIATE only) →
- * `replying` (the reply is computed and stored) → `answered` (the broker confirmed the reply).
+ * How far an NFVO command got. `received` → (`granting` (GRANT_OPERATION sent: the NFVO may have saved the
+ * VNFR) → `granted` → `allocated`, INSTANTIATE only) → `replying` (the reply is computed and stored) →
+ * `answered` (the broker confirmed the reply).
  */
-export type JournalStep = 'received' | 'granted' | 'allocated' | 'replying' | 'answered';
+export type JournalStep = 'received' | 'granting' | 'granted' | 'allocated' | 'replying' | 'answered';
 
 /** What the journal remembers of one NFVO command, under the key `AbstractVnfm` derives for it (its correlation id, or its reply address and body digest). */
 export interface JournalRecord {

@@ -1,6 +1,7 @@
 import type {
   NetworkServiceDescriptor, VNFCInstance, VNFRecordDependency, VirtualNetworkFunctionRecord,
 } from '@vnfkit/protocol';
+import { mergedDependencies } from './nsd-rules.js';
 
 type Vnfr = VirtualNetworkFunctionRecord;
 
@@ -13,17 +14,19 @@ export interface DependencyPlan {
   sources: Map<string, string[]>;
 }
 
-/** Groups an NSD's dependencies by target VNFD name: `vnf_dependency` entries plus each VNFD's `requires` map. */
+/**
+ * Groups an NSD's dependencies by target VNFD name: `vnf_dependency` entries plus each VNFD's `requires` map, read
+ * with the NFVO's rules ({@link mergedDependencies}: a `requires` key is a SOURCE VNFD name, entries without
+ * parameters are skipped). @throws NfvoRefusedError for a `requires` key that names no VNFD of the NSD
+ */
 export function planDependencies(nsd: NetworkServiceDescriptor): DependencyPlan[] {
   const byTarget = new Map<string, DependencyPlan>();
-  const add = (target: string, source: string, parameters: readonly string[]): void => {
+  for (const dep of mergedDependencies(nsd)) {
+    const target = nameOf(dep.target);
+    const source = nameOf(dep.source);
     const plan = byTarget.get(target) ?? { target, sources: new Map<string, string[]>() };
-    plan.sources.set(source, [...new Set([...(plan.sources.get(source) ?? []), ...parameters])]);
+    plan.sources.set(source, [...new Set([...(plan.sources.get(source) ?? []), ...(dep.parameters ?? [])])]);
     byTarget.set(target, plan);
-  };
-  for (const dep of nsd.vnf_dependency ?? []) add(nameOf(dep.target), nameOf(dep.source), dep.parameters ?? []);
-  for (const vnfd of nsd.vnfd) {
-    for (const [source, wanted] of Object.entries(vnfd.requires ?? {})) add(vnfd.name ?? '', source, wanted.parameters ?? []);
   }
   return [...byTarget.values()];
 }

@@ -7,3 +7,5 @@ export type { LocalVimOptions } from './local-vim.js';
 export { InProcessVim } from './in-process-vim.js';
 export { planDependencies, buildDependency, vnfValues, vnfcValues } from './dependencies.js';
 export type { DependencyPlan } from './dependencies.js';
+export { RabbitmqctlAccounts, MANAGER_USER, managerPermissions, vnfmPermissions } from './broker-accounts.js';
+export type { BrokerAccounts, RabbitmqctlAccountsOptions, Permissions } from './broker-accounts.js';

@@ -9,6 +9,8 @@ import {
 import { pino, type Logger } from 'pino';
 import type { Consumer, IncomingMessage, Transport } from '../transport/transport.js';
 import { buildDependency, planDependencies, type DependencyPlan } from './dependencies.js';
+import { checkScaleIn, checkScaleOut, validateNsd } from './nsd-rules.js';
+import type { BrokerAccounts } from './broker-accounts.js';
 import type { VimDriver } from './vim-driver.js';
 
 type Vnfr = VirtualNetworkFunctionRecord;
@@ -24,8 +26,14 @@ export interface NfvoSimulatorOptions {
   vim: VimDriver;
   /** Broker URL handed to VMs (their agents connect there). */
   brokerUrl: string;
-  /** Credentials returned on `register`. @default guest/guest */
+  /** Credentials returned on `register` (unless {@link accounts} is set). @default guest/guest */
   credentials?: { username: string; password: string };
+  /**
+   * Models the NFVO's broker users: at start the manager user (NFVO `SystemStartup`), on `register` a user per
+   * VNFM type with the NFVO's permissions, whose credentials are returned, on `unregister` its removal
+   * (`ComponentManager`). E.g. `new RabbitmqctlAccounts({ vhost })`. @default none: {@link credentials} for every VNFM
+   */
+  accounts?: BrokerAccounts;
   /** Deadline for each VNFM reply, in ms; a silent VNFM puts the VNFR in ERROR. @default 60_000 */
   commandTimeoutMs?: number;
   /**
@@ -45,12 +53,30 @@ export interface PackageInput {
   scriptsLink?: string;
 }
 
-/** Injected failures for error-path tests. */
+/** Injected failures for error-path tests, answered as Open Baton's 6.0 NFVO answers them. */
 export interface Faults {
-  /** Answer GRANT_OPERATION with ERROR and this message. */
+  /**
+   * Refuse GRANT_OPERATION as the NFVO's quota check does (GrantoperationTask.java:83-84, 138-148): the VNFR is
+   * saved (it gets its id), set to ERROR, and the answer is ERROR with the saved VNFR and this message.
+   */
   refuseGrant?: string;
-  /** Answer ALLOCATE_RESOURCES with ERROR and this message. */
+  /**
+   * Refuse ALLOCATE_RESOURCES as a VimException does (AbstractTask.handleVimException, AbstractTask.java:191-222):
+   * an ERROR history entry, the VNFR saved (status unchanged), the answer ERROR with the saved VNFR.
+   */
   refuseAllocate?: string;
+  /**
+   * Refuse SCALING as ScalingTask does without quota checks (ScalingTask.java:218-238): the VNFR is saved back to
+   * ACTIVE, and the answer is ERROR with the VNFR as it was before that save (one hbVersion behind).
+   */
+  refuseScaling?: string;
+  /**
+   * Answer a request with the JSON `null`, as the NFVO does when the task fails with an exception it has no
+   * answer for (`failure`: AbstractTask.genericExceptionHandling, AbstractTask.java:245-303 — it first sends the
+   * VNFM an ERROR command with the VNFR and sets the VNFR to ERROR) or when the NSR was deleted meanwhile
+   * (`nsr-deleted`: VnfStateHandler.java:124-128; the simulator deletes the NSR then).
+   */
+  answerNull?: { action: 'GRANT_OPERATION' | 'ALLOCATE_RESOURCES' | 'SCALING'; cause: 'failure' | 'nsr-deleted' };
   /** Delay before answering VNFM requests, ms; lowering it releases requests already waiting. */
   requestDelayMs?: number;
 }
@@ -70,6 +96,8 @@ interface Nsr {
   plans: DependencyPlan[];
   vnfrs: Map<string, string>; // VNFR name → id
   modified: Set<string>; // targets that got MODIFY
+  /** Set by RESUME (NetworkServiceRecordManagement.java:1917) until the next VNFR status change recomputes it. */
+  resuming?: boolean;
 }
 
 const HISTORY_FORMAT = (): string => new Date().toISOString();
@@ -95,6 +123,8 @@ export class NfvoSimulator {
   private readonly consumers: Consumer[] = [];
   private readonly log: Logger;
   private readonly inflight = new Set<Promise<unknown>>();
+  /** VNFRs the real NFVO would have stored twice (see {@link duplicateVnfrs}). */
+  private readonly duplicates: { nsrId: string; vnfr: Vnfr; via: 'GRANT_OPERATION' | 'ERROR' }[] = [];
   /** Answers to VNFM requests by correlation id (see {@link onRequest}). */
   private readonly requestAnswers = new Map<string, Promise<Uint8Array | undefined>>();
 
@@ -110,6 +140,7 @@ export class NfvoSimulator {
   }
 
   private async start(): Promise<void> {
+    await this.options.accounts?.ensureManagerUser();
     const t = this.options.transport;
     await t.declareExchange(EXCHANGE, 'topic', { durable: true });
     for (const q of [NFVO_MANAGER_HANDLING, VNFM_NFVO_ACTIONS_REPLY, VNFM_NFVO_ACTIONS]) {
@@ -140,14 +171,24 @@ export class NfvoSimulator {
     return vnfr;
   }
 
+  /**
+   * VNFRs the real NFVO would have stored a second time for one VNF of the NSR: a GRANT_OPERATION or an ERROR with an
+   * id-less VNFR whose name the NSR already has (each inserts a new record, AbstractTask.java:106-112). Empty for a
+   * VNFM that never repeats a GRANT.
+   */
+  duplicateVnfrs(nsrId: string): { vnfr: Vnfr; via: 'GRANT_OPERATION' | 'ERROR' }[] {
+    return this.duplicates.filter((d) => d.nsrId === nsrId).map(({ vnfr, via }) => ({ vnfr, via }));
+  }
+
   /** All VNFRs of an NSR. */
   vnfrsOf(nsrId: string): Vnfr[] {
     return [...this.nsr(nsrId).vnfrs.values()].map((id) => this.vnfrs.get(id)).filter((v): v is Vnfr => v !== undefined);
   }
 
-  /** NS status: the lowest VNFR status (any TERMINATED → TERMINATED). */
+  /** NS status: the lowest VNFR status (any TERMINATED → TERMINATED), RESUMING while a resume starts. */
   nsStatus(nsrId: string): Status {
     const nsr = this.nsr(nsrId);
+    if (nsr.resuming) return 'RESUMING';
     const statuses = this.vnfrsOf(nsrId).map((v) => v.status ?? 'NULL');
     return statuses.length < nsr.vnfds.size ? (statuses.includes('ERROR') ? 'ERROR' : 'NULL') : lowestStatus(statuses);
   }
@@ -188,7 +229,9 @@ export class NfvoSimulator {
   // ---- operations (the NFVO's REST API) ----
 
   /** Deploys an NSD: one INSTANTIATE per VNFD, in parallel. Returns the NSR id at once; follow with {@link waitForNsStatus}. */
-  async deploy(nsd: NetworkServiceDescriptor, input: { packages?: Record<string, PackageInput>; keys?: { name: string; publicKey: string }[] } = {}): Promise<string> {
+  async deploy(uploaded: NetworkServiceDescriptor, input: { packages?: Record<string, PackageInput>; keys?: { name: string; publicKey: string }[] } = {}): Promise<string> {
+    // The NFVO's upload checks (lifecycle events, schema, dependencies): a refused NSD sends nothing.
+    const nsd = validateNsd(uploaded);
     const nsr: Nsr = {
       id: randomUUID(), name: nsd.name ?? 'ns', vnfds: new Map(), packages: new Map(), plans: planDependencies(nsd), vnfrs: new Map(), modified: new Set(),
     };
@@ -232,6 +275,7 @@ export class NfvoSimulator {
     const vnfr = structuredClone(this.vnfr(nsrId, vnfrName));
     const vdu = vnfr.vdu?.[0];
     if (!vdu) throw new Error(`VNFR ${vnfrName} has no VDU`);
+    checkScaleOut(vdu);
     const template = vdu.vnfc?.[0] ?? {};
     const component = { ...assignIds(stripIds(template)) };
     vdu.vnfc = [...(vdu.vnfc ?? []), component];
@@ -252,6 +296,8 @@ export class NfvoSimulator {
     const source = this.vnfr(nsrId, vnfrName);
     const removed = allVnfcs(source).find((c) => c.hostname === hostname);
     if (!removed) throw new Error(`VNFR ${vnfrName} has no VNFC ${hostname}`);
+    const vdu = (source.vdu ?? []).find((v) => (v.vnfc_instance ?? []).some((c) => c.hostname === hostname));
+    if (vdu) checkScaleIn(vdu);
     for (const plan of nsr.plans.filter((p) => p.sources.has(vnfrName))) {
       const target = this.vnfr(nsrId, plan.target);
       await this.command(nsr, { message: { action: 'SCALE_IN', virtualNetworkFunctionRecord: target, vnfcInstance: removed }, endpoint: target.endpoint ?? '', vnfrName: plan.target });
@@ -308,6 +354,7 @@ export class NfvoSimulator {
     const failed = this.vnfrsOf(nsrId).filter((v) => v.status === 'ERROR');
     if (failed.length === 0) throw new Error(`NS ${nsrId} is not in ERROR`);
     for (const v of failed) this.setStatus(nsr, structuredClone(v), 'RESUMING');
+    nsr.resuming = true;
     await Promise.all(failed.map(async (v) => {
       const vnfr = this.vnfrs.get(v.id ?? '') ?? v;
       const message: Record<string, unknown> = { action: 'RESUME', vnfr };
@@ -333,10 +380,24 @@ export class NfvoSimulator {
     return { outputLog: reply.outputLog, errorLog: reply.errorLog };
   }
 
-  /** Terminates the NS: RELEASE_RESOURCES to every VNFR; VMs are deleted after each reply. */
+  /**
+   * Terminates the NS: RELEASE_RESOURCES to every VNFR; VMs are deleted after each reply. A VNFR whose VNFM is not
+   * registered (or that has no endpoint: it failed before its GRANT) gets no command — the NFVO's `release` fails
+   * to find the VNFM (VnfmRegister.java:79-88) — and its VMs are released on the VIM directly, as the NFVO's
+   * VNFRTerminator does (after `nfvo.delete.vnfr.wait.timeout`, 60 s; at once here: NetworkServiceRecordManagement.java:2014-2078).
+   */
   async terminate(nsrId: string): Promise<void> {
     const nsr = this.nsr(nsrId);
-    await Promise.all(this.vnfrsOf(nsrId).map((v) => this.command(nsr, { message: { action: 'RELEASE_RESOURCES', vnfr: v }, endpoint: v.endpoint ?? '', vnfrName: v.name ?? '' })));
+    const registered = new Set(this.endpoints.values());
+    await Promise.all(this.vnfrsOf(nsrId).map(async (v) => {
+      if (v.endpoint !== undefined && v.endpoint !== '' && registered.has(v.endpoint)) {
+        await this.command(nsr, { message: { action: 'RELEASE_RESOURCES', vnfr: v }, endpoint: v.endpoint, vnfrName: v.name ?? '' });
+        return;
+      }
+      this.log.warn({ vnfr: v.name, endpoint: v.endpoint }, 'no registered VNFM for this VNFR: releasing its VMs on the VIM directly');
+      for (const c of allVnfcs(v)) if (c.hostname) await this.options.vim.release(c.hostname);
+      this.save(v, { nsr, status: 'TERMINATED', history: 'RELEASE', force: true });
+    }));
   }
 
   /** Stops consuming and waits for the operations in flight. */
@@ -387,15 +448,25 @@ export class NfvoSimulator {
       this.fail(nsr, vnfr, toError(error).message);
       return;
     }
-    if (reply) await this.onReply(nsr, reply);
+    if (reply) await this.onReply(nsr, reply, input.vnfrName);
   }
 
-  private async onReply(nsr: Nsr, reply: VnfmMessage): Promise<void> {
+  private async onReply(nsr: Nsr, reply: VnfmMessage, vnfrName?: string): Promise<void> {
     const vnfr = recordOf(reply);
     switch (reply.action) {
-      case 'ERROR':
-        if (vnfr) this.fail(nsr, vnfr, reply.exception?.detailMessage ?? 'VNFM reported ERROR');
+      case 'ERROR': {
+        const detail = reply.exception?.detailMessage ?? 'VNFM reported ERROR';
+        if (vnfr) {
+          this.errorTask(nsr, vnfr, detail);
+        } else {
+          // The real 6.0 NFVO fails on this one (ErrorTask dereferences the VNFR: AbstractTask.java:323,
+          // ErrorTask.java:77) and the NS stays as it was; the simulator takes ErrorTask's intended branch
+          // (ErrorTask.java:106-115) and puts the VNFR the command was for in ERROR, so the test sees it.
+          this.log.error({ vnfrName }, 'VNFM replied ERROR without a VNFR (the real NFVO 6.0 fails on that); marking the VNFR ERROR');
+          this.fail(nsr, (vnfrName !== undefined ? this.findByName(nsr, vnfrName) : undefined) ?? { name: vnfrName ?? '' }, detail);
+        }
         return;
+      }
       case 'INSTANTIATE':
         if (!vnfr || !this.save(vnfr, { nsr, status: 'INITIALIZED', history: 'INSTANTIATE' })) return;
         await this.afterInstantiate(nsr, vnfr.name ?? '');
@@ -437,7 +508,12 @@ export class NfvoSimulator {
       }
       case 'HEAL': {
         if (!vnfr || !this.save(vnfr, { nsr, status: 'ACTIVE', history: 'HEAL' })) return;
-        if (reply.cause === 'switchToStandby' && reply.vnfcInstance?.state === 'ACTIVE') await this.modifyTargetsWith(nsr, vnfr.name ?? '', [reply.vnfcInstance]);
+        // HealTask.java:74-88: a reply with a cause other than switchToStandby ends the heal; without a cause (as
+        // Open Baton's VNFMs reply) or with switchToStandby, an ACTIVE VNFC is passed to the dependent VNFRs.
+        const cause = reply.cause;
+        if ((cause === undefined || cause === 'switchToStandby') && reply.vnfcInstance?.state === 'ACTIVE') {
+          await this.modifyTargetsWith(nsr, vnfr.name ?? '', [reply.vnfcInstance]);
+        }
         return;
       }
       case 'UPDATE':
@@ -508,12 +584,15 @@ export class NfvoSimulator {
         this.endpoints.set(msg.vnfmManagerEndpoint.type, msg.vnfmManagerEndpoint.endpoint);
         this.log.info({ type: msg.type }, 'VNFM registered');
         // Re-registration returns the same credentials again, as the NFVO does.
-        const credentials = this.options.credentials ?? { username: 'guest', password: 'guest' };
+        const credentials = this.options.accounts
+          ? await this.options.accounts.registerVnfm({ type: msg.type, endpoint: msg.vnfmManagerEndpoint.endpoint })
+          : this.options.credentials ?? { username: 'guest', password: 'guest' };
         if (message.properties.replyTo) {
           await this.options.transport.reply(message, encodeMessage({ rabbitUsername: credentials.username, rabbitPassword: credentials.password }).body, encodeMessage(null).properties);
         }
       } else {
         this.endpoints.delete(msg.type);
+        await this.options.accounts?.unregisterVnfm(msg.type);
         this.log.info({ type: msg.type }, 'VNFM unregistered');
       }
     } catch (error) {
@@ -522,11 +601,20 @@ export class NfvoSimulator {
     }
   }
 
-  /** Waits until a VNFM of `type` registered. */
+  /**
+   * Waits until a VNFM of `type` registered and its endpoint queue exists. Open Baton's SDKs register before they
+   * declare that queue (AbstractVnfmSpringAmqp.java 6.0.0:286-295), and a command published in between reaches
+   * no queue: the NFVO's would be dropped without a word (not mandatory, RabbitTemplate.java 1.7.7:191).
+   */
   async waitForVnfm(type: string, options: { timeoutMs?: number } = {}): Promise<void> {
-    const deadline = Date.now() + (options.timeoutMs ?? 30_000);
-    while (!this.endpoints.has(type)) {
-      if (Date.now() > deadline) throw new TimeoutError(`VNFM ${type} to register`, options.timeoutMs ?? 30_000);
+    const timeoutMs = options.timeoutMs ?? 30_000;
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const endpoint = this.endpoints.get(type);
+      if (endpoint !== undefined && (await this.options.transport.inspectQueue(endpoint)) !== undefined) return;
+      if (Date.now() > deadline) {
+        throw new TimeoutError(endpoint === undefined ? `VNFM ${type} to register` : `VNFM ${type} to declare its endpoint queue ${endpoint}`, timeoutMs);
+      }
       await new Promise((r) => setTimeout(r, 20));
     }
   }
@@ -580,7 +668,7 @@ export class NfvoSimulator {
       return undefined;
     }
     if (answer === undefined) return undefined;
-    this.emit({ direction: 'to-vnfm', action: String((answer as { action: string }).action), body: answer });
+    this.emit({ direction: 'to-vnfm', action: answer === null ? 'null' : String((answer as { action: string }).action), body: answer });
     return encodeMessage(answer).body;
   }
 
@@ -599,24 +687,35 @@ export class NfvoSimulator {
     switch (request.action) {
       case 'GRANT_OPERATION': {
         const vnfr = request.virtualNetworkFunctionRecord;
-        if (this.faults.refuseGrant) return { action: 'ERROR', vnfr, message: this.faults.refuseGrant };
+        // No task runs for a VNFR whose NSR is gone: the answer is null (VnfStateHandler.java:124-128).
         const nsr = this.nsrs.get(vnfr.parent_ns_id ?? '');
-        if (!nsr) return { action: 'ERROR', vnfr, message: `no NSR ${vnfr.parent_ns_id ?? '(missing parent_ns_id)'}` };
+        if (!nsr) return null;
+        // GrantoperationTask saves first (GrantoperationTask.java:83-84): an id-less VNFR is inserted as a new
+        // record (AbstractTask.java:106-112), so a second GRANT for one VNF would add a second VNFR.
+        if (vnfr.id === undefined && this.findByName(nsr, vnfr.name ?? '') !== undefined) {
+          this.log.error({ vnfr: vnfr.name }, 'a second GRANT_OPERATION for a VNF of this NSR: the NFVO inserts a duplicate VNFR');
+          this.duplicates.push({ nsrId: nsr.id, vnfr: structuredClone(vnfr), via: 'GRANT_OPERATION' });
+        }
         const granted = assignIds(structuredClone(vnfr));
         granted.projectId = 'vnfkit-simulator';
         granted.task = 'grantoperation';
-        granted.lifecycle_event_history = [...(granted.lifecycle_event_history ?? []), history('GRANTED', 'All the resources that are contained in this VNFR were granted to be deployed in the chosen VIM(s)')];
         nsr.vnfrs.set(granted.name ?? '', granted.id ?? '');
         this.vnfrs.set(granted.id ?? '', granted);
         this.setStatus(nsr, granted, 'NULL');
+        const injected = this.injectedAnswer('GRANT_OPERATION', nsr, granted);
+        if (injected) return injected.answer;
+        granted.lifecycle_event_history = [...(granted.lifecycle_event_history ?? []), history('GRANTED', 'All the resources that are contained in this VNFR were granted to be deployed in the chosen VIM(s)')];
         const vim = { id: randomUUID(), name: this.options.vim.name, type: 'test', active: true };
         return { action: 'GRANT_OPERATION', grantAllowed: true, vduVim: Object.fromEntries((granted.vdu ?? []).map((v) => [v.id ?? '', vim])), virtualNetworkFunctionRecord: granted };
       }
       case 'ALLOCATE_RESOURCES': {
         const vnfr = structuredClone(request.virtualNetworkFunctionRecord);
-        if (this.faults.refuseAllocate) return { action: 'ERROR', vnfr, message: this.faults.refuseAllocate };
+        const nsr = this.nsrs.get(vnfr.parent_ns_id ?? '');
+        if (!nsr) return null;
         const stale = this.staleness(vnfr);
         if (stale) return { action: 'ERROR', vnfr, message: stale };
+        const injected = this.injectedAnswer('ALLOCATE_RESOURCES', nsr, vnfr);
+        if (injected) return injected.answer;
         for (const vdu of vnfr.vdu ?? []) {
           for (const c of vdu.vnfc ?? []) if (!(vdu.vnfc_instance ?? []).some((i) => i.vnfComponent?.id === c.id)) vdu.vnfc_instance = [...(vdu.vnfc_instance ?? []), await this.createVm(vnfr, c)];
         }
@@ -626,8 +725,12 @@ export class NfvoSimulator {
       }
       case 'SCALING': {
         const vnfr = structuredClone(request.virtualNetworkFunctionRecord);
+        const nsr = this.nsrs.get(vnfr.parent_ns_id ?? '');
+        if (!nsr) return null;
         const stale = this.staleness(vnfr);
         if (stale) return { action: 'ERROR', vnfr, message: stale };
+        const injected = this.injectedAnswer('SCALING', nsr, vnfr);
+        if (injected) return injected.answer;
         vnfr.status = 'SCALING';
         for (const vdu of vnfr.vdu ?? []) {
           for (const c of vdu.vnfc ?? []) if (!(vdu.vnfc_instance ?? []).some((i) => i.vnfComponent?.id === c.id)) vdu.vnfc_instance = [...(vdu.vnfc_instance ?? []), await this.createVm(vnfr, c)];
@@ -641,6 +744,46 @@ export class NfvoSimulator {
       default:
         this.log.warn({ action: request.action }, 'request with no NFVO task');
         return undefined;
+    }
+  }
+
+  /**
+   * The answer an injected fault gives to `action` ({@link Faults}), or undefined when none applies. `vnfr` is the
+   * record as the NFVO holds it when the task fails (saved, for GRANT_OPERATION).
+   */
+  private injectedAnswer(action: 'GRANT_OPERATION' | 'ALLOCATE_RESOURCES' | 'SCALING', nsr: Nsr, vnfr: Vnfr): { answer: unknown } | undefined {
+    const refusal = { GRANT_OPERATION: this.faults.refuseGrant, ALLOCATE_RESOURCES: this.faults.refuseAllocate, SCALING: this.faults.refuseScaling }[action];
+    const nullAnswer = this.faults.answerNull?.action === action ? this.faults.answerNull.cause : undefined;
+    if (nullAnswer === 'nsr-deleted') {
+      this.log.warn({ nsrId: nsr.id, action }, 'fault: the NSR is deleted while the VNFM waits; answering null');
+      for (const id of nsr.vnfrs.values()) this.vnfrs.delete(id);
+      this.nsrs.delete(nsr.id);
+      return { answer: null };
+    }
+    if (nullAnswer === 'failure') {
+      const message = `${action} failed in the NFVO (injected fault)`;
+      // genericExceptionHandling: an ERROR command to the VNFM first (not awaited: sendCommand is @Async), then the
+      // VNFR goes to ERROR, and the request is answered null.
+      this.track(this.command(nsr, { message: { action: 'ERROR', vnfr: structuredClone(vnfr), message }, endpoint: vnfr.endpoint ?? '', vnfrName: vnfr.name ?? '' }));
+      this.fail(nsr, vnfr, message);
+      return { answer: null };
+    }
+    if (refusal === undefined) return undefined;
+    switch (action) {
+      case 'GRANT_OPERATION':
+        this.fail(nsr, vnfr, refusal);
+        return { answer: { action: 'ERROR', vnfr: this.vnfrs.get(vnfr.id ?? ''), message: refusal } };
+      case 'ALLOCATE_RESOURCES': {
+        const failed = structuredClone(vnfr);
+        failed.lifecycle_event_history = [...(failed.lifecycle_event_history ?? []), history('ERROR', refusal)];
+        this.save(failed, {});
+        return { answer: { action: 'ERROR', vnfr: this.vnfrs.get(vnfr.id ?? ''), message: refusal } };
+      }
+      case 'SCALING': {
+        const message = `Error creating VM for VNFR (${vnfr.id ?? ''}) while scaling out. ${refusal}`;
+        this.save(structuredClone(vnfr), { nsr, status: 'ACTIVE' });
+        return { answer: { action: 'ERROR', vnfr, message } };
+      }
     }
   }
 
@@ -697,6 +840,20 @@ export class NfvoSimulator {
     return true;
   }
 
+  /**
+   * ErrorTask (ErrorTask.java:77-105): a VNFR with an id is merged into its record; one without an id is inserted as
+   * a new record (AbstractTask.java:106-112) — when the NSR already has a VNFR of that name, that is a duplicate
+   * VNFR, which the NFVO keeps. The simulator keeps one record per name but lists such duplicates
+   * ({@link duplicateVnfrs}) so tests can assert there are none.
+   */
+  private errorTask(nsr: Nsr, vnfr: Vnfr, message: string): void {
+    if (vnfr.id === undefined && this.findByName(nsr, vnfr.name ?? '') !== undefined) {
+      this.log.error({ vnfr: vnfr.name }, 'ERROR with an id-less VNFR whose name the NSR already has: the NFVO would insert a duplicate VNFR');
+      this.duplicates.push({ nsrId: nsr.id, vnfr: structuredClone(vnfr), via: 'ERROR' });
+    }
+    this.fail(nsr, vnfr, message);
+  }
+
   private fail(nsr: Nsr, vnfr: Vnfr, message: string): void {
     const stored = structuredClone(this.vnfrs.get(vnfr.id ?? '') ?? this.findByName(nsr, vnfr.name ?? '') ?? vnfr);
     stored.lifecycle_event_history = [...(stored.lifecycle_event_history ?? []), history('ERROR', message.slice(0, 1024))];
@@ -709,6 +866,8 @@ export class NfvoSimulator {
 
   private setStatus(nsr: Nsr, vnfr: Vnfr, status: Status): void {
     vnfr.status = status;
+    // Any task's findAndSetNSRStatus recomputes the NSR status after RESUME set it.
+    if (status !== 'RESUMING') nsr.resuming = false;
     this.vnfrs.set(vnfr.id ?? '', vnfr);
     const before = this.nsStatus(nsr.id);
     this.events.emit('vnfr-status', { nsrId: nsr.id, vnfrId: vnfr.id ?? '', name: vnfr.name ?? '', status });
@@ -754,11 +913,21 @@ function stripIds<T>(value: T): T {
   return value;
 }
 
-function assignIds<T>(value: T): T {
-  if (Array.isArray(value)) return value.map(assignIds) as T;
+/**
+ * Fields that are Java `Map`s, not entities: they never get an `id`/`hbVersion` (their values may be entities, e.g.
+ * the RequiresParameters of a VNFD's `requires`). A VNFR's `requires` is a Configuration entity (it has a name or
+ * configurationParameters), so `requires` counts as a map only when every value is an object.
+ */
+const MAP_FIELDS: ReadonlySet<string> = new Set(['requires', 'metadata', 'extension', 'vduVim', 'vimInstances', 'idType', 'parameters', 'vnfcParameters', 'env']);
+const isMapField = (key: string | undefined, o: Record<string, unknown>): boolean =>
+  key !== undefined && MAP_FIELDS.has(key) && (key !== 'requires' || Object.values(o).every((v) => v !== null && typeof v === 'object' && !Array.isArray(v)));
+
+function assignIds<T>(value: T, key?: string): T {
+  if (Array.isArray(value)) return value.map((v) => assignIds(v)) as T;
   if (value !== null && typeof value === 'object') {
-    const o = Object.fromEntries(Object.entries(value).map(([k, v]) => [k, assignIds(v)])) as Record<string, unknown>;
-    // Maps (metadata, extension-like records of strings) have no ids; entities are objects with object/array fields or a name.
+    const o = Object.fromEntries(Object.entries(value).map(([k, v]) => [k, assignIds(v, k)])) as Record<string, unknown>;
+    if (isMapField(key, o)) return o as T;
+    // Other string-valued objects are maps too; entities are objects with object/array fields or a name.
     const looksLikeEntity = Object.values(o).some((v) => typeof v !== 'string') || 'name' in o || 'confKey' in o || Object.keys(o).length === 0;
     if (looksLikeEntity && o['id'] === undefined) o['id'] = randomUUID();
     if (looksLikeEntity && o['hbVersion'] === undefined) o['hbVersion'] = 0;
