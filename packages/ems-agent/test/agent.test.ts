@@ -152,6 +152,20 @@ describe('agent (in-process, memory link)', () => {
     expect(runner.calls.map((c) => c.label)).toEqual(['a.sh', 'b.sh', 'b.sh']);
   });
 
+  it('never takes a command without a correlation id (the Java Generic VNFM sends none) for a repeat, even redelivered, and replies without an id', async () => {
+    const runner = countingRunner();
+    const { agent, link, config } = await startAgent({}, runner);
+    await mkdir(config.scripts_dir, { recursive: true });
+    await writeFile(join(config.scripts_dir, 'a.sh'), 'true\n');
+    const body = JSON.stringify({ action: 'EXECUTE', payload: 'a.sh' });
+    const properties = { replyTo: REPLY_TO, contentType: 'text/plain' };
+    await link.deliver(agent.queue, body, { properties });
+    await link.deliver(agent.queue, body, { properties, redelivered: true });
+    await link.deliver(agent.queue, body, { properties: { ...properties, headers: { [DEDUP_HEADER]: 'correlation-id' } } });
+    expect(runner.calls.map((c) => c.label)).toEqual(['a.sh', 'a.sh', 'a.sh']);
+    expect(link.published.filter((p) => p.routingKey === REPLY_TO).map((p) => p.properties.correlationId)).toEqual([undefined, undefined, undefined]);
+  });
+
   it('answers a command the VNFM sent again (same id and body, marked for dedup, not redelivered) from the record, as its hello promises', async () => {
     const runner = countingRunner();
     const { agent, link, config } = await startAgent({}, runner);

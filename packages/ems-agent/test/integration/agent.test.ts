@@ -1,10 +1,11 @@
 import { createHmac } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import amqp, { type ConsumeMessage } from 'amqplib';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { spawnAgent } from '../helpers/agent-process.js';
 import { b64, startAgentPair, type AgentPair } from '../helpers/agent-pair.js';
-import { closeConnectionNamed, deleteQueueAfterTest, queueExists, SKIP_BROKER_TESTS } from '../helpers/broker.js';
+import { AMQP_URL, closeConnectionNamed, deleteQueueAfterTest, queueExists, SKIP_BROKER_TESTS } from '../helpers/broker.js';
 import { servedRepository } from '../helpers/git-daemon.js';
 import { waitFor, withDeadline } from '../helpers/wait-for.js';
 
@@ -61,6 +62,37 @@ describe.skipIf(SKIP_BROKER_TESTS)('vnfkit-ems against a real RabbitMQ (the test
     // No reply_to: acked without a reply; the next command is still served.
     vnfm.publishRaw(hostname, JSON.stringify({ action: 'EXECUTE', payload: 'configure.sh' }), { correlationId: 'no-reply', noReply: true });
     expect((await vnfm.send(hostname, { action: 'EXECUTE', payload: 'missing.sh' })).json).toMatchObject({ status: 127 });
+  });
+
+  it('takes commands as the Java Generic VNFM sends them (Spring AMQP 1.7: no correlation id, direct reply-to): each runs, none is a repeat of another, replies carry no id', async () => {
+    const { hostname, scriptsDir } = await startPair('spring');
+    // convertSendAndReceive: a channel that consumes amq.rabbitmq.reply-to, the command published with
+    // reply_to and no correlation_id; the first message on that channel is the reply (RabbitTemplate 1.7.7:1255-1314).
+    const connection = await amqp.connect(AMQP_URL, { noDelay: true });
+    onTestFinished(() => connection.close().catch(() => undefined));
+    const springRequest = async (command: unknown): Promise<ConsumeMessage> => {
+      const channel = await connection.createChannel();
+      try {
+        const reply = new Promise<ConsumeMessage>((resolve) => {
+          void channel.consume('amq.rabbitmq.reply-to', (m) => m && resolve(m), { noAck: true });
+        });
+        await new Promise((r) => setTimeout(r, 20)); // the consume is on the wire before the publish
+        channel.publish('openbaton-exchange', `vnfm.${hostname}.actions`, Buffer.from(JSON.stringify(command)), { replyTo: 'amq.rabbitmq.reply-to', contentType: 'text/plain' });
+        return await withDeadline(reply, 20_000, 'the reply to a command without correlation id');
+      } finally {
+        await channel.close().catch(() => undefined);
+      }
+    };
+    const save = await springRequest({ action: 'SAVE_SCRIPTS', payload: b64('echo run >> "$SCRIPTS_PATH/count"\necho ran\n'), name: 'count.sh', 'script-path': '/opt/openbaton/scripts' });
+    expect(JSON.parse(save.content.toString())).toMatchObject({ status: 0 });
+    for (let i = 0; i < 2; i++) {
+      // The same body twice: two commands, not a command and its repeat.
+      const exec = await springRequest({ action: 'EXECUTE', payload: 'count.sh' });
+      expect(JSON.parse(exec.content.toString())).toEqual({ output: 'ran\n', err: '', status: 0 });
+      expect(exec.properties.correlationId).toBeUndefined();
+      expect(exec.properties.contentType).toBe('text/plain');
+    }
+    expect(await readFile(join(scriptsDir, 'count'), 'utf8')).toBe('run\nrun\n');
   });
 
   it('refuses traversal attempts and foreign script paths without writing anything', async () => {
