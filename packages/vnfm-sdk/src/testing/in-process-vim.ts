@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Transport } from '../transport/transport.js';
 import type { Vm, VimDriver, VmRequest } from './vim-driver.js';
+import { missingAgentPackage } from './agent-package.js';
 
 interface AgentHandle {
   start(): Promise<void>;
@@ -46,7 +47,9 @@ export class InProcessVim implements VimDriver {
 
   private async startAgent(hostname: string, request: VmRequest): Promise<void> {
     // Dynamic import: the SDK has no static dependency on the agent package.
-    const agentModule = (await import('@vnfkit/ems-agent')) as unknown as { createAgent: CreateAgent };
+    const agentModule = (await import('@vnfkit/ems-agent').catch((error: unknown) => {
+      throw missingAgentPackage('InProcessVim', error);
+    })) as unknown as { createAgent: CreateAgent };
     const link = await this.transportFactory();
     const dir = join(this.root ?? '', hostname);
     const agent = await agentModule.createAgent({

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createNetnsHost, type NetnsHost } from './netns.js';
 import type { Vm, VimDriver, VmRequest } from './vim-driver.js';
+import { missingAgentPackage } from './agent-package.js';
 
 /** Options of {@link LocalVim}. */
 export interface LocalVimOptions {
@@ -39,7 +40,12 @@ interface LocalVm {
 
 function defaultAgentCommand(): string[] {
   const require = createRequire(import.meta.url);
-  const dir = dirname(require.resolve('@vnfkit/ems-agent/package.json'));
+  let dir: string;
+  try {
+    dir = dirname(require.resolve('@vnfkit/ems-agent/package.json'));
+  } catch (error) {
+    throw missingAgentPackage('LocalVim', error);
+  }
   const built = join(dir, 'dist', 'cli.js');
   if (existsSync(built)) return [process.execPath, built];
   return [process.execPath, '--conditions=@vnfkit/source', '--import', 'tsx', join(dir, 'src', 'cli.ts')];
