@@ -441,7 +441,13 @@ export class NfvoSimulator {
     let reply: VnfmMessage | null;
     try {
       reply = await this.request(input.endpoint, input.message);
+      if (!this.nsrs.has(nsr.id)) {
+        // Deleted meanwhile (faults.answerNull 'nsr-deleted'): the NFVO runs no task for it (VnfStateHandler.java:124-128).
+        this.log.info({ nsrId: nsr.id, action: reply?.action ?? 'null' }, 'reply for a deleted NSR dropped');
+        return;
+      }
     } catch (error) {
+      if (!this.nsrs.has(nsr.id)) return;
       // A VNFM that never answers (or answers garbage) fails the VNFR instead of hanging the NFVO — also one
       // that never got as far as GRANT_OPERATION (the command lost), so the NS shows ERROR, not NULL forever.
       const vnfr = recordOf(input.message) ?? this.findByName(nsr, input.vnfrName) ?? { name: input.vnfrName };
