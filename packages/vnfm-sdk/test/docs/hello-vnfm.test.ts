@@ -23,4 +23,8 @@ it('the VNFM of docs/writing-a-vnfm.md instantiates against the test NFVO peer',
     vnfd: { name: 'hello-vnf', type: 'hello', endpoint: 'hello', provides: ['state'], vdu: [{ id: 'v1', name: 'vdu', vnfc: [{}] }] },
   });
   expect(reply).toMatchObject({ action: 'INSTANTIATE', virtualNetworkFunctionRecord: { provides: { configurationParameters: [{ confKey: 'state', value: 'ready' }] } } });
+  // The user data that brings the agent onto the VM: the agent's template, filled in.
+  const allocate = peer.requests.find((r) => r.action === 'ALLOCATE_RESOURCES') as { userdata?: string } | undefined;
+  expect(allocate?.userdata).toContain('vnfkit-ems');
+  expect(allocate?.userdata).toContain("'hello'");
 });

@@ -1,15 +1,31 @@
-// The complete custom VNFM shown in docs/writing-a-vnfm.md (kept in sync by test/docs/hello-vnfm.test.ts).
-import { AbstractVnfm, EmsClient, allVnfcs, type InstantiateContext, type StartStopContext, type Transport } from '@vnfkit/vnfm-sdk';
-import type { VirtualNetworkFunctionRecord } from '@vnfkit/protocol';
+// The complete custom VNFM shown in docs/writing-a-vnfm.md (kept in sync by test/docs/docs-in-sync.test.ts).
+import { readFile } from 'node:fs/promises';
+import { USER_DATA_TEMPLATE_PATH, fillUserDataTemplate } from '@vnfkit/ems-agent';
+import { payloadToBytes, type VirtualNetworkFunctionRecord } from '@vnfkit/protocol';
+import {
+  AbstractVnfm, EmsClient, allVnfcs, type InstantiateContext, type StartStopContext, type Transport, type UserDataContext,
+} from '@vnfkit/vnfm-sdk';
+import { pino } from 'pino';
 
 /** Installs and starts a service on every VM of the VNFR through its EMS agent. */
 export class HelloVnfm extends AbstractVnfm {
   ems: EmsClient | undefined;
+  private template = '';
 
   // Called once the per-VNFM broker connection is up: start listening for agent hellos.
   protected override async onConnected(transport: Transport): Promise<void> {
+    this.template = await readFile(USER_DATA_TEMPLATE_PATH, 'utf8');
     this.ems = new EmsClient({ transport, endpoint: this.options.endpoint, helloTimeoutMs: 60_000 });
     await this.ems.start();
+  }
+
+  // Cloud-init user data of every VM (sent with ALLOCATE_RESOURCES): installs the vnfkit agent and points it
+  // at the broker the NFVO names, on `ems.<endpoint>.register`.
+  protected override userData({ extension }: UserDataContext): string {
+    return fillUserDataTemplate(this.template, {
+      BROKER_IP: extension['brokerIp'] ?? 'localhost', BROKER_PORT: extension['brokerPort'] ?? 5672,
+      USERNAME: process.env['EMS_USERNAME'] ?? 'admin', PASSWORD: process.env['EMS_PASSWORD'] ?? 'openbaton', TYPE: this.options.endpoint,
+    });
   }
 
   // After the SDK ran GRANT_OPERATION and ALLOCATE_RESOURCES: the VMs exist, ids are assigned.
@@ -17,7 +33,7 @@ export class HelloVnfm extends AbstractVnfm {
     for (const vnfc of allVnfcs(vnfr)) {
       const host = vnfc.hostname ?? '';
       await this.ems?.waitForAgent(host);
-      for (const s of scripts) await this.ems?.saveScript(host, { name: s.name, content: Uint8Array.from(s.payload ?? [], (b) => b & 0xff) });
+      for (const s of scripts) await this.ems?.saveScript(host, { name: s.name, content: payloadToBytes(s.payload ?? []) });
       logger.info({ host }, 'scripts saved');
     }
     // Publish what dependants need (the NFVO copies provides into their dependency parameters).
@@ -40,9 +56,10 @@ export class HelloVnfm extends AbstractVnfm {
   }
 }
 
-// Run it: AMQP_URL=amqp://… VNFM_TYPE=hello node hello-vnfm.js
-if (process.argv[1]?.endsWith('hello-vnfm.js')) {
-  const vnfm = new HelloVnfm({});
+// Run it: AMQP_URL=amqp://… VNFM_TYPE=hello node dist/hello-vnfm.js  (or: npx tsx hello-vnfm.ts)
+if (/hello-vnfm\.[jt]s$/.test(process.argv[1] ?? '')) {
+  // Logging is off unless a logger is given.
+  const vnfm = new HelloVnfm({ logger: pino({ level: 'info' }) });
   await vnfm.connect();
   process.once('SIGTERM', () => void vnfm.close());
 }

@@ -2,7 +2,9 @@
 import { MemoryBroker, createMemoryTransport } from '@vnfkit/vnfm-sdk';
 import { InProcessVim, NfvoSimulator } from '@vnfkit/vnfm-sdk/testing';
 import { afterEach, expect, it } from 'vitest';
-import { ScriptVnfm as MyVnfm, SCRIPTS } from '../testing/script-vnfm.js';
+import { HelloVnfm as MyVnfm } from './hello-vnfm.js'; // your VNFM: here the one of docs/writing-a-vnfm.md
+
+const SCRIPTS = { 'start.sh': '#!/bin/sh\necho "started on $hostname"\n' };
 
 const cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
