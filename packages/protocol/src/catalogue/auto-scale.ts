@@ -1,8 +1,7 @@
 import { z } from 'zod';
 import { baseEntityShape } from './base.js';
 
-/** An alarm of an auto-scale policy (`ScalingAlarm`). */
-export const ScalingAlarm = z.looseObject({
+const ScalingAlarmSchema = z.looseObject({
   ...baseEntityShape,
   metric: z.string().optional(),
   statistic: z.string().optional(),
@@ -11,20 +10,22 @@ export const ScalingAlarm = z.looseObject({
   weight: z.number().optional(),
 });
 /** An alarm of an auto-scale policy. */
-export type ScalingAlarm = z.infer<typeof ScalingAlarm>;
+export interface ScalingAlarm extends z.infer<typeof ScalingAlarmSchema> {}
+/** An alarm of an auto-scale policy (`ScalingAlarm`). */
+export const ScalingAlarm: z.ZodType<ScalingAlarm> = ScalingAlarmSchema;
 
-/** What an auto-scale policy does (`ScalingAction`); `target` names a VNF type, the VNF's own when empty. */
-export const ScalingAction = z.looseObject({
+const ScalingActionSchema = z.looseObject({
   ...baseEntityShape,
   type: z.string().optional(),
   value: z.string().optional(),
   target: z.string().optional(),
 });
 /** What an auto-scale policy does. */
-export type ScalingAction = z.infer<typeof ScalingAction>;
+export interface ScalingAction extends z.infer<typeof ScalingActionSchema> {}
+/** What an auto-scale policy does (`ScalingAction`); `target` names a VNF type, the VNF's own when empty. */
+export const ScalingAction: z.ZodType<ScalingAction> = ScalingActionSchema;
 
-/** An auto-scale policy of a VNFD / VNFR (`AutoScalePolicy`), read by Open Baton's autoscaling engine. */
-export const AutoScalePolicy = z.looseObject({
+const AutoScalePolicySchema = z.looseObject({
   ...baseEntityShape,
   name: z.string().optional(),
   type: z.string().optional(),
@@ -37,4 +38,6 @@ export const AutoScalePolicy = z.looseObject({
   actions: z.array(ScalingAction).optional(),
 });
 /** An auto-scale policy. */
-export type AutoScalePolicy = z.infer<typeof AutoScalePolicy>;
+export interface AutoScalePolicy extends z.infer<typeof AutoScalePolicySchema> {}
+/** An auto-scale policy of a VNFD / VNFR (`AutoScalePolicy`), read by Open Baton's autoscaling engine. */
+export const AutoScalePolicy: z.ZodType<AutoScalePolicy> = AutoScalePolicySchema;

@@ -3,8 +3,7 @@ import { baseEntityShape, StringMap } from './base.js';
 import { AutoScalePolicy } from './auto-scale.js';
 import { Configuration, LifecycleEvent, VNFDConnectionPoint, VirtualDeploymentUnit } from './records.js';
 
-/** A flavour (`DeploymentFlavour`, also `VNFDeploymentFlavour`). */
-export const DeploymentFlavour = z.looseObject({
+const DeploymentFlavourSchema = z.looseObject({
   ...baseEntityShape,
   flavour_key: z.string().optional(),
   extId: z.string().optional(),
@@ -13,10 +12,11 @@ export const DeploymentFlavour = z.looseObject({
   vcpus: z.number().optional(),
 });
 /** A flavour. */
-export type DeploymentFlavour = z.infer<typeof DeploymentFlavour>;
+export interface DeploymentFlavour extends z.infer<typeof DeploymentFlavourSchema> {}
+/** A flavour (`DeploymentFlavour`, also `VNFDeploymentFlavour`). */
+export const DeploymentFlavour: z.ZodType<DeploymentFlavour> = DeploymentFlavourSchema;
 
-/** A virtual link record (`vlrs` of INSTANTIATE). */
-export const VirtualLinkRecord = z.looseObject({
+const VirtualLinkRecordSchema = z.looseObject({
   ...baseEntityShape,
   name: z.string().optional(),
   extId: z.string().optional(),
@@ -24,10 +24,11 @@ export const VirtualLinkRecord = z.looseObject({
   status: z.string().optional(),
 });
 /** A virtual link record. */
-export type VirtualLinkRecord = z.infer<typeof VirtualLinkRecord>;
+export interface VirtualLinkRecord extends z.infer<typeof VirtualLinkRecordSchema> {}
+/** A virtual link record (`vlrs` of INSTANTIATE). */
+export const VirtualLinkRecord: z.ZodType<VirtualLinkRecord> = VirtualLinkRecordSchema;
 
-/** A VNF descriptor. `requires` maps a source VNFD name to the parameters wanted from it. */
-export const VirtualNetworkFunctionDescriptor = z.looseObject({
+const VirtualNetworkFunctionDescriptorSchema = z.looseObject({
   ...baseEntityShape,
   name: z.string().optional(),
   type: z.string().optional(),
@@ -47,10 +48,11 @@ export const VirtualNetworkFunctionDescriptor = z.looseObject({
   connection_point: z.array(VNFDConnectionPoint).optional(),
 });
 /** A VNF descriptor. */
-export type VirtualNetworkFunctionDescriptor = z.infer<typeof VirtualNetworkFunctionDescriptor>;
+export interface VirtualNetworkFunctionDescriptor extends z.infer<typeof VirtualNetworkFunctionDescriptorSchema> {}
+/** A VNF descriptor. `requires` maps a source VNFD name to the parameters wanted from it. */
+export const VirtualNetworkFunctionDescriptor: z.ZodType<VirtualNetworkFunctionDescriptor> = VirtualNetworkFunctionDescriptorSchema;
 
-/** A dependency of an NSD: `target` needs `parameters` from `source` (by VNFD name). */
-export const VNFDependency = z.looseObject({
+const VNFDependencySchema = z.looseObject({
   ...baseEntityShape,
   // The samples write source/target as `{name}` objects or as plain VNFD names.
   source: z.union([z.string(), z.looseObject({ name: z.string() })]),
@@ -58,10 +60,11 @@ export const VNFDependency = z.looseObject({
   parameters: z.array(z.string()).optional(),
 });
 /** A dependency of an NSD. */
-export type VNFDependency = z.infer<typeof VNFDependency>;
+export interface VNFDependency extends z.infer<typeof VNFDependencySchema> {}
+/** A dependency of an NSD: `target` needs `parameters` from `source` (by VNFD name). */
+export const VNFDependency: z.ZodType<VNFDependency> = VNFDependencySchema;
 
-/** A network service descriptor (as the samples and the NFVO's REST API use it). */
-export const NetworkServiceDescriptor = z.looseObject({
+const NetworkServiceDescriptorSchema = z.looseObject({
   ...baseEntityShape,
   name: z.string().optional(),
   vendor: z.string().optional(),
@@ -72,4 +75,6 @@ export const NetworkServiceDescriptor = z.looseObject({
   metadata: StringMap.optional(),
 });
 /** A network service descriptor. */
-export type NetworkServiceDescriptor = z.infer<typeof NetworkServiceDescriptor>;
+export interface NetworkServiceDescriptor extends z.infer<typeof NetworkServiceDescriptorSchema> {}
+/** A network service descriptor (as the samples and the NFVO's REST API use it). */
+export const NetworkServiceDescriptor: z.ZodType<NetworkServiceDescriptor> = NetworkServiceDescriptorSchema;

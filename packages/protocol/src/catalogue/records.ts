@@ -3,13 +3,13 @@ import { AutoScalePolicy } from './auto-scale.js';
 import { baseEntityShape, StringMap } from './base.js';
 import { Event, Status } from './status.js';
 
+const IpSchema = z.looseObject({ ...baseEntityShape, netName: z.string().optional(), ip: z.string().optional() });
 /** An IP address of a VNFC on one network. */
-export const Ip = z.looseObject({ ...baseEntityShape, netName: z.string().optional(), ip: z.string().optional() });
+export interface Ip extends z.infer<typeof IpSchema> {}
 /** An IP address of a VNFC on one network. */
-export type Ip = z.infer<typeof Ip>;
+export const Ip: z.ZodType<Ip> = IpSchema;
 
-/** A connection point of a VNF component (`VNFDConnectionPoint`). */
-export const VNFDConnectionPoint = z.looseObject({
+const VNFDConnectionPointSchema = z.looseObject({
   ...baseEntityShape,
   type: z.string().optional(),
   virtual_link_reference: z.string().optional(),
@@ -20,16 +20,18 @@ export const VNFDConnectionPoint = z.looseObject({
   interfaceId: z.number().int().optional(),
 });
 /** A connection point of a VNF component. */
-export type VNFDConnectionPoint = z.infer<typeof VNFDConnectionPoint>;
+export interface VNFDConnectionPoint extends z.infer<typeof VNFDConnectionPointSchema> {}
+/** A connection point of a VNF component (`VNFDConnectionPoint`). */
+export const VNFDConnectionPoint: z.ZodType<VNFDConnectionPoint> = VNFDConnectionPointSchema;
 
-/** A VNF component: the template of one VM. */
-export const VNFComponent = z.looseObject({ ...baseEntityShape, connection_point: z.array(VNFDConnectionPoint).optional() });
+const VNFComponentSchema = z.looseObject({ ...baseEntityShape, connection_point: z.array(VNFDConnectionPoint).optional() });
 /** A VNF component. */
-export type VNFComponent = z.infer<typeof VNFComponent>;
+export interface VNFComponent extends z.infer<typeof VNFComponentSchema> {}
+/** A VNF component: the template of one VM. */
+export const VNFComponent: z.ZodType<VNFComponent> = VNFComponentSchema;
 
-/** One running VM of a VDU (extends VNFComponent). */
-export const VNFCInstance = z.looseObject({
-  ...VNFComponent.shape,
+const VNFCInstanceSchema = z.looseObject({
+  ...VNFComponentSchema.shape,
   vim_id: z.string().optional(),
   vc_id: z.string().optional(),
   hostname: z.string().optional(),
@@ -39,62 +41,69 @@ export const VNFCInstance = z.looseObject({
   ips: z.array(Ip).optional(),
 });
 /** One running VM of a VDU. */
-export type VNFCInstance = z.infer<typeof VNFCInstance>;
+export interface VNFCInstance extends z.infer<typeof VNFCInstanceSchema> {}
+/** One running VM of a VDU (extends VNFComponent). */
+export const VNFCInstance: z.ZodType<VNFCInstance> = VNFCInstanceSchema;
 
-/** The scripts run for one lifecycle event, in order. */
-export const LifecycleEvent = z.looseObject({
+const LifecycleEventSchema = z.looseObject({
   ...baseEntityShape,
   event: Event,
   lifecycle_events: z.array(z.string()).optional(),
 });
 /** The scripts run for one lifecycle event. */
-export type LifecycleEvent = z.infer<typeof LifecycleEvent>;
+export interface LifecycleEvent extends z.infer<typeof LifecycleEventSchema> {}
+/** The scripts run for one lifecycle event, in order. */
+export const LifecycleEvent: z.ZodType<LifecycleEvent> = LifecycleEventSchema;
 
-/** An entry of a VNFR's `lifecycle_event_history`, written by the NFVO. */
-export const HistoryLifecycleEvent = z.looseObject({
+const HistoryLifecycleEventSchema = z.looseObject({
   ...baseEntityShape,
   event: z.string().optional(),
   description: z.string().optional(),
   executedAt: z.string().optional(),
 });
 /** An entry of a VNFR's history. */
-export type HistoryLifecycleEvent = z.infer<typeof HistoryLifecycleEvent>;
+export interface HistoryLifecycleEvent extends z.infer<typeof HistoryLifecycleEventSchema> {}
+/** An entry of a VNFR's `lifecycle_event_history`, written by the NFVO. */
+export const HistoryLifecycleEvent: z.ZodType<HistoryLifecycleEvent> = HistoryLifecycleEventSchema;
 
-/** One key/value of a configuration. */
-export const ConfigurationParameter = z.looseObject({
+const ConfigurationParameterSchema = z.looseObject({
   ...baseEntityShape,
   confKey: z.string(),
   value: z.string().optional(),
   description: z.string().optional(),
 });
 /** One key/value of a configuration. */
-export type ConfigurationParameter = z.infer<typeof ConfigurationParameter>;
+export interface ConfigurationParameter extends z.infer<typeof ConfigurationParameterSchema> {}
+/** One key/value of a configuration. */
+export const ConfigurationParameter: z.ZodType<ConfigurationParameter> = ConfigurationParameterSchema;
 
-/** A named list of configuration parameters (`configurations`, `requires`, `provides`). */
-export const Configuration = z.looseObject({
+const ConfigurationSchema = z.looseObject({
   ...baseEntityShape,
   name: z.string().optional(),
   configurationParameters: z.array(ConfigurationParameter).optional(),
 });
 /** A named list of configuration parameters. */
-export type Configuration = z.infer<typeof Configuration>;
+export interface Configuration extends z.infer<typeof ConfigurationSchema> {}
+/** A named list of configuration parameters (`configurations`, `requires`, `provides`). */
+export const Configuration: z.ZodType<Configuration> = ConfigurationSchema;
 
-/** VNF-level dependency parameters: key → value. */
-export const DependencyParameters = z.looseObject({ ...baseEntityShape, parameters: StringMap.optional() });
+const DependencyParametersSchema = z.looseObject({ ...baseEntityShape, parameters: StringMap.optional() });
 /** VNF-level dependency parameters. */
-export type DependencyParameters = z.infer<typeof DependencyParameters>;
+export interface DependencyParameters extends z.infer<typeof DependencyParametersSchema> {}
+/** VNF-level dependency parameters: key → value. */
+export const DependencyParameters: z.ZodType<DependencyParameters> = DependencyParametersSchema;
 
-/** VNFC-level dependency parameters: source VNFC-instance id → parameters. */
-export const VNFCDependencyParameters = z.looseObject({
+const VNFCDependencyParametersSchema = z.looseObject({
   ...baseEntityShape,
   vnfcId: z.string().optional(),
   parameters: z.record(z.string(), DependencyParameters).optional(),
 });
 /** VNFC-level dependency parameters. */
-export type VNFCDependencyParameters = z.infer<typeof VNFCDependencyParameters>;
+export interface VNFCDependencyParameters extends z.infer<typeof VNFCDependencyParametersSchema> {}
+/** VNFC-level dependency parameters: source VNFC-instance id → parameters. */
+export const VNFCDependencyParameters: z.ZodType<VNFCDependencyParameters> = VNFCDependencyParametersSchema;
 
-/** The resolved parameters a target VNFR receives from its sources. */
-export const VNFRecordDependency = z.looseObject({
+const VNFRecordDependencySchema = z.looseObject({
   ...baseEntityShape,
   target: z.string().optional(),
   status: Status.optional(),
@@ -103,10 +112,11 @@ export const VNFRecordDependency = z.looseObject({
   vnfcParameters: z.record(z.string(), VNFCDependencyParameters).optional(),
 });
 /** The resolved parameters a target VNFR receives from its sources. */
-export type VNFRecordDependency = z.infer<typeof VNFRecordDependency>;
+export interface VNFRecordDependency extends z.infer<typeof VNFRecordDependencySchema> {}
+/** The resolved parameters a target VNFR receives from its sources. */
+export const VNFRecordDependency: z.ZodType<VNFRecordDependency> = VNFRecordDependencySchema;
 
-/** A virtual deployment unit: a group of identical VMs. */
-export const VirtualDeploymentUnit = z.looseObject({
+const VirtualDeploymentUnitSchema = z.looseObject({
   ...baseEntityShape,
   name: z.string().optional(),
   vm_image: z.array(z.string()).optional(),
@@ -120,10 +130,11 @@ export const VirtualDeploymentUnit = z.looseObject({
   vnfc_instance: z.array(VNFCInstance).optional(),
 });
 /** A virtual deployment unit. */
-export type VirtualDeploymentUnit = z.infer<typeof VirtualDeploymentUnit>;
+export interface VirtualDeploymentUnit extends z.infer<typeof VirtualDeploymentUnitSchema> {}
+/** A virtual deployment unit: a group of identical VMs. */
+export const VirtualDeploymentUnit: z.ZodType<VirtualDeploymentUnit> = VirtualDeploymentUnitSchema;
 
-/** A VNF record: the runtime state of one deployed VNF. */
-export const VirtualNetworkFunctionRecord = z.looseObject({
+const VirtualNetworkFunctionRecordSchema = z.looseObject({
   ...baseEntityShape,
   name: z.string().optional(),
   type: z.string().optional(),
@@ -149,4 +160,6 @@ export const VirtualNetworkFunctionRecord = z.looseObject({
   connection_point: z.array(VNFDConnectionPoint).optional(),
 });
 /** A VNF record. */
-export type VirtualNetworkFunctionRecord = z.infer<typeof VirtualNetworkFunctionRecord>;
+export interface VirtualNetworkFunctionRecord extends z.infer<typeof VirtualNetworkFunctionRecordSchema> {}
+/** A VNF record: the runtime state of one deployed VNF. */
+export const VirtualNetworkFunctionRecord: z.ZodType<VirtualNetworkFunctionRecord> = VirtualNetworkFunctionRecordSchema;

@@ -1,17 +1,17 @@
 import { z } from 'zod';
 import { baseEntityShape } from './base.js';
 
-/** A lifecycle script of a VNF package; `payload` is Gson's `byte[]`: signed bytes −128…127. */
-export const Script = z.looseObject({
+const ScriptSchema = z.looseObject({
   ...baseEntityShape,
   name: z.string(),
   payload: z.array(z.number().int().min(-128).max(255)).optional(),
 });
 /** A lifecycle script of a VNF package. */
-export type Script = z.infer<typeof Script>;
+export interface Script extends z.infer<typeof ScriptSchema> {}
+/** A lifecycle script of a VNF package; `payload` is Gson's `byte[]`: signed bytes −128…127. */
+export const Script: z.ZodType<Script> = ScriptSchema;
 
-/** A VNF package: scripts inline, or a git `scriptsLink`. */
-export const VNFPackage = z.looseObject({
+const VNFPackageSchema = z.looseObject({
   ...baseEntityShape,
   name: z.string().optional(),
   scriptsLink: z.string().optional(),
@@ -20,24 +20,22 @@ export const VNFPackage = z.looseObject({
   scripts: z.array(Script).optional(),
 });
 /** A VNF package. */
-export type VNFPackage = z.infer<typeof VNFPackage>;
+export interface VNFPackage extends z.infer<typeof VNFPackageSchema> {}
+/** A VNF package: scripts inline, or a git `scriptsLink`. */
+export const VNFPackage: z.ZodType<VNFPackage> = VNFPackageSchema;
 
-/** An SSH key the NFVO passes to the VIM. */
-export const Key = z.looseObject({
+const KeySchema = z.looseObject({
   ...baseEntityShape,
   name: z.string().optional(),
   publicKey: z.string().optional(),
   fingerprint: z.string().optional(),
 });
 /** An SSH key. */
-export type Key = z.infer<typeof Key>;
+export interface Key extends z.infer<typeof KeySchema> {}
+/** An SSH key the NFVO passes to the VIM. */
+export const Key: z.ZodType<Key> = KeySchema;
 
-/**
- * A VIM instance. The NFVO picks the Java class from `type` (`openstack…` → OpenstackVimInstance,
- * `docker…`, `amazon…`, anything else → GenericVimInstance) and fails without it, so `type` is required.
- * Holds VIM credentials in clear text: never log it.
- */
-export const VimInstance = z.looseObject({
+const VimInstanceSchema = z.looseObject({
   ...baseEntityShape,
   name: z.string().optional(),
   type: z.string(),
@@ -49,7 +47,13 @@ export const VimInstance = z.looseObject({
   keyPair: z.string().optional(),
 });
 /** A VIM instance. */
-export type VimInstance = z.infer<typeof VimInstance>;
+export interface VimInstance extends z.infer<typeof VimInstanceSchema> {}
+/**
+ * A VIM instance. The NFVO picks the Java class from `type` (`openstack…` → OpenstackVimInstance,
+ * `docker…`, `amazon…`, anything else → GenericVimInstance) and fails without it, so `type` is required.
+ * Holds VIM credentials in clear text: never log it.
+ */
+export const VimInstance: z.ZodType<VimInstance> = VimInstanceSchema;
 
 const VIM_CLASSES = new Set(['OpenstackVimInstance', 'DockerVimInstance', 'AmazonVimInstance', 'GenericVimInstance']);
 
