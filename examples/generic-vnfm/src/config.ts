@@ -24,11 +24,19 @@ export const EmsConfig = z.strictObject({
   /** Custom user-data template file (`VNFKIT_USER_DATA_FILE`); default: the agent's template. */
   userDataFile: z.string().min(1).optional(),
   /**
-   * Shared key for signed agent commands (`VNFKIT_SIGNING_KEY`): every command carries an `x-vnfkit-signature`
-   * header (HMAC-SHA256 over signing time, correlation id and body); agents configured with the same
-   * `signing_key` refuse anything else, and replays. Never logged.
+   * Master key for signed agent commands (`VNFKIT_SIGNING_KEY`); it never leaves the VNFM. Each VNFR's VMs get
+   * `deriveVnfrKey(master, vnfr id)` through their user-data (agent `signing_key`), and every command to a VM is signed
+   * (v3, `x-vnfkit-signature`) with that VM's own key `deriveAgentKey(vnfr key, hostname)` over time, correlation id,
+   * target queue, reply_to and body. Agents refuse anything else and replays; replies must be signed by the VM; an
+   * agent that does not verify is refused. Never logged. See docs/ems.md, "Trust".
    */
   signingKey: z.string().min(16, 'use at least 16 characters').optional(),
+  /**
+   * Comma-separated environment variable names descriptors may give scripts although vnfkit refuses them
+   * (`VNFKIT_ALLOW_ENV`; `PATH`, `LD_PRELOAD`, …: docs/ems.md, "Environment of a script"). Exact names; the
+   * agents must allow them too (`allow_env`). @default "" (none)
+   */
+  allowEnv: z.string().default(''),
 });
 
 /** The Generic VNFM's configuration, merged from file, environment and flags. */
@@ -94,6 +102,7 @@ const ENVIRONMENT: ReadonlyArray<[string, string[]]> = [
   ['VNFKIT_SCRIPT_PATH', ['ems', 'scriptPath']],
   ['VNFKIT_USER_DATA_FILE', ['ems', 'userDataFile']],
   ['VNFKIT_SIGNING_KEY', ['ems', 'signingKey']],
+  ['VNFKIT_ALLOW_ENV', ['ems', 'allowEnv']],
 ];
 
 /** CLI flag → config path (`--config`, `--help`, `--version` are handled apart). */
@@ -128,7 +137,7 @@ Options:
   -v, --version                show the version
 
 More environment: VNFKIT_AGENT_START_TIMEOUT_S (500), VNFKIT_AGENT_COMMAND_TIMEOUT_S (1000),
-VNFKIT_AGENT_USERNAME, VNFKIT_AGENT_PASSWORD, VNFKIT_SCRIPT_PATH, VNFKIT_USER_DATA_FILE, VNFKIT_SIGNING_KEY,
+VNFKIT_AGENT_USERNAME, VNFKIT_AGENT_PASSWORD, VNFKIT_SCRIPT_PATH, VNFKIT_USER_DATA_FILE, VNFKIT_SIGNING_KEY, VNFKIT_ALLOW_ENV,
 VNFKIT_SCRIPT_LOG_MAX_BYTES, VNFKIT_CONCURRENCY, VNFKIT_MANAGER_USERNAME (openbaton-manager-user),
 VNFKIT_MANAGER_PASSWORD (openbaton), VNFKIT_ENDPOINT_AUTO_DELETE (false). Precedence: flags > environment > file > defaults.
 `;

@@ -1,12 +1,15 @@
-import type { Script, VNFPackage, VirtualNetworkFunctionRecord } from '@vnfkit/protocol';
 import {
-  AbstractVnfm, EmsClient, EmsCommandError, createAmqpTransport,
+  ConfigError, deriveVnfrKey, parseEnvNameList, type Script, type VNFPackage, type VNFRecordDependency, type VirtualNetworkFunctionRecord,
+} from '@vnfkit/protocol';
+import {
+  AbstractVnfm, EmsClient, EmsCommandError, allVnfcs, createAmqpTransport,
   type ExecuteContext, type HealContext, type HookContext, type InstantiateContext, type InterruptedContext, type ModifyContext, type NfvoErrorContext,
   type ResumeContext, type ResumeResult, type ScaleInContext, type ScaleOutContext, type StartStopContext, type Transport,
-  type TransportFactory, type UpdateContext, type UserDataContext,
+  type TransportFactory, type UpdateContext, type UserDataContext, type ValidateInstantiateContext,
 } from '@vnfkit/vnfm-sdk';
 import { pino, type Logger } from 'pino';
 import { emsCredentials, type GenericVnfmConfig } from './config.js';
+import { assertEnvNamesAllowed, dependencyEnvNames, descriptorEnvNames, recordEnvNames } from './env/index.js';
 import type { AgentChannel, PackageFile } from './lifecycle/agent-channel.js';
 import { GenericLifecycle, type ScriptSource } from './lifecycle/generic-lifecycle.js';
 import type { CommandReply } from './lifecycle/run-plan.js';
@@ -75,6 +78,8 @@ export class GenericVnfm extends AbstractVnfm {
   private resumeStore: ResumeStore | undefined;
   private readonly config: GenericVnfmConfig;
   private readonly log: Logger;
+  /** Hostname → id of its VNFR, learnt from every VNFR a command brings: the scope of the VM's signing key. */
+  private readonly vnfrOfHost = new Map<string, string>();
 
   constructor(private readonly genericOptions: GenericVnfmOptions) {
     const { config } = genericOptions;
@@ -116,7 +121,7 @@ export class GenericVnfm extends AbstractVnfm {
       helloTimeoutMs: this.config.ems.startTimeoutS * 1000,
       brokerAddress: `${url.hostname}:${url.port || '5672'}`,
       scriptPath: this.config.ems.scriptPath,
-      ...(this.config.ems.signingKey !== undefined ? { signingKey: this.config.ems.signingKey } : {}),
+      ...(this.config.ems.signingKey !== undefined ? { signingKey: this.vmSigningKey(this.config.ems.signingKey) } : {}),
       logger: this.log,
     });
     await this.ems.start();
@@ -130,15 +135,36 @@ export class GenericVnfm extends AbstractVnfm {
     });
   }
 
+  /**
+   * The EmsClient's per-host key: the host's VNFR key `deriveVnfrKey(master, vnfr id)` — what its user-data gave it
+   * as `signing_key` — for a hostname of a VNFR this VNFM has seen; the client signs with `deriveAgentKey(that, hostname)`.
+   */
+  private vmSigningKey(master: string): (hostname: string) => string | undefined {
+    return (hostname) => {
+      const vnfrId = this.vnfrOfHost.get(hostname);
+      return vnfrId === undefined ? undefined : deriveVnfrKey(master, vnfrId);
+    };
+  }
+
+  /** Remembers which VNFR each of `vnfr`'s VMs belongs to (see {@link vmSigningKey}). */
+  private track(vnfr: Vnfr | undefined): void {
+    if (typeof vnfr?.id !== 'string' || vnfr.id === '') return;
+    for (const vnfc of allVnfcs(vnfr)) if (typeof vnfc.hostname === 'string' && vnfc.hostname !== '') this.vnfrOfHost.set(vnfc.hostname, vnfr.id);
+  }
+
   override async close(): Promise<void> {
     await super.close();
     await this.ems?.stop().catch(() => undefined);
     await this.emsTransport?.close().catch(() => undefined);
   }
 
-  protected override userData({ extension }: UserDataContext): string {
+  protected override userData({ vnfr, extension }: UserDataContext): string {
     if (!this.genericOptions.userDataTemplate) return '';
     const credentials = emsCredentials(this.config);
+    const master = this.config.ems.signingKey;
+    // Per VNFR: the VMs get their VNFR's key, never the master; each signs with deriveAgentKey(it, own hostname).
+    if (master !== undefined && (typeof vnfr.id !== 'string' || vnfr.id === '')) throw new ConfigError('cannot give the VMs a signing key: the VNFR has no id yet');
+    const signingKey = master === undefined ? undefined : deriveVnfrKey(master, vnfr.id as string);
     return fillUserData(this.genericOptions.userDataTemplate, {
       brokerIp: extension['brokerIp'] ?? new URL(this.config.amqpUrl).hostname,
       brokerPort: extension['brokerPort'] ?? '5672',
@@ -147,66 +173,107 @@ export class GenericVnfm extends AbstractVnfm {
       type: this.config.endpoint,
       heartbeatS: this.config.ems.heartbeatS,
       autodelete: this.config.ems.autodelete,
+      ...(signingKey !== undefined ? { signingKey } : {}),
       ...(extension['monitoringIp'] !== undefined ? { monitoringIp: extension['monitoringIp'] } : {}),
       ...(extension['timezone'] !== undefined ? { timezone: extension['timezone'] } : {}),
     });
   }
 
+  /** Names descriptors may turn into variables although the protocol's rule refuses them (`ems.allowEnv`). */
+  private get allowEnv(): string[] {
+    return parseEnvNameList(this.config.ems.allowEnv);
+  }
+
+  /**
+   * Refuses a descriptor whose keys would become environment variables the agents refuse (`BASH_ENV`,
+   * `LD_PRELOAD`, `PATH`, … issue #15) before GRANT_OPERATION, so no VM is created for a VNF whose scripts
+   * could never run: `configurations` and `provides` keys, `requires` parameters, network names.
+   */
+  protected override validateInstantiate({ message, vnfr, restart }: ValidateInstantiateContext): void {
+    const vnfd = message.vnfd;
+    const names = [...descriptorEnvNames(vnfd), ...(restart ? recordEnvNames(vnfr) : [])];
+    assertEnvNamesAllowed(`INSTANTIATE refused: VNFD ${vnfd.name ?? vnfr.name ?? '(no name)'} would give its scripts refused environment variables`, names, this.allowEnv);
+  }
+
+  /** Refuses dependency parameters that would become refused variables, before any script of the event runs. */
+  private checkDependency(action: string, vnfr: Vnfr, dependency: VNFRecordDependency | undefined): void {
+    assertEnvNamesAllowed(
+      `${action} refused: the dependency of VNFR ${vnfr.name ?? vnfr.id ?? '(no name)'} would give its scripts refused environment variables`,
+      dependencyEnvNames(dependency),
+      this.allowEnv,
+    );
+  }
+
   protected override async instantiate({ vnfr, vnfPackage }: InstantiateContext): Promise<Vnfr> {
+    this.track(vnfr);
     await this.lifecycle.instantiate({ vnfr, scripts: sourceOf(vnfPackage) });
     return vnfr;
   }
 
   protected override async modify({ vnfr, dependency }: ModifyContext): Promise<Vnfr> {
+    this.track(vnfr);
+    this.checkDependency('MODIFY', vnfr, dependency);
     await this.lifecycle.modify({ vnfr, dependency: dependency ?? null });
     return vnfr;
   }
 
   protected override async start({ vnfr, vnfcInstance }: StartStopContext): Promise<Vnfr> {
+    this.track(vnfr);
     await this.lifecycle.start({ vnfr, vnfc: vnfcInstance ?? null });
     return vnfr;
   }
 
   protected override async stop({ vnfr, vnfcInstance }: StartStopContext): Promise<Vnfr> {
+    this.track(vnfr);
     await this.lifecycle.stop({ vnfr, vnfc: vnfcInstance ?? null });
     return vnfr;
   }
 
   protected override async terminate({ vnfr }: HookContext): Promise<Vnfr> {
+    this.track(vnfr);
     await this.lifecycle.terminate({ vnfr });
     return vnfr;
   }
 
   protected override async scaleOut({ vnfr, vnfcInstance, vnfPackage, dependency, mode }: ScaleOutContext): Promise<Vnfr> {
+    this.track(vnfr);
+    this.checkDependency('SCALE_OUT', vnfr, dependency);
     await this.lifecycle.scaleOut({ vnfr, vnfc: vnfcInstance, scripts: sourceOf(vnfPackage), dependency: dependency ?? null, standby: mode?.toLowerCase() === 'standby' });
     return vnfr;
   }
 
   protected override async scaleIn({ vnfr, vnfcInstance }: ScaleInContext): Promise<void> {
+    this.track(vnfr);
     if (vnfcInstance) await this.lifecycle.scaleIn({ vnfr, removed: vnfcInstance });
   }
 
   protected override async heal({ vnfr, vnfcInstance, cause }: HealContext): Promise<Vnfr> {
+    this.track(vnfr);
     if (vnfcInstance) await this.lifecycle.heal({ vnfr, vnfc: vnfcInstance, cause: cause ?? '' });
     return vnfr;
   }
 
   protected override async update({ vnfr, script }: UpdateContext): Promise<Vnfr> {
+    this.track(vnfr);
     await this.lifecycle.update({ vnfr, script: script ? { name: script.name, content: bytesOf(script) } : null });
     return vnfr;
   }
 
   protected override async execute({ vnfr, script }: ExecuteContext): Promise<Vnfr> {
+    this.track(vnfr);
     await this.lifecycle.executeScript({ vnfr, script: { name: script.name, content: bytesOf(script) } });
     return vnfr;
   }
 
   protected override async resume({ vnfr, dependency }: ResumeContext): Promise<ResumeResult> {
+    this.track(vnfr);
+    this.checkDependency('RESUME', vnfr, dependency);
     const { action } = await this.lifecycle.resume({ vnfr, dependency: dependency ?? null });
     return { action: action as ResumeResult['action'], vnfr };
   }
 
   protected override async onNfvoError({ vnfr, message, logger }: NfvoErrorContext): Promise<void> {
+    this.track(vnfr);
     logger.warn({ nfvoMessage: message }, 'NFVO reported an error; running ERROR scripts');
     if (vnfr) await this.lifecycle.error({ vnfr });
   }

@@ -9,8 +9,14 @@ export {
   sourceTypeOf,
   typedDependencyEnvs,
   vnfcEnv,
+  RefusedEnvKeyError,
+  assertEnvNamesAllowed,
+  dependencyEnvNames,
+  descriptorEnvNames,
+  recordEnvNames,
+  refusedEnvKeys,
 } from './env/index.js';
-export type { EnvMap, TypedDependencyEnv } from './env/index.js';
+export type { EnvMap, TypedDependencyEnv, FormedEnvName, RefusedEnvKey, VnfdEnvView } from './env/index.js';
 export { AgentCommandError, AgentNotReadyError, NothingToResumeError, ResumeStoreError, ScriptFailedError } from './errors.js';
 export type { ScriptFailureDetails } from './errors.js';
 export { runPlan } from './lifecycle/run-plan.js';

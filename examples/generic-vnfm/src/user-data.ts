@@ -41,6 +41,11 @@ export interface UserDataValues {
   emsVersion?: string;
   /** npm spec of the agent to install (agent template). @default '@vnfkit/ems-agent' */
   emsPackage?: string;
+  /**
+   * The key of this VNFR's VMs (`deriveVnfrKey(master, vnfr id)`), written as the agent's `signing_key` by install.sh.
+   * Never logged. @default '' (no signing)
+   */
+  signingKey?: string;
 }
 
 type Pick = (v: UserDataValues) => string | undefined;
@@ -63,6 +68,7 @@ const PLACEHOLDERS: ReadonlyMap<string, Pick> = new Map<string, Pick>([
   ['MONITORING_IP', (v) => v.monitoringIp],
   ['TIMEZONE', (v) => v.timezone],
   ['EMS_VERSION', (v) => v.emsVersion],
+  ['SIGNING_KEY', (v) => v.signingKey ?? ''],
 ]);
 
 /** Single-quotes a value for a POSIX shell (an embedded `'` becomes `'\''`). */

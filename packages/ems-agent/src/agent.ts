@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEDUPLICATES_BY_CORRELATION_ID, emsActionsQueue, emsRegisterQueue } from '@vnfkit/protocol';
+import { DEDUPLICATES_BY_CORRELATION_ID, VERIFIES_SIGNATURE_V3, emsActionsQueue, emsRegisterQueue } from '@vnfkit/protocol';
 import { pino } from 'pino';
 import type { Logger } from 'pino';
 import { createCommandHandler } from './command-handler.js';
@@ -10,6 +10,7 @@ import { processRunner } from './exec.js';
 import type { ScriptRunner } from './exec.js';
 import { createExecutionStore } from './execution-store.js';
 import type { ExecutionStore } from './execution-store.js';
+import { isAgentOnlyVariable } from './internal/script-env.js';
 import { encodeBody } from './internal/wire.js';
 import type { AgentLink, LinkConsumer } from './link.js';
 import { createAmqpLink } from './transport/amqp-link.js';
@@ -58,11 +59,11 @@ export interface Agent {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-/** Variables of the agent's environment passed on to scripts: strings only, agent settings removed. */
+/** Variables of the agent's environment passed on to scripts: strings only, agent settings and agent-only variables (`NODE_ENV`, systemd's) removed. */
 export function scriptBaseEnv(env: Record<string, string | undefined>): Record<string, string> {
   const base: Record<string, string> = {};
   for (const [name, value] of Object.entries(env)) {
-    if (value !== undefined && !name.startsWith(ENV_PREFIX)) base[name] = value;
+    if (value !== undefined && !isAgentOnlyVariable(name, ENV_PREFIX)) base[name] = value;
   }
   return base;
 }
@@ -111,6 +112,10 @@ class EmsAgent implements Agent {
       // The Generic VNFM matches hellos by the trailing number of the hostname and drops others.
       logger.warn({ hostname: this.hostname }, 'hostname has no "-<digits>" suffix; an Open Baton Generic VNFM will ignore this agent');
     }
+    if (this.config.signing_key === undefined) {
+      // resolveConfig already refused require_signing without a key.
+      logger.warn('no signing_key: this agent runs, as root, any command anyone with access to its queue sends; set signing_key (and require_signing) — a vnfkit VNFM with a key refuses this agent');
+    }
     // With an auto-delete actions queue the broker cannot redeliver a command (it vanishes with the
     // agent's connection), so the "started" record is not synced; see ExecutionStoreOptions.
     const store = await createExecutionStore({ dir: join(this.config.state_dir, 'executions'), durable: !this.config.autodelete });
@@ -137,7 +142,9 @@ class EmsAgent implements Agent {
   /** Publishes `{"hostname":…}` to `ems.<type>.register` on the default exchange; failures only log (retried on reconnect). */
   private async sendHello(): Promise<void> {
     if (this.current === 'closing' || this.current === 'closed') return;
-    const { body, properties } = encodeBody({ hostname: this.hostname, deduplicates: DEDUPLICATES_BY_CORRELATION_ID });
+    // `verifies` tells a VNFM with a key that this agent refuses unsigned commands and signs its replies.
+    const hello = { hostname: this.hostname, deduplicates: DEDUPLICATES_BY_CORRELATION_ID, ...(this.config.signing_key !== undefined ? { verifies: VERIFIES_SIGNATURE_V3 } : {}) };
+    const { body, properties } = encodeBody(hello);
     try {
       await this.link.publish('', this.registerQueue, body, properties);
       this.deps.logger.info({ registerQueue: this.registerQueue }, 'hello sent');

@@ -1,11 +1,15 @@
 import { join } from 'node:path';
-import { CONTENT_TYPE, DEDUP_HEADER, DEDUPLICATES_BY_CORRELATION_ID, SIGNATURE_HEADER, verifyCommandSignature } from '@vnfkit/protocol';
+import {
+  CONTENT_TYPE, DEDUP_HEADER, DEDUPLICATES_BY_CORRELATION_ID, REPLY_SIGNATURE_HEADER, SIGNATURE_HEADER, deriveAgentKey, emsActionsQueue, signReply,
+  verifyCommandSignature,
+} from '@vnfkit/protocol';
 import type { EmsCommand } from '@vnfkit/protocol';
 import type { Logger } from 'pino';
 import type { CommandContext, CommandReply } from './commands/index.js';
 import { failure, runCommand } from './commands/index.js';
 import type { ExecutionStore } from './execution-store.js';
 import { hashBody } from './execution-store.js';
+import { redactBodyReason } from './internal/redact.js';
 import { ReplayGuard } from './internal/replay-guard.js';
 import { decodeCommand, encodeBody } from './internal/wire.js';
 import type { AgentLink, LinkIncomingMessage } from './link.js';
@@ -43,7 +47,10 @@ function decodeFailure(error: unknown): string {
  */
 export function createCommandHandler(options: CommandHandlerOptions): CommandHandler {
   const { link, store, context } = options;
-  const signingKey = context.config.signing_key;
+  const { hostname } = context.config;
+  // This VM's own key, derived from the one it was given: a command signed for another VM never verifies here.
+  const signingKey = context.config.signing_key === undefined ? undefined : deriveAgentKey(context.config.signing_key, hostname);
+  const queue = emsActionsQueue(hostname);
   // Only with a key: unsigned commands cannot be told from replays anyway.
   const replays = signingKey === undefined ? undefined : new ReplayGuard({ maxAgeMs: context.config.max_command_age * 1000, file: join(context.config.state_dir, 'signed-commands') });
   let tail: Promise<unknown> = Promise.resolve();
@@ -55,8 +62,12 @@ export function createCommandHandler(options: CommandHandlerOptions): CommandHan
       return;
     }
     const encoded = encodeBody(value);
+    const { correlationId } = message.properties;
+    // With a key every reply is signed — refusals too — so the VNFM can tell this agent's answers from forged ones.
+    const signature = signingKey === undefined ? undefined : signReply(signingKey, { body: encoded.body, correlationId, hostname });
     await link.publish('', replyTo, encoded.body, {
       ...encoded.properties,
+      ...(signature !== undefined ? { headers: { [REPLY_SIGNATURE_HEADER]: signature } } : {}),
       contentType: CONTENT_TYPE,
       ...(message.properties.correlationId !== undefined ? { correlationId: message.properties.correlationId } : {}),
     });
@@ -68,8 +79,13 @@ export function createCommandHandler(options: CommandHandlerOptions): CommandHan
     if (signingKey === undefined) return {};
     const signature = headerText(message.properties.headers?.[SIGNATURE_HEADER]);
     if (signature === undefined) return { refusal: `command refused: missing ${SIGNATURE_HEADER} header (this agent requires signed commands)` };
-    const check = verifyCommandSignature(signingKey, { body: message.body, correlationId: message.properties.correlationId, signature });
-    return check.ok ? { signedAt: check.signedAt } : { refusal: `command refused: ${SIGNATURE_HEADER}: ${check.reason}` };
+    // Checked against this agent's own queue (not the delivery's routing key) and the reply_to that arrived.
+    const check = verifyCommandSignature(signingKey, { body: message.body, correlationId: message.properties.correlationId, routingKey: queue, replyTo: message.properties.replyTo, signature });
+    if (!check.ok) return { refusal: `command refused: ${SIGNATURE_HEADER}: ${check.reason}` };
+    // The age comes first, before the execution records are looked at: a replay past max_command_age gets
+    // nothing, not even a recorded reply, and neither does an interrupted idempotent command re-run below.
+    const tooOld = replays?.checkAge(check.signedAt);
+    return tooOld === undefined ? { signedAt: check.signedAt } : { refusal: `command refused: ${tooOld}` };
   };
 
   const handle = async (message: LinkIncomingMessage): Promise<void> => {
@@ -85,7 +101,7 @@ export function createCommandHandler(options: CommandHandlerOptions): CommandHan
     }
     const { signedAt, refusal } = verify(message);
     if (refusal !== undefined) {
-      log.warn({ reason: refusal }, 'unsigned or mis-signed command refused');
+      log.warn({ reason: refusal }, 'unsigned, mis-signed or stale command refused');
       await reply(message, failure(refusal), log);
       return;
     }
@@ -94,7 +110,8 @@ export function createCommandHandler(options: CommandHandlerOptions): CommandHan
       command = await decodeCommand(message.body);
     } catch (error) {
       const reason = decodeFailure(error);
-      log.warn({ reason }, 'undecodable command refused');
+      // The reason may quote the body (env values of an EXECUTE): the log gets it without the quote.
+      log.warn({ reason: redactBodyReason(reason) }, 'undecodable command refused');
       await reply(message, failure(reason), log);
       return;
     }

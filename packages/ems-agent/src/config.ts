@@ -5,6 +5,7 @@ import * as z from 'zod/mini';
 import { en } from 'zod/v4/locales';
 import { configError } from './errors.js';
 import { parseIni } from './internal/ini.js';
+import { redactUrl } from './internal/redact.js';
 
 /** vnfkit's own config file (INI, section `[ems]`); highest-precedence file. */
 export const DEFAULT_CONFIG_FILE = '/etc/vnfkit/ems.conf';
@@ -54,6 +55,21 @@ function numeric<T extends z.ZodMiniType<number>>(schema: T): z.ZodMiniPipe<z.Zo
 }
 
 const nonEmpty = z.string().check(z.minLength(1));
+/**
+ * True when the WHATWG URL parser (the one the broker connection uses) accepts `value` with a host,
+ * and no "@" follows the first "/", "?" or "#" after the scheme: that is a password with an unencoded
+ * "/" (`amqp://u:pa/ss@host`), which would parse as host "pa"-something and a path holding the rest.
+ */
+function parsableUrl(value: string): boolean {
+  const rest = value.slice(value.indexOf('://') + 3);
+  const end = rest.search(/[/?#]/);
+  if (end >= 0 && rest.lastIndexOf('@') > end) return false;
+  try {
+    return new URL(value).hostname !== '';
+  } catch {
+    return false;
+  }
+}
 const name = z.string().check(z.minLength(1), z.regex(/^[^\s#*]+$/, 'must not contain whitespace, "#" or "*"'), z.maxLength(200));
 const absolutePath = z.string().check(z.refine((value) => isAbsolute(value), 'must be an absolute path'));
 const seconds = numeric(z.number({ error: 'expected a number of seconds' }).check(z.positive(), z.maximum(31_536_000)));
@@ -91,6 +107,12 @@ export const EmsConfig = z.strictObject({
   state_dir: z._default(absolutePath, '/var/lib/vnfkit-ems'),
   /** Honour any absolute `script-path` a command names. Env `VNFKIT_EMS_ALLOW_SCRIPT_PATH_OVERRIDE`. @default false */
   allow_script_path_override: z._default(bool, false),
+  /**
+   * Comma-separated environment variable names an `EXECUTE` may set although vnfkit refuses them
+   * (`PATH`, `LD_PRELOAD`, …: see docs/ems.md, "Environment of a script"). Exact names, no patterns.
+   * Env `VNFKIT_EMS_ALLOW_ENV`. @default "" (none)
+   */
+  allow_env: z._default(z.string().check(z.regex(/^[^=\0]*$/, 'must be a comma-separated list of variable names')), ''),
   /** Seconds one script may run before its process group is killed (status 124). Env `VNFKIT_EMS_COMMAND_TIMEOUT`. @default 1000 */
   command_timeout: z._default(seconds, 1000),
   /** Seconds between SIGTERM and SIGKILL when a script is killed. Env `VNFKIT_EMS_KILL_GRACE`. @default 5 */
@@ -99,8 +121,14 @@ export const EmsConfig = z.strictObject({
   max_output_bytes: z._default(numeric(z.int().check(z.minimum(1), z.maximum(1_073_741_824))), 1_048_576),
   /** Largest command body (bytes) the agent accepts; bigger ones are refused with status 1 before decoding. Env `VNFKIT_EMS_MAX_COMMAND_BYTES`. @default 16777216 */
   max_command_bytes: z._default(numeric(z.int().check(z.minimum(1024), z.maximum(1_073_741_824))), 16_777_216),
-  /** HMAC-SHA256 key; when set, unsigned or mis-signed commands are refused. Env `VNFKIT_EMS_SIGNING_KEY`. */
+  /**
+   * The key this VM was given (the Generic VNFM: per VNFR, through user-data); the agent signs and verifies with
+   * `deriveAgentKey(signing_key, hostname)`. When set, commands not signed (v3) for this VM are refused and replies
+   * are signed. Env `VNFKIT_EMS_SIGNING_KEY`.
+   */
   signing_key: z.optional(z.string().check(z.minLength(16, 'must be at least 16 characters'))),
+  /** Refuse to start without `signing_key` (an agent without one runs whatever anyone on the broker sends). Env `VNFKIT_EMS_REQUIRE_SIGNING`. @default false */
+  require_signing: z._default(bool, false),
   /**
    * With `signing_key`: seconds a signed command stays valid after the VNFM signed it; older ones, and
    * repeated correlation ids within it, are refused as replays. 0 = no age limit. Above the VNFM's command
@@ -114,11 +142,34 @@ export const EmsConfig = z.strictObject({
   /** pino log level. Env `VNFKIT_EMS_LOG_LEVEL`. @default "info" */
   log_level: z._default(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), 'info'),
   /** Full broker URL; overrides broker_ip/broker_port/username/password/virtual_host. Env `VNFKIT_EMS_AMQP_URL`. */
-  amqp_url: z.optional(z.string().check(z.regex(/^amqps?:\/\/\S+$/, 'must be an amqp:// or amqps:// URL'))),
+  amqp_url: z.optional(
+    z.string().check(
+      z.regex(/^amqps?:\/\/\S+$/, 'must be an amqp:// or amqps:// URL'),
+      // Checked here, so that a URL the connection would reject never reaches a log; the message never quotes it.
+      z.refine(parsableUrl, 'is not a valid URL (percent-encode "@", ":", "/" and other special characters of the user name and password, e.g. "/" as %2F)'),
+    ),
+  ),
   /** CA bundle (PEM) trusted for amqps:// connections. Env `VNFKIT_EMS_TLS_CA_FILE`. */
   tls_ca_file: z.optional(absolutePath),
   /** Seconds a `CLONE_SCRIPTS` git clone may take. Env `VNFKIT_EMS_GIT_TIMEOUT`. @default 300 */
   git_timeout: z._default(seconds, 300),
+  /**
+   * URL schemes `CLONE_SCRIPTS` may use, comma-separated, from `https`, `ssh` (also `user@host:path`),
+   * `http` and `git`. The plaintext `http`/`git` ones (scripts that run as root, fetched unauthenticated;
+   * `http://169.254.169.254/` reaches the cloud metadata service) only when listed here.
+   * Env `VNFKIT_EMS_ALLOW_GIT_PROTOCOLS`. @default "https,ssh"
+   */
+  allow_git_protocols: z._default(
+    z.pipe(
+      z.transform((value: unknown) => (typeof value === 'string' ? value.split(',').map((part) => part.trim().toLowerCase()).filter((part) => part !== '') : value)),
+      z.array(z.enum(['https', 'ssh', 'http', 'git'], { error: 'expected a comma-separated list of https, ssh, http, git' })),
+    ),
+    ['https', 'ssh'],
+  ),
+  /** Most files the script directory may hold; a `SAVE_SCRIPTS`/`SCRIPTS_UPDATE` adding one more is refused. Env `VNFKIT_EMS_MAX_SCRIPTS`. @default 1000 */
+  max_scripts: z._default(numeric(z.int().check(z.minimum(1), z.maximum(1_000_000))), 1000),
+  /** Most bytes the files of the script directory may add up to; a save beyond is refused. Env `VNFKIT_EMS_MAX_SCRIPTS_BYTES`. @default 268435456 (256 MiB) */
+  max_scripts_bytes: z._default(numeric(z.int().check(z.minimum(1024), z.maximum(1_099_511_627_776))), 268_435_456),
 });
 
 /** The resolved configuration (defaults applied, validated); `loadConfig` returns it frozen. */
@@ -257,6 +308,9 @@ export function resolveConfig(values: unknown): ResolvedEmsConfig {
     });
     throw configError('invalid EMS configuration', problems);
   }
+  if (result.data.require_signing && result.data.signing_key === undefined) {
+    throw configError('invalid EMS configuration', ['require_signing: set, but there is no signing_key (the agent must not run unsigned commands)']);
+  }
   return Object.freeze({ ...result.data });
 }
 
@@ -270,9 +324,9 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Resol
   return resolveConfig(values);
 }
 
-/** Replaces the password inside an AMQP URL with `***`. */
+/** Replaces the password inside an AMQP URL with `***` (also when it holds "@", ":" or "/"; see `internal/redact.ts`). */
 export function maskUrl(url: string): string {
-  return url.replace(/^(amqps?:\/\/[^:/@]*:)[^@]*@/, '$1***@');
+  return redactUrl(url);
 }
 
 /** A copy of the config safe to print: secrets replaced by `***`. */

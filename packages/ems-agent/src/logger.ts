@@ -1,6 +1,7 @@
 import { pino } from 'pino';
 import type { DestinationStream, Logger } from 'pino';
 import type { ResolvedEmsConfig } from './config.js';
+import { redactValue } from './internal/redact.js';
 
 /** Paths pino replaces with `[redacted]`: broker and signing secrets, script environments. */
 export const REDACT_PATHS: readonly string[] = Object.freeze([
@@ -13,6 +14,12 @@ export const REDACT_PATHS: readonly string[] = Object.freeze([
   'command.env',
 ]);
 
+/** pino's error serializer, then URL credentials in any of its strings (message, stack, `input`, …) masked. */
+export function serializeError(error: unknown): unknown {
+  const serialized = error instanceof Error ? pino.stdSerializers.err(error) : error;
+  return redactValue(serialized);
+}
+
 /** Options of {@link createRootLogger}. */
 export interface RootLoggerOptions {
   /** Where the JSON lines go besides `log_file`. @default process.stdout */
@@ -21,7 +28,8 @@ export interface RootLoggerOptions {
 
 /**
  * The daemon's root logger: pino JSON lines on stdout and, when `log_file` is set, also appended
- * to that file; secrets and script environments are redacted.
+ * to that file; secrets and script environments are redacted, and so are URL credentials in errors
+ * (see `internal/redact.ts`).
  */
 export function createRootLogger(config: ResolvedEmsConfig, options: RootLoggerOptions = {}): Logger {
   const streams: pino.StreamEntry[] = [{ stream: options.stdout ?? process.stdout, level: config.log_level === 'silent' ? 'fatal' : config.log_level }];
@@ -35,6 +43,7 @@ export function createRootLogger(config: ResolvedEmsConfig, options: RootLoggerO
       // No OS hostname in the base: the VNFC hostname binding of the agent is the one that matters.
       base: { pid: process.pid },
       redact: { paths: [...REDACT_PATHS], censor: '[redacted]' },
+      serializers: { err: serializeError },
     },
     pino.multistream(streams),
   );

@@ -23,14 +23,20 @@ export interface UserDataValues {
   AUTODELETE?: boolean | string;
   /** npm spec installed with `npm install -g`. @default "@vnfkit/ems-agent" */
   EMS_PACKAGE?: string;
+  /**
+   * The agent's `signing_key` (the Generic VNFM: `deriveVnfrKey(master, vnfr id)`); install.sh also sets
+   * `require_signing`. @default "" (no signing)
+   */
+  SIGNING_KEY?: string;
 }
 
-const DEFAULTS: Required<Pick<UserDataValues, 'BROKER_PORT' | 'EXCHANGE' | 'HEARTBEAT' | 'AUTODELETE' | 'EMS_PACKAGE'>> = {
+const DEFAULTS: Required<Pick<UserDataValues, 'BROKER_PORT' | 'EXCHANGE' | 'HEARTBEAT' | 'AUTODELETE' | 'EMS_PACKAGE' | 'SIGNING_KEY'>> = {
   BROKER_PORT: 5672,
   EXCHANGE: 'openbaton-exchange',
   HEARTBEAT: 60,
   AUTODELETE: true,
   EMS_PACKAGE: '@vnfkit/ems-agent',
+  SIGNING_KEY: '',
 };
 const REQUIRED = ['BROKER_IP', 'USERNAME', 'PASSWORD', 'TYPE'] as const;
 

@@ -1,7 +1,7 @@
 import { readFile, writeFile, mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DEDUP_HEADER, signCommand, SIGNATURE_HEADER } from '@vnfkit/protocol';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { DEDUP_HEADER, REPLY_SIGNATURE_HEADER, SIGNATURE_HEADER, deriveAgentKey, signCommand, verifyReplySignature } from '@vnfkit/protocol';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { createAgent, scriptBaseEnv } from '../src/agent.js';
 import type { Agent } from '../src/agent.js';
 import { INTERRUPTED_ERR } from '../src/command-handler.js';
@@ -45,7 +45,13 @@ async function startSigningAgent(overrides: Parameters<typeof testConfig>[0] = {
   const started = await startAgent({ signing_key: key, ...overrides }, runner);
   await mkdir(started.config.scripts_dir, { recursive: true });
   await writeFile(join(started.config.scripts_dir, 'x.sh'), 'true\n');
-  return { ...started, key, runner };
+  return { ...started, key, runner, sign: signerFor(key, started.config.hostname) };
+}
+
+/** Signs commands the way a VNFM holding `key` (the agent's `signing_key`) does for `hostname` (v3, reply_to REPLY_TO). */
+function signerFor(key: string, hostname: string) {
+  return (input: { body: string; correlationId: string; signedAt?: number; replyTo?: string }) =>
+    signCommand(deriveAgentKey(key, hostname), { replyTo: REPLY_TO, ...input, routingKey: `vnfm.${hostname}.actions` });
 }
 
 describe('agent (in-process, memory link)', () => {
@@ -224,35 +230,66 @@ describe('agent (in-process, memory link)', () => {
     expect(link.repliesTo(REPLY_TO)).toEqual([{ output: 'run 1\n', err: '', status: 0 }]);
   });
 
-  it('requires a valid signature when signing_key is set: over the body, the correlation id and the signing time', async () => {
-    const { agent, link, key, runner } = await startSigningAgent();
+  it('requires a valid v3 signature with this VM\'s key when signing_key is set: over body, correlation id, time, queue and reply_to', async () => {
+    const { agent, link, key, runner, sign, config } = await startSigningAgent();
     const exec = command({ action: 'EXECUTE', payload: 'x.sh' }, 'corr-signed');
     const signed = (signature: string | Buffer, correlationId = 'corr-signed') => ({ properties: { ...exec.properties, correlationId, headers: { [SIGNATURE_HEADER]: signature } } });
     await link.deliver(agent.queue, exec.body, { properties: exec.properties });
-    await link.deliver(agent.queue, exec.body, signed(signCommand('another-key-0123456789', { body: exec.body, correlationId: 'corr-signed' })));
-    await link.deliver(agent.queue, exec.body, signed(signCommand(key, { body: `${exec.body} `, correlationId: 'corr-signed' })));
+    await link.deliver(agent.queue, exec.body, signed(signerFor('another-key-0123456789', config.hostname)({ body: exec.body, correlationId: 'corr-signed' })));
+    await link.deliver(agent.queue, exec.body, signed(sign({ body: `${exec.body} `, correlationId: 'corr-signed' })));
     // A valid signature moved onto another correlation id.
-    await link.deliver(agent.queue, exec.body, signed(signCommand(key, { body: exec.body, correlationId: 'corr-signed' }), 'corr-other'));
-    // The body-only signatures of earlier versions.
+    await link.deliver(agent.queue, exec.body, signed(sign({ body: exec.body, correlationId: 'corr-signed' }), 'corr-other'));
+    // The body-only signatures of earlier versions, and v2 (time and id, but no queue, no reply_to, one shared key).
     await link.deliver(agent.queue, exec.body, signed('0'.repeat(64)));
+    const v2 = `v2:${Date.now()}:${'0'.repeat(64)}`;
+    await link.deliver(agent.queue, exec.body, signed(v2));
+    // Signed for a sibling VM (same signing_key, another hostname): that VM's key, that VM's queue.
+    await link.deliver(agent.queue, exec.body, signed(signerFor(key, 'sibling-2')({ body: exec.body, correlationId: 'corr-signed' })));
+    // The VM's key used directly, but for the sibling's queue.
+    await link.deliver(agent.queue, exec.body, signed(signCommand(deriveAgentKey(key, config.hostname), { body: exec.body, correlationId: 'corr-signed', routingKey: 'vnfm.sibling-2.actions', replyTo: REPLY_TO })));
+    // Signed for another reply_to (the reply would go to whoever consumes that queue).
+    await link.deliver(agent.queue, exec.body, signed(sign({ body: exec.body, correlationId: 'corr-signed', replyTo: 'vnfkit.reply.vnfm' })));
     expect(runner.calls).toHaveLength(0);
     const refusals = link.repliesTo(REPLY_TO) as { err: string; status: number }[];
-    expect(refusals.map((r) => r.status)).toEqual([1, 1, 1, 1, 1]);
+    expect(refusals.map((r) => r.status)).toEqual([1, 1, 1, 1, 1, 1, 1, 1, 1]);
     expect(refusals[0]?.err).toMatch(/missing x-vnfkit-signature header/);
-    expect(refusals[1]?.err).toMatch(/x-vnfkit-signature: invalid signature/);
-    expect(refusals[2]?.err).toMatch(/x-vnfkit-signature: invalid signature/);
-    expect(refusals[3]?.err).toMatch(/x-vnfkit-signature: invalid signature/);
-    expect(refusals[4]?.err).toMatch(/x-vnfkit-signature: not a v2 signature/);
-    await link.deliver(agent.queue, exec.body, signed(Buffer.from(signCommand(key, { body: exec.body, correlationId: 'corr-signed' }))));
+    for (const i of [1, 2, 3, 6, 7, 8]) expect(refusals[i]?.err).toMatch(/x-vnfkit-signature: invalid signature/);
+    expect(refusals[4]?.err).toMatch(/x-vnfkit-signature: not a v3 signature/);
+    expect(refusals[5]?.err).toMatch(/x-vnfkit-signature: v2 signatures are refused/);
+    await link.deliver(agent.queue, exec.body, signed(Buffer.from(sign({ body: exec.body, correlationId: 'corr-signed' }))));
     expect(runner.calls).toHaveLength(1);
     expect((link.repliesTo(REPLY_TO).at(-1) as { status: number }).status).toBe(0);
   });
 
+  it('signs every reply (refusals too) with this VM\'s key over hostname, correlation id and body; says so in its hello', async () => {
+    const { agent, link, key, sign, config } = await startSigningAgent();
+    expect(link.repliesTo('ems.test.register')).toEqual([{ hostname: config.hostname, deduplicates: 'correlation-id', verifies: 'signature-v3' }]);
+    const exec = command({ action: 'EXECUTE', payload: 'x.sh' }, 'corr-r');
+    await link.deliver(agent.queue, exec.body, { properties: exec.properties });
+    await link.deliver(agent.queue, exec.body, { properties: { ...exec.properties, headers: { [SIGNATURE_HEADER]: sign({ body: exec.body, correlationId: 'corr-r' }) } } });
+    const replies = link.published.filter((m) => m.routingKey === REPLY_TO);
+    expect(replies).toHaveLength(2);
+    for (const reply of replies) {
+      const signature = reply.properties?.headers?.[REPLY_SIGNATURE_HEADER];
+      expect(verifyReplySignature(deriveAgentKey(key, config.hostname), { body: reply.body, correlationId: 'corr-r', hostname: config.hostname, signature })).toEqual({ ok: true });
+      expect(verifyReplySignature(deriveAgentKey(key, 'sibling-2'), { body: reply.body, correlationId: 'corr-r', hostname: 'sibling-2', signature }).ok).toBe(false);
+    }
+  });
+
+  it('without a key: unsigned replies, no "verifies" in the hello; require_signing without a key refuses to start', async () => {
+    const { agent, link } = await startAgent();
+    expect(link.repliesTo('ems.test.register')[0]).not.toHaveProperty('verifies');
+    const exec = command({ action: 'EXECUTE', payload: 'missing.sh' });
+    await link.deliver(agent.queue, exec.body, { properties: exec.properties });
+    expect(link.published.find((m) => m.routingKey === REPLY_TO)?.properties?.headers?.[REPLY_SIGNATURE_HEADER]).toBeUndefined();
+    await expect(startAgent({ require_signing: true })).rejects.toThrow(/require_signing: set, but there is no signing_key/);
+  });
+
   it('refuses replays of signed commands: too old, signed in the future, or an id that already ran; a repeat with a record is answered from it', async () => {
-    const { agent, link, key, runner } = await startSigningAgent({ max_command_age: 60 });
+    const { agent, link, runner, sign } = await startSigningAgent({ max_command_age: 60 });
     const send = async (correlationId: string, signedAt = Date.now()) => {
       const exec = command({ action: 'EXECUTE', payload: 'x.sh' }, correlationId);
-      const headers = { [SIGNATURE_HEADER]: signCommand(key, { body: exec.body, correlationId, signedAt }) };
+      const headers = { [SIGNATURE_HEADER]: sign({ body: exec.body, correlationId, signedAt }) };
       await link.deliver(agent.queue, exec.body, { properties: { ...exec.properties, headers } });
       return { reply: link.repliesTo(REPLY_TO).at(-1) as { output: string; err: string; status: number }, headers, exec };
     };
@@ -274,11 +311,11 @@ describe('agent (in-process, memory link)', () => {
 
   it('still refuses a replay after an agent restart, when the command is no longer among the execution records', async () => {
     const first = await startSigningAgent();
-    const { key, runner, config } = first;
+    const { key, runner, config, sign } = first;
     const signedAt = Date.now();
     const send = async (target: typeof first, correlationId: string) => {
       const exec = command({ action: 'EXECUTE', payload: 'x.sh' }, correlationId);
-      const headers = { [SIGNATURE_HEADER]: signCommand(key, { body: exec.body, correlationId, signedAt }) };
+      const headers = { [SIGNATURE_HEADER]: sign({ body: exec.body, correlationId, signedAt }) };
       await target.link.deliver(target.agent.queue, exec.body, { properties: { ...exec.properties, headers } });
       return target.link.repliesTo(REPLY_TO).at(-1) as { err: string; status: number };
     };
@@ -293,9 +330,9 @@ describe('agent (in-process, memory link)', () => {
 
   it('re-runs a signed idempotent command cut short by an agent restart when the VNFM sends it again (not a replay)', async () => {
     const first = await startSigningAgent();
-    const { key, runner, config } = first;
+    const { key, runner, config, sign } = first;
     const save = command({ action: 'SAVE_SCRIPTS', payload: b64('true\n'), name: 'y.sh' }, 'c-save');
-    const headers = { [SIGNATURE_HEADER]: signCommand(key, { body: save.body, correlationId: 'c-save' }) };
+    const headers = { [SIGNATURE_HEADER]: sign({ body: save.body, correlationId: 'c-save' }) };
     // The first agent admitted and started it, then died before it finished: started record, used id, no reply.
     const { ReplayGuard } = await import('../src/internal/replay-guard.js');
     new ReplayGuard({ maxAgeMs: 1_200_000, file: join(config.state_dir, 'signed-commands') }).admit('c-save', Date.now());
@@ -310,10 +347,47 @@ describe('agent (in-process, memory link)', () => {
     expect(await readFile(join(config.scripts_dir, 'y.sh'), 'utf8')).toBe('true\n');
   });
 
+  it('checks the age first: a replay past max_command_age gets a refusal, not the recorded reply (redelivered or marked as a repeat too)', async () => {
+    // Only Date is faked, before the agent starts (its replay guard reads Date.now).
+    vi.useFakeTimers({ toFake: ['Date'] });
+    onTestFinished(() => {
+      vi.useRealTimers();
+    });
+    const { agent, link, runner, sign } = await startSigningAgent({ max_command_age: 60 });
+    const exec = command({ action: 'EXECUTE', payload: 'x.sh' }, 'c-secret');
+    const headers = { [SIGNATURE_HEADER]: sign({ body: exec.body, correlationId: 'c-secret' }) };
+    await link.deliver(agent.queue, exec.body, { properties: { ...exec.properties, headers } });
+    expect(link.repliesTo(REPLY_TO).at(-1)).toMatchObject({ status: 0, output: 'run 1\n' });
+    vi.setSystemTime(Date.now() + 61_000);
+    // The same message, unchanged: its record still exists, but it is too old now.
+    await link.deliver(agent.queue, exec.body, { properties: { ...exec.properties, headers } });
+    expect(link.repliesTo(REPLY_TO).at(-1)).toMatchObject({ status: 1, output: '', err: expect.stringMatching(/signed 61 s ago, longer than max_command_age/) });
+    // Redelivered or marked as a repeat: the same.
+    await link.deliver(agent.queue, exec.body, { properties: { ...exec.properties, headers: { ...headers, [DEDUP_HEADER]: 'correlation-id' } }, redelivered: true });
+    expect(link.repliesTo(REPLY_TO).at(-1)).toMatchObject({ status: 1, output: '' });
+    expect(runner.calls).toHaveLength(1);
+  });
+
+  it('checks the age first also for an interrupted idempotent command: not re-run once too old', async () => {
+    const first = await startSigningAgent();
+    const { key, runner, config, sign } = first;
+    const save = command({ action: 'SAVE_SCRIPTS', payload: b64('true\n'), name: 'y.sh' }, 'c-save-old');
+    const headers = { [SIGNATURE_HEADER]: sign({ body: save.body, correlationId: 'c-save-old', signedAt: Date.now() - 1_300_000 }) };
+    await first.agent.close();
+    const { createExecutionStore, hashBody } = await import('../src/execution-store.js');
+    const crashed = await createExecutionStore({ dir: join(config.state_dir, 'executions') });
+    await crashed.markStarted({ key: 'c-save-old', bodyHash: hashBody(Buffer.from(save.body)), action: 'SAVE_SCRIPTS' });
+    crashed.close();
+    const restarted = await startAgent({ signing_key: key, state_dir: config.state_dir, scripts_dir: config.scripts_dir, hostname: config.hostname }, runner);
+    await restarted.link.deliver(restarted.agent.queue, save.body, { properties: { ...save.properties, headers }, redelivered: true });
+    expect(restarted.link.repliesTo(REPLY_TO).at(-1)).toMatchObject({ status: 1, err: expect.stringMatching(/longer than max_command_age/) });
+    await expect(readFile(join(config.scripts_dir, 'y.sh'), 'utf8')).rejects.toThrow(/ENOENT/);
+  });
+
   it('with max_command_age = 0 accepts a signed command of any age', async () => {
-    const { agent, link, key, runner } = await startSigningAgent({ max_command_age: 0 });
+    const { agent, link, runner, sign } = await startSigningAgent({ max_command_age: 0 });
     const exec = command({ action: 'EXECUTE', payload: 'x.sh' }, 'c-ancient');
-    await link.deliver(agent.queue, exec.body, { properties: { ...exec.properties, headers: { [SIGNATURE_HEADER]: signCommand(key, { body: exec.body, correlationId: 'c-ancient', signedAt: 1 }) } } });
+    await link.deliver(agent.queue, exec.body, { properties: { ...exec.properties, headers: { [SIGNATURE_HEADER]: sign({ body: exec.body, correlationId: 'c-ancient', signedAt: 1 }) } } });
     expect(runner.calls).toHaveLength(1);
   });
 

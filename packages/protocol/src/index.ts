@@ -16,11 +16,14 @@ export {
   SaveScriptsCommand, CloneScriptsCommand, ExecuteCommand, ScriptsUpdateCommand, SaveVnfrDependencyCommand, EmsCommand,
   EmsHello, EmsReply,
 } from './vnfm-ems/commands.js';
+export { REFUSED_ENV_RULES, envNameRefusal, isRefusedEnvName, refusedEnvNames, parseEnvNameList } from './vnfm-ems/env-names.js';
+export type { RefusedEnvRule, EnvNameOptions } from './vnfm-ems/env-names.js';
 export {
   decodeNfvoCommand, decodeVnfmMessage, decodeManagerMessage, decodeManagerCredentials, decodeEmsCommand, decodeEmsReply,
   decodeEmsHello, encodeMessage,
 } from './codec.js';
 export type { WireBody, EncodedMessage } from './codec.js';
-export { payloadToBytes, bytesToPayload, toBase64, fromBase64, sanitizeEnvName, signCommand, verifyCommandSignature } from './helpers.js';
-export type { SignatureCheck } from './helpers.js';
+export { payloadToBytes, bytesToPayload, toBase64, fromBase64, sanitizeEnvName, signCommand, verifyCommandSignature,
+  deriveAgentKey, deriveVnfrKey, signedReplyTo, signReply, verifyReplySignature } from './helpers.js';
+export type { CommandSignatureInput, SignatureCheck } from './helpers.js';
 export { amqplibSocket, coalesceWrites } from './socket.js';

@@ -14,8 +14,15 @@ export const DIRECT_REPLY_TO = 'amq.rabbitmq.reply-to';
 export const DEFAULT_SCRIPTS_PATH = '/opt/openbaton/scripts';
 /** Content type of every body: Spring's converter only yields strings for `text/*`. */
 export const CONTENT_TYPE = 'text/plain';
-/** AMQP header carrying the signature of a signed EMS command (`signCommand`: time, correlation id and body). vnfkit extension. */
+/**
+ * AMQP header carrying the signature of a signed EMS command (`signCommand`: time, correlation id, target queue,
+ * reply_to and body, keyed per VM). vnfkit extension.
+ */
 export const SIGNATURE_HEADER = 'x-vnfkit-signature';
+/** AMQP header carrying the signature of an agent's reply (`signReply`: hostname, correlation id and body). vnfkit extension. */
+export const REPLY_SIGNATURE_HEADER = 'x-vnfkit-reply-signature';
+/** The agent hello's `verifies` when it refuses commands not signed (v3) with its key, and signs its replies. */
+export const VERIFIES_SIGNATURE_V3 = 'signature-v3';
 /**
  * Deduplication by correlation id (vnfkit extension): a command sent again with the same correlation id
  * and body is answered from the agent's execution record instead of being run again. An agent says it

@@ -44,3 +44,17 @@ export class EmsTimeoutError extends VnfkitError {
   }
 }
 Object.defineProperty(EmsTimeoutError.prototype, 'name', { value: 'EmsTimeoutError' });
+
+/**
+ * Thrown when signing is on and an agent cannot be trusted: its hello says it does not verify signed commands (nothing
+ * was sent), no key is known for its host, or its reply is not signed by that VM's key (the reply is not used).
+ */
+export class EmsUntrustedError extends VnfkitError {
+  constructor(
+    readonly hostname: string,
+    readonly reason: string,
+  ) {
+    super(ErrorCode.EMS_UNTRUSTED, `EMS of ${hostname} refused: ${reason}`);
+  }
+}
+Object.defineProperty(EmsUntrustedError.prototype, 'name', { value: 'EmsUntrustedError' });

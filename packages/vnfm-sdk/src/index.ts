@@ -2,7 +2,7 @@
 export * from './transport/index.js';
 export { AbstractVnfm, allVnfcs } from './vnfm.js';
 export type {
-  HookContext, InstantiateContext, ModifyContext, StartStopContext, ScaleOutContext, ScaleInContext, HealContext, UpdateContext,
+  HookContext, InstantiateContext, ValidateInstantiateContext, ModifyContext, StartStopContext, ScaleOutContext, ScaleInContext, HealContext, UpdateContext,
   ExecuteContext, ResumeContext, ResumeResult, NfvoErrorContext, UserDataContext, VnfmState, InterruptedContext,
 } from './vnfm.js';
 export { OperationJournal } from './journal/operation-journal.js';
@@ -13,4 +13,4 @@ export { buildVnfr } from './vnfr.js';
 export { managerEndpoint, registerWithNfvo, unregisterFromNfvo, requestNfvo } from './nfvo/nfvo-client.js';
 export { EmsClient } from './ems/ems-client.js';
 export type { EmsClientOptions } from './ems/ems-client.js';
-export { NfvoRefusedError, EmsCommandError, EmsTimeoutError } from './errors.js';
+export { NfvoRefusedError, EmsCommandError, EmsTimeoutError, EmsUntrustedError } from './errors.js';

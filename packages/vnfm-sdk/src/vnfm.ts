@@ -30,6 +30,15 @@ export interface InstantiateContext extends HookContext {
   /** True when the NFVO restarts an existing VNFR (INSTANTIATE with `vnfr`). */
   restart: boolean;
 }
+/**
+ * Input of {@link AbstractVnfm.validateInstantiate}: the INSTANTIATE message and the VNFR built from its VNFD
+ * (nothing granted or allocated yet), or the NFVO's VNFR on a restart.
+ */
+export interface ValidateInstantiateContext extends HookContext {
+  message: OrVnfmInstantiateMessage;
+  /** True when the NFVO restarts an existing VNFR (INSTANTIATE with `vnfr`). */
+  restart: boolean;
+}
 /** Input of {@link AbstractVnfm.modify}. */
 export interface ModifyContext extends HookContext {
   dependency: VNFRecordDependency | undefined;
@@ -145,6 +154,13 @@ export abstract class AbstractVnfm {
   }
 
   // ---- hooks ----
+
+  /**
+   * Checks an INSTANTIATE before anything is asked of the NFVO: throwing answers ERROR (with the VNFR built from
+   * the VNFD, and the error's message) without GRANT_OPERATION or ALLOCATE_RESOURCES, so no VM is created for a
+   * descriptor the VNFM cannot run. Also called on a restart, before {@link instantiate}. Default: accepts.
+   */
+  protected validateInstantiate(_ctx: ValidateInstantiateContext): void | Promise<void> {}
 
   /** Runs after GRANT_OPERATION and ALLOCATE_RESOURCES (or directly on a restart); returns the VNFR to reply with. */
   protected abstract instantiate(ctx: InstantiateContext): Promise<Vnfr>;
@@ -508,7 +524,7 @@ export abstract class AbstractVnfm {
   }
 
   /**
-   * GRANT_OPERATION, ALLOCATE_RESOURCES (unless the VNFM allocates), then the `instantiate` hook. A refusal
+   * `validateInstantiate`, GRANT_OPERATION, ALLOCATE_RESOURCES (unless the VNFM allocates), then the `instantiate` hook. A refusal
    * (the NFVO's ERROR answer) fails the command with the VNFR the NFVO has just saved; a JSON `null` answer (the
    * NFVO's task failed without a message, or the NSR is gone) ends it with the reply `null`, as the Java SDK does
    * (AbstractVnfm.java 6.0.0:329-331, 353-355): `null` is returned then.
@@ -516,9 +532,13 @@ export abstract class AbstractVnfm {
   private async runInstantiate(message: OrVnfmInstantiateMessage, logger: Logger, track: Tracker): Promise<Vnfr | null> {
     const extension = message.extension ?? {};
     const base = { message, vnfPackage: message.vnfPackage, scripts: message.vnfPackage?.scripts ?? [], extension };
-    if (message.vnfr) return this.instantiate({ ...base, vnfr: message.vnfr, logger, restart: true });
+    if (message.vnfr) {
+      await this.validateInstantiate({ message, vnfr: message.vnfr, logger, restart: true });
+      return this.instantiate({ ...base, vnfr: message.vnfr, logger, restart: true });
+    }
     let vnfr = buildVnfr(message);
     try {
+      await this.validateInstantiate({ message, vnfr, logger, restart: false });
       // Journaled first: a VNFM killed while it waits for the answer reports ERROR with this VNFR after its restart.
       await track('granting', { vnfr, vnfrName: vnfr.name });
       const grant = await requestNfvo(this.transport, {

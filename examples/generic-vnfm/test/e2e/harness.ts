@@ -86,7 +86,13 @@ function vnfmTransports(input: { url: string; type: string; transport: AmqpTrans
 }
 
 export async function startHarness(options: {
-  vim?: VimDriver; startTimeoutS?: number; commandTimeoutS?: number; url?: string; signingKey?: string; agentSigningKey?: string;
+  vim?: VimDriver; startTimeoutS?: number; commandTimeoutS?: number; url?: string;
+  /** The VNFM's master key (`ems.signingKey`): each VNFR's VMs get their key through the user-data. */
+  signingKey?: string;
+  /** Every agent's `signing_key`, instead of the one its user-data carries. */
+  agentSigningKey?: string;
+  /** The user-data template. @default the agent's (`loadUserDataTemplate()`) */
+  userDataTemplate?: string;
   /** Configure every party so that a force-closed broker connection loses nothing (see {@link DROP_PROOF}). */
   dropProof?: boolean;
   /** Command line of one agent (LocalVim's `agentCommand`). @default the installed @vnfkit/ems-agent */
@@ -121,7 +127,7 @@ export async function startHarness(options: {
   });
   const make = async (): Promise<GenericVnfm> => {
     const vnfm = new GenericVnfm({
-      config, userDataTemplate: await loadUserDataTemplate(), bootstrapCredentials: { username: 'guest', password: 'guest' },
+      config, userDataTemplate: options.userDataTemplate ?? (await loadUserDataTemplate()), bootstrapCredentials: { username: 'guest', password: 'guest' },
       ...(options.dropProof ? { transportFactory: vnfmTransports({ url, type, transport: { ...DROP_PROOF.transport, ...logger } }) } : {}),
       ...logger,
     });

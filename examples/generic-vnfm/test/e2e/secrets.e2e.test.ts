@@ -3,9 +3,11 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
+import { deriveVnfrKey } from '@vnfkit/protocol';
 import { createAmqpTransport } from '@vnfkit/vnfm-sdk';
 import { LocalVim, NfvoSimulator } from '@vnfkit/vnfm-sdk/testing';
 import { pino } from 'pino';
@@ -36,7 +38,11 @@ it('no broker password or signing key in any log line of a full run (deploy, fai
   const sink = new Writable({ write(chunk: Buffer, _enc, done) { lines.push(chunk.toString('utf8')); done(); } });
   const logger = pino({ level: 'trace' }, sink);
   const agentLog = join(work, 'agents.log');
-  const vim = new LocalVim({ logLevel: 'trace', agentConfig: { signing_key: signingKey, log_file: agentLog } });
+  // The agents get their VNFR's key from the user-data (the master key stays in the VNFM); run from source.
+  const agentDir = dirname(createRequire(import.meta.url).resolve('@vnfkit/ems-agent/package.json'));
+  const agentCommand = [process.execPath, '--conditions=@vnfkit/source', '--import', 'tsx', join(agentDir, 'src', 'cli.ts')];
+  const vim = new LocalVim({ logLevel: 'trace', agentConfig: { log_file: agentLog }, agentCommand });
+  let vnfrKey = '';
   const transport = await createAmqpTransport({ url: url.toString(), logger });
   const sim = await NfvoSimulator.create({ transport, vim, brokerUrl: url.toString(), logger });
   const config = GenericVnfmConfig.parse({
@@ -52,6 +58,7 @@ it('no broker password or signing key in any log line of a full run (deploy, fai
         lifecycle_event: [{ event: 'INSTANTIATE', lifecycle_events: ['install.sh'] }, { event: 'START', lifecycle_events: ['fail.sh'] }], vdu: [{ name: 'v', vnfc: [{}] }] }],
     }, { packages: { quiet: { scripts: { ...scripts(['install.sh']), 'fail.sh': 'echo "no such thing" >&2\nexit 1\n' } } } });
     await sim.waitForNsStatus(nsrId, 'ERROR', { timeoutMs: 20_000 });
+    vnfrKey = deriveVnfrKey(signingKey, sim.vnfr(nsrId, 'quiet').id ?? '');
     await sim.logs(nsrId, 'quiet', 'quiet-1');
     await sim.terminate(nsrId);
   } finally {
@@ -67,4 +74,6 @@ it('no broker password or signing key in any log line of a full run (deploy, fai
   expect(agentLines.length).toBeGreaterThan(0);
   expect(all).not.toContain(password);
   expect(all).not.toContain(signingKey);
+  expect(vnfrKey).toMatch(/^[0-9a-f]{64}$/);
+  expect(all).not.toContain(vnfrKey);
 }, 60_000);

@@ -1,45 +1,131 @@
-// Signed commands end to end: agents with a signing key accept only the Generic VNFM that signs with it.
-import { afterAll, expect, it } from 'vitest';
+// Signed commands end to end, per-VM keys: the Generic VNFM holds the master key, each VNFR's VMs get their VNFR key
+// through the user-data, every VM signs and verifies with its own key (docs/ems.md, "Trust").
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import amqp, { type ConsumeMessage } from 'amqplib';
+import { afterAll, expect, it, onTestFinished } from 'vitest';
+import { loadUserDataTemplate } from '../../src/user-data.js';
 import { privateVhost, runs, scripts, startHarness } from './harness.js';
 
 const vhost = privateVhost();
 afterAll(() => vhost.remove());
-const KEY = 'a-shared-signing-key-0123456789';
-const nsd = (type: string) => ({
+const MASTER = 'the-vnfm-master-signing-key-0123456789';
+const AGENT_DIR = dirname(createRequire(import.meta.url).resolve('@vnfkit/ems-agent/package.json'));
+/** The agents run from source, so they are the agent of this tree (not a stale build). */
+const agentCommand = [process.execPath, '--conditions=@vnfkit/source', '--import', 'tsx', join(AGENT_DIR, 'src', 'cli.ts')];
+
+const nsd = (type: string, events: Record<string, string[]> = { INSTANTIATE: ['install.sh'] }, vnfcs = 1) => ({
   name: 'ns',
-  vnfd: [{ name: 'signed', type: 't', endpoint: type, lifecycle_event: [{ event: 'INSTANTIATE' as const, lifecycle_events: ['install.sh'] }], vdu: [{ name: 'v', vnfc: [{}] }] }],
+  vnfd: [{
+    name: 'signed', type: 't', endpoint: type,
+    lifecycle_event: Object.entries(events).map(([event, lifecycle_events]) => ({ event: event as 'INSTANTIATE', lifecycle_events })),
+    vdu: [{ name: 'v', vnfc: Array.from({ length: vnfcs }, () => ({})) }],
+  }],
 });
 
-it('deploys when the VNFM signs with the agents\' key', async () => {
-  const h = await startHarness({ url: vhost.url, signingKey: KEY, agentSigningKey: KEY });
+/** What a root on some VM with the agents' broker account can do: read every command on the exchange, publish. */
+async function tap(url: string) {
+  const connection = await amqp.connect(url);
+  onTestFinished(() => connection.close().catch(() => undefined));
+  const channel = await connection.createChannel();
+  const { queue } = await channel.assertQueue('', { exclusive: true });
+  await channel.bindQueue(queue, 'openbaton-exchange', 'vnfm.*.actions');
+  const captured: ConsumeMessage[] = [];
+  await channel.consume(queue, (m) => m && captured.push(m), { noAck: true });
+  const replies = new Map<string, ConsumeMessage>();
+  const { queue: own } = await channel.assertQueue('', { exclusive: true });
+  await channel.consume(own, (m) => m && replies.set(String(m.properties.correlationId), m), { noAck: true });
+  const waitFor = async <T>(what: string, get: () => T | undefined): Promise<T> => {
+    for (let i = 0; i < 200; i++) {
+      const value = get();
+      if (value !== undefined) return value;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`timed out waiting for ${what}`);
+  };
+  return { channel, captured, replies, own, waitFor };
+}
+
+it('deploys with per-VM keys from the user-data; a command captured for VM A is refused by its sibling B and on another reply_to', async () => {
+  const h = await startHarness({ url: vhost.url, signingKey: MASTER, agentCommand });
   try {
-    const nsrId = await h.sim.deploy(nsd(h.type), { packages: { signed: { scripts: scripts(['install.sh']) } } });
-    await h.sim.waitForNsStatus(nsrId, 'ACTIVE', { timeoutMs: 20_000 });
+    const t = await tap(vhost.url);
+    const nsrId = await h.sim.deploy(nsd(h.type, { INSTANTIATE: ['install.sh'] }, 2), { packages: { signed: { scripts: scripts(['install.sh']) } } });
+    await h.sim.waitForNsStatus(nsrId, 'ACTIVE', { timeoutMs: 30_000 });
     expect(await runs(h.vim, 'signed-1')).toEqual(['install.sh']);
+    expect(await runs(h.vim, 'signed-2')).toEqual(['install.sh']);
+    const execute = t.captured.find((m) => m.fields.routingKey === 'vnfm.signed-1.actions' && m.content.toString().includes('"EXECUTE"'));
+    expect(execute?.properties.headers?.['x-vnfkit-signature']).toMatch(/^v3:/);
+    if (!execute) return;
+    // Replayed to the sibling (same VNFR, same VNFR key): B verifies with its own key and its own queue.
+    t.channel.publish('openbaton-exchange', 'vnfm.signed-2.actions', execute.content, { ...execute.properties, correlationId: 'replay-b', replyTo: t.own });
+    const atB = await t.waitFor('the refusal of signed-2', () => t.replies.get('replay-b'));
+    expect(JSON.parse(atB.content.toString())).toMatchObject({ status: 1, output: '', err: expect.stringMatching(/x-vnfkit-signature: invalid signature/) });
+    // Replayed to A itself, to collect the output on another reply_to: refused too (the id is bound, and so is reply_to).
+    t.channel.publish('openbaton-exchange', 'vnfm.signed-1.actions', execute.content, { ...execute.properties, replyTo: t.own });
+    const atA = await t.waitFor('the refusal of signed-1', () => t.replies.get(String(execute.properties.correlationId)));
+    expect(JSON.parse(atA.content.toString())).toMatchObject({ status: 1, output: '', err: expect.stringMatching(/invalid signature/) });
+    expect(await runs(h.vim, 'signed-1')).toEqual(['install.sh']);
+    expect(await runs(h.vim, 'signed-2')).toEqual(['install.sh']);
   } finally {
     await h.close();
   }
-}, 40_000);
+}, 60_000);
 
-it('an agent with a key refuses an unsigned VNFM: ERROR, and no script ran', async () => {
-  const h = await startHarness({ url: vhost.url, agentSigningKey: KEY });
+it('a forged unsigned {status:0} published to the VNFM\'s reply queue is refused: ERROR naming the host, never success', async () => {
+  const h = await startHarness({ url: vhost.url, signingKey: MASTER, agentCommand });
+  try {
+    const t = await tap(vhost.url);
+    // The script waits until the test has forged its answer.
+    const slow = '#!/bin/bash\nfor i in $(seq 1 300); do [ -f "$SCRIPTS_PATH/release" ] && exit 0; sleep 0.1; done\nexit 9\n';
+    const nsrId = await h.sim.deploy(nsd(h.type), { packages: { signed: { scripts: scripts(['install.sh'], { 'install.sh': slow }) } } });
+    const execute = await t.waitFor('the EXECUTE', () => t.captured.find((m) => m.content.toString().includes('"EXECUTE"')));
+    const { replyTo, correlationId } = execute.properties as { replyTo: string; correlationId: string };
+    t.channel.sendToQueue(replyTo, Buffer.from(JSON.stringify({ output: 'forged', err: '', status: 0 })), { correlationId, contentType: 'text/plain' });
+    await h.sim.waitForNsStatus(nsrId, 'ERROR', { timeoutMs: 20_000 });
+    expect(h.sim.vnfr(nsrId, 'signed').lifecycle_event_history?.at(-1)?.description).toMatch(/signed-1.*reply refused: the reply is not signed/s);
+    const { writeFile } = await import('node:fs/promises');
+    await writeFile(join(h.vim.scriptsDir('signed-1'), 'release'), '');
+  } finally {
+    await h.close();
+  }
+}, 60_000);
+
+it('a VNFM with a key refuses an agent without one (its hello says it does not verify): ERROR naming the host, no script ran', async () => {
+  // A template that gives the VMs no key: the agents run keyless.
+  const template = (await loadUserDataTemplate()).replace(/^export SIGNING_KEY=.*$/m, '');
+  const h = await startHarness({ url: vhost.url, signingKey: MASTER, agentCommand, userDataTemplate: template });
   try {
     const nsrId = await h.sim.deploy(nsd(h.type), { packages: { signed: { scripts: scripts(['install.sh']) } } });
-    await h.sim.waitForNsStatus(nsrId, 'ERROR', { timeoutMs: 20_000 });
+    await h.sim.waitForNsStatus(nsrId, 'ERROR', { timeoutMs: 30_000 });
+    expect(h.sim.vnfr(nsrId, 'signed').lifecycle_event_history?.at(-1)?.description).toMatch(/signed-1.*does not verify signed commands/s);
+    expect(await runs(h.vim, 'signed-1')).toEqual([]);
+  } finally {
+    await h.close();
+  }
+}, 60_000);
+
+it('an agent with a key refuses an unsigned VNFM: ERROR, and no script ran', async () => {
+  const h = await startHarness({ url: vhost.url, agentSigningKey: 'an-agent-signing-key-0123456789', agentCommand });
+  try {
+    const nsrId = await h.sim.deploy(nsd(h.type), { packages: { signed: { scripts: scripts(['install.sh']) } } });
+    await h.sim.waitForNsStatus(nsrId, 'ERROR', { timeoutMs: 30_000 });
     expect(h.sim.vnfr(nsrId, 'signed').lifecycle_event_history?.at(-1)?.description).toMatch(/sign/i);
     expect(await runs(h.vim, 'signed-1')).toEqual([]);
   } finally {
     await h.close();
   }
-}, 40_000);
+}, 60_000);
 
-it('an agent with another key refuses the VNFM (tampering or a wrong key)', async () => {
-  const h = await startHarness({ url: vhost.url, signingKey: 'another-signing-key-9876543210', agentSigningKey: KEY });
+it('an agent given another key refuses the VNFM (a wrong key or tampering); its refusal, signed with its key, is refused too', async () => {
+  const h = await startHarness({ url: vhost.url, signingKey: MASTER, agentSigningKey: 'another-signing-key-9876543210', agentCommand });
   try {
     const nsrId = await h.sim.deploy(nsd(h.type), { packages: { signed: { scripts: scripts(['install.sh']) } } });
-    await h.sim.waitForNsStatus(nsrId, 'ERROR', { timeoutMs: 20_000 });
+    await h.sim.waitForNsStatus(nsrId, 'ERROR', { timeoutMs: 30_000 });
+    expect(h.sim.vnfr(nsrId, 'signed').lifecycle_event_history?.at(-1)?.description).toMatch(/invalid reply signature/);
     expect(await runs(h.vim, 'signed-1')).toEqual([]);
   } finally {
     await h.close();
   }
-}, 40_000);
+}, 60_000);
+

@@ -16,6 +16,7 @@ export async function cloneScripts(command: CloneScriptsCommand, context: Comman
     url,
     dir: dir.value,
     timeoutMs: context.config.git_timeout * 1000,
+    allowedProtocols: context.config.allow_git_protocols,
     env: context.baseEnv,
     ...(context.signal ? { signal: context.signal } : {}),
   });

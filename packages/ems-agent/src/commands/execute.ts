@@ -1,5 +1,6 @@
 import { statSync } from 'node:fs';
 import type { ExecuteCommand } from '@vnfkit/protocol';
+import { parseEnvNameList, refusedEnvNames } from '@vnfkit/protocol';
 import { NOT_FOUND_STATUS } from '../exec.js';
 import type { ScriptRunRequest } from '../exec.js';
 import { executableScriptPath } from '../scripts/script-store.js';
@@ -29,6 +30,16 @@ export function checkScriptEnv(env: Readonly<Record<string, unknown>>): string[]
   return problems;
 }
 
+/**
+ * Reasons the VNFM's `env` map may not reach a script: names that programs the script runs read as
+ * code or as where to find code (`BASH_ENV`, `BASH_FUNC_*`, `LD_PRELOAD`, `PATH`, …; the rule is
+ * `@vnfkit/protocol`'s `envNameRefusal`, issue #15), except the names `allow_env` lists. Each reason
+ * names its variable.
+ */
+export function refusedScriptEnv(env: Readonly<Record<string, unknown>>, allowEnv: string): { name: string; reason: string }[] {
+  return refusedEnvNames(Object.keys(env), { allow: parseEnvNameList(allowEnv) });
+}
+
 /** Options of {@link buildScriptRequest}. */
 export interface ScriptInvocation {
   /** The `EXECUTE` payload: script name, optionally followed by whitespace-separated arguments. */
@@ -43,7 +54,9 @@ export interface ScriptInvocation {
  * Builds the process request for an `EXECUTE`, or the reason it is refused. `.py` anywhere in
  * the payload runs the file directly (shebang + executable bit), anything else runs as
  * `/bin/bash <script> <args>`. Environment = the agent's own, then the VNFM's `env` on top
- * (the VNFM wins; Open Baton's EMS lets its own variables win), then `SCRIPTS_PATH` = `dir`.
+ * (the VNFM wins for the names it may set at all, see {@link refusedScriptEnv}; Open Baton's EMS lets
+ * its own variables win), then the agent's own variables, which the VNFM cannot replace:
+ * `SCRIPTS_PATH` = `dir` here and the run's containment marker (`VNFKIT_EXECUTION_ID`) in `exec.ts`.
  */
 export function buildScriptRequest(invocation: ScriptInvocation, context: CommandContext): { ok: true; request: ScriptRunRequest } | { ok: false; reason: string } {
   const parts = invocation.payload.trim().split(/\s+/).filter((part) => part.length > 0);
@@ -88,6 +101,11 @@ export async function execute(command: ExecuteCommand, context: CommandContext):
   const env: Record<string, string> = { ...(command.env ?? {}) };
   const problems = checkScriptEnv(env);
   if (problems.length > 0) return failure(`EXECUTE refused: ${problems.join('; ')}`);
+  const refused = refusedScriptEnv(env, context.config.allow_env);
+  if (refused.length > 0) {
+    context.logger.warn({ refused: refused.map((r) => r.name) }, 'EXECUTE refused: the VNFM set environment variables that scripts may not get');
+    return failure(`EXECUTE refused: ${refused.map((r) => r.reason).join('; ')} (this agent's allow_env setting can let named variables through)`);
+  }
   const built = buildScriptRequest({ payload: command.payload, dir: dir.value, env }, context);
   if (!built.ok) return failure(built.reason);
   const { request } = built;

@@ -3,7 +3,7 @@ import type { SaveVnfrDependencyCommand } from '@vnfkit/protocol';
 import { sanitizeEnvName } from '@vnfkit/protocol';
 import { lazy } from '../internal/lazy.js';
 import { shellQuote } from '../internal/shell.js';
-import { ensureScriptDir, formatListing, listScripts, writeFileAtomic } from '../scripts/script-store.js';
+import { DATA_MODE, ensureScriptDir, formatListing, listScripts, writeFileAtomic } from '../scripts/script-store.js';
 import type { CommandContext, CommandReply } from './context.js';
 import { commandScriptDir, failure } from './context.js';
 
@@ -62,7 +62,8 @@ export function renderParametersShell(dependency: unknown): string {
 
 /**
  * `SAVE_VNFR_DEPENDENCY`: writes `ob_parameters.json` (payload as received), `.yaml` and `.sh`
- * into the script directory, each atomically and rewritten every time; replies with the listing.
+ * into the script directory, each atomically, rewritten every time and mode 0600 (the values may be
+ * passwords of other VNFs); replies with the listing.
  */
 export async function saveVnfrDependency(command: SaveVnfrDependencyCommand, context: CommandContext): Promise<CommandReply> {
   const dir = commandScriptDir(command['script-path'], context);
@@ -79,10 +80,11 @@ export async function saveVnfrDependency(command: SaveVnfrDependencyCommand, con
     return failure(`SAVE_VNFR_DEPENDENCY failed: payload is not a VNFRecordDependency (${checked.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')})`);
   }
   ensureScriptDir(dir.value);
-  writeFileAtomic(join(dir.value, PARAMETER_FILES.json), command.payload, 0o644);
+  writeFileAtomic(join(dir.value, PARAMETER_FILES.json), command.payload, DATA_MODE);
   const { stringify } = await yaml();
-  writeFileAtomic(join(dir.value, PARAMETER_FILES.yaml), stringify(parsed), 0o644);
-  writeFileAtomic(join(dir.value, PARAMETER_FILES.shell), renderParametersShell(parsed));
+  writeFileAtomic(join(dir.value, PARAMETER_FILES.yaml), stringify(parsed), DATA_MODE);
+  // Sourced, not executed: no executable bit.
+  writeFileAtomic(join(dir.value, PARAMETER_FILES.shell), renderParametersShell(parsed), DATA_MODE);
   context.logger.info({ dir: dir.value }, 'dependency parameters saved');
   return { output: formatListing(listScripts(dir.value)), err: '', status: 0 };
 }

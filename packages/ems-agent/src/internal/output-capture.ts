@@ -6,17 +6,27 @@ export class OutputCapture {
   private readonly chunks: Buffer[] = [];
   private kept = 0;
   private total = 0;
+  private closed = false;
 
   constructor(private readonly maxBytes: number) {}
 
-  /** Adds a chunk read from the pipe. */
+  /** Adds a chunk read from the pipe (ignored once {@link close}d). */
   push(chunk: Buffer): void {
+    if (this.closed) return;
     this.total += chunk.length;
     const room = this.maxBytes - this.kept;
     if (room <= 0) return;
     const slice = chunk.length <= room ? chunk : chunk.subarray(0, room);
     this.chunks.push(slice);
     this.kept += slice.length;
+  }
+
+  /** Stops capturing (the run was answered) and releases the kept bytes; `text()` is empty afterwards. */
+  close(): void {
+    this.closed = true;
+    this.chunks.length = 0;
+    this.kept = 0;
+    this.total = 0;
   }
 
   /** True when bytes were dropped. */

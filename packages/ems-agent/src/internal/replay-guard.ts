@@ -20,10 +20,11 @@ export interface ReplayGuardOptions {
 }
 
 /**
- * Refuses replays of signed commands. A signature binds the command's body, correlation id and signing time
- * (`signCommand`), so a captured command can only be sent again as it was: refused once it is older than
- * `max_command_age`, and refused within that window when its correlation id has run before. (A repeat the
- * VNFM sends on purpose is answered from the execution record before it gets here.)
+ * Refuses replays of signed commands. A signature binds the command's body, correlation id, signing time, target
+ * queue and reply_to (`signCommand`), so a captured command can only be sent again as it was, to the same VM:
+ * refused once it is older than `max_command_age` ({@link ReplayGuard.checkAge}, checked first), and refused within
+ * that window when its correlation id has run before. (A repeat the VNFM sends on purpose is answered from the
+ * execution record, after the age check, before {@link ReplayGuard.admit}.)
  */
 export class ReplayGuard {
   /** Correlation id → signing time, in arrival order. */
@@ -59,13 +60,24 @@ export class ReplayGuard {
     this.rewrite();
   }
 
-  /** Why this signed command must not run, or undefined — then it is remembered as run. */
-  admit(correlationId: string, signedAt: number): string | undefined {
+  /**
+   * Why a command signed at `signedAt` is too old (or too far in the future) to be answered at all, or undefined.
+   * Checked before anything else looks at the command — the execution records included — so that a replay past
+   * `max_command_age` gets nothing, not even a recorded reply.
+   */
+  checkAge(signedAt: number): string | undefined {
+    if (this.maxAgeMs <= 0) return undefined;
     const now = this.now();
-    if (this.maxAgeMs > 0) {
-      if (now - signedAt > this.maxAgeMs) return `signed ${seconds(now - signedAt)} ago, longer than max_command_age (${seconds(this.maxAgeMs)}) allows: a replay, or a command that waited too long`;
-      if (signedAt - now > this.maxAgeMs) return `signed ${seconds(signedAt - now)} in the future: the VNFM's and this VM's clocks differ by more than max_command_age (${seconds(this.maxAgeMs)})`;
-    }
+    if (now - signedAt > this.maxAgeMs) return `signed ${seconds(now - signedAt)} ago, longer than max_command_age (${seconds(this.maxAgeMs)}) allows: a replay, or a command that waited too long`;
+    if (signedAt - now > this.maxAgeMs) return `signed ${seconds(signedAt - now)} in the future: the VNFM's and this VM's clocks differ by more than max_command_age (${seconds(this.maxAgeMs)})`;
+    return undefined;
+  }
+
+  /** Why this signed command must not run (too old, or its id already ran), or undefined — then it is remembered as run. */
+  admit(correlationId: string, signedAt: number): string | undefined {
+    const tooOld = this.checkAge(signedAt);
+    if (tooOld !== undefined) return tooOld;
+    const now = this.now();
     if (this.seen.has(correlationId)) return 'its correlation id was already used by a command this agent ran (a replay)';
     this.seen.set(correlationId, signedAt);
     this.forget(now);

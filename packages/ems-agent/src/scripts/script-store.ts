@@ -1,11 +1,18 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, fchmodSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fchmodSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { chmod } from 'node:fs/promises';
-import { isAbsolute, join, normalize, relative, resolve, sep } from 'node:path';
+import { dirname, isAbsolute, join, normalize, relative, resolve, sep } from 'node:path';
 import { DEFAULT_SCRIPTS_PATH } from '@vnfkit/protocol';
 
-/** Mode of every file the agent writes into the script directory (scripts must be executable). */
-export const SCRIPT_MODE = 0o755;
+/**
+ * Mode of the scripts the agent writes: executable, and only for root (the agent and the scripts
+ * run as root; nobody else needs to read, let alone change, what runs as root).
+ */
+export const SCRIPT_MODE = 0o700;
+/** Mode of data files the agent writes (`ob_parameters.*`: dependency values, possibly passwords). */
+export const DATA_MODE = 0o600;
+/** Mode of a script directory the agent creates (its parents get 0755). */
+export const SCRIPT_DIR_MODE = 0o700;
 /** Prefix of the agent's temporary files; they never appear in listings. */
 export const TEMP_PREFIX = '.vnfkit-tmp-';
 
@@ -88,13 +95,59 @@ export function resolveScriptDir(requested: string | undefined, policy: ScriptDi
   );
 }
 
-/** Creates the script directory (and parents) when missing. */
+/** Creates the script directory when missing: mode 0700, missing parents 0755. An existing directory keeps its mode. */
 export function ensureScriptDir(dir: string): void {
-  mkdirSync(dir, { recursive: true, mode: SCRIPT_MODE });
+  mkdirSync(dirname(resolve(dir)), { recursive: true, mode: 0o755 });
+  try {
+    mkdirSync(dir, { mode: SCRIPT_DIR_MODE });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+}
+
+/** Limits of the script directory (`max_scripts`, `max_scripts_bytes`). */
+export interface ScriptStoreLimits {
+  maxScripts: number;
+  maxScriptsBytes: number;
 }
 
 /**
- * Writes `bytes` to `path` atomically: a temporary file beside it (mode 0755, fsynced) is
+ * Checks that writing `file.bytes` bytes as `file.name` keeps the directory `file.dir` within `limits`
+ * (counting its top-level entries and the sizes of its regular files, the replaced file excluded).
+ * Synchronous like the write that follows (one `lstat` per file; at most `max_scripts` of them).
+ */
+export function checkStoreLimits(file: { dir: string; name: string; bytes: number }, limits: ScriptStoreLimits): Checked<void> {
+  const { dir, name, bytes } = file;
+  let names: string[];
+  try {
+    names = listScripts(dir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') names = [];
+    else throw error;
+  }
+  const replaced = names.includes(name);
+  const count = names.length + (replaced ? 0 : 1);
+  if (count > limits.maxScripts) {
+    return refuse(`the script directory would hold ${count} files, above max_scripts (${limits.maxScripts})`);
+  }
+  let total = bytes;
+  for (const entry of names) {
+    if (entry === name) continue;
+    try {
+      const stats = lstatSync(join(dir, entry));
+      if (stats.isFile()) total += stats.size;
+    } catch {
+      // Removed meanwhile: counts as nothing.
+    }
+  }
+  if (total > limits.maxScriptsBytes) {
+    return refuse(`the script directory would hold ${total} bytes, above max_scripts_bytes (${limits.maxScriptsBytes})`);
+  }
+  return { ok: true, value: undefined };
+}
+
+/**
+ * Writes `bytes` to `path` atomically: a temporary file beside it (`mode`, default 0700, fsynced) is
  * renamed over the target, so readers see the old or the new file, never a half-written one,
  * and a symlink at `path` is replaced rather than followed.
  *

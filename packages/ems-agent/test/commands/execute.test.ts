@@ -31,11 +31,11 @@ describe('EXECUTE', () => {
     const configure = await script(ctx, 'configure.sh', 'echo "args=$*"; echo "cwd=$(pwd)"; echo "HOME=$HOME AGENT_ONLY=$AGENT_ONLY server_private=$server_private"; echo "SCRIPTS_PATH=$SCRIPTS_PATH"; echo "1net=$(printenv 1net)"\n');
     await chmod(configure, 0o644);
     const reply = await runCommand(
-      { action: 'EXECUTE', payload: 'configure.sh  one\ttwo', env: { HOME: '/from-vnfm', server_private: '192.168.1.7', '1net': '10.0.0.1', SCRIPTS_PATH: '/nope' } },
+      { action: 'EXECUTE', payload: 'configure.sh  one\ttwo', env: { AGENT_ONLY: 'from-vnfm', server_private: '192.168.1.7', '1net': '10.0.0.1', SCRIPTS_PATH: '/nope' } },
       ctx,
     );
     expect(reply).toEqual({
-      output: `args=one two\ncwd=${ctx.config.scripts_dir}\nHOME=/from-vnfm AGENT_ONLY=agent server_private=192.168.1.7\nSCRIPTS_PATH=${ctx.config.scripts_dir}\n1net=10.0.0.1\n`,
+      output: `args=one two\ncwd=${ctx.config.scripts_dir}\nHOME=/root AGENT_ONLY=from-vnfm server_private=192.168.1.7\nSCRIPTS_PATH=${ctx.config.scripts_dir}\n1net=10.0.0.1\n`,
       err: '',
       status: 0,
     });
@@ -88,6 +88,26 @@ describe('EXECUTE', () => {
     expect(reply.err).toContain('contains a NUL byte');
     expect(reply.err).toContain('"E" has a value containing a NUL byte');
     expect(reply.err).not.toContain('secret');
+  });
+
+  it('refuses env names that make the environment code (issue #15), naming each, unless allow_env lists them', async () => {
+    const calls: ScriptRunRequest[] = [];
+    const recording: ScriptRunner = { run: async (request) => (calls.push(request), { status: 0, stdout: '', stderr: '', timedOut: false, canceled: false, stdoutTruncated: false, stderrTruncated: false, durationMs: 0 }) };
+    const ctx = await setup({}, recording);
+    await script(ctx, 'x.sh', 'echo ran\n');
+    const reply = await runCommand({ action: 'EXECUTE', payload: 'x.sh', env: { hostname: 'vm1', BASH_ENV: '$(id)', PATH: '/tmp', LD_PRELOAD: '/tmp/x.so' } }, ctx);
+    expect(reply.status).toBe(1);
+    for (const name of ['BASH_ENV', 'PATH', 'LD_PRELOAD']) expect(reply.err).toContain(`environment variable "${name}" is refused`);
+    expect(reply.err).not.toContain('hostname');
+    expect(reply.err).not.toContain('$(id)');
+    expect(calls).toEqual([]);
+
+    const allowing = await setup({ allow_env: 'PATH, LD_PRELOAD' }, recording);
+    await script(allowing, 'x.sh', 'echo ran\n');
+    const allowed = await runCommand({ action: 'EXECUTE', payload: 'x.sh', env: { PATH: '/opt/bin:/usr/bin:/bin', LD_PRELOAD: '/opt/lib/x.so' } }, allowing);
+    expect(allowed.status).toBe(0);
+    expect(calls[0]?.env).toMatchObject({ PATH: '/opt/bin:/usr/bin:/bin', LD_PRELOAD: '/opt/lib/x.so' });
+    expect((await runCommand({ action: 'EXECUTE', payload: 'x.sh', env: { NODE_OPTIONS: '--require /tmp/x.js' } }, allowing)).err).toContain('"NODE_OPTIONS" is refused');
   });
 
   it('runs scripts in sub-directories of the script dir', async () => {

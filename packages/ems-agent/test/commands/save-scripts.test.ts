@@ -17,13 +17,14 @@ async function entries(dir: string): Promise<string[]> {
 }
 
 describe('SAVE_SCRIPTS / SCRIPTS_UPDATE', () => {
-  it('saves with mode 0755 in the configured dir (Open Baton default script-path mapped) and replies the listing', async () => {
+  it('saves with mode 0700 in a 0700 dir (the configured one (Open Baton default script-path mapped) and replies the listing', async () => {
     const ctx = await context();
     const reply = await runCommand({ action: 'SAVE_SCRIPTS', payload: b64('#!/bin/bash\necho hi\n'), name: 'install.sh', 'script-path': '/opt/openbaton/scripts' }, ctx);
     expect(reply).toEqual({ output: "['install.sh']", err: '', status: 0 });
     const path = join(ctx.config.scripts_dir, 'install.sh');
     expect(await readFile(path, 'utf8')).toBe('#!/bin/bash\necho hi\n');
-    expect((await stat(path)).mode & 0o777).toBe(0o755);
+    expect((await stat(path)).mode & 0o777).toBe(0o700);
+    expect((await stat(ctx.config.scripts_dir)).mode & 0o777).toBe(0o700);
     const second = await runCommand({ action: 'SAVE_SCRIPTS', payload: b64('x'), name: 'default_options' }, ctx);
     expect(second.output).toBe("['default_options', 'install.sh']");
   });
@@ -66,5 +67,32 @@ describe('SAVE_SCRIPTS / SCRIPTS_UPDATE', () => {
     const ok = await runCommand({ action: 'SAVE_SCRIPTS', payload: b64('x'), name: 'a.sh', 'script-path': other }, allowed);
     expect(ok.status).toBe(0);
     expect(await readdir(other)).toEqual(['a.sh']);
+  });
+});
+
+describe('script directory limits (max_scripts, max_scripts_bytes)', () => {
+  it('refuses a file beyond max_scripts, naming the limit; replacing an existing file still works', async () => {
+    const ctx = await context({ max_scripts: 2 });
+    for (const name of ['a.sh', 'b.sh']) expect((await runCommand({ action: 'SAVE_SCRIPTS', payload: b64('x'), name }, ctx)).status).toBe(0);
+    const refused = await runCommand({ action: 'SAVE_SCRIPTS', payload: b64('x'), name: 'c.sh' }, ctx);
+    expect(refused).toEqual({ output: '', err: 'SAVE_SCRIPTS of "c.sh" refused: the script directory would hold 3 files, above max_scripts (2)', status: 1 });
+    expect(await entries(ctx.config.scripts_dir)).toEqual(['a.sh', 'b.sh']);
+    expect((await runCommand({ action: 'SCRIPTS_UPDATE', payload: b64('y'), name: 'b.sh' }, ctx)).status).toBe(0);
+  });
+
+  it('refuses a file that would take the directory beyond max_scripts_bytes; a replacement counts once', async () => {
+    const ctx = await context({ max_scripts_bytes: 4096 });
+    expect((await runCommand({ action: 'SAVE_SCRIPTS', payload: b64('x'.repeat(3000)), name: 'big.sh' }, ctx)).status).toBe(0);
+    const refused = await runCommand({ action: 'SAVE_SCRIPTS', payload: b64('x'.repeat(1100)), name: 'more.sh' }, ctx);
+    expect(refused).toEqual({ output: '', err: 'SAVE_SCRIPTS of "more.sh" refused: the script directory would hold 4100 bytes, above max_scripts_bytes (4096)', status: 1 });
+    expect(await entries(ctx.config.scripts_dir)).toEqual(['big.sh']);
+    // Replacing big.sh with 4000 bytes: 4000 in total, not 7000.
+    expect((await runCommand({ action: 'SCRIPTS_UPDATE', payload: b64('x'.repeat(4000)), name: 'big.sh' }, ctx)).status).toBe(0);
+  });
+
+  it('defaults to 1000 files and 256 MiB', async () => {
+    const ctx = await context();
+    expect(ctx.config.max_scripts).toBe(1000);
+    expect(ctx.config.max_scripts_bytes).toBe(256 * 1024 * 1024);
   });
 });

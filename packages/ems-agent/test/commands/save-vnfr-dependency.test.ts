@@ -61,7 +61,9 @@ describe('SAVE_VNFR_DEPENDENCY', () => {
     await runCommand({ action: 'SAVE_VNFR_DEPENDENCY', payload, 'script-path': dir }, ctx);
     const shell = await readFile(join(dir, 'ob_parameters.sh'), 'utf8');
     expect(shell.match(/# VNF Parameters/g)).toHaveLength(1);
-    expect((await stat(join(dir, 'ob_parameters.sh'))).mode & 0o777).toBe(0o755);
+    // Dependency values may be passwords of other VNFs: root only, in a root-only directory.
+    for (const name of ['ob_parameters.sh', 'ob_parameters.json', 'ob_parameters.yaml']) expect((await stat(join(dir, name))).mode & 0o777, name).toBe(0o600);
+    expect((await stat(dir)).mode & 0o777).toBe(0o700);
     const { stdout } = await run('/bin/bash', ['-c', `source ${join(dir, 'ob_parameters.sh')} && printf '%s\\n' "$OB_server_VNF_conf" "$OB_server_VNFC_private"`]);
     expect(stdout).toBe("it's got spaces; $(rm -rf /)\n192.168.1.7:192.168.1.8\n");
   });

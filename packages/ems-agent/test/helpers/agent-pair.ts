@@ -16,8 +16,15 @@ export interface AgentPair {
   configFile: string;
 }
 
-/** Starts a fake VNFM and a real agent process bound to it (config file with `extra` on top); waits for the hello. */
-export async function startAgentPair(title: string, extra: Record<string, string | number | boolean> = {}): Promise<AgentPair> {
+/**
+ * Starts a fake VNFM and a real agent process bound to it (config file with `extra` on top, `options.env`
+ * added to its environment, `options.onSpawn` called with its pid right after the spawn); waits for the hello.
+ */
+export async function startAgentPair(
+  title: string,
+  extra: Record<string, string | number | boolean> = {},
+  options: { env?: Record<string, string | undefined>; onSpawn?: (pid: number) => void } = {},
+): Promise<AgentPair> {
   const type = uniqueName('t', title);
   const vnfm = await FakeVnfm.start(type);
   const dir = await tempDir('vnfkit-hostile-');
@@ -37,7 +44,8 @@ export async function startAgentPair(title: string, extra: Record<string, string
     log_level: 'info',
     ...extra,
   });
-  const agent = spawnAgent(['--config', configFile]);
+  const agent = spawnAgent(['--config', configFile], options.env);
+  if (options.onSpawn && agent.child.pid !== undefined) options.onSpawn(agent.child.pid);
   await waitFor(() => vnfm.hellosFrom(hostname) >= 1, { timeoutMs: 20_000, what: `the hello of ${hostname}` });
   return { agent, vnfm, hostname, scriptsDir, stateDir, configFile };
 }

@@ -21,6 +21,7 @@ export interface ReceivedReply {
   json: { output: string; err: string; status: number };
   contentType: string | undefined;
   correlationId: string | undefined;
+  headers: Record<string, unknown>;
 }
 
 /** What a command sends besides the body. */
@@ -30,6 +31,8 @@ export interface SendOptions {
   timeoutMs?: number;
   /** Omit reply_to. */
   noReply?: boolean;
+  /** Another reply_to than this VNFM's reply queue. */
+  replyTo?: string;
 }
 
 /**
@@ -38,7 +41,7 @@ export interface SendOptions {
  * correlation_id to `vnfm.<hostname>.actions` and waits for the replies.
  */
 export class FakeVnfm {
-  readonly hellos: { hostname: string; contentType: string | undefined }[] = [];
+  readonly hellos: { hostname: string; contentType: string | undefined; verifies?: string }[] = [];
   private readonly pending = new Map<string, (reply: ReceivedReply) => void>();
   readonly lateReplies: ReceivedReply[] = [];
   private replyQueue = '';
@@ -65,8 +68,8 @@ export class FakeVnfm {
     await channel.assertQueue(register, { durable: false, autoDelete: true, exclusive: true, arguments: { 'x-expires': 600_000 } });
     await channel.consume(register, (message) => {
       if (!message) return;
-      const parsed = JSON.parse(message.content.toString('utf8')) as { hostname: string };
-      vnfm.hellos.push({ hostname: parsed.hostname, contentType: message.properties.contentType as string | undefined });
+      const parsed = JSON.parse(message.content.toString('utf8')) as { hostname: string; verifies?: string };
+      vnfm.hellos.push({ hostname: parsed.hostname, contentType: message.properties.contentType as string | undefined, ...(parsed.verifies !== undefined ? { verifies: parsed.verifies } : {}) });
     }, { noAck: true });
     const reply = await channel.assertQueue('', { exclusive: true, autoDelete: true });
     vnfm.replyQueue = reply.queue;
@@ -78,7 +81,8 @@ export class FakeVnfm {
     if (!message) return;
     const body = message.content.toString('utf8');
     const correlationId = message.properties.correlationId as string | undefined;
-    const reply: ReceivedReply = { body, json: JSON.parse(body) as ReceivedReply['json'], contentType: message.properties.contentType as string | undefined, correlationId };
+    const headers = (message.properties.headers ?? {}) as Record<string, unknown>;
+    const reply: ReceivedReply = { body, json: JSON.parse(body) as ReceivedReply['json'], contentType: message.properties.contentType as string | undefined, correlationId, headers };
     const waiter = correlationId !== undefined ? this.pending.get(correlationId) : undefined;
     if (waiter) {
       this.pending.delete(correlationId as string);
@@ -107,7 +111,7 @@ export class FakeVnfm {
       contentType: 'text/plain',
       contentEncoding: 'UTF-8',
       correlationId: options.correlationId,
-      ...(options.noReply ? {} : { replyTo: this.replyQueue }),
+      ...(options.noReply ? {} : { replyTo: options.replyTo ?? this.replyQueue }),
       ...(options.headers ? { headers: options.headers } : {}),
     });
   }
@@ -118,6 +122,11 @@ export class FakeVnfm {
     if (early) return early;
     const replied = new Promise<ReceivedReply>((resolve) => this.pending.set(correlationId, resolve));
     return withDeadline(replied, timeoutMs, `the reply with correlation id ${correlationId}`);
+  }
+
+  /** The reply_to of the commands this VNFM sends (its exclusive reply queue). */
+  get replyTo(): string {
+    return this.replyQueue;
   }
 
   /** Hellos received from `hostname`. */

@@ -66,7 +66,7 @@ describe('resolveScriptDir', () => {
 });
 
 describe('writeFileAtomic and listings', () => {
-  it('writes with mode 0755, replaces a symlink instead of following it, and leaves no temp files', async () => {
+  it('writes with mode 0700 (root only), replaces a symlink instead of following it, and leaves no temp files', async () => {
     const dir = await tempDir();
     const outside = join(dir, 'outside.txt');
     await writeFile(outside, 'original');
@@ -76,7 +76,7 @@ describe('writeFileAtomic and listings', () => {
     writeFileAtomic(join(scripts, 'link.sh'), 'echo new\n');
     expect(await readFile(outside, 'utf8')).toBe('original');
     expect((await lstat(join(scripts, 'link.sh'))).isSymbolicLink()).toBe(false);
-    expect((await stat(join(scripts, 'link.sh'))).mode & 0o777).toBe(0o755);
+    expect((await stat(join(scripts, 'link.sh'))).mode & 0o777).toBe(0o700);
     writeFileAtomic(join(scripts, 'b.sh'), new Uint8Array([0x23, 0x0a]));
     expect(await readdir(scripts)).toEqual(expect.arrayContaining(['b.sh', 'link.sh']));
     expect(listScripts(scripts)).toEqual(['b.sh', 'link.sh']);

@@ -48,6 +48,11 @@ export const EmsHello = z.looseObject({
   hostname: z.string().min(1),
   /** vnfkit agents: `'correlation-id'` (`DEDUPLICATES_BY_CORRELATION_ID`), commands marked with `DEDUP_HEADER` that repeat are answered, not re-run. */
   deduplicates: z.string().optional(),
+  /**
+   * vnfkit agents with a signing key: `'signature-v3'` (`VERIFIES_SIGNATURE_V3`), commands not signed with this VM's
+   * key (`signCommand`) are refused and replies carry `REPLY_SIGNATURE_HEADER`. Absent: the agent runs whatever it gets.
+   */
+  verifies: z.string().optional(),
 });
 /** The agent's hello. */
 export type EmsHello = z.infer<typeof EmsHello>;

@@ -1,11 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import {
-  DEDUP_HEADER, DEDUPLICATES_BY_CORRELATION_ID, DEFAULT_SCRIPTS_PATH, EXCHANGE, SIGNATURE_HEADER, decodeEmsHello, decodeEmsReply, emsActionsQueue,
-  emsRegisterQueue, encodeMessage, signCommand, toBase64, toError, type EmsCommand, type EmsReply, type VNFRecordDependency,
+  DEDUP_HEADER, DEDUPLICATES_BY_CORRELATION_ID, DEFAULT_SCRIPTS_PATH, EXCHANGE, REPLY_SIGNATURE_HEADER, SIGNATURE_HEADER, VERIFIES_SIGNATURE_V3,
+  decodeEmsHello, decodeEmsReply, deriveAgentKey, emsActionsQueue, emsRegisterQueue, encodeMessage, signCommand, toBase64, toError,
+  verifyReplySignature, type EmsCommand, type EmsReply, type VNFRecordDependency,
 } from '@vnfkit/protocol';
 import { pino, type Logger } from 'pino';
-import { EmsCommandError, EmsTimeoutError } from '../errors.js';
+import { EmsCommandError, EmsTimeoutError, EmsUntrustedError } from '../errors.js';
 import type { Consumer, IncomingMessage, RequestOptions, Transport } from '../transport/transport.js';
+
+function headerText(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  if (Buffer.isBuffer(value)) return value.toString('utf8');
+  return undefined;
+}
 
 /** Options of {@link EmsClient}. */
 export interface EmsClientOptions {
@@ -18,8 +25,14 @@ export interface EmsClientOptions {
   helloTimeoutMs?: number;
   /** Broker address VMs should reach, quoted in the hello-timeout error. @default 'the broker' */
   brokerAddress?: string;
-  /** Shared key: commands carry an `x-vnfkit-signature` header (`signCommand`: time, correlation id, body). Never logged. */
-  signingKey?: string;
+  /**
+   * Signing: the key the agent of a host holds as its `signing_key` — one string for every agent, or per host (the
+   * Generic VNFM: `deriveVnfrKey(master, <the host's VNFR id>)`; `undefined` for a host = its commands fail). Each
+   * command is then signed (v3) with that VM's own key `deriveAgentKey(key, hostname)` over time, correlation id,
+   * `vnfm.<hostname>.actions`, `reply_to` and body; an agent whose hello does not say it verifies is refused; a
+   * reply not signed by that VM's key is refused (`EmsUntrustedError`). Never logged.
+   */
+  signingKey?: string | ((hostname: string) => string | undefined);
   /** `script-path` sent with every command. @default '/opt/openbaton/scripts' */
   scriptPath?: string;
   logger?: Logger;
@@ -40,6 +53,8 @@ export class EmsClient {
   private readonly registered = new Set<string>();
   /** Agents whose hello promised to answer repeated commands from their records. */
   private readonly deduplicating = new Set<string>();
+  /** Agents whose hello says they refuse commands not signed for them (`verifies: 'signature-v3'`). */
+  private readonly verifying = new Set<string>();
   /** Per deduplicating agent: the correlation ids of the commands waiting for its reply. */
   private readonly waitingCommands = new Map<string, Set<string>>();
   private readonly waiters = new Map<string, Set<() => void>>();
@@ -66,6 +81,8 @@ export class EmsClient {
         this.registered.add(hostname);
         if (hello.deduplicates === DEDUPLICATES_BY_CORRELATION_ID) this.deduplicating.add(hostname);
         else this.deduplicating.delete(hostname);
+        if (hello.verifies === VERIFIES_SIGNATURE_V3) this.verifying.add(hostname);
+        else this.verifying.delete(hostname);
         // A hello while commands wait: the agent reconnected, and what waited in its queue may be gone.
         if (this.deduplicating.has(hostname)) this.resend(this.waitingCommands.get(hostname), `the agent of ${hostname} said hello again`);
         for (const w of this.waiters.get(hostname) ?? []) w();
@@ -122,6 +139,16 @@ export class EmsClient {
   forget(hostname: string): void {
     this.registered.delete(hostname);
     this.deduplicating.delete(hostname);
+    this.verifying.delete(hostname);
+  }
+
+  /** The VM key commands to `hostname` are signed with and its replies checked against; undefined without signing. */
+  private agentKey(hostname: string): string | undefined {
+    const { signingKey } = this.options;
+    if (signingKey === undefined) return undefined;
+    const key = typeof signingKey === 'string' ? signingKey : signingKey(hostname);
+    if (key === undefined) throw new EmsUntrustedError(hostname, 'no signing key is known for this host (it is no VM of a VNFR this VNFM manages); nothing was sent');
+    return deriveAgentKey(key, hostname);
   }
 
   /** Sends one command and returns the reply; non-zero status → {@link EmsCommandError}. */
@@ -129,7 +156,16 @@ export class EmsClient {
     const encoded = encodeMessage(command);
     // One id for the command's whole life: a signature binds it, and a repeat must carry the same one.
     const correlationId = randomUUID();
-    const headers = this.options.signingKey ? { [SIGNATURE_HEADER]: signCommand(this.options.signingKey, { body: encoded.body, correlationId }) } : undefined;
+    const key = this.agentKey(hostname);
+    if (key !== undefined && this.registered.has(hostname) && !this.verifying.has(hostname)) {
+      // Its hello says it runs unsigned commands: anyone on the broker could drive it, so it is not driven from here.
+      // (An agent whose hello this client has not seen — e.g. after a VNFM restart — is judged by its signed reply.)
+      throw new EmsUntrustedError(hostname, `its agent does not verify signed commands (its hello has no "verifies":"${VERIFIES_SIGNATURE_V3}"): give it the signing key; nothing was sent`);
+    }
+    const queue = emsActionsQueue(hostname);
+    const signedAt = Date.now();
+    // Signed for each publish: the signature binds the reply_to the command goes out with.
+    const headersForReplyTo = key === undefined ? undefined : (replyTo: string) => ({ [SIGNATURE_HEADER]: signCommand(key, { body: encoded.body, correlationId, routingKey: queue, replyTo, signedAt }) });
     const script: string | undefined = command.action === 'EXECUTE' ? command.payload.split(/\s+/)[0] : 'name' in command ? String(command.name) : undefined;
     const reply = await this.request(hostname, encoded.body, {
       correlationId,
@@ -138,8 +174,15 @@ export class EmsClient {
       // An agent's actions queue is auto-delete by default: while the agent reconnects it does not exist
       // for a moment, and a command published then would be dropped silently.
       retryUnroutable: true,
-      ...(headers ? { headers } : {}),
+      ...(headersForReplyTo ? { headersForReplyTo } : {}),
     });
+    if (key !== undefined) {
+      const check = verifyReplySignature(key, { body: reply.body, correlationId, hostname, signature: headerText(reply.properties.headers?.[REPLY_SIGNATURE_HEADER]) });
+      if (!check.ok) {
+        this.log.warn({ hostname, command: command.action, reason: check.reason }, 'reply refused: not signed by the agent of this host');
+        throw new EmsUntrustedError(hostname, `${command.action}${script ? ` ${script}` : ''}: reply refused: ${check.reason}; its outcome is unknown`);
+      }
+    }
     const decoded = decodeEmsReply(reply.body);
     if (decoded.status !== 0) {
       throw new EmsCommandError({ hostname, command: command.action, ...(script ? { script } : {}), status: decoded.status, stderr: decoded.err, stdout: decoded.output });

@@ -19,7 +19,11 @@ export interface LocalVimOptions {
   root?: string;
   /** Agent log level. @default 'warn' */
   logLevel?: string;
-  /** Extra agent config keys (INI `[ems]`), e.g. `command_timeout`, `signing_key`. */
+  /**
+   * Extra agent config keys (INI `[ems]`), e.g. `command_timeout`, `signing_key`. Without `signing_key` here, a
+   * non-empty `export SIGNING_KEY=…` line of the VM's user-data becomes `signing_key` and `require_signing`, as the
+   * agent's install.sh does.
+   */
   agentConfig?: Record<string, string>;
   /** Where agent stdout/stderr go. @default 'ignore' */
   stdio?: 'ignore' | 'inherit';
@@ -49,6 +53,14 @@ function defaultAgentCommand(): string[] {
   const built = join(dir, 'dist', 'cli.js');
   if (existsSync(built)) return [process.execPath, built];
   return [process.execPath, '--conditions=@vnfkit/source', '--import', 'tsx', join(dir, 'src', 'cli.ts')];
+}
+
+/** The value of a user-data line `export SIGNING_KEY=<value>` (plain or single-quoted), unless empty. */
+function userDataSigningKey(userData: string | undefined): string | undefined {
+  const match = /^export SIGNING_KEY=(.*)$/m.exec(userData ?? '');
+  const raw = (match?.[1] ?? '').trim();
+  const value = raw.startsWith("'") && raw.endsWith("'") && raw.length >= 2 ? raw.slice(1, -1).replace(/'\\''/g, "'") : raw;
+  return value === '' ? undefined : value;
 }
 
 /**
@@ -105,9 +117,11 @@ export class LocalVim implements VimDriver {
     const dir = join(this.root, hostname);
     await mkdir(join(dir, 'scripts'), { recursive: true });
     const configFile = join(dir, 'ems.conf');
+    const signingKey = userDataSigningKey(request.userData);
     const config: Record<string, string> = {
       amqp_url: brokerUrl, hostname, type: request.emsType, scripts_dir: join(dir, 'scripts'), state_dir: join(dir, 'state'),
-      log_level: this.options.logLevel ?? 'warn', autodelete: 'true', ...this.options.agentConfig,
+      log_level: this.options.logLevel ?? 'warn', autodelete: 'true', ...(signingKey !== undefined ? { signing_key: signingKey, require_signing: 'true' } : {}),
+      ...this.options.agentConfig,
     };
     await writeFile(configFile, `[ems]\n${Object.entries(config).map(([k, v]) => `${k} = ${v}`).join('\n')}\n`, { mode: 0o600 });
     const entry: LocalVm = { vm, dir, configFile, child: this.spawn(configFile, netns), netns };

@@ -723,7 +723,7 @@ export class NfvoSimulator {
         const injected = this.injectedAnswer('ALLOCATE_RESOURCES', nsr, vnfr);
         if (injected) return injected.answer;
         for (const vdu of vnfr.vdu ?? []) {
-          for (const c of vdu.vnfc ?? []) if (!(vdu.vnfc_instance ?? []).some((i) => i.vnfComponent?.id === c.id)) vdu.vnfc_instance = [...(vdu.vnfc_instance ?? []), await this.createVm(vnfr, c)];
+          for (const c of vdu.vnfc ?? []) if (!(vdu.vnfc_instance ?? []).some((i) => i.vnfComponent?.id === c.id)) vdu.vnfc_instance = [...(vdu.vnfc_instance ?? []), await this.createVm(vnfr, c, request.userdata)];
         }
         vnfr.lifecycle_event_history = [...(vnfr.lifecycle_event_history ?? []), history('ALLOCATE', 'All the resources are allocated')];
         this.save(vnfr, { bump: true });
@@ -739,7 +739,7 @@ export class NfvoSimulator {
         if (injected) return injected.answer;
         vnfr.status = 'SCALING';
         for (const vdu of vnfr.vdu ?? []) {
-          for (const c of vdu.vnfc ?? []) if (!(vdu.vnfc_instance ?? []).some((i) => i.vnfComponent?.id === c.id)) vdu.vnfc_instance = [...(vdu.vnfc_instance ?? []), await this.createVm(vnfr, c)];
+          for (const c of vdu.vnfc ?? []) if (!(vdu.vnfc_instance ?? []).some((i) => i.vnfComponent?.id === c.id)) vdu.vnfc_instance = [...(vdu.vnfc_instance ?? []), await this.createVm(vnfr, c, request.userData)];
         }
         this.save(vnfr, { bump: true });
         return { action: 'SCALED', vnfr: this.vnfrs.get(vnfr.id ?? '') };
@@ -793,9 +793,11 @@ export class NfvoSimulator {
     }
   }
 
-  private async createVm(vnfr: Vnfr, component: { id?: string; connection_point?: { virtual_link_reference?: string }[] }): Promise<VNFCInstance> {
+  private async createVm(vnfr: Vnfr, component: { id?: string; connection_point?: { virtual_link_reference?: string }[] }, userData: string | undefined): Promise<VNFCInstance> {
     const networks = (component.connection_point ?? []).map((cp) => cp.virtual_link_reference ?? 'private');
-    const vm = await this.options.vim.allocate({ vnfrName: vnfr.name ?? 'vnf', networks, brokerUrl: this.options.brokerUrl, emsType: vnfr.endpoint ?? vnfr.type ?? 'generic' });
+    const vm = await this.options.vim.allocate({
+      vnfrName: vnfr.name ?? 'vnf', networks, brokerUrl: this.options.brokerUrl, emsType: vnfr.endpoint ?? vnfr.type ?? 'generic', ...(userData ? { userData } : {}),
+    });
     return {
       id: randomUUID(), hbVersion: 0, hostname: vm.hostname, vim_id: vm.vimId, vc_id: vm.vcId, state: 'INACTIVE', vnfComponent: component,
       ips: vm.ips, floatingIps: vm.floatingIps, connection_point: structuredClone(component.connection_point ?? []),

@@ -10,6 +10,8 @@ export interface VmRequest {
   brokerUrl: string;
   /** `ems.<type>.register`: the VNFM endpoint the agent says hello to. */
   emsType: string;
+  /** The user-data the VNFM sent for the VM (ALLOCATE_RESOURCES `userdata`, SCALING `userData`), when any. */
+  userData?: string;
 }
 
 /** A created VM. */

@@ -13,7 +13,7 @@ import { LinkLostError, PendingRequests, type SendContext } from '../internal/pe
 import { BlockState, writeInOrder } from '../internal/publish-flow.js';
 import { Topology } from '../internal/topology.js';
 import { resolveAmqpOptions, type AmqpTransportOptions, type ResolvedAmqpTransportOptions } from './amqp-options.js';
-import { UNROUTABLE_RETRY_MS } from './transport.js';
+import { UNROUTABLE_RETRY_MS, withReplyToHeaders } from './transport.js';
 import type {
   ConsumeOptions, Consumer, ExchangeOptions, IncomingMessage, MessageHandler, MessageProperties, QueueOptions, QueueState,
   RequestOptions, Transport, TransportEvent,
@@ -728,7 +728,7 @@ export class AmqpTransport implements Transport {
     const waitedFor = options.waitedFor ?? `a reply from ${routingKey}`;
     const payload = toBuffer(body);
     const pendingOptions = { timeoutMs: options.timeoutMs, waitedFor, idempotent: options.idempotent, signal: options.signal };
-    const input = { exchange, routingKey, payload, headers: options.headers, waitedFor, mandatory: options.retryUnroutable === true, persistent: options.persistent === true };
+    const input = { exchange, routingKey, payload, headers: options.headers, headersForReplyTo: options.headersForReplyTo, waitedFor, mandatory: options.retryUnroutable === true, persistent: options.persistent === true };
     if (options.withoutCorrelationId === true) {
       // The bookkeeping needs a key; it never goes on the wire.
       const key = randomUUID();
@@ -744,7 +744,7 @@ export class AmqpTransport implements Transport {
    * closes when the request settles or this attempt is superseded (an unroutable re-send opens a new one).
    */
   private async sendOnOwnChannel(
-    input: { exchange: string; routingKey: string; payload: Buffer; key: string; headers: Record<string, unknown> | undefined; waitedFor: string; mandatory: boolean; persistent: boolean },
+    input: { exchange: string; routingKey: string; payload: Buffer; key: string; headers: Record<string, unknown> | undefined; headersForReplyTo: ((replyTo: string) => Record<string, unknown>) | undefined; waitedFor: string; mandatory: boolean; persistent: boolean },
     context: SendContext,
   ): Promise<void> {
     const what = `sending the request for ${input.waitedFor}`;
@@ -790,7 +790,8 @@ export class AmqpTransport implements Transport {
       if (context.signal.aborted) return closeChannel();
       context.sentOn(channel);
       const properties: MessageProperties = { replyTo: DIRECT_REPLY_TO };
-      if (input.headers) properties.headers = input.headers;
+      const headers = withReplyToHeaders(input, properties.replyTo ?? '');
+    if (headers) properties.headers = headers;
       if (input.persistent) properties.persistent = true;
       const key = input.exchange === '' ? this.topology.resolve(input.routingKey) : input.routingKey;
       await confirmPublish(channel, {
@@ -805,7 +806,7 @@ export class AmqpTransport implements Transport {
   }
 
   private async sendRequest(
-    input: { exchange: string; routingKey: string; payload: Buffer; correlationId: string; headers: Record<string, unknown> | undefined; waitedFor: string; mandatory: boolean; persistent: boolean },
+    input: { exchange: string; routingKey: string; payload: Buffer; correlationId: string; headers: Record<string, unknown> | undefined; headersForReplyTo: ((replyTo: string) => Record<string, unknown>) | undefined; waitedFor: string; mandatory: boolean; persistent: boolean },
     context: SendContext,
   ): Promise<void> {
     const what = `sending the request for ${input.waitedFor}`;
@@ -836,7 +837,8 @@ export class AmqpTransport implements Transport {
       if (context.signal.aborted) return;
       context.sentOn(rpc.channel);
       const properties: MessageProperties = { correlationId: input.correlationId, replyTo: rpc.replyTo };
-      if (input.headers) properties.headers = input.headers;
+      const headers = withReplyToHeaders(input, properties.replyTo ?? '');
+    if (headers) properties.headers = headers;
       if (input.persistent) properties.persistent = true;
       const key = input.exchange === '' ? this.topology.resolve(input.routingKey) : input.routingKey;
       let written = false;

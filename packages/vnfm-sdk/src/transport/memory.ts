@@ -12,6 +12,7 @@ import type {
   ConsumeOptions, Consumer, ExchangeOptions, IncomingMessage, MessageHandler, MessageProperties, QueueOptions, QueueState,
   RequestOptions, Transport, TransportEvent,
 } from './transport.js';
+import { withReplyToHeaders } from './transport.js';
 
 export { MemoryBroker, topicMatches } from './memory-broker.js';
 export type { BrokerClient } from './memory-broker.js';
@@ -340,7 +341,7 @@ export class MemoryTransport implements Transport, BrokerClient {
     const waitedFor = options.waitedFor ?? `a reply from ${routingKey}`;
     const payload = toBuffer(body);
     const pendingOptions = { timeoutMs: options.timeoutMs, waitedFor, idempotent: options.idempotent, signal: options.signal };
-    const input = { exchange, routingKey, payload, headers: options.headers, waitedFor, mandatory: options.retryUnroutable === true, persistent: options.persistent === true };
+    const input = { exchange, routingKey, payload, headers: options.headers, headersForReplyTo: options.headersForReplyTo, waitedFor, mandatory: options.retryUnroutable === true, persistent: options.persistent === true };
     if (options.withoutCorrelationId === true) {
       const key = randomUUID();
       return this.pending.start(key, { options: pendingOptions, send: (context) => this.sendWithoutCorrelationId({ ...input, key }, context) });
@@ -351,7 +352,7 @@ export class MemoryTransport implements Transport, BrokerClient {
 
   /** As the amqp transport: a direct reply-to address of its own per send attempt; its first message is the reply. */
   private async sendWithoutCorrelationId(
-    input: { exchange: string; routingKey: string; payload: Buffer; key: string; headers: Record<string, unknown> | undefined; waitedFor: string; mandatory: boolean; persistent: boolean },
+    input: { exchange: string; routingKey: string; payload: Buffer; key: string; headers: Record<string, unknown> | undefined; headersForReplyTo: ((replyTo: string) => Record<string, unknown>) | undefined; waitedFor: string; mandatory: boolean; persistent: boolean },
     context: SendContext,
   ): Promise<void> {
     await this.ready(`sending the request for ${input.waitedFor}`, context.signal);
@@ -364,7 +365,8 @@ export class MemoryTransport implements Transport, BrokerClient {
     const endpoint = { address };
     context.sentOn(endpoint);
     const properties: MessageProperties = { contentType: CONTENT_TYPE, contentEncoding: 'UTF-8', replyTo: address };
-    if (input.headers) properties.headers = input.headers;
+    const headers = withReplyToHeaders(input, properties.replyTo ?? '');
+    if (headers) properties.headers = headers;
     if (input.persistent) properties.persistent = true;
     const routingKey = input.exchange === '' ? this.topology.resolve(input.routingKey) : input.routingKey;
     let routed: boolean;
@@ -377,7 +379,7 @@ export class MemoryTransport implements Transport, BrokerClient {
   }
 
   private async sendRequest(
-    input: { exchange: string; routingKey: string; payload: Buffer; correlationId: string; headers: Record<string, unknown> | undefined; waitedFor: string; mandatory: boolean; persistent: boolean },
+    input: { exchange: string; routingKey: string; payload: Buffer; correlationId: string; headers: Record<string, unknown> | undefined; headersForReplyTo: ((replyTo: string) => Record<string, unknown>) | undefined; waitedFor: string; mandatory: boolean; persistent: boolean },
     context: SendContext,
   ): Promise<void> {
     const what = `sending the request for ${input.waitedFor}`;
@@ -386,7 +388,8 @@ export class MemoryTransport implements Transport, BrokerClient {
     const endpoint = this.openReplyEndpoint();
     context.sentOn(endpoint);
     const properties: MessageProperties = { contentType: CONTENT_TYPE, contentEncoding: 'UTF-8', correlationId: input.correlationId, replyTo: endpoint.address };
-    if (input.headers) properties.headers = input.headers;
+    const headers = withReplyToHeaders(input, properties.replyTo ?? '');
+    if (headers) properties.headers = headers;
     if (input.persistent) properties.persistent = true;
     const routingKey = input.exchange === '' ? this.topology.resolve(input.routingKey) : input.routingKey;
     let routed: boolean;

@@ -85,6 +85,12 @@ export interface RequestOptions {
   waitedFor?: string;
   correlationId?: string;
   headers?: Record<string, unknown>;
+  /**
+   * Headers computed for each publish of the request from the `reply_to` it goes out with (a reply queue's name, or
+   * `amq.rabbitmq.reply-to`), merged over {@link headers} — e.g. an EMS command signature that binds `reply_to`,
+   * which may change when the request is sent again after a reconnect.
+   */
+  headersForReplyTo?: (replyTo: string) => Record<string, unknown>;
   /** When true the request is re-sent after a reconnect instead of failing. @default false */
   idempotent?: boolean;
   /**
@@ -107,6 +113,15 @@ export interface RequestOptions {
    * is ignored and the request cannot be given to {@link Transport.resendRequest}. @default false
    */
   withoutCorrelationId?: boolean;
+}
+
+/** @internal A request's headers for one publish: `headers`, with `headersForReplyTo(replyTo)` merged over them. */
+export function withReplyToHeaders(
+  input: { headers: Record<string, unknown> | undefined; headersForReplyTo: ((replyTo: string) => Record<string, unknown>) | undefined },
+  replyTo: string,
+): Record<string, unknown> | undefined {
+  if (input.headersForReplyTo === undefined) return input.headers;
+  return { ...input.headers, ...input.headersForReplyTo(replyTo) };
 }
 
 /** How long an unroutable request (`retryUnroutable`) waits before it is sent again. */

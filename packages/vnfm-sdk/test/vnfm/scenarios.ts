@@ -4,7 +4,7 @@ import { expect, it } from 'vitest';
 import type { Transport } from '../../src/transport/transport.js';
 import {
   AbstractVnfm, allVnfcs, type HealContext, type InstantiateContext, type ModifyContext, type ResumeContext, type ResumeResult,
-  type ScaleOutContext, type StartStopContext,
+  type ScaleOutContext, type StartStopContext, type ValidateInstantiateContext,
 } from '../../src/vnfm.js';
 import { NfvoPeer } from '../helpers/nfvo-peer.js';
 
@@ -13,6 +13,14 @@ type Vnfr = VirtualNetworkFunctionRecord;
 export class TestVnfm extends AbstractVnfm {
   readonly calls: string[] = [];
   failNext: string | undefined;
+  /** When set, `validateInstantiate` refuses every INSTANTIATE with this message. */
+  refuseInstantiate: string | undefined;
+  /** What `validateInstantiate` saw: VNFR name and restart flag. */
+  readonly validated: string[] = [];
+  protected override validateInstantiate({ vnfr, restart }: ValidateInstantiateContext): void {
+    this.validated.push(`${vnfr.name ?? ''}${restart ? ' (restart)' : ''}`);
+    if (this.refuseInstantiate !== undefined) throw new Error(this.refuseInstantiate);
+  }
   private check(name: string): void {
     this.calls.push(name);
     if (this.failNext === name) {
@@ -167,6 +175,20 @@ export function vnfmScenarios(env: ScenarioEnv): void {
     const failed = await peer.command(type, { action: 'START', virtualNetworkFunctionRecord: vnfr });
     expect(failed).toMatchObject({ action: 'ERROR', virtualNetworkFunctionRecord: { id: vnfr.id } });
     expect((failed?.['exception'] as { detailMessage: string }).detailMessage).toBe('hook start:all failed on purpose');
+  });
+
+  it('refuses an INSTANTIATE in validateInstantiate before GRANT_OPERATION: ERROR with the built VNFR, nothing asked of the NFVO', async () => {
+    const { peer, vnfm, type } = await setup();
+    vnfm.refuseInstantiate = 'VNFD iperf-server: configuration key "BASH_ENV" is refused';
+    const refused = await peer.command(type, instantiate(type));
+    expect(refused).toMatchObject({ action: 'ERROR', nsrId: 'nsr-1', virtualNetworkFunctionRecord: { name: 'iperf-server' } });
+    expect((refused?.['exception'] as { detailMessage: string }).detailMessage).toBe('VNFD iperf-server: configuration key "BASH_ENV" is refused');
+    expect(peer.requests).toEqual([]);
+    expect(vnfm.calls).toEqual([]);
+    vnfm.refuseInstantiate = undefined;
+    expect((await peer.command(type, instantiate(type)))?.['action']).toBe('INSTANTIATE');
+    expect(peer.requests.map((r) => r.action)).toEqual(['GRANT_OPERATION', 'ALLOCATE_RESOURCES']);
+    expect(vnfm.validated).toEqual(['iperf-server', 'iperf-server']);
   });
 
   it('answers a malformed command with ERROR and keeps working', async () => {
