@@ -81,7 +81,7 @@ export type GenericVnfmConfig = z.output<typeof GenericVnfmConfig>;
 export type GenericVnfmConfigInput = z.input<typeof GenericVnfmConfig>;
 
 /** Environment variable → config path. */
-const ENVIRONMENT: ReadonlyArray<[string, string[]]> = [
+export const ENVIRONMENT: ReadonlyArray<[string, string[]]> = [
   ['AMQP_URL', ['amqpUrl']],
   ['VNFM_TYPE', ['type']],
   ['VNFM_ENDPOINT', ['endpoint']],

@@ -148,6 +148,8 @@ function writeExecutable(path: string, text: string): void {
 function stageRuntime(target: string, parts: { bundle: string; nodeDir: string; version: string; notice: string }): void {
   mkdirSync(join(target, 'dist'), { recursive: true });
   copyFileSync(parts.bundle, join(target, 'dist', 'cli.js'));
+  // `vnfkit-ems --help` points at the documentation beside the program.
+  copyFileSync(join(ROOT, 'docs', 'ems.md'), join(target, 'dist', 'ems.md'));
   // `type: module` for dist/cli.js; `version` is what `vnfkit-ems --version` prints (read from ../package.json).
   writeFileSync(join(target, 'package.json'), `${JSON.stringify({ name: NAME, version: parts.version, private: true, type: 'module', license: 'Apache-2.0' }, null, 2)}\n`);
   mkdirSync(join(target, 'node', 'bin'), { recursive: true });

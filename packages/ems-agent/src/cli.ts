@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createAgent } from './agent.js';
 import { DEFAULT_CONFIG_SEARCH_PATH, maskConfig, readConfigSources, resolveConfig } from './config.js';
@@ -20,7 +22,14 @@ Options:
   -V, --version       print the version and exit
   -h, --help          print this help and exit
 
-Documentation: docs/ems.md`;
+Documentation: ${documentation()}`;
+
+/** The agent's documentation: the copy installed beside this program (npm package, .deb, tarball), and online. */
+function documentation(): string {
+  const online = 'https://github.com/vnfkit/vnfkit/blob/main/docs/ems.md';
+  const local = fileURLToPath(new URL('ems.md', import.meta.url));
+  return existsSync(local) ? `${local} (online: ${online})` : online;
+}
 
 function printConfigError(error: unknown): void {
   process.stderr.write(`vnfkit-ems: ${configSummary(error)}\n`);
