@@ -444,25 +444,23 @@ export class AmqpTransport implements Transport {
   }
 
   async inspectQueue(name: string): Promise<QueueState | undefined> {
-    const what = `inspecting queue ${name}`;
-    for (;;) {
-      let link: Link;
-      try {
-        link = await this.linkFor(what);
-      } catch (error) {
-        if (error instanceof LinkLostError) continue;
-        throw error;
-      }
-      try {
-        return await this.checkQueue(link, this.topology.resolve(name));
-      } catch (error) {
-        if (link.lost && !this.stopping.signal.aborted) continue;
-        throw new TransportError(`${what} failed: ${this.describe(undefined, error)}`, { cause: error });
-      }
-    }
+    return this.onLink(`inspecting queue ${name}`, (link) => this.checkQueue(link, this.topology.resolve(name)));
   }
 
-  private async adminOp<T>(what: string, op: (channel: Channel) => Promise<T>): Promise<T> {
+  private adminOp<T>(what: string, op: (channel: Channel) => Promise<T>): Promise<T> {
+    return this.onLink(what, (link, used) => {
+      const task = async (): Promise<T> => op(used(await link.admin.get()));
+      const result = link.adminChain.then(task, task);
+      link.adminChain = result.then(() => undefined, () => undefined);
+      return result;
+    });
+  }
+
+  /**
+   * Runs an idempotent broker operation (a declaration, a passive check) on the current connection, again on the
+   * next one when the connection dropped mid-way; `used` records the channel for the error message.
+   */
+  private async onLink<T>(what: string, op: (link: Link, used: (channel: Channel) => Channel) => Promise<T>): Promise<T> {
     for (;;) {
       let link: Link;
       try {
@@ -472,16 +470,9 @@ export class AmqpTransport implements Transport {
         throw error;
       }
       let channel: Channel | undefined;
-      const task = async (): Promise<T> => {
-        channel = await link.admin.get();
-        return op(channel);
-      };
-      const result = link.adminChain.then(task, task);
-      link.adminChain = result.then(() => undefined, () => undefined);
       try {
-        return await result;
+        return await op(link, (c) => (channel = c));
       } catch (error) {
-        // Declarations are idempotent: when the connection dropped mid-way, run it again on the next one.
         if (link.lost && !this.stopping.signal.aborted) continue;
         throw new TransportError(`${what} failed: ${this.describe(channel, error)}`, { cause: error });
       }

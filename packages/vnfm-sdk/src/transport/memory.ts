@@ -17,6 +17,18 @@ import { withReplyToHeaders } from './transport.js';
 export { MemoryBroker, topicMatches } from './memory-broker.js';
 export type { BrokerClient } from './memory-broker.js';
 
+
+/** What a request's send attempts need. */
+interface RequestInput {
+  exchange: string;
+  routingKey: string;
+  payload: Buffer;
+  headers: Record<string, unknown> | undefined;
+  headersForReplyTo: ((replyTo: string) => Record<string, unknown>) | undefined;
+  waitedFor: string;
+  mandatory: boolean;
+  persistent: boolean;
+}
 /** Options of {@link createMemoryTransport}; every wait is configurable so tests stay fast. */
 export interface MemoryTransportOptions {
   /** How RPC replies come back: emulated direct reply-to, or an exclusive server-named queue. @default 'direct' */
@@ -352,7 +364,7 @@ export class MemoryTransport implements Transport, BrokerClient {
 
   /** As the amqp transport: a direct reply-to address of its own per send attempt; its first message is the reply. */
   private async sendWithoutCorrelationId(
-    input: { exchange: string; routingKey: string; payload: Buffer; key: string; headers: Record<string, unknown> | undefined; headersForReplyTo: ((replyTo: string) => Record<string, unknown>) | undefined; waitedFor: string; mandatory: boolean; persistent: boolean },
+    input: RequestInput & { key: string },
     context: SendContext,
   ): Promise<void> {
     await this.ready(`sending the request for ${input.waitedFor}`, context.signal);
@@ -364,8 +376,24 @@ export class MemoryTransport implements Transport, BrokerClient {
     context.signal.addEventListener('abort', () => this.broker.closeReplyTo(address), { once: true });
     const endpoint = { address };
     context.sentOn(endpoint);
-    const properties: MessageProperties = { contentType: CONTENT_TYPE, contentEncoding: 'UTF-8', replyTo: address };
-    const headers = withReplyToHeaders(input, properties.replyTo ?? '');
+    this.publishRequest(input, { contentType: CONTENT_TYPE, contentEncoding: 'UTF-8', replyTo: address }, input.key);
+  }
+
+  private async sendRequest(
+    input: RequestInput & { correlationId: string },
+    context: SendContext,
+  ): Promise<void> {
+    const what = `sending the request for ${input.waitedFor}`;
+    await this.ready(what, context.signal);
+    if (context.signal.aborted) return;
+    const endpoint = this.openReplyEndpoint();
+    context.sentOn(endpoint);
+    this.publishRequest(input, { contentType: CONTENT_TYPE, contentEncoding: 'UTF-8', correlationId: input.correlationId, replyTo: endpoint.address }, input.correlationId);
+  }
+
+  /** Publishes a request with its reply address set; one no queue takes (`mandatory`) is marked for a re-send. */
+  private publishRequest(input: RequestInput, properties: MessageProperties & { replyTo: string }, key: string): void {
+    const headers = withReplyToHeaders(input, properties.replyTo);
     if (headers) properties.headers = headers;
     if (input.persistent) properties.persistent = true;
     const routingKey = input.exchange === '' ? this.topology.resolve(input.routingKey) : input.routingKey;
@@ -375,30 +403,7 @@ export class MemoryTransport implements Transport, BrokerClient {
     } catch (error) {
       throw new TransportError(`sending the request for ${input.waitedFor} failed: ${toError(error).message}`, { cause: error });
     }
-    if (!routed && input.mandatory) this.pending.unroutable(input.key);
-  }
-
-  private async sendRequest(
-    input: { exchange: string; routingKey: string; payload: Buffer; correlationId: string; headers: Record<string, unknown> | undefined; headersForReplyTo: ((replyTo: string) => Record<string, unknown>) | undefined; waitedFor: string; mandatory: boolean; persistent: boolean },
-    context: SendContext,
-  ): Promise<void> {
-    const what = `sending the request for ${input.waitedFor}`;
-    await this.ready(what, context.signal);
-    if (context.signal.aborted) return;
-    const endpoint = this.openReplyEndpoint();
-    context.sentOn(endpoint);
-    const properties: MessageProperties = { contentType: CONTENT_TYPE, contentEncoding: 'UTF-8', correlationId: input.correlationId, replyTo: endpoint.address };
-    const headers = withReplyToHeaders(input, properties.replyTo ?? '');
-    if (headers) properties.headers = headers;
-    if (input.persistent) properties.persistent = true;
-    const routingKey = input.exchange === '' ? this.topology.resolve(input.routingKey) : input.routingKey;
-    let routed: boolean;
-    try {
-      routed = this.broker.publish({ body: input.payload, properties, exchange: input.exchange, routingKey, redelivered: false });
-    } catch (error) {
-      throw new TransportError(`${what} failed: ${toError(error).message}`, { cause: error });
-    }
-    if (!routed && input.mandatory) this.pending.unroutable(input.correlationId);
+    if (!routed && input.mandatory) this.pending.unroutable(key);
   }
 
   private openReplyEndpoint(): ReplyEndpoint {
