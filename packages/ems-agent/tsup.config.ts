@@ -4,22 +4,36 @@ import type { Options } from 'tsup';
 type Plugin = NonNullable<Options['esbuildPlugins']>[number];
 
 /**
- * Packages the daemon loads only on first use (`await import('yaml')`, `execa`, the protocol's zod
- * schemas) stay external, so they are neither in the start-up file nor parsed at start; they load
- * from `node_modules` like any dependency. Static imports are bundled.
+ * Packages the daemon loads only on first use (src/internal/lazy-modules.ts: `yaml`, `execa`, the
+ * protocol's zod schemas) are neither in the start-up file nor parsed at start: each is bundled alone
+ * into `dist/lazy/<name>.js` (entries `src/lazy/<name>.ts`) and the daemon's `import()` of the package
+ * is pointed at that file. So `dist/` runs without any `node_modules` (installed by systemd/install.sh
+ * as a copy of the package) and still reads one module at start. A lazily imported package without
+ * such a bundle fails the build.
  */
-const lazyImportsStayExternal: Plugin = {
-  name: 'lazy-imports-stay-external',
+const LAZY_BUNDLES: Readonly<Record<string, string>> = { '@vnfkit/protocol': 'protocol', yaml: 'yaml', execa: 'execa' };
+
+const lazyImportsToBundles: Plugin = {
+  name: 'lazy-imports-to-bundles',
   setup(build) {
-    build.onResolve({ filter: /^[^./]/ }, (args) => (args.kind === 'dynamic-import' ? { path: args.path, external: true } : undefined));
+    build.onResolve({ filter: /^[^./]/ }, (args) => {
+      if (args.kind !== 'dynamic-import') return undefined;
+      const bundle = LAZY_BUNDLES[args.path];
+      if (bundle === undefined) return { errors: [{ text: `import('${args.path}') has no dist/lazy bundle: add it to LAZY_BUNDLES and src/lazy/` }] };
+      return { path: `./lazy/${bundle}.js`, external: true };
+    });
   },
 };
 
-// Two builds:
+/** Bundled CommonJS dependencies (amqplib, pino, execa's) call require() for Node built-ins. */
+const requireBanner = { js: "import { createRequire as __vnfkitCreateRequire } from 'node:module'; const require = __vnfkitCreateRequire(import.meta.url);" };
+
+// Three builds:
 // - the library (`dist/index.js` + types): dependencies stay external, so `@vnfkit/protocol` errors and
 //   pino loggers are shared with the caller;
 // - the daemon (`dist/cli.js`): everything it needs at start bundled into one file, so start-up reads
-//   one module instead of a few hundred. Measured by `pnpm bench` (agent footprint, docs/performance.md).
+//   one module instead of a few hundred. Measured by `pnpm bench` (agent footprint, docs/performance.md);
+// - what the daemon loads on first use (`dist/lazy/*.js`), one self-contained file per package.
 export default defineConfig([
   {
     entry: ['src/index.ts'],
@@ -37,11 +51,24 @@ export default defineConfig([
     sourcemap: true,
     target: 'node20',
     platform: 'node',
-    // Bundled CommonJS dependencies (amqplib, pino) call require() for Node built-ins.
-    banner: { js: "import { createRequire as __vnfkitCreateRequire } from 'node:module'; const require = __vnfkitCreateRequire(import.meta.url);" },
-    esbuildPlugins: [lazyImportsStayExternal],
+    banner: requireBanner,
+    esbuildPlugins: [lazyImportsToBundles],
     esbuildOptions(options) {
       // Workspace packages from their TypeScript sources, so @vnfkit/protocol is tree-shaken per module.
+      options.conditions = ['@vnfkit/source'];
+    },
+  },
+  {
+    entry: Object.fromEntries(Object.values(LAZY_BUNDLES).map((name) => [`lazy/${name}`, `src/lazy/${name}.ts`])),
+    format: ['esm'],
+    noExternal: [/.*/],
+    splitting: false,
+    minify: true,
+    sourcemap: true,
+    target: 'node20',
+    platform: 'node',
+    banner: requireBanner,
+    esbuildOptions(options) {
       options.conditions = ['@vnfkit/source'];
     },
   },

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { pino } from 'pino';
 import { loadConfig } from './config.js';
 import { GenericVnfm } from './generic-vnfm.js';
+import { PluginLoadError } from './plugins/index.js';
 import { loadUserDataTemplate } from './user-data.js';
 
 async function main(): Promise<number> {
@@ -28,11 +29,20 @@ async function main(): Promise<number> {
   const logger = pino({ level: config.logLevel, redact: ['password', '*.password', 'env', '*.env'] }, pino.destination({ dest: 1, sync: true }));
   const vnfm = new GenericVnfm({
     config,
-    userDataTemplate: await loadUserDataTemplate(config.ems.userDataFile),
+    userDataTemplate: await loadUserDataTemplate(config.ems.userDataFile, config.ems.userData),
     bootstrapCredentials: { username: config.managerUsername, password: config.managerPassword },
     logger,
   });
-  await vnfm.connect();
+  try {
+    await vnfm.connect();
+  } catch (error) {
+    // A plug-in that does not load (PluginLoadError) stops the VNFM before it registers: say which, and exit.
+    if (error instanceof PluginLoadError) {
+      console.error(`generic-vnfm: ${error.message}`);
+      return 2;
+    }
+    throw error;
+  }
   logger.info({ type: config.type, endpoint: config.endpoint }, 'generic VNFM running');
   await new Promise<void>((resolve) => {
     process.once('SIGTERM', resolve);

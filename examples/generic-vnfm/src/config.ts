@@ -11,6 +11,13 @@ export const EmsConfig = z.strictObject({
   startTimeoutS: positiveNumber.default(500),
   /** Seconds to wait for one agent command, i.e. the longest a script may run (`VNFKIT_AGENT_COMMAND_TIMEOUT_S`). @default 1000 */
   commandTimeoutS: positiveNumber.default(1000),
+  /**
+   * Seconds a VM's agent may be absent — the broker shows no actions queue `vnfm.<hostname>.actions`, or nobody
+   * consuming it — while a command waits for it, before the command fails with "agent gone" (→ ERROR) instead of
+   * waiting out `commandTimeoutS` (`VNFKIT_AGENT_GONE_TIMEOUT_S`). A powered-off or frozen VM loses its consumer only
+   * once the broker misses its heartbeats (about 2–3 × `heartbeatS`), so that comes on top. `0` turns it off. @default 20
+   */
+  agentGoneTimeoutS: z.coerce.number().min(0).default(20),
   /** Broker user the agents get in their user-data (`VNFKIT_AGENT_USERNAME`). @default the AMQP URL's user */
   username: z.string().min(1).optional(),
   /** Broker password the agents get (`VNFKIT_AGENT_PASSWORD`). Never logged. @default the AMQP URL's password */
@@ -21,8 +28,14 @@ export const EmsConfig = z.strictObject({
   autodelete: booleanLike.default(true),
   /** `script-path` sent with every script command (`VNFKIT_SCRIPT_PATH`). @default /opt/openbaton/scripts */
   scriptPath: z.string().min(1).default('/opt/openbaton/scripts'),
-  /** Custom user-data template file (`VNFKIT_USER_DATA_FILE`); default: the agent's template. */
+  /** Custom user-data template file (`VNFKIT_USER_DATA_FILE`); default: the agent's template chosen by `userData`. */
   userDataFile: z.string().min(1).optional(),
+  /**
+   * Which of the agent's user-data templates the VMs get (`VNFKIT_USER_DATA`), when `userDataFile` is not set:
+   * `install` installs the agent from npm at first boot; `preinstalled` is for images that already have it
+   * (the `.deb`, the tarball), writes its config and starts it, downloading nothing. @default install
+   */
+  userData: z.enum(['install', 'preinstalled']).default('install'),
   /**
    * Master key for signed agent commands (`VNFKIT_SIGNING_KEY`); it never leaves the VNFM. Each VNFR's VMs get
    * `deriveVnfrKey(master, vnfr id)` through their user-data (agent `signing_key`), and every command to a VM is signed
@@ -73,6 +86,15 @@ export const GenericVnfmConfig = z.strictObject({
   managerUsername: z.string().min(1).default('openbaton-manager-user'),
   /** Password of that user (`VNFKIT_MANAGER_PASSWORD`). Never logged. @default openbaton */
   managerPassword: z.string().default('openbaton'),
+  /**
+   * Lifecycle plug-ins to load at start (`VNFKIT_PLUGINS`, comma-separated): module files (relative to the working
+   * directory), directories of them, or package names. One that fails to load stops the VNFM. See
+   * docs/generic-vnfm.md, "Lifecycle plug-ins". @default [] (none)
+   */
+  plugins: z
+    .union([z.array(z.string().min(1)), z.string()])
+    .transform((value) => (Array.isArray(value) ? value : value.split(',')).map((spec) => spec.trim()).filter((spec) => spec !== ''))
+    .default([]),
   ems: EmsConfig.default(EmsConfig.parse({})),
 });
 /** The resolved (defaults applied) configuration. */
@@ -95,12 +117,15 @@ export const ENVIRONMENT: ReadonlyArray<[string, string[]]> = [
   ['VNFKIT_CONCURRENCY', ['concurrency']],
   ['VNFKIT_MANAGER_USERNAME', ['managerUsername']],
   ['VNFKIT_MANAGER_PASSWORD', ['managerPassword']],
+  ['VNFKIT_PLUGINS', ['plugins']],
   ['VNFKIT_AGENT_START_TIMEOUT_S', ['ems', 'startTimeoutS']],
   ['VNFKIT_AGENT_COMMAND_TIMEOUT_S', ['ems', 'commandTimeoutS']],
+  ['VNFKIT_AGENT_GONE_TIMEOUT_S', ['ems', 'agentGoneTimeoutS']],
   ['VNFKIT_AGENT_USERNAME', ['ems', 'username']],
   ['VNFKIT_AGENT_PASSWORD', ['ems', 'password']],
   ['VNFKIT_SCRIPT_PATH', ['ems', 'scriptPath']],
   ['VNFKIT_USER_DATA_FILE', ['ems', 'userDataFile']],
+  ['VNFKIT_USER_DATA', ['ems', 'userData']],
   ['VNFKIT_SIGNING_KEY', ['ems', 'signingKey']],
   ['VNFKIT_ALLOW_ENV', ['ems', 'allowEnv']],
 ];
@@ -136,10 +161,11 @@ Options:
   -h, --help                   show this help
   -v, --version                show the version
 
-More environment: VNFKIT_AGENT_START_TIMEOUT_S (500), VNFKIT_AGENT_COMMAND_TIMEOUT_S (1000),
-VNFKIT_AGENT_USERNAME, VNFKIT_AGENT_PASSWORD, VNFKIT_SCRIPT_PATH, VNFKIT_USER_DATA_FILE, VNFKIT_SIGNING_KEY, VNFKIT_ALLOW_ENV,
+More environment: VNFKIT_AGENT_START_TIMEOUT_S (500), VNFKIT_AGENT_COMMAND_TIMEOUT_S (1000), VNFKIT_AGENT_GONE_TIMEOUT_S (20),
+VNFKIT_AGENT_USERNAME, VNFKIT_AGENT_PASSWORD, VNFKIT_SCRIPT_PATH, VNFKIT_USER_DATA_FILE, VNFKIT_USER_DATA (install), VNFKIT_SIGNING_KEY, VNFKIT_ALLOW_ENV,
 VNFKIT_SCRIPT_LOG_MAX_BYTES, VNFKIT_CONCURRENCY, VNFKIT_MANAGER_USERNAME (openbaton-manager-user),
-VNFKIT_MANAGER_PASSWORD (openbaton), VNFKIT_ENDPOINT_AUTO_DELETE (false). Precedence: flags > environment > file > defaults.
+VNFKIT_MANAGER_PASSWORD (openbaton), VNFKIT_ENDPOINT_AUTO_DELETE (false), VNFKIT_PLUGINS (lifecycle plug-ins,
+comma-separated). Precedence: flags > environment > file > defaults.
 `;
 
 type Plain = Record<string, unknown>;

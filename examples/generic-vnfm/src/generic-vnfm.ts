@@ -1,5 +1,5 @@
 import {
-  ConfigError, deriveVnfrKey, parseEnvNameList, type Script, type VNFPackage, type VNFRecordDependency, type VirtualNetworkFunctionRecord,
+  ConfigError, deriveVnfrKey, parseEnvNameList, type Script, type VNFCInstance, type VNFPackage, type VNFRecordDependency, type VirtualNetworkFunctionRecord,
 } from '@vnfkit/protocol';
 import {
   AbstractVnfm, EmsClient, EmsCommandError, allVnfcs, createAmqpTransport,
@@ -12,10 +12,11 @@ import { emsCredentials, type GenericVnfmConfig } from './config.js';
 import { assertEnvNamesAllowed, dependencyEnvNames, descriptorEnvNames, recordEnvNames } from './env/index.js';
 import type { AgentChannel, PackageFile } from './lifecycle/agent-channel.js';
 import { GenericLifecycle, type ScriptSource } from './lifecycle/generic-lifecycle.js';
+import { LifecyclePlugins, loadLifecyclePlugins, type LifecyclePlugin } from './plugins/index.js';
 import type { CommandReply } from './lifecycle/run-plan.js';
 import { ScriptLogs } from './logs/index.js';
 import { FileResumeStore, type ResumableEvent, type ResumeStore } from './resume-store/index.js';
-import { fillUserData } from './user-data.js';
+import { fillUserData, virtualHostOf } from './user-data.js';
 
 type Vnfr = VirtualNetworkFunctionRecord;
 
@@ -32,6 +33,11 @@ export interface GenericVnfmOptions {
   /** Bootstrap credentials for registration. @default Open Baton's `openbaton-manager-user` */
   bootstrapCredentials?: { username: string; password: string };
   logger?: Logger;
+  /**
+   * Lifecycle plug-ins, loaded already; they come before the ones `config.plugins` names (loaded by `connect()`,
+   * which fails with a `PluginLoadError` when one cannot be loaded).
+   */
+  plugins?: readonly LifecyclePlugin[];
 }
 
 const bytesOf = (script: Script): Uint8Array => Uint8Array.from(script.payload ?? [], (b) => b & 0xff);
@@ -75,6 +81,8 @@ export class GenericVnfm extends AbstractVnfm {
   private ems: EmsClient | undefined;
   private emsTransport: Transport | undefined;
   private lifecycleValue: GenericLifecycle | undefined;
+  private pluginList: LifecyclePlugin[] = [];
+  private pluginsValue: LifecyclePlugins | undefined;
   private resumeStore: ResumeStore | undefined;
   private readonly config: GenericVnfmConfig;
   private readonly log: Logger;
@@ -104,6 +112,29 @@ export class GenericVnfm extends AbstractVnfm {
     return this.lifecycleValue;
   }
 
+  private get plugins(): LifecyclePlugins {
+    if (!this.pluginsValue) throw new Error('Generic VNFM is not connected');
+    return this.pluginsValue;
+  }
+
+  /** Loads the configured lifecycle plug-ins before anything else: a VNFM whose plug-ins do not load does not start. */
+  override async connect(): Promise<void> {
+    this.pluginList = [...(this.genericOptions.plugins ?? []), ...(await loadLifecyclePlugins(this.config.plugins))];
+    if (this.pluginList.length > 0) this.log.info({ plugins: this.pluginList.map((p) => p.name) }, 'lifecycle plug-ins loaded');
+    await super.connect();
+  }
+
+  /**
+   * The VNFC the lifecycle plug-ins serving `vnfr` would remove on a scale-in (`chooseScaleIn`), or `undefined`
+   * when none has a preference. Open Baton's NFVO does not ask a VNFM which VNFC to remove: this is for what
+   * asks the NFVO to remove one given VNFC instance (an operator, an autoscaler, the NfvoSimulator's `scaleIn`).
+   * Throws a `LifecyclePluginError` naming the plug-in when it fails.
+   */
+  async chooseScaleIn(vnfr: Vnfr): Promise<VNFCInstance | undefined> {
+    this.track(vnfr);
+    return this.plugins.chooseScaleIn(vnfr);
+  }
+
   protected override async onConnected(): Promise<void> {
     const url = new URL(this.config.amqpUrl);
     // The EMS side runs on the VNFM's own broker account (AMQP_URL), like upstream's Spring connection:
@@ -119,14 +150,17 @@ export class GenericVnfm extends AbstractVnfm {
       endpoint: this.config.endpoint,
       commandTimeoutMs: this.config.ems.commandTimeoutS * 1000,
       helloTimeoutMs: this.config.ems.startTimeoutS * 1000,
+      agentAbsenceTimeoutMs: this.config.ems.agentGoneTimeoutS * 1000,
       brokerAddress: `${url.hostname}:${url.port || '5672'}`,
       scriptPath: this.config.ems.scriptPath,
       ...(this.config.ems.signingKey !== undefined ? { signingKey: this.vmSigningKey(this.config.ems.signingKey) } : {}),
       logger: this.log,
     });
     await this.ems.start();
+    const agents = agentChannel(this.ems, this.config);
+    this.pluginsValue = new LifecyclePlugins({ plugins: this.pluginList, agents, logger: this.log });
     this.lifecycleValue = new GenericLifecycle({
-      agents: agentChannel(this.ems, this.config),
+      agents,
       resumeStore: (this.resumeStore = this.genericOptions.resumeStore ?? new FileResumeStore({ directory: this.config.resumeDir })),
       logs: new ScriptLogs({ directory: this.config.logDir, maxBytesPerFile: this.config.scriptLogMaxBytes }),
       vnfcConcurrency: this.config.vnfcConcurrency,
@@ -173,6 +207,8 @@ export class GenericVnfm extends AbstractVnfm {
       type: this.config.endpoint,
       heartbeatS: this.config.ems.heartbeatS,
       autodelete: this.config.ems.autodelete,
+      // The agents use the VNFM's virtual host (the AMQP URL's path; none: the default `/`).
+      virtualHost: virtualHostOf(this.config.amqpUrl),
       ...(signingKey !== undefined ? { signingKey } : {}),
       ...(extension['monitoringIp'] !== undefined ? { monitoringIp: extension['monitoringIp'] } : {}),
       ...(extension['timezone'] !== undefined ? { timezone: extension['timezone'] } : {}),
@@ -206,56 +242,67 @@ export class GenericVnfm extends AbstractVnfm {
 
   protected override async instantiate({ vnfr, vnfPackage }: InstantiateContext): Promise<Vnfr> {
     this.track(vnfr);
-    await this.lifecycle.instantiate({ vnfr, scripts: sourceOf(vnfPackage) });
+    const scripts = sourceOf(vnfPackage);
+    await this.plugins.run('instantiate', { vnfr, vnfcs: allVnfcs(vnfr), scripts }, (adjust) => this.lifecycle.instantiate({ vnfr, scripts, adjust }));
     return vnfr;
   }
 
   protected override async modify({ vnfr, dependency }: ModifyContext): Promise<Vnfr> {
     this.track(vnfr);
     this.checkDependency('MODIFY', vnfr, dependency);
-    await this.lifecycle.modify({ vnfr, dependency: dependency ?? null });
+    await this.plugins.run('configure', { vnfr, vnfcs: allVnfcs(vnfr), dependency }, (adjust) => this.lifecycle.modify({ vnfr, dependency: dependency ?? null, adjust }));
     return vnfr;
   }
 
   protected override async start({ vnfr, vnfcInstance }: StartStopContext): Promise<Vnfr> {
     this.track(vnfr);
-    await this.lifecycle.start({ vnfr, vnfc: vnfcInstance ?? null });
+    const vnfcs = vnfcInstance ? [vnfcInstance] : allVnfcs(vnfr);
+    await this.plugins.run('start', { vnfr, vnfcs, vnfc: vnfcInstance }, (adjust) => this.lifecycle.start({ vnfr, vnfc: vnfcInstance ?? null, adjust }));
     return vnfr;
   }
 
   protected override async stop({ vnfr, vnfcInstance }: StartStopContext): Promise<Vnfr> {
     this.track(vnfr);
-    await this.lifecycle.stop({ vnfr, vnfc: vnfcInstance ?? null });
+    const vnfcs = vnfcInstance ? [vnfcInstance] : allVnfcs(vnfr);
+    await this.plugins.run('stop', { vnfr, vnfcs, vnfc: vnfcInstance }, (adjust) => this.lifecycle.stop({ vnfr, vnfc: vnfcInstance ?? null, adjust }));
     return vnfr;
   }
 
   protected override async terminate({ vnfr }: HookContext): Promise<Vnfr> {
     this.track(vnfr);
-    await this.lifecycle.terminate({ vnfr });
+    await this.plugins.run('terminate', { vnfr, vnfcs: allVnfcs(vnfr) }, (adjust) => this.lifecycle.terminate({ vnfr, adjust }));
     return vnfr;
   }
 
   protected override async scaleOut({ vnfr, vnfcInstance, vnfPackage, dependency, mode }: ScaleOutContext): Promise<Vnfr> {
     this.track(vnfr);
     this.checkDependency('SCALE_OUT', vnfr, dependency);
-    await this.lifecycle.scaleOut({ vnfr, vnfc: vnfcInstance, scripts: sourceOf(vnfPackage), dependency: dependency ?? null, standby: mode?.toLowerCase() === 'standby' });
+    const standby = mode?.toLowerCase() === 'standby' || vnfcInstance.state?.toLowerCase() === 'standby';
+    await this.plugins.run('scaleOut', { vnfr, vnfcs: [vnfcInstance], vnfc: vnfcInstance, dependency, standby }, (adjust) =>
+      this.lifecycle.scaleOut({ vnfr, vnfc: vnfcInstance, scripts: sourceOf(vnfPackage), dependency: dependency ?? null, standby, adjust }));
     return vnfr;
   }
 
   protected override async scaleIn({ vnfr, vnfcInstance }: ScaleInContext): Promise<void> {
     this.track(vnfr);
-    if (vnfcInstance) await this.lifecycle.scaleIn({ vnfr, removed: vnfcInstance });
+    if (vnfcInstance) {
+      await this.plugins.run('scaleIn', { vnfr, vnfcs: allVnfcs(vnfr), removed: vnfcInstance }, (adjust) => this.lifecycle.scaleIn({ vnfr, removed: vnfcInstance, adjust }));
+    }
   }
 
   protected override async heal({ vnfr, vnfcInstance, cause }: HealContext): Promise<Vnfr> {
     this.track(vnfr);
-    if (vnfcInstance) await this.lifecycle.heal({ vnfr, vnfc: vnfcInstance, cause: cause ?? '' });
+    if (vnfcInstance) {
+      await this.plugins.run('heal', { vnfr, vnfcs: [vnfcInstance], vnfc: vnfcInstance, cause: cause ?? '' }, (adjust) =>
+        this.lifecycle.heal({ vnfr, vnfc: vnfcInstance, cause: cause ?? '', adjust }));
+    }
     return vnfr;
   }
 
   protected override async update({ vnfr, script }: UpdateContext): Promise<Vnfr> {
     this.track(vnfr);
-    await this.lifecycle.update({ vnfr, script: script ? { name: script.name, content: bytesOf(script) } : null });
+    const file = script ? { name: script.name, content: bytesOf(script) } : undefined;
+    await this.plugins.run('update', { vnfr, vnfcs: allVnfcs(vnfr), script: file }, (adjust) => this.lifecycle.update({ vnfr, script: file ?? null, adjust }));
     return vnfr;
   }
 

@@ -38,9 +38,16 @@ export type {
 export { FileResumeStore, MemoryResumeStore, ResumableEvent, resumedActionOf, ScriptFailure } from './resume-store/index.js';
 export type { FileResumeStoreOptions, ResumeStore } from './resume-store/index.js';
 export { agentTemplatePath, fillUserData, HOSTNAME_PLACEHOLDER, loadUserDataTemplate, shellQuote } from './user-data.js';
-export type { UserDataValues } from './user-data.js';
+export type { UserDataKind, UserDataValues } from './user-data.js';
 export { GenericVnfm } from './generic-vnfm.js';
 export type { GenericVnfmOptions } from './generic-vnfm.js';
 export { GenericLifecycle } from './lifecycle/generic-lifecycle.js';
-export type { GenericLifecycleOptions, ScriptSource } from './lifecycle/generic-lifecycle.js';
+export { adjustPlan } from './lifecycle/generic-lifecycle.js';
+export type { GenericLifecycleOptions, PlanAdjustment, ScriptSource } from './lifecycle/generic-lifecycle.js';
 export type { AgentChannel, PackageFile } from './lifecycle/agent-channel.js';
+export { defineLifecyclePlugin, LifecyclePluginError, LifecyclePlugins, loadLifecyclePlugins, PluginLoadError, servesVnfr } from './plugins/index.js';
+export type {
+  AgentTarget, AroundHook, AroundHooks, ChooseScaleInContext, ConfigurePluginContext, HealPluginContext, HookContextOf, HookInput, InstantiatePluginContext,
+  LifecyclePlugin, LifecyclePluginsOptions, LoadPluginsOptions, Next, PluginAgent, PluginContext, PluginEvent, PluginServes, ScaleInPluginContext,
+  ScaleOutPluginContext, StartStopPluginContext, TerminatePluginContext, UpdatePluginContext,
+} from './plugins/index.js';

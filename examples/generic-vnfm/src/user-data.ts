@@ -7,8 +7,9 @@ import { ConfigError } from '@vnfkit/protocol';
  * The cloud-init user-data that installs and configures the EMS agent in each VM (§9).
  *
  * Two template styles are filled:
- * - the agent's own template (`@vnfkit/ems-agent`, `systemd/user-data.sh.tmpl`): `{{NAME}}`
- *   placeholders, each replaced by a single-quoted shell word;
+ * - the agent's own templates (`@vnfkit/ems-agent`: `systemd/user-data.sh.tmpl`, which installs the
+ *   agent at first boot, and `systemd/user-data-preinstalled.sh.tmpl`, for images that have it):
+ *   `{{NAME}}` placeholders, each replaced by a single-quoted shell word;
  * - Open Baton style templates (`/etc/openbaton/openbaton-vnfm-generic-user-data.sh`): lines
  *   `export NAME=` with an empty value, each completed with the (shell-quoted when needed) value.
  * The line `export #Hostname=` is left untouched in both: the NFVO turns it into
@@ -41,6 +42,12 @@ export interface UserDataValues {
   emsVersion?: string;
   /** npm spec of the agent to install (agent template). @default '@vnfkit/ems-agent' */
   emsPackage?: string;
+  /** Broker virtual host of the agents (agent templates). @default '' (the agent's default, `/`) */
+  virtualHost?: string;
+  /** Full `amqp://`/`amqps://` URL of the agents, overriding the broker values (agent templates). @default '' */
+  amqpUrl?: string;
+  /** PEM CA bundle for `amqps://`, inline; the user-data writes it and sets `tls_ca_file` (agent templates). @default '' */
+  tlsCaPem?: string;
   /**
    * The key of this VNFR's VMs (`deriveVnfrKey(master, vnfr id)`), written as the agent's `signing_key` by install.sh.
    * Never logged. @default '' (no signing)
@@ -69,6 +76,9 @@ const PLACEHOLDERS: ReadonlyMap<string, Pick> = new Map<string, Pick>([
   ['TIMEZONE', (v) => v.timezone],
   ['EMS_VERSION', (v) => v.emsVersion],
   ['SIGNING_KEY', (v) => v.signingKey ?? ''],
+  ['VIRTUAL_HOST', (v) => v.virtualHost ?? ''],
+  ['AMQP_URL', (v) => v.amqpUrl ?? ''],
+  ['TLS_CA_PEM', (v) => v.tlsCaPem ?? ''],
 ]);
 
 /** Single-quotes a value for a POSIX shell (an embedded `'` becomes `'\''`). */
@@ -114,25 +124,52 @@ export function fillUserData(template: string, values: UserDataValues): string {
   return result;
 }
 
+/** The virtual host of an AMQP URL (its path, decoded); '' for none or `/` (the agent's default) and for a bad URL. */
+export function virtualHostOf(amqpUrl: string): string {
+  let path: string;
+  try {
+    path = new URL(amqpUrl).pathname;
+  } catch {
+    return '';
+  }
+  if (path === '' || path === '/') return '';
+  try {
+    return decodeURIComponent(path.slice(1));
+  } catch {
+    return '';
+  }
+}
+
 /** The placeholder the NFVO fills with each VM's hostname; a template without it is unusable. */
 export const HOSTNAME_PLACEHOLDER = 'export #Hostname=';
 
+/** Which of the agent's templates: `install` (the agent is installed at first boot) or `preinstalled` (the image has it). */
+export type UserDataKind = 'install' | 'preinstalled';
+
+const AGENT_TEMPLATES: Readonly<Record<UserDataKind, string>> = {
+  install: 'user-data.sh.tmpl',
+  preinstalled: 'user-data-preinstalled.sh.tmpl',
+};
+
 /**
- * Where `@vnfkit/ems-agent` keeps its template (`<package>/systemd/user-data.sh.tmpl`). Found by
- * resolving the package entry (one level below the package root in both `src/` and `dist/`)
- * instead of importing it, so none of the agent's code is loaded into the VNFM.
+ * Where `@vnfkit/ems-agent` keeps its templates (`<package>/systemd/user-data.sh.tmpl`, `install`, and
+ * `<package>/systemd/user-data-preinstalled.sh.tmpl`). Found by resolving the package entry (one level
+ * below the package root in both `src/` and `dist/`) instead of importing it, so none of the agent's
+ * code is loaded into the VNFM.
  */
-export function agentTemplatePath(): string {
+export function agentTemplatePath(kind: UserDataKind = 'install'): string {
+  const name = AGENT_TEMPLATES[kind];
+  if (name === undefined) throw new ConfigError(`unknown user-data template ${String(kind)} (install or preinstalled)`);
   const entry = createRequire(import.meta.url).resolve('@vnfkit/ems-agent');
-  return join(dirname(entry), '..', 'systemd', 'user-data.sh.tmpl');
+  return join(dirname(entry), '..', 'systemd', name);
 }
 
 /**
- * Loads the user-data template once, at start-up: `file` when given, else the template shipped
- * by `@vnfkit/ems-agent` (read from its package directory; the agent stays an optional install).
+ * Loads the user-data template once, at start-up: `file` when given, else the agent template `kind`
+ * shipped by `@vnfkit/ems-agent` (read from its package directory; the agent stays an optional install).
  * Refuses a template without the `export #Hostname=` line.
  */
-export async function loadUserDataTemplate(file?: string): Promise<string> {
+export async function loadUserDataTemplate(file?: string, kind: UserDataKind = 'install'): Promise<string> {
   let template: string;
   if (file !== undefined) {
     try {
@@ -142,7 +179,7 @@ export async function loadUserDataTemplate(file?: string): Promise<string> {
     }
   } else {
     try {
-      template = await readFile(agentTemplatePath(), 'utf8');
+      template = await readFile(agentTemplatePath(kind), 'utf8');
     } catch (error) {
       throw new ConfigError(
         'no user-data template: install @vnfkit/ems-agent next to the Generic VNFM or set VNFKIT_USER_DATA_FILE',
@@ -151,7 +188,7 @@ export async function loadUserDataTemplate(file?: string): Promise<string> {
     }
   }
   if (!template.includes(HOSTNAME_PLACEHOLDER)) {
-    throw new ConfigError(`the user-data template ${file ?? '(agent)'} lacks the line "${HOSTNAME_PLACEHOLDER}" the NFVO fills`);
+    throw new ConfigError(`the user-data template ${file ?? `(agent, ${kind})`} lacks the line "${HOSTNAME_PLACEHOLDER}" the NFVO fills`);
   }
   return template;
 }

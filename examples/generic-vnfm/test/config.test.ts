@@ -72,6 +72,15 @@ describe('loadConfig', () => {
   });
 });
 
+describe('ems.userData', () => {
+  it('chooses the agent template: install by default, preinstalled from VNFKIT_USER_DATA or the file, nothing else', () => {
+    expect(run({}).ems.userData).toBe('install');
+    expect(run({ env: { VNFKIT_USER_DATA: 'preinstalled' } }).ems.userData).toBe('preinstalled');
+    expect(run({ argv: ['--config', 'c.ini'], readFile: () => '[ems]\nuser_data = preinstalled\n' }).ems.userData).toBe('preinstalled');
+    expect(() => run({ env: { VNFKIT_USER_DATA: 'download' } })).toThrow(ConfigError);
+  });
+});
+
 describe('emsCredentials', () => {
   it('prefers the EMS config, then the AMQP URL', () => {
     expect(emsCredentials(run({ env: { AMQP_URL: 'amqp://a%40b:p%3Aw@h:5672' } }))).toEqual({ username: 'a@b', password: 'p:w' });

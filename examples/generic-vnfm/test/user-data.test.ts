@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '@vnfkit/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
-import { fillUserData, HOSTNAME_PLACEHOLDER, loadUserDataTemplate, shellQuote } from '../src/user-data.js';
+import { agentTemplatePath, fillUserData, HOSTNAME_PLACEHOLDER, loadUserDataTemplate, shellQuote, virtualHostOf } from '../src/user-data.js';
 
 const values = {
   brokerIp: '10.0.0.5',
@@ -51,6 +51,44 @@ describe('fillUserData with the agent template', () => {
     expect(() => fillUserData('x={{NOPE}}', values)).toThrow(ConfigError);
     expect(() => fillUserData('x={{PASSWORD}}', { ...values, password: 'a\0b' })).toThrow(ConfigError);
     expect(() => fillUserData('x={{MONITORING_IP}}', values)).toThrow(/no value/);
+  });
+});
+
+describe('the two agent templates (ems.userData)', () => {
+  const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----';
+  const extra = { amqpUrl: 'amqps://ems:pw@broker:5671/nfv', tlsCaPem: pem, signingKey: 'k'.repeat(43), virtualHost: 'nfv' };
+
+  it('loads install (npm at first boot) or preinstalled (config and restart only)', async () => {
+    expect(agentTemplatePath()).toMatch(/systemd\/user-data\.sh\.tmpl$/);
+    expect(agentTemplatePath('preinstalled')).toMatch(/systemd\/user-data-preinstalled\.sh\.tmpl$/);
+    const install = await loadUserDataTemplate(undefined, 'install');
+    const preinstalled = await loadUserDataTemplate(undefined, 'preinstalled');
+    expect(install).toMatch(/^npm install -g "\$EMS_PACKAGE"$/m);
+    expect(install).toMatch(/^bash "\$\(npm root -g\)\/@vnfkit\/ems-agent\/systemd\/install\.sh" --force-config$/m);
+    expect(preinstalled).not.toMatch(/npm install|curl/);
+    expect(preinstalled).toMatch(/^systemctl restart vnfkit-ems\.service$/m);
+    // A custom file wins over the choice.
+    const dir = await mkdtemp(join(tmpdir(), 'vnfkit-ud-'));
+    dirs.push(dir);
+    await writeFile(join(dir, 'own.sh'), `${HOSTNAME_PLACEHOLDER}\necho own\n`);
+    expect(await loadUserDataTemplate(join(dir, 'own.sh'), 'preinstalled')).toContain('echo own');
+  });
+
+  it('fills amqp_url, the CA PEM, the signing key and the vhost into both; bash reads them back', async () => {
+    for (const kind of ['install', 'preinstalled'] as const) {
+      const filled = fillUserData(await loadUserDataTemplate(undefined, kind), { ...values, ...extra });
+      execFileSync('/bin/bash', ['-n', '-c', filled]);
+      expect(exportedBy(filled, ['AMQP_URL', 'SIGNING_KEY', 'VIRTUAL_HOST'])).toEqual({ AMQP_URL: extra.amqpUrl, SIGNING_KEY: extra.signingKey, VIRTUAL_HOST: 'nfv' });
+      const header = filled.slice(0, filled.indexOf('set -eu')).replace('#Hostname=', 'Hostname=web-1');
+      expect(execFileSync('/bin/bash', ['-c', `${header}\nprintf '%s' "$TLS_CA_PEM"`], { encoding: 'utf8' })).toBe(pem);
+    }
+  });
+
+  it('takes the agents\' virtual host from the VNFM\'s AMQP URL', () => {
+    expect(virtualHostOf('amqp://u:p@h:5672')).toBe('');
+    expect(virtualHostOf('amqp://u:p@h:5672/')).toBe('');
+    expect(virtualHostOf('amqp://u:p@h:5672/nfv%2Fa')).toBe('nfv/a');
+    expect(virtualHostOf('not a url')).toBe('');
   });
 });
 

@@ -14,6 +14,8 @@ export const PACKAGES: Record<string, Record<string, string>> = {
     'install.sh': record('installed iperf server'),
     'start.sh': `${record('started iperf server')}echo "listening on $private:$port"\n`,
     'terminate.sh': record('stopped iperf server'),
+    // The server's load for the health-check plug-in's scale-in choice: its sessions (the demo writes the file).
+    'load.sh': '#!/bin/bash\ncat "$SCRIPTS_PATH/sessions" 2>/dev/null || echo 0\n',
   },
   'iperf-client': {
     'install.sh': record('installed iperf client'),
@@ -30,8 +32,9 @@ const events = (lifecycle: Partial<Record<Event, string[]>>): { event: Event; li
   Object.entries(lifecycle).map(([event, lifecycle_events]) => ({ event: event as Event, lifecycle_events: lifecycle_events ?? [] }));
 const vdu = (name: string, scale: number) => [{ name: `${name}-vdu`, vm_image: ['ubuntu-20.04'], scale_in_out: scale, vimInstanceName: ['local'], vnfc: [{ connection_point: [{ virtual_link_reference: 'private' }] }] }];
 
-/** The NSD, in the shape Open Baton's REST API takes. */
-export function iperfNsd(endpoint: string): NetworkServiceDescriptor {
+/** The NSD, in the shape Open Baton's REST API takes; `healthPort`: the server's `health_port` (health-check plug-in). */
+export function iperfNsd(endpoint: string, options: { healthPort?: number } = {}): NetworkServiceDescriptor {
+  const health = options.healthPort === undefined ? [] : [{ confKey: 'health_port', value: String(options.healthPort) }];
   return {
     name: 'iperf-ns',
     vendor: 'vnfkit',
@@ -40,7 +43,7 @@ export function iperfNsd(endpoint: string): NetworkServiceDescriptor {
     vnfd: [
       {
         name: 'iperf-server', type: 'server', endpoint, vendor: 'vnfkit', version: '1.0',
-        configurations: { name: 'server-conf', configurationParameters: [{ confKey: 'port', value: '5001' }, { confKey: 'role', value: 'server' }] },
+        configurations: { name: 'server-conf', configurationParameters: [{ confKey: 'port', value: '5001' }, { confKey: 'role', value: 'server' }, ...health] },
         lifecycle_event: events({ INSTANTIATE: ['install.sh'], START: ['start.sh'], TERMINATE: ['terminate.sh'] }),
         vdu: vdu('server', 3),
       },

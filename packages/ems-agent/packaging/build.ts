@@ -208,7 +208,7 @@ function buildDeb(work: string, parts: { bundle: string; nodeDir: string; versio
   chmodSync(join(stage, 'etc/vnfkit/ems.conf'), 0o600);
   const share = join(stage, 'usr/share', NAME);
   mkdirSync(share, { recursive: true });
-  copyFileSync(join(PACKAGING, 'user-data.sh.tmpl'), join(share, 'user-data.sh.tmpl'));
+  copyFileSync(join(PKG, 'systemd', 'user-data-preinstalled.sh.tmpl'), join(share, 'user-data.sh.tmpl'));
   const doc = join(stage, 'usr/share/doc', NAME);
   mkdirSync(doc, { recursive: true });
   writeFileSync(join(doc, 'copyright'), fill(readFileSync(join(PACKAGING, 'deb', 'copyright.in'), 'utf8'), { NODE_VERSION: parts.nodeVersion }));
@@ -252,7 +252,7 @@ function buildTarball(work: string, parts: { bundle: string; nodeDir: string; ve
   mkdirSync(join(stage, 'systemd'), { recursive: true });
   // install.sh puts the wrapper at /usr/local/bin/vnfkit-ems: the repository's unit as it is.
   writeFileSync(join(stage, 'systemd', `${NAME}.service`), unitFor(`/usr/local/bin/${NAME}`));
-  copyFileSync(join(PACKAGING, 'user-data.sh.tmpl'), join(stage, 'user-data.sh.tmpl'));
+  copyFileSync(join(PKG, 'systemd', 'user-data-preinstalled.sh.tmpl'), join(stage, 'user-data.sh.tmpl'));
   copyFileSync(join(PACKAGING, 'ems.conf'), join(stage, 'ems.conf.example'));
   copyFileSync(join(PACKAGING, 'tarball', 'README.md'), join(stage, 'README.md'));
   copyFileSync(join(PKG, 'LICENSE'), join(stage, 'LICENSE'));

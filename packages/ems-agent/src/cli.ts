@@ -6,6 +6,7 @@ import { createAgent } from './agent.js';
 import { DEFAULT_CONFIG_SEARCH_PATH, maskConfig, readConfigSources, resolveConfig } from './config.js';
 import type { LoadConfigOptions, ResolvedEmsConfig } from './config.js';
 import { configProblems, configSummary } from './errors.js';
+import { loadLazyModules } from './internal/lazy-modules.js';
 import { createRootLogger } from './logger.js';
 import { packageVersion } from './version.js';
 
@@ -18,7 +19,8 @@ Options:
                       ${DEFAULT_CONFIG_SEARCH_PATH.join('\n                      ')}
                       (later files win; VNFKIT_EMS_<KEY> environment variables win over files)
       --check-config  print the effective configuration (secrets masked) and exit;
-                      exits 2 when the configuration is invalid
+                      exits 2 when the configuration is invalid, 1 when the installation
+                      is broken (a module the agent loads on first use is missing)
   -V, --version       print the version and exit
   -h, --help          print this help and exit
 
@@ -42,11 +44,19 @@ async function checkConfig(options: LoadConfigOptions): Promise<number> {
     const config = resolveConfig(sources.values);
     const report = { files: sources.files, environment: sources.envKeys, warnings: sources.warnings, config: maskConfig(config) };
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-    return 0;
   } catch (error) {
     printConfigError(error);
     return 2;
   }
+  // What the daemon imports only on first use (a malformed command, SAVE_VNFR_DEPENDENCY, CLONE_SCRIPTS):
+  // a copy of the program without them must fail here, not at the first such command.
+  try {
+    await loadLazyModules();
+  } catch (error) {
+    process.stderr.write(`vnfkit-ems: broken installation: ${(error as Error).message}\n`);
+    return 1;
+  }
+  return 0;
 }
 
 async function run(options: LoadConfigOptions): Promise<number> {

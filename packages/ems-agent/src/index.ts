@@ -38,6 +38,6 @@ export { INTERRUPTED_ERR } from './command-handler.js';
 export { checkGitUrl } from './scripts/git-clone.js';
 export { formatListing, resolveScriptDir, scriptFilePath } from './scripts/script-store.js';
 export { PARAMETER_FILES, renderParametersShell } from './commands/save-vnfr-dependency.js';
-export { fillUserDataTemplate, renderUserData, USER_DATA_TEMPLATE_PATH } from './user-data.js';
-export type { UserDataValues } from './user-data.js';
+export { fillUserDataTemplate, renderUserData, USER_DATA_TEMPLATE_PATH, USER_DATA_TEMPLATES } from './user-data.js';
+export type { UserDataKind, UserDataValues } from './user-data.js';
 export { packageVersion } from './version.js';

@@ -1,10 +1,14 @@
 #!/bin/bash
 # Installs the vnfkit EMS agent on a VM image or at first boot (called by user-data.sh.tmpl).
 #
-#   install.sh [--no-enable] [--force-config] [--no-check] [--signing-key-file=FILE]
+#   bash install.sh [--no-enable] [--force-config] [--no-check] [--signing-key-file=FILE]
+# (run it with bash: npm and pnpm pack it without its execute bit)
 #
 # Environment (all optional; used only when the config file does not exist or --force-config):
 #   BROKER_IP BROKER_PORT USERNAME PASSWORD TYPE EXCHANGE HEARTBEAT AUTODELETE VIRTUAL_HOST Hostname
+#   AMQP_URL TLS_CA_FILE: each one given (non-empty) becomes its key in /etc/vnfkit/ems.conf, and only
+#   those: without them (an image build) the file sets no key, so nothing of the build machine (its
+#   hostname, localhost) overrides what each VM gets at boot (Open Baton's openbaton-ems.properties too).
 #   SIGNING_KEY (or the first line of --signing-key-file): written as signing_key, with require_signing=true;
 #   without one, --force-config keeps the signing_key of the existing config (signing is never dropped silently)
 # Paths can be redirected for packaging and tests:
@@ -23,7 +27,7 @@ for arg in "$@"; do
     --force-config) FORCE_CONFIG=1 ;;
     --no-check) CHECK=0 ;;
     --signing-key-file=*) KEY_FILE="${arg#*=}" ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
     *) echo "install.sh: unknown option $arg" >&2; exit 64 ;;
   esac
 done
@@ -46,19 +50,23 @@ NODE_MAJOR="$(node -p 'process.versions.node.split(".")[0]')"
 command -v git >/dev/null 2>&1 || echo "install.sh: warning: git not found; CLONE_SCRIPTS will fail" >&2
 [ -x /bin/bash ] || die "/bin/bash is required to run lifecycle scripts"
 
-# 2. Copy the package (dist/, systemd/, node_modules/ when present) to /opt/vnfkit/ems-agent.
+# 2. Copy the package (dist/, systemd/) to /opt/vnfkit/ems-agent. dist/ is self-contained: dist/cli.js
+# bundles what it needs at start and dist/lazy/ what it loads on first use, so no node_modules is copied
+# (a pnpm tree's are symlinks that would dangle there; an unpacked npm tarball has none).
 [ -f "$SRC/dist/cli.js" ] || die "$SRC/dist/cli.js not found; build the package (pnpm build) or install it from npm"
+[ -d "$SRC/dist/lazy" ] || die "$SRC/dist/lazy not found: $SRC is an incomplete or older build of @vnfkit/ems-agent"
 # Copied, not `cp -a`: the source may be owned by an unprivileged user (a build tree, an unpacked
 # tarball), who must not keep write access to the files of a daemon that runs as root. The copy
 # belongs to root and nobody else may write it (symlinks, e.g. pnpm's in node_modules, stay links).
 umask 022
 mkdir -p "$PREFIX" "$(dirname "$BIN")"
-for item in package.json dist systemd node_modules README.md LICENSE; do
+for item in package.json dist systemd README.md LICENSE; do
   if [ -e "$SRC/$item" ]; then
     rm -rf "${PREFIX:?}/$item"
     cp -R -P "$SRC/$item" "$PREFIX/$item"
   fi
 done
+rm -rf "${PREFIX:?}/node_modules" # left by an older install.sh
 if [ "$(id -u)" = 0 ]; then
   chown -R -h 0:0 "$PREFIX"
 else
@@ -83,22 +91,31 @@ fi
 if [ -z "$KEY" ] && [ -f "$CONF" ]; then
   KEY="$(sed -n 's/^[[:space:]]*signing_key[[:space:]]*[=:][[:space:]]*//p' "$CONF" | tail -n 1 | sed 's/[[:space:]]*$//')"
 fi
+# sudo sets USERNAME to the target user: that is no broker user (one given with PASSWORD is taken).
+USER_KEY="${USERNAME:-}"
+if [ -n "${SUDO_USER:-}" ] && [ -z "${PASSWORD:-}" ] && [ "$USER_KEY" = "$(id -un)" ]; then USER_KEY=""; fi
+# key=value for each variable given; nothing else (the agent's defaults, or Open Baton's files, apply).
+put() { if [ -n "$2" ]; then echo "$1=$2"; fi; }
 if [ ! -f "$CONF" ] || [ "$FORCE_CONFIG" = 1 ]; then
   mkdir -p "$(dirname "$CONF")"
   umask 077
   {
     echo "# Written by vnfkit-ems install.sh; every key is described in docs/ems.md."
+    echo "# Only the keys install.sh was given are set. Sources, lowest precedence first (later ones win per key):"
+    echo "# /etc/openbaton/ems/conf.ini, /etc/openbaton/openbaton-ems.properties, this file, VNFKIT_EMS_<KEY>."
     echo "[ems]"
-    echo "broker_ip=${BROKER_IP:-localhost}"
-    echo "broker_port=${BROKER_PORT:-5672}"
-    echo "username=${USERNAME:-admin}"
-    echo "password=${PASSWORD:-openbaton}"
-    echo "hostname=${Hostname:-$(hostname)}"
-    echo "type=${TYPE:-generic}"
-    echo "exchange=${EXCHANGE:-openbaton-exchange}"
-    echo "heartbeat=${HEARTBEAT:-60}"
-    echo "autodelete=${AUTODELETE:-true}"
-    echo "virtual_host=${VIRTUAL_HOST:-/}"
+    put broker_ip "${BROKER_IP:-}"
+    put broker_port "${BROKER_PORT:-}"
+    put username "$USER_KEY"
+    put password "${PASSWORD:-}"
+    put hostname "${Hostname:-}"
+    put type "${TYPE:-}"
+    put exchange "${EXCHANGE:-}"
+    put heartbeat "${HEARTBEAT:-}"
+    put autodelete "${AUTODELETE:-}"
+    put virtual_host "${VIRTUAL_HOST:-}"
+    put amqp_url "${AMQP_URL:-}"
+    put tls_ca_file "${TLS_CA_FILE:-}"
     if [ -n "$KEY" ]; then
       echo "signing_key=$KEY"
       echo "require_signing=true"
@@ -108,9 +125,22 @@ if [ ! -f "$CONF" ] || [ "$FORCE_CONFIG" = 1 ]; then
   chmod 0600 "$CONF"
 fi
 
-# 4. Validate the config with the agent itself (exits non-zero on a bad key or value).
+# 4. Validate the config and the installed copy with the agent itself: --check-config exits 2 on a bad
+# key or value and 1 when a module the agent loads on first use is missing. Installed into / it checks
+# the effective config (Open Baton's files too); into EMS_INSTALL_ROOT, that root's ems.conf alone.
+# A missing hostname is expected in an image build: each VM gets it at first boot.
+COMPLETE=1
 if [ "$CHECK" = 1 ]; then
-  node "$PREFIX/dist/cli.js" --check-config --config "$CONF" >/dev/null || die "invalid config $CONF (see the messages above)"
+  check() { if [ -z "$ROOT" ]; then node "$PREFIX/dist/cli.js" --check-config; else node "$PREFIX/dist/cli.js" --check-config --config "$CONF"; fi; }
+  if ! PROBLEMS="$(check 2>&1 >/dev/null)"; then
+    if [ -z "${Hostname:-}" ] && printf '%s\n' "$PROBLEMS" | grep -q '^  - hostname: required$' && VNFKIT_EMS_HOSTNAME=install-check check >/dev/null 2>&1; then
+      COMPLETE=0
+      echo "install.sh: no hostname configured yet (fine in an image build): the VM's user-data or Open Baton's openbaton-ems.properties gives it at boot" >&2
+    else
+      printf '%s\n' "$PROBLEMS" >&2
+      die "check failed: invalid config $CONF or a broken installation in $PREFIX (see the messages above)"
+    fi
+  fi
 fi
 
 # 5. Install and enable the unit.
@@ -121,8 +151,17 @@ mkdir -p "$ROOT/opt/openbaton"
 install -d -m 0700 "$ROOT/opt/openbaton/scripts"
 if [ "$ENABLE" = 1 ]; then
   command -v systemctl >/dev/null 2>&1 || die "systemctl not found; start $BIN yourself or rerun with --no-enable"
-  systemctl daemon-reload
-  systemctl enable vnfkit-ems.service
-  systemctl restart vnfkit-ems.service
+  if [ -z "$ROOT" ] && [ -d /run/systemd/system ]; then
+    systemctl daemon-reload
+    systemctl enable vnfkit-ems.service
+    if [ "$COMPLETE" = 1 ]; then
+      systemctl restart vnfkit-ems.service
+    else
+      echo "install.sh: not started: no hostname yet; it starts at the next boot (or: systemctl restart vnfkit-ems)" >&2
+    fi
+  else
+    # An image build (chroot, EMS_INSTALL_ROOT): no running systemd; enabling only creates the symlink.
+    systemctl --root="${ROOT:-/}" enable vnfkit-ems.service
+  fi
 fi
 echo "install.sh: vnfkit-ems installed in $PREFIX (config $CONF)"

@@ -41,7 +41,7 @@ describe('systemd/install.sh', () => {
   it('installs into a root directory: files, symlink, config from the user-data variables, unit', async () => {
     const root = await tempDir('vnfkit-install-');
     const src = join(root, 'src');
-    await mkdir(join(src, 'dist'), { recursive: true });
+    await mkdir(join(src, 'dist', 'lazy'), { recursive: true });
     await writeFile(join(src, 'dist', 'cli.js'), '#!/usr/bin/env node\n');
     await writeFile(join(src, 'package.json'), '{}');
     await cp(join(PACKAGE_DIR, 'systemd'), join(src, 'systemd'), { recursive: true });

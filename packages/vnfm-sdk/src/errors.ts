@@ -46,6 +46,30 @@ export class EmsTimeoutError extends VnfkitError {
 Object.defineProperty(EmsTimeoutError.prototype, 'name', { value: 'EmsTimeoutError' });
 
 /**
+ * Thrown when a command is given up because the agent it waits for is gone: the broker has shown no consumer on the
+ * agent's actions queue `vnfm.<hostname>.actions` (no queue, or a queue nobody consumes) for `absentMs`, at least the
+ * EmsClient's `agentAbsenceTimeoutMs`. The command may have run in part (a script cut short) or not at all.
+ */
+export class EmsAgentGoneError extends VnfkitError {
+  constructor(
+    readonly details: { hostname: string; command: string; script?: string; absentMs: number; boundMs: number; seen: 'no queue' | 'no consumer' },
+  ) {
+    const what = `${details.command}${details.script ? ` of ${details.script}` : ''}`;
+    super(
+      ErrorCode.EMS_AGENT_GONE,
+      `${what} on ${details.hostname} failed: agent gone — the broker has shown ${details.seen === 'no queue' ? 'no actions queue' : 'no consumer on the actions queue'} vnfm.${details.hostname}.actions ` +
+        `for ${(details.absentMs / 1000).toFixed(1)} s (bound ${(details.boundMs / 1000).toFixed(1)} s): its VM is down, cut off from the broker, or its agent stopped; ` +
+        'the command may have run in part; RESUME once the agent is back',
+    );
+  }
+
+  get hostname(): string {
+    return this.details.hostname;
+  }
+}
+Object.defineProperty(EmsAgentGoneError.prototype, 'name', { value: 'EmsAgentGoneError' });
+
+/**
  * Thrown when signing is on and an agent cannot be trusted: its hello says it does not verify signed commands (nothing
  * was sent), no key is known for its host, or its reply is not signed by that VM's key (the reply is not used).
  */

@@ -13,4 +13,4 @@ export { buildVnfr } from './vnfr.js';
 export { managerEndpoint, registerWithNfvo, unregisterFromNfvo, requestNfvo } from './nfvo/nfvo-client.js';
 export { EmsClient } from './ems/ems-client.js';
 export type { EmsClientOptions } from './ems/ems-client.js';
-export { NfvoRefusedError, EmsCommandError, EmsTimeoutError, EmsUntrustedError } from './errors.js';
+export { NfvoRefusedError, EmsAgentGoneError, EmsCommandError, EmsTimeoutError, EmsUntrustedError } from './errors.js';

@@ -7,7 +7,8 @@ import {
 } from '../errors.js';
 import { scriptsOf, vnfcInstancesOf, type DependencyView, type VnfcView, type VnfrView } from '../internal/records.js';
 import type { ScriptLogs } from '../logs/index.js';
-import { planEvent, type ScriptEvent, type VnfcConcurrency } from '../plan/index.js';
+import { mergeEnv, type EnvMap } from '../env/index.js';
+import { planEvent, type EventPlan, type ScriptEvent, type VnfcConcurrency } from '../plan/index.js';
 import { resumedActionOf, type ResumableEvent, type ResumeStore } from '../resume-store/index.js';
 import type { AgentChannel, PackageFile } from './agent-channel.js';
 import { runPlan, type CommandReply } from './run-plan.js';
@@ -31,6 +32,38 @@ export interface GenericLifecycleOptions {
 export interface ScriptSource {
   files?: readonly PackageFile[];
   scriptsLink?: string | null;
+}
+
+/**
+ * Changes a caller (a lifecycle plug-in's `next()`) makes to the plans of one call: `env` is merged over every
+ * `EXECUTE`'s environment (it wins), then `plan` may rewrite each event plan (add, drop or reorder steps and
+ * commands; a plan without lifecycle entry has `hasLifecycleEntry` false and runs only if set true). A call that
+ * runs several events (SCALE_OUT: INSTANTIATE, CONFIGURE, START) applies it to each: `plan.event` tells which.
+ * RESUME re-runs the recorded event's generic plan, without the adjustment.
+ */
+export interface PlanAdjustment {
+  env?: EnvMap;
+  plan?: (plan: EventPlan) => EventPlan;
+}
+
+/** Applies a {@link PlanAdjustment} to one plan (pure: the plan given is not changed). */
+export function adjustPlan(plan: EventPlan, adjust: PlanAdjustment | undefined): EventPlan {
+  if (!adjust) return plan;
+  const env = adjust.env;
+  const withEnv: EventPlan =
+    env === undefined || Object.keys(env).length === 0
+      ? plan
+      : {
+          ...plan,
+          steps: plan.steps.map((step) => ({
+            ...step,
+            vnfcs: step.vnfcs.map((work) => ({
+              ...work,
+              commands: work.commands.map((command) => (command.kind === 'execute' ? { ...command, env: mergeEnv(command.env, env) } : command)),
+            })),
+          })),
+        };
+  return adjust.plan ? adjust.plan(withEnv) : withEnv;
 }
 
 /** A VNFR the lifecycle may update in place (VNFC `state`). */
@@ -81,31 +114,31 @@ export class GenericLifecycle {
   }
 
   /** INSTANTIATE: wait for every agent, ship the scripts, run the INSTANTIATE scripts. */
-  async instantiate(options: { vnfr: Vnfr; scripts: ScriptSource }): Promise<void> {
+  async instantiate(options: { vnfr: Vnfr; scripts: ScriptSource; adjust?: PlanAdjustment }): Promise<void> {
     const vnfcs = vnfcInstancesOf(options.vnfr);
     await this.#waitForAgents(options.vnfr, vnfcs);
     await this.#provision(options.vnfr, vnfcs, options.scripts);
-    await this.#runEvent({ vnfr: options.vnfr, event: 'INSTANTIATE' });
+    await this.#runEvent({ vnfr: options.vnfr, event: 'INSTANTIATE', adjust: options.adjust });
   }
 
   /** MODIFY: the CONFIGURE scripts with the dependency. */
-  async modify(options: { vnfr: Vnfr; dependency?: DependencyView | null }): Promise<void> {
-    await this.#runEvent({ vnfr: options.vnfr, event: 'CONFIGURE', dependency: options.dependency ?? null });
+  async modify(options: { vnfr: Vnfr; dependency?: DependencyView | null; adjust?: PlanAdjustment }): Promise<void> {
+    await this.#runEvent({ vnfr: options.vnfr, event: 'CONFIGURE', dependency: options.dependency ?? null, adjust: options.adjust });
   }
 
   /** START of the whole VNFR, or of one VNFC. */
-  async start(options: { vnfr: Vnfr; vnfc?: VnfcView | null }): Promise<void> {
-    await this.#runEvent({ vnfr: options.vnfr, event: 'START', vnfcs: this.#subset(options.vnfr, options.vnfc) });
+  async start(options: { vnfr: Vnfr; vnfc?: VnfcView | null; adjust?: PlanAdjustment }): Promise<void> {
+    await this.#runEvent({ vnfr: options.vnfr, event: 'START', vnfcs: this.#subset(options.vnfr, options.vnfc), adjust: options.adjust });
   }
 
   /** STOP of the whole VNFR, or of one VNFC. */
-  async stop(options: { vnfr: Vnfr; vnfc?: VnfcView | null }): Promise<void> {
-    await this.#runEvent({ vnfr: options.vnfr, event: 'STOP', vnfcs: this.#subset(options.vnfr, options.vnfc) });
+  async stop(options: { vnfr: Vnfr; vnfc?: VnfcView | null; adjust?: PlanAdjustment }): Promise<void> {
+    await this.#runEvent({ vnfr: options.vnfr, event: 'STOP', vnfcs: this.#subset(options.vnfr, options.vnfc), adjust: options.adjust });
   }
 
   /** RELEASE_RESOURCES: the TERMINATE scripts, then forget the VNFR (resume record, logs, agents). */
-  async terminate(options: { vnfr: Vnfr }): Promise<void> {
-    await this.#runEvent({ vnfr: options.vnfr, event: 'TERMINATE' });
+  async terminate(options: { vnfr: Vnfr; adjust?: PlanAdjustment }): Promise<void> {
+    await this.#runEvent({ vnfr: options.vnfr, event: 'TERMINATE', adjust: options.adjust });
     if (typeof options.vnfr.id === 'string') await this.#store.clear(options.vnfr.id);
     if (typeof options.vnfr.name === 'string') await this.#logs.removeVnfr(options.vnfr.name);
     for (const vnfc of vnfcInstancesOf(options.vnfr)) {
@@ -123,28 +156,29 @@ export class GenericLifecycle {
     scripts: ScriptSource;
     dependency?: DependencyView | null;
     standby?: boolean;
+    adjust?: PlanAdjustment;
   }): Promise<void> {
-    const { vnfr, vnfc } = options;
+    const { vnfr, vnfc, adjust } = options;
     await this.#waitForAgents(vnfr, [vnfc]);
     await this.#provision(vnfr, [vnfc], options.scripts);
-    await this.#runEvent({ vnfr, event: 'INSTANTIATE', vnfcs: [vnfc] });
-    if (options.dependency) await this.#runEvent({ vnfr, event: 'CONFIGURE', vnfcs: [vnfc], dependency: options.dependency });
+    await this.#runEvent({ vnfr, event: 'INSTANTIATE', vnfcs: [vnfc], adjust });
+    if (options.dependency) await this.#runEvent({ vnfr, event: 'CONFIGURE', vnfcs: [vnfc], dependency: options.dependency, adjust });
     const standby = options.standby === true || isStandby(vnfc);
     if (standby) this.#logger.info({ vnfrId: vnfr.id, hostname: vnfc.hostname }, 'new VNFC is a standby one: START skipped');
-    else await this.#runEvent({ vnfr, event: 'START', vnfcs: [vnfc] });
+    else await this.#runEvent({ vnfr, event: 'START', vnfcs: [vnfc], adjust });
   }
 
   /** SCALE_IN on a dependency target: its SCALE_IN scripts with the removed source VNFC's `removing_*`. */
-  async scaleIn(options: { vnfr: Vnfr; removed: VnfcView }): Promise<void> {
-    await this.#runEvent({ vnfr: options.vnfr, event: 'SCALE_IN', removed: options.removed });
+  async scaleIn(options: { vnfr: Vnfr; removed: VnfcView; adjust?: PlanAdjustment }): Promise<void> {
+    await this.#runEvent({ vnfr: options.vnfr, event: 'SCALE_IN', removed: options.removed, adjust: options.adjust });
   }
 
   /**
    * HEAL: for `switchToStandby`, START on the standby VNFC (found by id in the VNFR) and mark it
    * ACTIVE (in the VNFR and in `vnfc`); otherwise the HEAL scripts on that VNFC with `cause`.
    */
-  async heal(options: { vnfr: Vnfr; vnfc: VnfcView; cause: string }): Promise<void> {
-    const { vnfr, vnfc, cause } = options;
+  async heal(options: { vnfr: Vnfr; vnfc: VnfcView; cause: string; adjust?: PlanAdjustment }): Promise<void> {
+    const { vnfr, vnfc, cause, adjust } = options;
     const own = this.#findVnfc(vnfr, vnfc);
     if (cause === 'switchToStandby') {
       if (!own || !isStandby(own)) {
@@ -152,19 +186,19 @@ export class GenericLifecycle {
         return;
       }
       if (scriptsOf(vnfr, 'START') === undefined) return;
-      await this.#runEvent({ vnfr, event: 'START', vnfcs: [own] });
+      await this.#runEvent({ vnfr, event: 'START', vnfcs: [own], adjust });
       setState(own, 'ACTIVE');
       if (own !== vnfc) setState(vnfc, 'ACTIVE');
       return;
     }
-    await this.#runEvent({ vnfr, event: 'HEAL', vnfcs: [own ?? vnfc], cause });
+    await this.#runEvent({ vnfr, event: 'HEAL', vnfcs: [own ?? vnfc], cause, adjust });
   }
 
   /** UPDATE: with a script, `SCRIPTS_UPDATE` of it on every VNFC; without, the UPDATE scripts. */
-  async update(options: { vnfr: Vnfr; script?: PackageFile | null }): Promise<void> {
+  async update(options: { vnfr: Vnfr; script?: PackageFile | null; adjust?: PlanAdjustment }): Promise<void> {
     const { vnfr, script } = options;
     if (!script) {
-      await this.#runEvent({ vnfr, event: 'UPDATE' });
+      await this.#runEvent({ vnfr, event: 'UPDATE', adjust: options.adjust });
       return;
     }
     await Promise.all(
@@ -350,9 +384,11 @@ export class GenericLifecycle {
     cause?: string;
     removed?: VnfcView;
     fromScriptIndex?: number;
+    /** A plug-in's changes to the plan (see {@link PlanAdjustment}). */
+    adjust?: PlanAdjustment | undefined;
   }): Promise<void> {
     const { vnfr, event } = options;
-    const plan = planEvent({
+    const generic = planEvent({
       event,
       vnfr,
       concurrency: this.#concurrency,
@@ -362,6 +398,7 @@ export class GenericLifecycle {
       ...(options.removed ? { removed: options.removed } : {}),
       ...(options.fromScriptIndex !== undefined ? { fromScriptIndex: options.fromScriptIndex } : {}),
     });
+    const plan = adjustPlan(generic, options.adjust);
     const log = this.#logger.child({ vnfrId: vnfr.id, vnfrName: vnfr.name, event });
     if (!plan.hasLifecycleEntry) {
       log.debug('no lifecycle entry: skipped');

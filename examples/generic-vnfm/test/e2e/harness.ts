@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import { LocalVim, NfvoSimulator, type VimDriver } from '@vnfkit/vnfm-sdk/testing';
 import { GenericVnfmConfig } from '../../src/config.js';
 import { GenericVnfm } from '../../src/generic-vnfm.js';
+import type { LifecyclePlugin } from '../../src/plugins/index.js';
 import { loadUserDataTemplate } from '../../src/user-data.js';
 
 const AMQP_URL = process.env['AMQP_URL'] ?? 'amqp://guest:guest@127.0.0.1:5672';
@@ -105,12 +106,20 @@ export async function startHarness(options: {
   simulatorCorrelationIds?: boolean;
   /** Logger of the VNFM, the simulator and their transports. @default silent */
   logger?: Logger;
+  /** The VNFM's `ems.agentGoneTimeoutS`. @default the Generic VNFM's (20) */
+  agentGoneTimeoutS?: number;
+  /** Extra agent config keys for every VM (LocalVim's `agentConfig`), e.g. `heartbeat`. */
+  agentConfig?: Record<string, string>;
+  /** Lifecycle plug-ins given to the VNFM as objects (`GenericVnfmOptions.plugins`). */
+  plugins?: readonly LifecyclePlugin[];
+  /** Lifecycle plug-in modules the VNFM loads itself (`config.plugins`). */
+  pluginModules?: string[];
 } = {}): Promise<Harness> {
   const url = options.url ?? AMQP_URL;
   const type = `gvnfm${randomBytes(3).toString('hex')}`;
   const work = await mkdtemp(join(tmpdir(), 'vnfkit-gvnfm-e2e-'));
   const closers: (() => Promise<void>)[] = [() => rm(work, { recursive: true, force: true })];
-  const agentConfig: Record<string, string> = { ...(options.dropProof ? DROP_PROOF.agentConfig : {}), ...(options.agentSigningKey ? { signing_key: options.agentSigningKey } : {}) };
+  const agentConfig: Record<string, string> = { ...(options.dropProof ? DROP_PROOF.agentConfig : {}), ...(options.agentSigningKey ? { signing_key: options.agentSigningKey } : {}), ...options.agentConfig };
   const vim = new LocalVim({ agentConfig, ...(options.agentCommand ? { agentCommand: options.agentCommand } : {}) });
   closers.push(() => vim.close());
   const logger = options.logger ? { logger: options.logger } : {};
@@ -123,12 +132,14 @@ export async function startHarness(options: {
   const config = GenericVnfmConfig.parse({
     amqpUrl: url, type, endpoint: type, resumeDir: join(work, 'resume'), logDir: join(work, 'logs'), journalFile: join(work, 'operations.jsonl'), logLevel: 'silent',
     ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
-    ems: { startTimeoutS: options.startTimeoutS ?? 20, commandTimeoutS: options.commandTimeoutS ?? 20, ...(options.signingKey ? { signingKey: options.signingKey } : {}) },
+    ...(options.pluginModules ? { plugins: options.pluginModules } : {}),
+    ems: { startTimeoutS: options.startTimeoutS ?? 20, commandTimeoutS: options.commandTimeoutS ?? 20, ...(options.agentGoneTimeoutS !== undefined ? { agentGoneTimeoutS: options.agentGoneTimeoutS } : {}), ...(options.signingKey ? { signingKey: options.signingKey } : {}) },
   });
   const make = async (): Promise<GenericVnfm> => {
     const vnfm = new GenericVnfm({
       config, userDataTemplate: options.userDataTemplate ?? (await loadUserDataTemplate()), bootstrapCredentials: { username: 'guest', password: 'guest' },
       ...(options.dropProof ? { transportFactory: vnfmTransports({ url, type, transport: { ...DROP_PROOF.transport, ...logger } }) } : {}),
+      ...(options.plugins ? { plugins: options.plugins } : {}),
       ...logger,
     });
     await vnfm.connect();

@@ -20,8 +20,15 @@ it('the demo deploys, scales, breaks, resumes and terminates the iperf NS on Rab
   expect(out).toContain('vnfkit demo on RabbitMQ');
   expect(out).toMatch(/server_hostname=iperf-server-1 +server_private=127\./);
   expect(out).toContain('now knows 2 servers');
+  expect(out).toContain("the plug-in checked the servers' service after each START: 2 checks answered");
+  expect(out).toContain('the plug-in chose the least loaded, iperf-server-2');
   expect(out).toContain('start.sh failed on iperf-client-1 with exit status 3: cannot reach any server');
   expect(out).toContain('resumed from the failed script');
+  // The agent of iperf-client-1 killed: START fails "agent gone" within seconds (2 s bound), RESUME after its restart.
+  expect(out).toMatch(/EXECUTE of start\.sh on iperf-client-1 failed: agent gone/);
+  const goneAfter = Number(/reported the failure ([\d.]+) s after the agent died/.exec(out)?.[1] ?? NaN);
+  expect(goneAfter).toBeLessThan(10);
+  expect(out).toContain('resumed after the agent came back');
   expect(out).toContain('NS TERMINATED');
   expect(code).toBe(0);
 }, 100_000);

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { SaveVnfrDependencyCommand } from '@vnfkit/protocol';
 import { sanitizeEnvName } from '@vnfkit/protocol';
-import { lazy } from '../internal/lazy.js';
+import { loadProtocol as protocol, loadYaml as yaml } from '../internal/lazy-modules.js';
 import { shellQuote } from '../internal/shell.js';
 import { DATA_MODE, ensureScriptDir, formatListing, listScripts, writeFileAtomic } from '../scripts/script-store.js';
 import type { CommandContext, CommandReply } from './context.js';
@@ -14,10 +14,8 @@ export const PARAMETER_FILES = Object.freeze({
   shell: 'ob_parameters.sh',
 });
 
-// The protocol's schemas (zod's classic build, see internal/wire.ts) and yaml load on first use: most
-// agents never get this command, and start-up and idle RSS matter more.
-const protocol = lazy(() => import('@vnfkit/protocol'));
-const yaml = lazy(() => import('yaml'));
+// The protocol's schemas (zod's classic build, see internal/wire.ts) and yaml load on first use
+// (internal/lazy-modules.ts): most agents never get this command, and start-up and idle RSS matter more.
 
 /** Marker for a VNFC that lacks a key in the `:`-joined VNFC lines (Open Baton's). */
 const MISSING = 'NA';

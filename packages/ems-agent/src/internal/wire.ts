@@ -11,9 +11,7 @@
  */
 import { CONTENT_TYPE } from '@vnfkit/protocol';
 import type { EmsCommand, EncodedMessage } from '@vnfkit/protocol';
-import { lazy } from './lazy.js';
-
-const protocol = lazy(() => import('@vnfkit/protocol'));
+import { loadProtocol as protocol } from './lazy-modules.js';
 
 const ACTIONS: ReadonlySet<string> = new Set(['SAVE_SCRIPTS', 'CLONE_SCRIPTS', 'EXECUTE', 'SCRIPTS_UPDATE', 'SAVE_VNFR_DEPENDENCY']);
 const NAMED: ReadonlySet<string> = new Set(['SAVE_SCRIPTS', 'SCRIPTS_UPDATE']);

@@ -2,13 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { chmod, lstat, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Checked } from './script-store.js';
-import { lazy } from '../internal/lazy.js';
+import { loadExeca } from '../internal/lazy-modules.js';
 import { killGroup } from '../internal/process-group.js';
 import { redactUrl } from '../internal/redact.js';
 import { addExecBits, SCRIPT_DIR_MODE } from './script-store.js';
-
-/** execa loads on first use (CLONE_SCRIPTS is rare). */
-const loadExeca = lazy(() => import('execa'));
 
 /** Milliseconds between SIGTERM and SIGKILL when a clone is stopped. */
 const KILL_GRACE_MS = 2_000;

@@ -153,7 +153,7 @@ describe('pnpm package: the artefacts', () => {
   });
 
   it('renders the image user-data template with the same values as the npm one', async () => {
-    const template = await readFile(join(WORKSPACE_ROOT, 'packages/ems-agent/packaging/user-data.sh.tmpl'), 'utf8');
+    const template = await readFile(join(WORKSPACE_ROOT, 'packages/ems-agent/systemd/user-data-preinstalled.sh.tmpl'), 'utf8');
     const script = fillUserDataTemplate(template, { BROKER_IP: '10.0.0.5', USERNAME: 'admin', PASSWORD: "pa'ss", TYPE: 'generic' });
     expect(script).toContain("export BROKER_IP='10.0.0.5'");
     expect(script).toContain("export PASSWORD='pa'\\''ss'");

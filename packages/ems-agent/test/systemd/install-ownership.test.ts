@@ -37,7 +37,7 @@ describe.skipIf(!isRoot)('install.sh file ownership (needs root)', () => {
   it('installs a tree owned by uid 1000 (with group/world-writable files) root-owned, without group/other write', async () => {
     const dir = await tempDir();
     const src = join(dir, 'src');
-    await mkdir(join(src, 'dist'), { recursive: true });
+    await mkdir(join(src, 'dist', 'lazy'), { recursive: true });
     await mkdir(join(src, 'systemd'), { recursive: true });
     await mkdir(join(src, 'node_modules', 'dep'), { recursive: true });
     await writeFile(join(src, 'dist', 'cli.js'), '// fake\n');
@@ -45,7 +45,7 @@ describe.skipIf(!isRoot)('install.sh file ownership (needs root)', () => {
     await chmod(join(src, 'dist', 'lib.js'), 0o666);
     await chmod(join(src, 'dist'), 0o777);
     await writeFile(join(src, 'node_modules', 'dep', 'index.js'), '// dep\n');
-    await symlink('dep', join(src, 'node_modules', 'alias'));
+    await symlink('lib.js', join(src, 'dist', 'alias.js'));
     await writeFile(join(src, 'package.json'), '{}\n');
     await writeFile(join(src, 'systemd', 'vnfkit-ems.service'), await readFile(UNIT, 'utf8'));
     await chownTree(src, 1000);
@@ -53,12 +53,14 @@ describe.skipIf(!isRoot)('install.sh file ownership (needs root)', () => {
     await run('bash', [INSTALL, '--no-enable', '--no-check'], { env: { PATH: process.env.PATH ?? '', EMS_INSTALL_ROOT: root, EMS_INSTALL_SRC: src, Hostname: 'web-1' } });
     const prefix = join(root, 'opt', 'vnfkit', 'ems-agent');
     const entries = [{ path: prefix, ...(await lstat(prefix).then((s) => ({ uid: s.uid, gid: s.gid, mode: s.mode & 0o7777, link: false }))) }, ...(await walk(prefix))];
-    expect(entries.map((e) => e.path)).toEqual(expect.arrayContaining([join(prefix, 'dist', 'lib.js'), join(prefix, 'node_modules', 'alias')]));
+    expect(entries.map((e) => e.path)).toEqual(expect.arrayContaining([join(prefix, 'dist', 'lib.js'), join(prefix, 'dist', 'alias.js')]));
+    // dist/ is self-contained: a node_modules (a pnpm tree's are symlinks) is not copied.
+    expect(entries.map((e) => e.path).filter((path) => path.includes('node_modules'))).toEqual([]);
     for (const entry of entries) {
       expect({ path: entry.path, uid: entry.uid, gid: entry.gid }).toEqual({ path: entry.path, uid: 0, gid: 0 });
       if (!entry.link) expect(entry.mode & 0o022, `${entry.path} mode ${entry.mode.toString(8)}`).toBe(0);
     }
-    expect((await lstat(join(prefix, 'node_modules', 'alias'))).isSymbolicLink()).toBe(true);
+    expect((await lstat(join(prefix, 'dist', 'alias.js'))).isSymbolicLink()).toBe(true);
     expect((await lstat(join(prefix, 'dist', 'cli.js'))).mode & 0o777).toBe(0o755);
     // The script directory is root-only.
     expect((await lstat(join(root, 'opt', 'openbaton', 'scripts'))).mode & 0o777).toBe(0o700);

@@ -15,7 +15,7 @@ const run = promisify(execFile);
 async function sandbox() {
   const dir = await tempDir();
   const src = join(dir, 'src');
-  await mkdir(join(src, 'dist'), { recursive: true });
+  await mkdir(join(src, 'dist', 'lazy'), { recursive: true });
   await mkdir(join(src, 'systemd'), { recursive: true });
   await writeFile(join(src, 'dist', 'cli.js'), '// fake\n');
   await writeFile(join(src, 'package.json'), '{}\n');

@@ -5,7 +5,7 @@ import {
   verifyReplySignature, type EmsCommand, type EmsReply, type VNFRecordDependency,
 } from '@vnfkit/protocol';
 import { pino, type Logger } from 'pino';
-import { EmsCommandError, EmsTimeoutError, EmsUntrustedError } from '../errors.js';
+import { EmsAgentGoneError, EmsCommandError, EmsTimeoutError, EmsUntrustedError } from '../errors.js';
 import type { Consumer, IncomingMessage, RequestOptions, Transport } from '../transport/transport.js';
 
 function headerText(value: unknown): string | undefined {
@@ -35,7 +35,37 @@ export interface EmsClientOptions {
   signingKey?: string | ((hostname: string) => string | undefined);
   /** `script-path` sent with every command. @default '/opt/openbaton/scripts' */
   scriptPath?: string;
+  /**
+   * How long, in ms, the agent of a host may be absent — the broker shows no actions queue `vnfm.<hostname>.actions`,
+   * or one nobody consumes — before the commands waiting for it fail with {@link EmsAgentGoneError} instead of
+   * waiting out `commandTimeoutMs`. An agent running a long script keeps consuming, so it is never failed by this.
+   * A powered-off or frozen VM only loses its consumer once the broker misses its AMQP heartbeats, so the time to
+   * the error is this plus that (RabbitMQ: about 2–3 × the agent's heartbeat). Keep it above the agent's
+   * reconnect gap. `0` turns the watch off. @default 20_000
+   */
+  agentAbsenceTimeoutMs?: number;
+  /**
+   * How often, in ms, the actions queue of a host with waiting commands is looked at (one passive declare per
+   * host, shared by all its commands). @default a quarter of `agentAbsenceTimeoutMs`, between 250 and 5_000
+   */
+  agentPollIntervalMs?: number;
   logger?: Logger;
+}
+
+/** A command waiting for an agent, as the absence watch sees it. */
+interface WatchedCommand {
+  readonly controller: AbortController;
+  readonly command: string;
+  readonly script: string | undefined;
+}
+
+/** Per host with waiting commands: what the broker last said of its agent's actions queue. */
+interface AgentWatch {
+  readonly commands: Set<WatchedCommand>;
+  timer: NodeJS.Timeout | undefined;
+  /** When the agent was first seen absent in the current streak (undefined: present, or not known). */
+  absentSince: number | undefined;
+  seen: 'no queue' | 'no consumer' | undefined;
 }
 
 /**
@@ -58,6 +88,8 @@ export class EmsClient {
   /** Per deduplicating agent: the correlation ids of the commands waiting for its reply. */
   private readonly waitingCommands = new Map<string, Set<string>>();
   private readonly waiters = new Map<string, Set<() => void>>();
+  /** Hosts with waiting commands whose agent is watched ({@link EmsClientOptions.agentAbsenceTimeoutMs}). */
+  private readonly watches = new Map<string, AgentWatch>();
   private consumer: Consumer | undefined;
   private readonly log: Logger;
   private readonly endpoint: string;
@@ -85,6 +117,7 @@ export class EmsClient {
         else this.verifying.delete(hostname);
         // A hello while commands wait: the agent reconnected, and what waited in its queue may be gone.
         if (this.deduplicating.has(hostname)) this.resend(this.waitingCommands.get(hostname), `the agent of ${hostname} said hello again`);
+        this.present(hostname);
         for (const w of this.waiters.get(hostname) ?? []) w();
         this.waiters.delete(hostname);
       } catch (error) {
@@ -97,11 +130,15 @@ export class EmsClient {
   /** Stops consuming hellos. */
   async stop(): Promise<void> {
     this.options.transport.off('reconnected', this.onReconnected);
+    for (const watch of this.watches.values()) clearTimeout(watch.timer);
+    this.watches.clear();
     await this.consumer?.cancel();
   }
 
   /** The broker connection came back: messages the broker held may be gone (a restart), so everything pending is sent again. */
   private readonly onReconnected = (): void => {
+    // What was seen before this connection dropped says nothing now: the agents reconnect too.
+    for (const watch of this.watches.values()) watch.absentSince = undefined;
     for (const [hostname, waiting] of this.waitingCommands) if (this.deduplicating.has(hostname)) this.resend(waiting, 'the broker connection came back');
   };
 
@@ -167,15 +204,26 @@ export class EmsClient {
     // Signed for each publish: the signature binds the reply_to the command goes out with.
     const headersForReplyTo = key === undefined ? undefined : (replyTo: string) => ({ [SIGNATURE_HEADER]: signCommand(key, { body: encoded.body, correlationId, routingKey: queue, replyTo, signedAt }) });
     const script: string | undefined = command.action === 'EXECUTE' ? command.payload.split(/\s+/)[0] : 'name' in command ? String(command.name) : undefined;
-    const reply = await this.request(hostname, encoded.body, {
-      correlationId,
-      timeoutMs: options.timeoutMs ?? this.options.commandTimeoutMs ?? 1_000_000,
-      waitedFor: `the EMS of ${hostname} to answer ${command.action}${script ? ` ${script}` : ''}`,
-      // An agent's actions queue is auto-delete by default: while the agent reconnects it does not exist
-      // for a moment, and a command published then would be dropped silently.
-      retryUnroutable: true,
-      ...(headersForReplyTo ? { headersForReplyTo } : {}),
-    });
+    const watched = this.watch(hostname, command.action, script);
+    let reply: IncomingMessage;
+    try {
+      reply = await this.request(hostname, encoded.body, {
+        correlationId,
+        timeoutMs: options.timeoutMs ?? this.options.commandTimeoutMs ?? 1_000_000,
+        waitedFor: `the EMS of ${hostname} to answer ${command.action}${script ? ` ${script}` : ''}`,
+        // An agent's actions queue is auto-delete by default: while the agent reconnects it does not exist
+        // for a moment, and a command published then would be dropped silently.
+        retryUnroutable: true,
+        ...(headersForReplyTo ? { headersForReplyTo } : {}),
+        ...(watched ? { signal: watched.controller.signal } : {}),
+      });
+    } catch (error) {
+      const reason: unknown = watched?.controller.signal.reason;
+      if (reason instanceof EmsAgentGoneError) throw reason;
+      throw error;
+    } finally {
+      if (watched) this.unwatch(hostname, watched);
+    }
     if (key !== undefined) {
       const check = verifyReplySignature(key, { body: reply.body, correlationId, hostname, signature: headerText(reply.properties.headers?.[REPLY_SIGNATURE_HEADER]) });
       if (!check.ok) {
@@ -188,6 +236,84 @@ export class EmsClient {
       throw new EmsCommandError({ hostname, command: command.action, ...(script ? { script } : {}), status: decoded.status, stderr: decoded.err, stdout: decoded.output });
     }
     return decoded;
+  }
+
+  private get absenceTimeoutMs(): number {
+    return this.options.agentAbsenceTimeoutMs ?? 20_000;
+  }
+
+  /** Registers a command with the absence watch of its host (started on the first); undefined when the watch is off. */
+  private watch(hostname: string, command: string, script: string | undefined): WatchedCommand | undefined {
+    if (!(this.absenceTimeoutMs > 0) || !Number.isFinite(this.absenceTimeoutMs)) return undefined;
+    const watched: WatchedCommand = { controller: new AbortController(), command, script };
+    let watch = this.watches.get(hostname);
+    if (watch === undefined) {
+      watch = { commands: new Set(), timer: undefined, absentSince: undefined, seen: undefined };
+      this.watches.set(hostname, watch);
+      this.schedule(hostname, watch);
+    }
+    watch.commands.add(watched);
+    return watched;
+  }
+
+  /** A command is settled: the watch of its host stops once no command waits. */
+  private unwatch(hostname: string, watched: WatchedCommand): void {
+    const watch = this.watches.get(hostname);
+    if (watch === undefined) return;
+    watch.commands.delete(watched);
+    if (watch.commands.size > 0) return;
+    clearTimeout(watch.timer);
+    this.watches.delete(hostname);
+  }
+
+  /** The agent of `hostname` is there (it said hello): its absence, if one was seen, is over. */
+  private present(hostname: string): void {
+    const watch = this.watches.get(hostname);
+    if (watch !== undefined) watch.absentSince = undefined;
+  }
+
+  private schedule(hostname: string, watch: AgentWatch): void {
+    const interval = this.options.agentPollIntervalMs ?? Math.min(5_000, Math.max(250, Math.floor(this.absenceTimeoutMs / 4)));
+    watch.timer = setTimeout(() => void this.poll(hostname, watch), interval);
+    watch.timer.unref?.();
+  }
+
+  /** One look at the agent's actions queue (a passive declare); fails the waiting commands once it was absent long enough. */
+  private async poll(hostname: string, watch: AgentWatch): Promise<void> {
+    const queue = emsActionsQueue(hostname);
+    let state: { messages: number; consumers: number } | undefined;
+    try {
+      state = await this.options.transport.inspectQueue(queue);
+    } catch (error) {
+      // Not known (e.g. this client's own connection is down): no evidence either way.
+      this.log.debug({ hostname, err: toError(error).message }, 'cannot look at the actions queue of an agent');
+      watch.absentSince = undefined;
+      if (this.watches.get(hostname) === watch) this.schedule(hostname, watch);
+      return;
+    }
+    if (this.watches.get(hostname) !== watch) return; // nothing waits any more
+    const now = Date.now();
+    if (state !== undefined && state.consumers > 0) {
+      if (watch.absentSince !== undefined) this.log.info({ hostname, absentMs: now - watch.absentSince }, 'agent is back on its actions queue');
+      watch.absentSince = undefined;
+    } else {
+      watch.seen = state === undefined ? 'no queue' : 'no consumer';
+      if (watch.absentSince === undefined) {
+        watch.absentSince = now;
+        this.log.info({ hostname, queue, seen: watch.seen, boundMs: this.absenceTimeoutMs }, 'agent absent while commands wait for it');
+      }
+      const absentMs = now - watch.absentSince;
+      if (absentMs >= this.absenceTimeoutMs) {
+        this.log.warn({ hostname, queue, seen: watch.seen, absentMs, commands: watch.commands.size }, 'agent gone: failing the commands that wait for it');
+        clearTimeout(watch.timer);
+        this.watches.delete(hostname);
+        for (const { controller, command, script } of watch.commands) {
+          controller.abort(new EmsAgentGoneError({ hostname, command, ...(script ? { script } : {}), absentMs, boundMs: this.absenceTimeoutMs, seen: watch.seen }));
+        }
+        return;
+      }
+    }
+    this.schedule(hostname, watch);
   }
 
   /** One command's round trip; to a deduplicating agent, sent again (same correlation id) when it may have been lost. */

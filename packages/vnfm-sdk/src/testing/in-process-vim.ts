@@ -60,6 +60,14 @@ export class InProcessVim implements VimDriver {
     this.agents.set(hostname, { agent, link, request });
   }
 
+  /** The VM's agent dies (fault tests, the demo): its connection and actions queue go; {@link restart} brings it back. */
+  async kill(hostname: string): Promise<void> {
+    const entry = this.agents.get(hostname);
+    if (!entry) throw new Error(`no VM ${hostname}`);
+    await entry.agent.close();
+    await entry.link.close();
+  }
+
   async restart(hostname: string): Promise<void> {
     const entry = this.agents.get(hostname);
     if (!entry) throw new Error(`no VM ${hostname}`);
