@@ -77,7 +77,7 @@ async function main(): Promise<void> {
 
     step('The environment each script saw');
     for (const vnfr of sim.vnfrsOf(nsrId)) {
-      for (const vnfc of vnfr.vdu?.flatMap((v) => v.vnfc_instance ?? []) ?? []) {
+      for (const vnfc of allVnfcs(vnfr)) {
         const dir = vim.scriptsDir(vnfc.hostname ?? '');
         for (const file of (await readdir(dir)).filter((f) => f.startsWith('env-')).sort()) {
           const env = (await readFile(join(dir, file), 'utf8')).trim().split('\n').filter((l) => !l.startsWith('SCRIPTS_PATH')).join('  ');

@@ -9,7 +9,7 @@ export {
   OrVnfmUpdateMessage, OrVnfmStartStopMessage, OrVnfmErrorMessage, OrVnfmLogMessage, OrVnfmExecuteScriptMessage,
   OrVnfmGenericMessage, NfvoCommand, VnfmOrAllocateResourcesMessage, JavaException, VnfmOrErrorMessage,
   VnfmOrInstantiateMessage, VnfmOrScaledMessage, VnfmOrScalingMessage, VnfmOrHealedMessage, VnfmOrStartStopMessage,
-  VnfmOrLogMessage, VnfmOrGenericMessage, VnfmMessage, recordOf, dependencyOf, vnfmErrorMessage, isGenericNfvoAction,
+  VnfmOrLogMessage, VnfmOrGenericMessage, VnfmMessage, recordOf, allVnfcs, dependencyOf, vnfmErrorMessage, isGenericNfvoAction,
 } from './nfvo-vnfm/messages.js';
 export { VnfmManagerEndpoint, RegisterMessage, UnregisterMessage, ManagerMessage, ManagerCredentials } from './nfvo-vnfm/manager.js';
 export {

@@ -1,6 +1,8 @@
 /** @vnfkit/vnfm-sdk — an abstract VNF manager for Open Baton 6.0 over RabbitMQ. */
 export * from './transport/index.js';
-export { AbstractVnfm, allVnfcs } from './vnfm.js';
+export { AbstractVnfm } from './vnfm.js';
+// Protocol helpers a VNFM author uses every day, re-exported for convenience.
+export { allVnfcs } from '@vnfkit/protocol';
 export type {
   HookContext, InstantiateContext, ValidateInstantiateContext, ModifyContext, StartStopContext, ScaleOutContext, ScaleInContext, HealContext, UpdateContext,
   ExecuteContext, ResumeContext, ResumeResult, NfvoErrorContext, UserDataContext, VnfmState, InterruptedContext,

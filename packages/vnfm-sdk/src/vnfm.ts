@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import {
-  EXCHANGE, ProtocolError, decodeNfvoCommand, encodeMessage, payloadToBytes, recordOf, toError, vnfmErrorMessage,
+  EXCHANGE, ProtocolError, allVnfcs, decodeNfvoCommand, encodeMessage, payloadToBytes, recordOf, toError, vnfmErrorMessage,
   type ManagerCredentials, type NfvoCommand, type OrVnfmInstantiateMessage, type OrVnfmScalingMessage,
   type Script, type VNFCInstance, type VNFComponent, type VNFPackage, type VNFRecordDependency, type VirtualNetworkFunctionRecord,
   type VnfmManagerEndpoint, type VnfmMessage,
@@ -625,10 +625,6 @@ export abstract class AbstractVnfm {
 /** Records a step of the command being handled in the operation journal. */
 type Tracker = (step: JournalStep, patch?: Partial<Omit<JournalRecord, 'key' | 'at' | 'step'>>) => Promise<void>;
 
-/** Every VNFC instance of a VNFR, across VDUs. */
-export function allVnfcs(vnfr: Vnfr): VNFCInstance[] {
-  return (vnfr.vdu ?? []).flatMap((vdu) => vdu.vnfc_instance ?? []);
-}
 
 function findVnfc(vnfr: Vnfr, like: VNFCInstance): VNFCInstance | undefined {
   return allVnfcs(vnfr).find((c) => (like.id !== undefined && c.id === like.id) || (like.hostname !== undefined && c.hostname === like.hostname));

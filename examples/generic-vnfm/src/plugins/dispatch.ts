@@ -1,4 +1,4 @@
-import type { VNFCInstance, VirtualNetworkFunctionRecord } from '@vnfkit/protocol';
+import { allVnfcs, type VNFCInstance, type VirtualNetworkFunctionRecord } from '@vnfkit/protocol';
 import { pino, type Logger } from 'pino';
 import { mergeEnv } from '../env/index.js';
 import type { AgentChannel } from '../lifecycle/agent-channel.js';
@@ -116,7 +116,7 @@ export class LifecyclePlugins {
    * `undefined`, which must be one of the VNFR's VNFC instances. `undefined` when no plug-in has a preference.
    */
   async chooseScaleIn(vnfr: Vnfr): Promise<VNFCInstance | undefined> {
-    const candidates = (vnfr.vdu ?? []).flatMap((vdu) => vdu.vnfc_instance ?? []);
+    const candidates = allVnfcs(vnfr);
     const vnfrName = vnfr.name ?? vnfr.id ?? '(no name)';
     for (const plugin of this.servingVnfr(vnfr)) {
       if (!plugin.chooseScaleIn) continue;

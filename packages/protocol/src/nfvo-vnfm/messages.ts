@@ -234,6 +234,11 @@ export function recordOf(message: object): Vnfr | undefined {
   return m.virtualNetworkFunctionRecord ?? m.vnfr;
 }
 
+/** Every VNFC instance of a VNFR, across its VDUs, in order. */
+export function allVnfcs(vnfr: Vnfr): VNFCInstance[] {
+  return (vnfr.vdu ?? []).flatMap((vdu) => vdu.vnfc_instance ?? []);
+}
+
 /** The dependency of a message, whichever of its names (`vnfrd`, `dependency`, `vnfrDependency`, `vnfRecordDependency`) it uses. */
 export function dependencyOf(message: object): VNFRecordDependency | undefined {
   const m = message as Record<string, VNFRecordDependency | undefined>;

@@ -1,3 +1,4 @@
+import { allVnfcs } from '@vnfkit/protocol';
 import type {
   NetworkServiceDescriptor, VNFCInstance, VNFRecordDependency, VirtualNetworkFunctionRecord,
 } from '@vnfkit/protocol';
@@ -70,7 +71,7 @@ export function buildDependency(input: {
     const type = source.type ?? source.name ?? '';
     dependency.idType![source.name ?? ''] = type;
     dependency.parameters![type] = { parameters: vnfValues(source, keys) };
-    const vnfcs = input.onlyVnfcs ?? (source.vdu ?? []).flatMap((v) => v.vnfc_instance ?? []);
+    const vnfcs = input.onlyVnfcs ?? allVnfcs(source);
     const perVnfc: Record<string, { parameters: Record<string, string> }> = {};
     for (const vnfc of vnfcs) perVnfc[vnfc.id ?? vnfc.hostname ?? ''] = { parameters: vnfcValues(vnfc, keys) };
     dependency.vnfcParameters![type] = { parameters: perVnfc };

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import {
-  EXCHANGE, NFVO_MANAGER_HANDLING, VNFM_NFVO_ACTIONS, VNFM_NFVO_ACTIONS_REPLY, TimeoutError, bytesToPayload, decodeManagerMessage,
+  EXCHANGE, NFVO_MANAGER_HANDLING, allVnfcs, VNFM_NFVO_ACTIONS, VNFM_NFVO_ACTIONS_REPLY, TimeoutError, bytesToPayload, decodeManagerMessage,
   decodeVnfmMessage, encodeMessage, lowestStatus, recordOf, toError,
   type NetworkServiceDescriptor, type Script, type Status, type VNFCInstance, type VNFPackage, type VNFRecordDependency,
   type VimInstance, type VirtualNetworkFunctionDescriptor, type VirtualNetworkFunctionRecord, type VnfmMessage,
@@ -888,9 +888,6 @@ function history(event: string, description: string): { event: string; descripti
   return { event, description, executedAt: HISTORY_FORMAT() };
 }
 
-function allVnfcs(vnfr: Vnfr): VNFCInstance[] {
-  return (vnfr.vdu ?? []).flatMap((v) => v.vnfc_instance ?? []);
-}
 
 function toBytes(content: string | Uint8Array): Uint8Array {
   return typeof content === 'string' ? new TextEncoder().encode(content) : content;

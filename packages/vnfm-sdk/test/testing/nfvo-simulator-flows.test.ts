@@ -1,10 +1,11 @@
 // Simulator flows beyond the main deployment: ordered START, HEAL switchToStandby, EXECUTE.
 // In-process agents on the memory transport (the scripts still run as real processes).
+import { allVnfcs } from '@vnfkit/protocol';
 import type { NetworkServiceDescriptor, VirtualNetworkFunctionRecord } from '@vnfkit/protocol';
 import { afterEach, expect, it } from 'vitest';
 import { InProcessVim, NfvoSimulator, type MessageEvent } from '../../src/testing/index.js';
 import { MemoryBroker, createMemoryTransport } from '../../src/transport/memory.js';
-import { allVnfcs, type HealContext } from '../../src/vnfm.js';
+import type { HealContext } from '../../src/vnfm.js';
 import { SCRIPTS, ScriptVnfm } from './script-vnfm.js';
 
 /** Switches to the standby VNFC on `switchToStandby`, as the Generic VNFM does. */

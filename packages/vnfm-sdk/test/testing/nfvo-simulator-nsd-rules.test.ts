@@ -2,11 +2,12 @@
 // `requires` as the NFVO does. In-process agents on the memory transport (the scripts still run as real processes).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { allVnfcs } from '@vnfkit/protocol';
 import type { NetworkServiceDescriptor } from '@vnfkit/protocol';
 import { afterEach, expect, it } from 'vitest';
 import { InProcessVim, NfvoSimulator, type MessageEvent } from '../../src/testing/index.js';
 import { MemoryBroker, createMemoryTransport } from '../../src/transport/memory.js';
-import { allVnfcs } from '../../src/vnfm.js';
+
 import { SCRIPTS, ScriptVnfm } from './script-vnfm.js';
 
 const cleanups: (() => Promise<void>)[] = [];

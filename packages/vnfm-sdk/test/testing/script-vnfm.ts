@@ -1,12 +1,10 @@
 // A small VNFM written with the SDK for the test kit's tests: it runs one script per lifecycle step on
 // every VNFC through the real EMS agents, with the dependency parameters flattened into the environment.
+import { allVnfcs } from '@vnfkit/protocol';
 import type { VNFCInstance, VNFRecordDependency, VirtualNetworkFunctionRecord } from '@vnfkit/protocol';
 import { EmsClient } from '../../src/ems/ems-client.js';
 import type { Transport } from '../../src/transport/transport.js';
-import {
-  AbstractVnfm, allVnfcs, type HealContext, type HookContext, type InstantiateContext, type ModifyContext, type ScaleInContext,
-  type ScaleOutContext, type StartStopContext,
-} from '../../src/vnfm.js';
+import { AbstractVnfm, type HealContext, type HookContext, type InstantiateContext, type ModifyContext, type ScaleInContext, type ScaleOutContext, type StartStopContext } from '../../src/vnfm.js';
 
 type Vnfr = VirtualNetworkFunctionRecord;
 

@@ -1,11 +1,9 @@
 // The VNFM scenarios of the SDK issue, run on the memory transport (unit) and on RabbitMQ (integration).
+import { allVnfcs } from '@vnfkit/protocol';
 import type { VirtualNetworkFunctionRecord } from '@vnfkit/protocol';
 import { expect, it } from 'vitest';
 import type { Transport } from '../../src/transport/transport.js';
-import {
-  AbstractVnfm, allVnfcs, type HealContext, type InstantiateContext, type ModifyContext, type ResumeContext, type ResumeResult,
-  type ScaleOutContext, type StartStopContext, type ValidateInstantiateContext,
-} from '../../src/vnfm.js';
+import { AbstractVnfm, type HealContext, type InstantiateContext, type ModifyContext, type ResumeContext, type ResumeResult, type ScaleOutContext, type StartStopContext, type ValidateInstantiateContext } from '../../src/vnfm.js';
 import { NfvoPeer } from '../helpers/nfvo-peer.js';
 
 type Vnfr = VirtualNetworkFunctionRecord;
