@@ -1,0 +1,88 @@
+/**
+ * One NFVO command from delivery to answer: the size limit, decoding, journaling its steps, one command at a
+ * time per VNFR, {@link dispatch}, and the reply (ERROR when the hook or the flow failed).
+ */
+import {
+  decodeNfvoCommand, encodeMessage, recordOf, toError, vnfmErrorMessage, type NfvoCommand, type VirtualNetworkFunctionRecord, type VnfmMessage,
+} from '@vnfkit/protocol';
+import type { OperationJournal } from '../journal/operation-journal.js';
+import type { IncomingMessage } from '../transport/transport.js';
+import { dispatch, type DispatchInput } from './dispatch.js';
+import type { FlowInput, Tracker } from './flow.js';
+import { salvageRecord } from './records.js';
+
+type Vnfr = VirtualNetworkFunctionRecord;
+
+/** What a {@link CommandHandler} needs: the dispatch inputs (its `logger` is the VNFM's) and the journal. */
+export interface CommandHandlerInput extends FlowInput<keyof DispatchInput['hooks']> {
+  journal: OperationJournal;
+}
+
+/** Handles the commands of one connected VNFM. */
+export class CommandHandler {
+  /** The tail of the commands running per VNFR (by id, or name), so that they run one after the other. */
+  private readonly locks = new Map<string, Promise<unknown>>();
+
+  constructor(private readonly input: CommandHandlerInput) {}
+
+  /** Handles a delivery; `key` is its journal key (none: it is not journaled). */
+  async handle(delivery: IncomingMessage, key: string | undefined): Promise<void> {
+    const { journal, logger, options } = this.input;
+    const limit = options.maxCommandBytes;
+    if (delivery.body.length > limit) {
+      const message = `VNFM ${options.type} refuses a command of ${delivery.body.length} bytes: the limit is ${limit} bytes (maxCommandBytes)`;
+      logger.error({ bytes: delivery.body.length, limit, correlationId: delivery.properties.correlationId }, 'oversized NFVO command refused');
+      if (delivery.properties.replyTo) await this.reply(delivery, vnfmErrorMessage({ message }));
+      return;
+    }
+    let command: NfvoCommand;
+    try {
+      command = decodeNfvoCommand(delivery.body);
+    } catch (error) {
+      const salvaged = salvageRecord(delivery.body);
+      logger.error({ err: toError(error).message, correlationId: delivery.properties.correlationId }, 'undecodable NFVO command');
+      if (delivery.properties.replyTo) {
+        await this.reply(delivery, vnfmErrorMessage({ vnfr: salvaged, message: `VNFM ${options.type} could not decode the command: ${toError(error).message}` }));
+      }
+      return;
+    }
+    const vnfr = recordOf(command);
+    const log = logger.child({ action: command.action, vnfrId: vnfr?.id, vnfrName: vnfr?.name });
+    const lockKey = vnfr?.id ?? vnfr?.name;
+    const track: Tracker = key === undefined ? async () => undefined : (step, patch) => journal.step(key, step, patch);
+    await track('received', {
+      action: command.action, vnfrId: vnfr?.id, vnfrName: vnfr?.name, replyTo: delivery.properties.replyTo, correlationId: delivery.properties.correlationId, vnfr,
+    });
+    const run = (): Promise<VnfmMessage | null> => dispatch({ ...this.input, command, logger: log, track });
+    let reply: VnfmMessage | null;
+    try {
+      reply = lockKey ? await this.serialised(lockKey, run) : await run();
+    } catch (error) {
+      const e = toError(error);
+      log.error({ err: e.message }, 'command failed; replying ERROR');
+      reply = vnfmErrorMessage({ vnfr: (error as { vnfr?: Vnfr }).vnfr ?? vnfr, message: e.message });
+    }
+    if (delivery.properties.replyTo) await this.reply(delivery, reply, track);
+    else if (reply) log.warn('command without reply_to; result not sent');
+  }
+
+  /** The reply is journaled before it is sent and marked answered once the broker confirmed it. */
+  private async reply(delivery: IncomingMessage, message: VnfmMessage | null, track?: Tracker): Promise<void> {
+    const encoded = encodeMessage(message);
+    await track?.('replying', { reply: Buffer.from(encoded.body).toString('utf8') });
+    await this.input.transport.reply(delivery, encoded.body, encoded.properties);
+    await track?.('answered');
+  }
+
+  private async serialised<T>(key: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.locks.get(key) ?? Promise.resolve();
+    const run = previous.then(work, work);
+    const tail = run.catch(() => undefined);
+    this.locks.set(key, tail);
+    try {
+      return await run;
+    } finally {
+      if (this.locks.get(key) === tail) this.locks.delete(key);
+    }
+  }
+}
