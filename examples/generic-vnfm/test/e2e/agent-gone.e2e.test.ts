@@ -2,9 +2,8 @@
 // processes (LocalVim). Every test uses a command timeout of 600 s, so an ERROR within seconds can only come from
 // the absence watch (`ems.agentGoneTimeoutS`), and prints the time it took.
 import { readFile } from 'node:fs/promises';
-import type { Vm, VimDriver, VmRequest } from '@vnfkit/vnfm-sdk/testing';
 import { afterAll, expect, it } from 'vitest';
-import { privateVhost, queueExists, runs, scripts, startHarness, type Harness } from './harness.js';
+import { privateVhost, queueExists, runs, scripts, SilentVim, startHarness, type Harness } from './harness.js';
 
 const vhost = privateVhost();
 afterAll(() => vhost.remove());
@@ -88,16 +87,6 @@ it('(b) an agent frozen (SIGSTOP) past its heartbeat: the broker drops it, and t
   }
 }, 90_000);
 
-/** A VIM that allocates VMs and never starts an agent on them. */
-class SilentVim implements VimDriver {
-  readonly name = 'silent';
-  async allocate(request: VmRequest): Promise<Vm> {
-    return { hostname: `${request.vnfrName}-1`, vimId: 'silent', vcId: 'x', ips: [{ netName: 'private', ip: '127.0.0.9' }], floatingIps: [] };
-  }
-  async release(): Promise<void> {}
-  async restart(): Promise<void> {}
-  async close(): Promise<void> {}
-}
 
 it('(c) a VM whose agent never boots fails at the hello wait (ems.startTimeoutS); a VM whose agent is gone before a command is sent fails by the absence rule', async () => {
   // Never booted: INSTANTIATE waits for the hello first, so the hello deadline ends it — the absence rule never

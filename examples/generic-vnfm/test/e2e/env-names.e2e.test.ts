@@ -3,9 +3,8 @@
 // the NS with an ERROR naming the key and the VNFD — at INSTANTIATE before GRANT_OPERATION (so no VM is
 // created), at MODIFY before any CONFIGURE script runs.
 import type { NetworkServiceDescriptor } from '@vnfkit/protocol';
-import type { MessageEvent } from '@vnfkit/vnfm-sdk/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { privateVhost, runs, scripts, startHarness, type Harness } from './harness.js';
+import { privateVhost, recordMessages, runs, scripts, startHarness, type Harness } from './harness.js';
 
 const vhost = privateVhost();
 afterAll(() => vhost.remove());
@@ -14,17 +13,14 @@ const cp = [{ connection_point: [{ virtual_link_reference: 'private' }] }];
 
 describe.sequential('refused environment variable names in descriptors', () => {
   let h: Harness;
-  const events: MessageEvent[] = [];
+  let recorded: ReturnType<typeof recordMessages>;
   beforeAll(async () => {
     h = await startHarness({ url: vhost.url });
-    h.sim.on('message', (e) => events.push(e));
+    recorded = recordMessages(h.sim);
   }, 60_000);
   afterAll(async () => h.close());
 
-  const fromVnfm = (action: string, name: string): Record<string, unknown>[] =>
-    events.filter((e) => e.direction === 'from-vnfm' && e.action === action)
-      .map((e) => e.body as Record<string, unknown>)
-      .filter((b) => (b['virtualNetworkFunctionRecord'] as { name?: string } | undefined)?.name === name);
+  const fromVnfm = (action: string, name: string): Record<string, unknown>[] => recorded.fromVnfm(action, name);
   const errorText = (name: string): string =>
     fromVnfm('ERROR', name).map((b) => (b['exception'] as { detailMessage?: string } | undefined)?.detailMessage ?? '').join('\n');
 

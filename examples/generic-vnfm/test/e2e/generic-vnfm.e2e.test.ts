@@ -2,9 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { NetworkServiceDescriptor } from '@vnfkit/protocol';
-import type { Vm, VimDriver, VmRequest } from '@vnfkit/vnfm-sdk/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { envs, privateVhost, runs, scripts, startHarness, type Harness } from './harness.js';
+import { envs, privateVhost, runs, scripts, SilentVim, startHarness, type Harness } from './harness.js';
 
 const vhost = privateVhost();
 afterAll(() => vhost.remove());
@@ -205,16 +204,6 @@ describe('Generic VNFM with real Open Baton sample NSDs', () => {
   });
 });
 
-/** A VIM whose VMs never boot an agent. */
-class SilentVim implements VimDriver {
-  readonly name = 'silent';
-  async allocate(request: VmRequest): Promise<Vm> {
-    return { hostname: `${request.vnfrName}-1`, vimId: 'silent', vcId: 'x', ips: [{ netName: 'private', ip: '127.0.0.9' }], floatingIps: [] };
-  }
-  async release(): Promise<void> {}
-  async restart(): Promise<void> {}
-  async close(): Promise<void> {}
-}
 
 describe('Generic VNFM error paths', () => {
   it('an agent that never says hello ends in ERROR naming the hostname', async () => {

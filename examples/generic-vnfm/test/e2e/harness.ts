@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createAmqpTransport, type AmqpTransportOptions, type TransportFactory } from '@vnfkit/vnfm-sdk';
 import type { Logger } from 'pino';
-import { LocalVim, NfvoSimulator, type VimDriver } from '@vnfkit/vnfm-sdk/testing';
+import { LocalVim, NfvoSimulator, type MessageEvent, type Vm, type VimDriver, type VmRequest } from '@vnfkit/vnfm-sdk/testing';
 import { GenericVnfmConfig } from '../../src/config.js';
 import { GenericVnfm } from '../../src/generic-vnfm.js';
 import type { LifecyclePlugin } from '../../src/plugins/index.js';
@@ -217,4 +217,26 @@ export async function envs(vim: LocalVim, hostname: string, script: string): Pro
 /** True when the broker (vhost of `url`) has a queue of that name — e.g. a restarted agent's actions queue. */
 export function queueExists(url: string, name: string): boolean {
   return queueMessages(url, name).has(name);
+}
+
+/** A VIM whose VMs never boot an agent (tests of what happens when none says hello). */
+export class SilentVim implements VimDriver {
+  readonly name = 'silent';
+  async allocate(request: VmRequest): Promise<Vm> {
+    return { hostname: `${request.vnfrName}-1`, vimId: 'silent', vcId: 'x', ips: [{ netName: 'private', ip: '127.0.0.9' }], floatingIps: [] };
+  }
+  async release(): Promise<void> {}
+  async restart(): Promise<void> {}
+  async close(): Promise<void> {}
+}
+
+/** Records every message the simulator exchanges; `fromVnfm(action, vnfrName)` picks the bodies the VNFM sent about one VNFR. */
+export function recordMessages(sim: NfvoSimulator): { events: MessageEvent[]; fromVnfm: (action: string, vnfrName: string) => Record<string, unknown>[] } {
+  const events: MessageEvent[] = [];
+  sim.on('message', (e) => events.push(e));
+  const fromVnfm = (action: string, vnfrName: string): Record<string, unknown>[] =>
+    events.filter((e) => e.direction === 'from-vnfm' && e.action === action)
+      .map((e) => e.body as Record<string, unknown>)
+      .filter((b) => (b['virtualNetworkFunctionRecord'] as { name?: string } | undefined)?.name === vnfrName);
+  return { events, fromVnfm };
 }

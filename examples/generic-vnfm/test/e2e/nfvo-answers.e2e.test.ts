@@ -3,9 +3,8 @@
 // the simulator, the Generic VNFM and real agents over RabbitMQ. What the VNFM does with each follows the
 // Java VNFM SDK (AbstractVnfm.java 6.0.0:236-247, 329-331, 353-355, 525-538, 722-727, 794-800).
 import type { NetworkServiceDescriptor } from '@vnfkit/protocol';
-import type { MessageEvent } from '@vnfkit/vnfm-sdk/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { privateVhost, runs, scripts, startHarness, type Harness } from './harness.js';
+import { privateVhost, recordMessages, runs, scripts, startHarness, type Harness } from './harness.js';
 
 const vhost = privateVhost();
 afterAll(() => vhost.remove());
@@ -25,17 +24,14 @@ const packageOf = (name: string) => ({ packages: { [name]: { scripts: scripts(['
 
 describe.sequential('answers of the NFVO as Open Baton 6.0 sends them', () => {
   let h: Harness;
-  const events: MessageEvent[] = [];
+  let recorded: ReturnType<typeof recordMessages>;
   beforeAll(async () => {
     h = await startHarness({ url: vhost.url });
-    h.sim.on('message', (e) => events.push(e));
+    recorded = recordMessages(h.sim);
   }, 60_000);
   afterAll(async () => h.close());
 
-  const fromVnfm = (action: string, name: string): Record<string, unknown>[] =>
-    events.filter((e) => e.direction === 'from-vnfm' && e.action === action)
-      .map((e) => e.body as Record<string, unknown>)
-      .filter((b) => (b['virtualNetworkFunctionRecord'] as { name?: string } | undefined)?.name === name);
+  const fromVnfm = (action: string, name: string): Record<string, unknown>[] => recorded.fromVnfm(action, name);
 
   it('a refused GRANT: the ERROR reply carries the VNFR the NFVO saved (its id), so ErrorTask updates that record', async () => {
     h.sim.faults = { refuseGrant: 'Not enough resources for deploying VNFR refused-grant' };
@@ -62,7 +58,7 @@ describe.sequential('answers of the NFVO as Open Baton 6.0 sends them', () => {
     expect(carried.id).toBe(h.sim.vnfr(nsrId, 'refused-allocate').id);
     // The NFVO saved the VNFR before refusing (hbVersion + 1): an ERROR with the granted copy would fail its
     // optimistic lock in ErrorTask.
-    const answer = events.find((e) => e.direction === 'to-vnfm' && e.action === 'ERROR' && (e.body as { vnfr?: { name?: string } }).vnfr?.name === 'refused-allocate');
+    const answer = recorded.events.find((e) => e.direction === 'to-vnfm' && e.action === 'ERROR' && (e.body as { vnfr?: { name?: string } }).vnfr?.name === 'refused-allocate');
     expect(carried.hbVersion).toBe((answer?.body as { vnfr: { hbVersion: number } }).vnfr.hbVersion);
     expect(fromVnfm('ALLOCATE_RESOURCES', 'refused-allocate')[0]?.['virtualNetworkFunctionRecord']).not.toMatchObject({ hbVersion: carried.hbVersion });
     expect(h.sim.duplicateVnfrs(nsrId)).toEqual([]);
@@ -70,21 +66,21 @@ describe.sequential('answers of the NFVO as Open Baton 6.0 sends them', () => {
 
   it('null to GRANT (a task that failed in the NFVO): the INSTANTIATE is answered null, the NFVO ERROR command is handled, the VNFM keeps working', async () => {
     h.sim.faults = { answerNull: { action: 'GRANT_OPERATION', cause: 'failure' } };
-    const before = events.length;
+    const before = recorded.events.length;
     const nsrId = await h.sim.deploy(nsd(h.type, 'null-grant'), packageOf('null-grant'));
     await h.sim.waitForNsStatus(nsrId, 'ERROR', { timeoutMs: 30_000 });
     h.sim.faults = {};
     // Both the INSTANTIATE and the NFVO's own ERROR command are answered null.
-    await expect.poll(() => events.slice(before).filter((e) => e.direction === 'from-vnfm' && e.action === 'null').length, { timeout: 10_000 }).toBe(2);
+    await expect.poll(() => recorded.events.slice(before).filter((e) => e.direction === 'from-vnfm' && e.action === 'null').length, { timeout: 10_000 }).toBe(2);
     expect(fromVnfm('ERROR', 'null-grant')).toEqual([]);
     expect(fromVnfm('ALLOCATE_RESOURCES', 'null-grant')).toEqual([]);
   });
 
   it('null to ALLOCATE because the NSR was deleted meanwhile: answered null, nothing else happens, the VNFM keeps working', async () => {
     h.sim.faults = { answerNull: { action: 'ALLOCATE_RESOURCES', cause: 'nsr-deleted' } };
-    const before = events.length;
+    const before = recorded.events.length;
     await h.sim.deploy(nsd(h.type, 'null-allocate'), packageOf('null-allocate'));
-    await expect.poll(() => events.slice(before).filter((e) => e.direction === 'from-vnfm' && e.action === 'null').length, { timeout: 30_000 }).toBe(1);
+    await expect.poll(() => recorded.events.slice(before).filter((e) => e.direction === 'from-vnfm' && e.action === 'null').length, { timeout: 30_000 }).toBe(1);
     h.sim.faults = {};
     expect(fromVnfm('ERROR', 'null-allocate')).toEqual([]);
     const nsrId = await h.sim.deploy(nsd(h.type, 'after-null'), packageOf('after-null'));
@@ -95,10 +91,10 @@ describe.sequential('answers of the NFVO as Open Baton 6.0 sends them', () => {
     const nsrId = await h.sim.deploy(nsd(h.type, 'scaler'), packageOf('scaler'));
     await h.sim.waitForNsStatus(nsrId, 'ACTIVE', { timeoutMs: 30_000 });
     h.sim.faults = { refuseScaling: 'Please consider enabling checkQuota ;)' };
-    const before = events.length;
+    const before = recorded.events.length;
     await h.sim.scaleOut(nsrId, 'scaler');
     h.sim.faults = {};
-    expect(events.slice(before).filter((e) => e.direction === 'from-vnfm').map((e) => e.action)).toEqual(['SCALING', 'null']);
+    expect(recorded.events.slice(before).filter((e) => e.direction === 'from-vnfm').map((e) => e.action)).toEqual(['SCALING', 'null']);
     expect(h.sim.vnfr(nsrId, 'scaler').status).toBe('ACTIVE');
     expect(await runs(h.vim, 'scaler-1')).toEqual(['install.sh', 'start.sh', 'error.sh']);
   });
