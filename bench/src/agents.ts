@@ -10,6 +10,9 @@ const agentDir = dirname(require.resolve('@vnfkit/ems-agent/package.json'));
 export const agentBuilt = join(agentDir, 'dist', 'cli.js');
 
 function agentCommand(): string[] {
+  // VNFKIT_BENCH_AGENT=/path/to/dist/cli.js runs another build of the agent (A/B of agent and client).
+  const override = process.env.VNFKIT_BENCH_AGENT;
+  if (override) return [process.execPath, override];
   if (existsSync(agentBuilt)) return [process.execPath, agentBuilt];
   return [process.execPath, '--conditions=@vnfkit/source', '--import', 'tsx', join(agentDir, 'src', 'cli.ts')];
 }
