@@ -25,7 +25,7 @@ export const messages = JSON.parse(readFileSync(join(fixtures, 'messages', 'mess
 
 /** The Open Baton sample descriptors, by file name. */
 export function samples(): [string, unknown][] {
-  const dir = join(fixtures, 'openbaton-samples');
+  const dir = join(import.meta.dirname, '..', '..', '..', 'fixtures', 'openbaton-samples');
   return readdirSync(dir)
     .filter((f) => f.endsWith('.json'))
     .map((f) => [f, JSON.parse(readFileSync(join(dir, f), 'utf8')) as unknown]);

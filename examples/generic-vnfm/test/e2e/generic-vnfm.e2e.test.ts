@@ -133,7 +133,7 @@ describe('Generic VNFM with real Open Baton sample NSDs', () => {
   let h: Harness;
   afterEach(async () => h.close());
   const sample = (file: string, type: string): NetworkServiceDescriptor => {
-    const nsd = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'fixtures', 'openbaton-samples', file), 'utf8')) as NetworkServiceDescriptor;
+    const nsd = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', '..', '..', 'fixtures', 'openbaton-samples', file), 'utf8')) as NetworkServiceDescriptor;
     for (const vnfd of nsd.vnfd) vnfd.endpoint = type;
     return nsd;
   };

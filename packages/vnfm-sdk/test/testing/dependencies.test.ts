@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { buildDependency, planDependencies } from '../../src/testing/dependencies.js';
 
 const sample = (file: string): NetworkServiceDescriptor =>
-  NetworkServiceDescriptor.parse(JSON.parse(readFileSync(join(import.meta.dirname, '..', 'fixtures', 'openbaton-samples', file), 'utf8')));
+  NetworkServiceDescriptor.parse(JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', '..', '..', 'fixtures', 'openbaton-samples', file), 'utf8')));
 
 const vnfr = (name: string, type: string, opts: { vnfcs: { id: string; hostname: string; ip: string; fip?: string }[]; provides?: Record<string, string> }): VirtualNetworkFunctionRecord => ({
   name, type,

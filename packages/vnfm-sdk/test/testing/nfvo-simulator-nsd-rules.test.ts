@@ -17,7 +17,7 @@ afterEach(async () => {
 
 /** The raw sample (not parsed: the simulator must validate it itself). */
 const sample = (file: string): NetworkServiceDescriptor =>
-  JSON.parse(readFileSync(join(import.meta.dirname, '..', 'fixtures', 'openbaton-samples', file), 'utf8')) as NetworkServiceDescriptor;
+  JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', '..', '..', 'fixtures', 'openbaton-samples', file), 'utf8')) as NetworkServiceDescriptor;
 
 async function setup(type = 'rules') {
   const broker = new MemoryBroker();

@@ -9,7 +9,7 @@ import {
   dependenciesFromRequires, mergedDependencies, validateNsd,
 } from '../../src/testing/nsd-rules.js';
 
-const raw = (file: string): unknown => JSON.parse(readFileSync(join(import.meta.dirname, '..', 'fixtures', 'openbaton-samples', file), 'utf8'));
+const raw = (file: string): unknown => JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', '..', '..', 'fixtures', 'openbaton-samples', file), 'utf8'));
 const vdu = (scaleInOut: number | undefined, instances: number): VirtualDeploymentUnit => ({
   name: 'vdu', ...(scaleInOut === undefined ? {} : { scale_in_out: scaleInOut }), vnfc_instance: Array.from({ length: instances }, (_, i) => ({ hostname: `h-${i}` })),
 });

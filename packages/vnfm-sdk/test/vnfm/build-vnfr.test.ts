@@ -10,7 +10,7 @@ import {
 import { describe, expect, it } from 'vitest';
 import { buildVnfr } from '../../src/vnfr.js';
 
-const FIXTURE = join(import.meta.dirname, '..', 'fixtures', 'openbaton-samples', 'NetworkServiceDescriptor-SIPp-floatingIPs.json');
+const FIXTURE = join(import.meta.dirname, '..', '..', '..', '..', 'fixtures', 'openbaton-samples', 'NetworkServiceDescriptor-SIPp-floatingIPs.json');
 const nsd = NetworkServiceDescriptor.parse(JSON.parse(readFileSync(FIXTURE, 'utf8')));
 
 /** Java `Map` fields: no id of their own (their values may be entities). */
