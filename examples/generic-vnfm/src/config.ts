@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { ConfigError } from '@vnfkit/protocol';
+import { BOOTSTRAP_PASSWORD, BOOTSTRAP_USERNAME, ConfigError } from '@vnfkit/protocol';
 import { z } from 'zod';
 
 const positiveNumber = z.coerce.number().positive();
@@ -83,9 +83,9 @@ export const GenericVnfmConfig = z.strictObject({
   /** NFVO commands handled at once (`VNFKIT_CONCURRENCY`). @default 10 */
   concurrency: z.coerce.number().int().positive().default(10),
   /** Broker user the VNFM registers at the NFVO with (`VNFKIT_MANAGER_USERNAME`). @default openbaton-manager-user */
-  managerUsername: z.string().min(1).default('openbaton-manager-user'),
+  managerUsername: z.string().min(1).default(BOOTSTRAP_USERNAME),
   /** Password of that user (`VNFKIT_MANAGER_PASSWORD`). Never logged. @default openbaton */
-  managerPassword: z.string().default('openbaton'),
+  managerPassword: z.string().default(BOOTSTRAP_PASSWORD),
   /**
    * Lifecycle plug-ins to load at start (`VNFKIT_PLUGINS`, comma-separated): module files (relative to the working
    * directory), directories of them, or package names. One that fails to load stops the VNFM. See

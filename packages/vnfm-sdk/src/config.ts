@@ -1,4 +1,4 @@
-import { ConfigError } from '@vnfkit/protocol';
+import { BOOTSTRAP_PASSWORD, BOOTSTRAP_USERNAME, ConfigError } from '@vnfkit/protocol';
 import type { Logger } from 'pino';
 import type { ReplyMode } from './transport/amqp-options.js';
 import type { Transport } from './transport/transport.js';
@@ -124,7 +124,7 @@ export function resolveVnfmOptions(options: VnfmOptions, env: NodeJS.ProcessEnv 
     description: options.description ?? env['VNFM_DESCRIPTION'] ?? 'vnfkit VNFM',
     amqpUrl: options.amqpUrl ?? env['AMQP_URL'] ?? 'amqp://guest:guest@127.0.0.1:5672',
     transportFactory: options.transportFactory,
-    bootstrapCredentials: options.bootstrapCredentials ?? { username: 'openbaton-manager-user', password: 'openbaton' },
+    bootstrapCredentials: options.bootstrapCredentials ?? { username: BOOTSTRAP_USERNAME, password: BOOTSTRAP_PASSWORD },
     reuseBootstrapConnection: options.reuseBootstrapConnection ?? false,
     allocate: options.allocate ?? 'nfvo',
     concurrency,

@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import { promisify } from 'node:util';
 import type { Logger } from 'pino';
+import { BOOTSTRAP_PASSWORD, BOOTSTRAP_USERNAME } from '@vnfkit/protocol';
 
 const execFileAsync = promisify(execFile);
 
@@ -34,7 +35,7 @@ export interface RabbitmqctlAccountsOptions {
 }
 
 /** Open Baton's bootstrap user (NFVO `SystemStartup`, see {@link managerPermissions}). */
-export const MANAGER_USER = { username: 'openbaton-manager-user', password: 'openbaton' } as const;
+export const MANAGER_USER = { username: BOOTSTRAP_USERNAME, password: BOOTSTRAP_PASSWORD } as const;
 
 /** configure / write / read regular expressions of one broker user on one vhost. */
 export interface Permissions {
