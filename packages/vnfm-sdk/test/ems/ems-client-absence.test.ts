@@ -1,11 +1,9 @@
 // EmsClient noticing an agent that is gone (issue #17): while a command waits, the agent's actions queue is
 // watched; no queue, or no consumer on it, for `agentAbsenceTimeoutMs` fails the command with EmsAgentGoneError.
 // First on the memory transport (fake agents, exact control), then with a REAL vnfkit-ems process on RabbitMQ.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EXCHANGE, emsActionsQueue } from '@vnfkit/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -15,6 +13,7 @@ import { createAmqpTransport } from '../../src/transport/amqp.js';
 import { createMemoryTransport } from '../../src/transport/memory.js';
 import { MemoryBroker } from '../../src/transport/memory-broker.js';
 import type { Consumer, Transport } from '../../src/transport/transport.js';
+import { spawnAgent } from '../helpers/agent-process.js';
 import { AMQP_URL, describeBroker, uniqueName, waitFor } from '../helpers/broker.js';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -141,22 +140,7 @@ describe('EmsClient agent absence watch (memory transport)', () => {
   });
 });
 
-const require = createRequire(import.meta.url);
-const agentDir = dirname(require.resolve('@vnfkit/ems-agent/package.json'));
 
-function spawnAgent(env: Record<string, string>): ChildProcess {
-  const child = spawn(process.execPath, ['--conditions=@vnfkit/source', '--import', 'tsx', join(agentDir, 'src/cli.ts')], {
-    env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  cleanups.push(async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGKILL');
-      await exited;
-    }
-  });
-  return child;
-}
 
 describeBroker('EmsClient agent absence watch (RabbitMQ, real agent)', () => {
   async function setUp(absenceMs: number): Promise<{ ems: EmsClient; endpoint: string; dir: string }> {
@@ -178,7 +162,7 @@ describeBroker('EmsClient agent absence watch (RabbitMQ, real agent)', () => {
     const agent = spawnAgent({
       VNFKIT_EMS_AMQP_URL: AMQP_URL, VNFKIT_EMS_HOSTNAME: hostname, VNFKIT_EMS_TYPE: endpoint,
       VNFKIT_EMS_SCRIPTS_DIR: scripts, VNFKIT_EMS_STATE_DIR: join(dir, 'state'), VNFKIT_EMS_LOG_LEVEL: 'warn',
-    });
+    }, cleanups);
     await ems.waitForAgent(hostname);
     await ems.saveScript(hostname, { name: 'slow.sh', content: '#!/bin/bash\necho started >> "$SCRIPTS_PATH/slow.log"\nsleep "${1:-30}"\n' });
     // Slow but alive: 4 s, twice the bound.

@@ -1,38 +1,22 @@
 // EmsClient with signing on, against REAL vnfkit-ems processes (and a forging fake agent) on RabbitMQ.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { EXCHANGE, REPLY_SIGNATURE_HEADER, emsActionsQueue, emsRegisterQueue, signReply } from '@vnfkit/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EmsClient } from '../../src/ems/ems-client.js';
 import { EmsUntrustedError } from '../../src/errors.js';
 import { createAmqpTransport } from '../../src/transport/amqp.js';
 import type { ReplyMode } from '../../src/transport/amqp-options.js';
+import { spawnAgent } from '../helpers/agent-process.js';
 import { AMQP_URL, uniqueName } from '../helpers/broker.js';
 
-const require = createRequire(import.meta.url);
-const agentDir = dirname(require.resolve('@vnfkit/ems-agent/package.json'));
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const f of cleanups.splice(0).reverse()) await f();
 });
 const KEY = 'the-vnfr-key-of-these-vms-0123456789';
 
-function spawnAgent(env: Record<string, string>): ChildProcess {
-  const child = spawn(process.execPath, ['--conditions=@vnfkit/source', '--import', 'tsx', join(agentDir, 'src/cli.ts')], {
-    env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  cleanups.push(async () => {
-    if (child.exitCode === null) {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGKILL');
-      await exited;
-    }
-  });
-  return child;
-}
 
 /** A started EmsClient with `signingKey` on its own transport, plus a function that starts a real agent for it. */
 async function setUp(signingKey: EmsClientKey, replyMode: ReplyMode = 'direct') {
@@ -49,7 +33,7 @@ async function setUp(signingKey: EmsClientKey, replyMode: ReplyMode = 'direct') 
     spawnAgent({
       VNFKIT_EMS_AMQP_URL: AMQP_URL, VNFKIT_EMS_HOSTNAME: hostname, VNFKIT_EMS_TYPE: endpoint, VNFKIT_EMS_LOG_LEVEL: 'error',
       VNFKIT_EMS_SCRIPTS_DIR: join(dir, name, 'scripts'), VNFKIT_EMS_STATE_DIR: join(dir, name, 'state'), ...env,
-    });
+    }, cleanups);
     await ems.waitForAgent(hostname);
     return { hostname, scripts: join(dir, name, 'scripts') };
   };

@@ -1,35 +1,19 @@
 // EmsClient against a REAL vnfkit-ems process on RabbitMQ.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EmsClient } from '../../src/ems/ems-client.js';
 import { EmsCommandError, EmsTimeoutError } from '../../src/errors.js';
 import { createAmqpTransport } from '../../src/transport/amqp.js';
+import { spawnAgent } from '../helpers/agent-process.js';
 import { AMQP_URL, uniqueName } from '../helpers/broker.js';
 
-const require = createRequire(import.meta.url);
-const agentDir = dirname(require.resolve('@vnfkit/ems-agent/package.json'));
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const f of cleanups.splice(0).reverse()) await f();
 });
 
-function spawnAgent(env: Record<string, string>): ChildProcess {
-  const child = spawn(process.execPath, ['--conditions=@vnfkit/source', '--import', 'tsx', join(agentDir, 'src/cli.ts')], {
-    env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  cleanups.push(async () => {
-    if (child.exitCode === null) {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGKILL');
-      await exited;
-    }
-  });
-  return child;
-}
 
 describe('EmsClient with a real agent', () => {
   it('waits for the hello by exact hostname, saves, executes with env, and turns failures into EmsCommandError', async () => {
@@ -48,7 +32,7 @@ describe('EmsClient with a real agent', () => {
     spawnAgent({
       VNFKIT_EMS_AMQP_URL: AMQP_URL, VNFKIT_EMS_HOSTNAME: hostname, VNFKIT_EMS_TYPE: endpoint,
       VNFKIT_EMS_SCRIPTS_DIR: join(dir, 'scripts'), VNFKIT_EMS_STATE_DIR: join(dir, 'state'), VNFKIT_EMS_LOG_LEVEL: 'warn',
-    });
+    }, cleanups);
     await ems.waitForAgent(hostname);
     expect(await wrong).toBeInstanceOf(EmsTimeoutError);
 
