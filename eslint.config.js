@@ -34,7 +34,7 @@ export default tseslint.config(
   },
   {
     // publish/request mirror AMQP's (exchange, routingKey, body, properties) on purpose.
-    files: ['packages/*/src/transport/**/*.ts'],
+    files: ['packages/*/src/transport/**/*.ts', 'packages/transport/src/**/*.ts'],
     rules: { 'max-params': ['error', 4] },
   },
   {

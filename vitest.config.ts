@@ -8,14 +8,16 @@ const shared = {
   ssr: { resolve: { conditions: ['@vnfkit/source'] } },
 };
 
-/** Soak tests live beside the package tests but only run in the "soak" project. */
+/** Soak and cluster tests live beside the package tests but only run in their own projects. */
 const SOAK_FILES = '**/*.soak.test.ts';
-const exclude = ['**/node_modules/**', '**/dist/**', SOAK_FILES];
+const CLUSTER_FILES = '**/*.cluster.test.ts';
+const exclude = ['**/node_modules/**', '**/dist/**', SOAK_FILES, CLUSTER_FILES];
 
 export default defineConfig({
   test: {
     projects: [
       { ...shared, test: { name: 'protocol', root: 'packages/protocol', include: ['test/**/*.test.ts'], exclude } },
+      { ...shared, test: { name: 'transport', root: 'packages/transport', include: ['test/**/*.test.ts'], exclude, testTimeout: 30_000, hookTimeout: 30_000 } },
       { ...shared, test: { name: 'vnfm-sdk', root: 'packages/vnfm-sdk', include: ['test/**/*.test.ts'], exclude, testTimeout: 30_000, hookTimeout: 30_000 } },
       { ...shared, test: { name: 'ems-agent', root: 'packages/ems-agent', include: ['test/**/*.test.ts'], exclude, testTimeout: 30_000, hookTimeout: 30_000 } },
       { ...shared, test: { name: 'generic-vnfm', root: 'examples/generic-vnfm', include: ['test/**/*.test.ts'], exclude, testTimeout: 60_000, hookTimeout: 60_000 } },
@@ -28,10 +30,24 @@ export default defineConfig({
           name: 'soak',
           root: '.',
           include: ['packages/*/test/**/*.soak.test.ts', 'examples/*/test/**/*.soak.test.ts'],
-          exclude: ['**/node_modules/**', '**/dist/**'],
+          exclude: ['**/node_modules/**', '**/dist/**', CLUSTER_FILES],
           fileParallelism: false,
           testTimeout: 20 * 60_000,
           hookTimeout: 120_000,
+        },
+      },
+      {
+        ...shared,
+        test: {
+          // `pnpm test:cluster`: a 3-node RabbitMQ cluster from scripts/cluster (started by the tests, as root),
+          // one file at a time (they stop and start its nodes). Size from VNFKIT_CLUSTER_SCALE (`full` or `ci`).
+          name: 'cluster',
+          root: '.',
+          include: ['packages/*/test/**/*.cluster.test.ts', 'examples/*/test/**/*.cluster.test.ts'],
+          exclude: ['**/node_modules/**', '**/dist/**'],
+          fileParallelism: false,
+          testTimeout: 10 * 60_000,
+          hookTimeout: 240_000,
         },
       },
     ],

@@ -3,9 +3,8 @@
 // script run started and ended so the parent can compute how many executions were in flight at once.
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
-import {
-  createAgent, createAmqpLink, processRunner, type Agent, type AgentLink, type AmqpLink, type LinkEvent, type ScriptRunner,
-} from '@vnfkit/ems-agent';
+import { AGENT_TRANSPORT_MODE, createAgent, processRunner, type Agent, type AgentTransport, type ScriptRunner } from '@vnfkit/ems-agent';
+import { AmqpTransport, type TransportEvent } from '@vnfkit/transport';
 
 /** Parent → farm. */
 export type FarmRequest =
@@ -21,7 +20,7 @@ export type FarmReply =
   | { kind: 'error'; message: string };
 
 const agents: Agent[] = [];
-const links: AmqpLink[] = [];
+const links: AmqpTransport[] = [];
 /** [start, end] of every script run since the last `runs` request, in ms since the epoch (comparable across processes). */
 let runs: [number, number][] = [];
 
@@ -42,39 +41,40 @@ function send(reply: FarmReply): void {
   process.send?.(reply);
 }
 
-/** Link events fanned out to every agent on the link (hundreds of listeners: no max-listeners warning). */
-const fanouts = new WeakMap<AmqpLink, EventEmitter>();
+/** Transport events fanned out to every agent on the connection (hundreds of listeners: no max-listeners warning). */
+const fanouts = new WeakMap<AmqpTransport, EventEmitter>();
 
-/** One agent's view of a shared link: events through the link's fan-out, the rest delegated; close is the farm's. */
-function agentView(link: AmqpLink): AgentLink {
+/** One agent's view of a shared transport: events through its fan-out, the rest delegated; close is the farm's. */
+function agentView(link: AmqpTransport): AgentTransport {
   const events = fanouts.get(link) ?? new EventEmitter().setMaxListeners(0);
   if (!fanouts.has(link)) {
     for (const event of ['connected', 'disconnected', 'reconnected'] as const) link.on(event, () => events.emit(event));
     fanouts.set(link, events);
   }
-  const view: AgentLink = {
+  const view: AgentTransport = {
     declareQueue: (name, options) => link.declareQueue(name, options),
     bindQueue: (queue, exchange, routingKey) => link.bindQueue(queue, exchange, routingKey),
-    publish: (...args: Parameters<AgentLink['publish']>) => link.publish(...args),
+    publish: (...args: Parameters<AgentTransport['publish']>) => link.publish(...args),
     consume: (queue, handler, options) => link.consume(queue, handler, options),
-    on: (event: LinkEvent, listener: () => void) => {
+    on: (event: TransportEvent, listener: () => void) => {
       events.on(event, listener);
       return view;
     },
-    off: (event: LinkEvent, listener: () => void) => {
+    off: (event: TransportEvent, listener: () => void) => {
       events.off(event, listener);
       return view;
     },
-    close: async () => undefined, // the farm closes the shared link
+    close: async () => undefined, // the farm closes the shared transport
   };
   return view;
 }
 
-async function openLink(amqpUrl: string, name: string): Promise<AmqpLink> {
-  const link = createAmqpLink({ url: amqpUrl, connectionName: name });
+async function openLink(amqpUrl: string, name: string): Promise<AmqpTransport> {
+  // The agent daemon's transport settings (createAgentTransport), one connection for a group of agents.
+  const link = await AmqpTransport.create({ ...AGENT_TRANSPORT_MODE, url: amqpUrl, connectionName: name });
   await new Promise<void>((resolve) => {
     link.on('connected', resolve);
-    link.connect();
+    link.start();
   });
   links.push(link);
   return link;
@@ -86,12 +86,12 @@ async function boot(request: Extract<FarmRequest, { kind: 'boot' }>): Promise<vo
   for (let i = 0; i < request.hostnames.length; i += request.agentsPerLink) groups.push(request.hostnames.slice(i, i + request.agentsPerLink));
   await Promise.all(groups.map(async (hostnames, g) => {
     const link = await openLink(request.amqpUrl, `vnfkit-bench-farm ${process.pid}/${g}`);
-    // One at a time per link: each start is a few broker round trips on the link's single channel.
+    // One at a time per connection: each start is a few broker round trips.
     for (const hostname of hostnames) {
       const dir = join(request.root, hostname);
       const agent = await createAgent({
         config: { hostname, type: request.emsType, scripts_dir: join(dir, 'scripts'), state_dir: join(dir, 'state') },
-        link: agentView(link),
+        transport: agentView(link),
         runner: countingRunner,
       });
       await agent.start();

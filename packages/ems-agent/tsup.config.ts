@@ -28,9 +28,10 @@ const lazyImportsToBundles: Plugin = {
 /** Bundled CommonJS dependencies (amqplib, pino, execa's) call require() for Node built-ins. */
 const requireBanner = { js: "import { createRequire as __vnfkitCreateRequire } from 'node:module'; const require = __vnfkitCreateRequire(import.meta.url);" };
 
-// Three builds:
+// Four builds:
 // - the library (`dist/index.js` + types): dependencies stay external, so `@vnfkit/protocol` errors and
 //   pino loggers are shared with the caller;
+// - the same library for require() (`dist/index.cjs` + `dist/index.d.cts`), for CommonJS callers;
 // - the daemon (`dist/cli.js`): everything it needs at start bundled into one file, so start-up reads
 //   one module instead of a few hundred. Measured by `pnpm bench` (agent footprint, docs/performance.md);
 // - what the daemon loads on first use (`dist/lazy/*.js`), one self-contained file per package.
@@ -42,6 +43,15 @@ export default defineConfig([
     // No `clean`: both builds write to dist/ at the same time; the build script empties it first.
     sourcemap: true,
     target: 'node20',
+  },
+  {
+    entry: ['src/index.ts'],
+    format: ['cjs'],
+    dts: { entry: 'src/index.ts' },
+    sourcemap: true,
+    target: 'node20',
+    // `import.meta.url` (version.ts, user-data.ts: files beside dist/) from `__filename` in CommonJS.
+    shims: true,
   },
   {
     entry: ['src/cli.ts'],

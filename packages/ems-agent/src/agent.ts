@@ -1,20 +1,19 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEDUPLICATES_BY_CORRELATION_ID, VERIFIES_SIGNATURE_V3, emsActionsQueue, emsRegisterQueue } from '@vnfkit/protocol';
 import { pino } from 'pino';
 import type { Logger } from 'pino';
 import { createCommandHandler } from './command-handler.js';
 import type { EmsConfigInput, ResolvedEmsConfig } from './config.js';
-import { brokerUrl, ENV_PREFIX, resolveConfig } from './config.js';
+import { ENV_PREFIX, resolveConfig } from './config.js';
 import { processRunner } from './exec.js';
 import type { ScriptRunner } from './exec.js';
 import { createExecutionStore } from './execution-store.js';
 import type { ExecutionStore } from './execution-store.js';
 import { isAgentOnlyVariable } from './internal/script-env.js';
 import { encodeBody } from './internal/wire.js';
-import type { AgentLink, LinkConsumer } from './link.js';
-import { createAmqpLink } from './transport/amqp-link.js';
-import type { AmqpLink } from './transport/amqp-link.js';
+import type { AgentTransport } from './transport/agent-transport.js';
+import { createAgentTransport } from './transport/agent-transport.js';
+import type { AmqpTransport, Consumer } from '@vnfkit/transport';
 
 /** Life-cycle states of an {@link Agent}. */
 export type AgentState = 'created' | 'starting' | 'running' | 'closing' | 'closed';
@@ -24,11 +23,11 @@ export interface CreateAgentOptions {
   /** A config from `loadConfig`, or raw values (validated here, once). */
   config: ResolvedEmsConfig | EmsConfigInput;
   /**
-   * The broker link. Default: the agent's own amqplib link to `amqp_url`/`broker_*`, owned and
-   * closed by the agent. A passed link (e.g. an SDK memory transport for in-process mode) is
-   * used as is and NOT closed by `close()`.
+   * The broker connection. Default: an `AmqpTransport` to `amqp_url`/`broker_*` (reconnecting for ever), owned and
+   * closed by the agent. A passed transport (e.g. a `MemoryTransport` for in-process mode) is used as is and NOT
+   * closed by `close()`.
    */
-  link?: AgentLink;
+  transport?: AgentTransport;
   /** @default a disabled pino logger */
   logger?: Logger;
   /** Runs scripts. @default real processes (`processRunner`) */
@@ -53,7 +52,7 @@ export interface Agent {
   readonly state: AgentState;
   /** Declares and binds the actions queue, consumes it, sends the hello (and again after every reconnect). Idempotent. */
   start(): Promise<void>;
-  /** Stops consuming, lets a running command finish and reply, closes an owned link. Idempotent. */
+  /** Stops consuming, lets a running command finish and reply, closes an owned transport. Idempotent. */
   close(): Promise<void>;
   /** Same as `close()`, for `await using`. */
   [Symbol.asyncDispose](): Promise<void>;
@@ -68,16 +67,12 @@ export function scriptBaseEnv(env: Record<string, string | undefined>): Record<s
   return base;
 }
 
-function readCa(path: string | undefined): Buffer[] | undefined {
-  return path === undefined ? undefined : [readFileSync(path)];
-}
-
 class EmsAgent implements Agent {
   readonly hostname: string;
   readonly queue: string;
   readonly registerQueue: string;
   private current: AgentState = 'created';
-  private consumer: LinkConsumer | undefined;
+  private consumer: Consumer | undefined;
   private store: ExecutionStore | undefined;
   private startPromise: Promise<void> | undefined;
   private closePromise: Promise<void> | undefined;
@@ -87,8 +82,8 @@ class EmsAgent implements Agent {
 
   constructor(
     readonly config: ResolvedEmsConfig,
-    private readonly link: AgentLink,
-    private readonly deps: { owned: boolean; logger: Logger; runner: ScriptRunner; baseEnv: Record<string, string> },
+    private readonly transport: AgentTransport,
+    private readonly deps: { owned: AmqpTransport | undefined; logger: Logger; runner: ScriptRunner; baseEnv: Record<string, string> },
   ) {
     this.hostname = config.hostname;
     this.queue = emsActionsQueue(config.hostname);
@@ -121,20 +116,21 @@ class EmsAgent implements Agent {
     const store = await createExecutionStore({ dir: join(this.config.state_dir, 'executions'), durable: !this.config.autodelete });
     this.store = store;
     const handler = createCommandHandler({
-      link: this.link,
+      transport: this.transport,
       store,
       logger,
       context: { config: this.config, runner: this.deps.runner, logger, baseEnv: this.deps.baseEnv },
     });
-    // Listen before connecting so the first connection of an owned link also triggers a hello.
-    this.link.on('connected', this.onReconnect);
-    this.link.on('reconnected', this.onReconnect);
+    // `connected` fires on every connection (first and after a reconnect): each one gets a hello. Listening
+    // before an owned transport starts, its first connection does too.
+    this.transport.on('connected', this.onReconnect);
     // Never declare ems.<type>.register: the VNFM owns it (a declare with other flags fails).
-    await this.link.declareQueue(this.queue, { durable: false, exclusive: false, autoDelete: this.config.autodelete });
-    await this.link.bindQueue(this.queue, this.config.exchange, this.queue);
-    this.consumer = await this.link.consume(this.queue, handler, { prefetch: 1, concurrency: 1 });
-    if (this.deps.owned) (this.link as AmqpLink).connect();
-    if (!this.deps.owned || (this.link as AmqpLink).connected) await this.sendHello();
+    await this.transport.declareQueue(this.queue, { durable: false, exclusive: false, autoDelete: this.config.autodelete });
+    await this.transport.bindQueue(this.queue, this.config.exchange, this.queue);
+    this.consumer = await this.transport.consume(this.queue, handler, { prefetch: 1, concurrency: 1 });
+    // An owned transport was idle until now (the topology above is applied on its first connection).
+    if (this.deps.owned) this.deps.owned.start();
+    else await this.sendHello();
     if (this.current === 'starting') this.current = 'running';
     logger.info({ queue: this.queue, registerQueue: this.registerQueue }, 'agent started');
   }
@@ -146,7 +142,7 @@ class EmsAgent implements Agent {
     const hello = { hostname: this.hostname, deduplicates: DEDUPLICATES_BY_CORRELATION_ID, ...(this.config.signing_key !== undefined ? { verifies: VERIFIES_SIGNATURE_V3 } : {}) };
     const { body, properties } = encodeBody(hello);
     try {
-      await this.link.publish('', this.registerQueue, body, properties);
+      await this.transport.publish('', this.registerQueue, body, properties);
       this.deps.logger.info({ registerQueue: this.registerQueue }, 'hello sent');
     } catch (error) {
       this.deps.logger.warn({ err: error }, 'cannot send the hello yet; will retry after reconnect');
@@ -162,10 +158,9 @@ class EmsAgent implements Agent {
     const wasStarted = this.startPromise;
     this.current = 'closing';
     if (wasStarted) await wasStarted.catch(() => undefined);
-    this.link.off('connected', this.onReconnect);
-    this.link.off('reconnected', this.onReconnect);
+    this.transport.off('connected', this.onReconnect);
     await this.consumer?.cancel();
-    if (this.deps.owned) await this.link.close();
+    if (this.deps.owned) await this.transport.close();
     this.store?.close();
     this.current = 'closed';
     this.deps.logger.info('agent closed');
@@ -177,8 +172,8 @@ class EmsAgent implements Agent {
 }
 
 /**
- * Creates an EMS agent. Without `link` it builds its own amqplib link (reconnecting forever);
- * with a link (e.g. the SDK memory transport) it runs in-process without any AMQP.
+ * Creates an EMS agent. Without `transport` it builds its own AMQP transport (reconnecting for ever);
+ * with one (e.g. a `MemoryTransport`) it runs in-process without any AMQP.
  * @example
  * const agent = await createAgent({ config: await loadConfig() });
  * await agent.start();
@@ -186,23 +181,8 @@ class EmsAgent implements Agent {
 export async function createAgent(options: CreateAgentOptions): Promise<Agent> {
   const config = resolveConfig(options.config);
   const logger = (options.logger ?? pino({ enabled: false })).child({ hostname: config.hostname });
-  let link = options.link;
-  const owned = link === undefined;
-  if (link === undefined) {
-    const ca = readCa(config.tls_ca_file);
-    link = createAmqpLink({
-      url: brokerUrl(config),
-      heartbeatSeconds: config.heartbeat,
-      connectionName: `vnfkit-ems ${config.hostname}`,
-      reconnectMaxDelayMs: config.reconnect_max_delay * 1000,
-      logger,
-      ...(ca ? { ca } : {}),
-    });
-  }
-  return new EmsAgent(config, link, {
-    owned,
-    logger,
-    runner: options.runner ?? processRunner,
-    baseEnv: scriptBaseEnv(options.env ?? process.env),
-  });
+  const deps = { logger, runner: options.runner ?? processRunner, baseEnv: scriptBaseEnv(options.env ?? process.env) };
+  if (options.transport !== undefined) return new EmsAgent(config, options.transport, { ...deps, owned: undefined });
+  const owned = await createAgentTransport(config, logger);
+  return new EmsAgent(config, owned, { ...deps, owned });
 }

@@ -12,21 +12,22 @@ import { hashBody } from './execution-store.js';
 import { redactBodyReason } from './internal/redact.js';
 import { ReplayGuard } from './internal/replay-guard.js';
 import { decodeCommand, encodeBody } from './internal/wire.js';
-import type { AgentLink, LinkIncomingMessage } from './link.js';
+import type { IncomingMessage } from '@vnfkit/transport';
+import type { AgentTransport } from './transport/agent-transport.js';
 
 /** The reply to a redelivered EXECUTE whose first run was cut short by an agent crash. */
 export const INTERRUPTED_ERR = 'interrupted by agent restart; not re-run';
 
 /** Options of {@link createCommandHandler}. */
 export interface CommandHandlerOptions {
-  link: AgentLink;
+  transport: AgentTransport;
   store: ExecutionStore;
   context: CommandContext;
   logger: Logger;
 }
 
 /** Handles one delivery from the actions queue; resolves once the reply is published (then the link acks). */
-export type CommandHandler = (message: LinkIncomingMessage) => Promise<void>;
+export type CommandHandler = (message: IncomingMessage) => Promise<void>;
 
 function headerText(value: unknown): string | undefined {
   if (typeof value === 'string') return value;
@@ -46,7 +47,7 @@ function decodeFailure(error: unknown): string {
  * one at a time, even across a reconnect that brings a repeat while the first delivery still runs.
  */
 export function createCommandHandler(options: CommandHandlerOptions): CommandHandler {
-  const { link, store, context } = options;
+  const { transport, store, context } = options;
   const { hostname } = context.config;
   // This VM's own key, derived from the one it was given: a command signed for another VM never verifies here.
   const signingKey = context.config.signing_key === undefined ? undefined : deriveAgentKey(context.config.signing_key, hostname);
@@ -55,7 +56,7 @@ export function createCommandHandler(options: CommandHandlerOptions): CommandHan
   const replays = signingKey === undefined ? undefined : new ReplayGuard({ maxAgeMs: context.config.max_command_age * 1000, file: join(context.config.state_dir, 'signed-commands') });
   let tail: Promise<unknown> = Promise.resolve();
 
-  const reply = async (message: LinkIncomingMessage, value: CommandReply, log: Logger): Promise<void> => {
+  const reply = async (message: IncomingMessage, value: CommandReply, log: Logger): Promise<void> => {
     const replyTo = message.properties.replyTo;
     if (replyTo === undefined || replyTo === '') {
       log.warn({ status: value.status }, 'command without reply_to; nothing sent');
@@ -65,7 +66,7 @@ export function createCommandHandler(options: CommandHandlerOptions): CommandHan
     const { correlationId } = message.properties;
     // With a key every reply is signed — refusals too — so the VNFM can tell this agent's answers from forged ones.
     const signature = signingKey === undefined ? undefined : signReply(signingKey, { body: encoded.body, correlationId, hostname });
-    await link.publish('', replyTo, encoded.body, {
+    await transport.publish('', replyTo, encoded.body, {
       ...encoded.properties,
       ...(signature !== undefined ? { headers: { [REPLY_SIGNATURE_HEADER]: signature } } : {}),
       contentType: CONTENT_TYPE,
@@ -75,7 +76,7 @@ export function createCommandHandler(options: CommandHandlerOptions): CommandHan
   };
 
   /** Without a key: nothing to check. With one: the signing time, or why the command is refused. */
-  const verify = (message: LinkIncomingMessage): { signedAt?: number; refusal?: string } => {
+  const verify = (message: IncomingMessage): { signedAt?: number; refusal?: string } => {
     if (signingKey === undefined) return {};
     const signature = headerText(message.properties.headers?.[SIGNATURE_HEADER]);
     if (signature === undefined) return { refusal: `command refused: missing ${SIGNATURE_HEADER} header (this agent requires signed commands)` };
@@ -88,7 +89,7 @@ export function createCommandHandler(options: CommandHandlerOptions): CommandHan
     return tooOld === undefined ? { signedAt: check.signedAt } : { refusal: `command refused: ${tooOld}` };
   };
 
-  const handle = async (message: LinkIncomingMessage): Promise<void> => {
+  const handle = async (message: IncomingMessage): Promise<void> => {
     const key = message.properties.correlationId ?? message.properties.messageId;
     const log = options.logger.child({ correlationId: key });
     const limit = context.config.max_command_bytes;

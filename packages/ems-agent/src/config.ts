@@ -55,6 +55,11 @@ function numeric<T extends z.ZodMiniType<number>>(schema: T): z.ZodMiniPipe<z.Zo
 }
 
 const nonEmpty = z.string().check(z.minLength(1));
+
+/** The items of a comma-separated setting, trimmed, blanks dropped. */
+function splitList(value: string): string[] {
+  return value.split(',').map((item) => item.trim()).filter((item) => item !== '');
+}
 /**
  * True when the WHATWG URL parser (the one the broker connection uses) accepts `value` with a host,
  * and no "@" follows the first "/", "?" or "#" after the scheme: that is a password with an unencoded
@@ -141,13 +146,24 @@ export const EmsConfig = z.strictObject({
   log_file: z.optional(absolutePath),
   /** pino log level. Env `VNFKIT_EMS_LOG_LEVEL`. @default "info" */
   log_level: z._default(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), 'info'),
-  /** Full broker URL; overrides broker_ip/broker_port/username/password/virtual_host. Env `VNFKIT_EMS_AMQP_URL`. */
+  /**
+   * Full broker URL; overrides broker_ip/broker_port/username/password/virtual_host. For a RabbitMQ cluster, the
+   * nodes' URLs comma-separated: the agent connects to the first that answers and moves on when it goes away.
+   * Env `VNFKIT_EMS_AMQP_URL`.
+   */
   amqp_url: z.optional(
     z.string().check(
-      z.regex(/^amqps?:\/\/\S+$/, 'must be an amqp:// or amqps:// URL'),
+      z.refine((value) => splitList(value).every((url) => /^amqps?:\/\/\S+$/.test(url)), 'must be an amqp:// or amqps:// URL (or a comma-separated list of them)'),
       // Checked here, so that a URL the connection would reject never reaches a log; the message never quotes it.
-      z.refine(parsableUrl, 'is not a valid URL (percent-encode "@", ":", "/" and other special characters of the user name and password, e.g. "/" as %2F)'),
+      z.refine((value) => splitList(value).every(parsableUrl), 'is not a valid URL (percent-encode "@", ":", "/" and other special characters of the user name and password, e.g. "/" as %2F)'),
     ),
+  ),
+  /**
+   * More RabbitMQ cluster nodes beside `broker_ip`, comma-separated `host` or `host:port` (port default
+   * `broker_port`), same user, password and vhost; tried in turn after `broker_ip`. Env `VNFKIT_EMS_BROKER_IPS`.
+   */
+  broker_ips: z.optional(
+    z.string().check(z.refine((value) => splitList(value).every((host) => /^(\[[0-9A-Fa-f:.]+\]|[^\s,:/@[\]]+)(:\d{1,5})?$/.test(host)), 'expected a comma-separated list of host or host:port')),
   ),
   /** CA bundle (PEM) trusted for amqps:// connections. Env `VNFKIT_EMS_TLS_CA_FILE`. */
   tls_ca_file: z.optional(absolutePath),
@@ -340,11 +356,21 @@ export function maskConfig(config: ResolvedEmsConfig): Record<string, unknown> {
   return masked;
 }
 
-/** The AMQP URL the agent connects to: `amqp_url` if set, else built from the broker_* keys. */
+/** The AMQP URL the agent connects to first: see {@link brokerUrls}. */
 export function brokerUrl(config: ResolvedEmsConfig): string {
-  if (config.amqp_url !== undefined) return config.amqp_url;
-  const user = encodeURIComponent(config.username);
-  const pass = encodeURIComponent(config.password);
-  const host = config.broker_ip.includes(':') && !config.broker_ip.startsWith('[') ? `[${config.broker_ip}]` : config.broker_ip;
-  return `amqp://${user}:${pass}@${host}:${config.broker_port}/${encodeURIComponent(config.virtual_host)}`;
+  return brokerUrls(config)[0] ?? '';
+}
+
+/**
+ * The AMQP URLs the agent connects to, in order: `amqp_url` (one or a comma-separated list) if set, else built from
+ * the broker_* keys — `broker_ip`, then each of `broker_ips`.
+ */
+export function brokerUrls(config: ResolvedEmsConfig): string[] {
+  if (config.amqp_url !== undefined) return splitList(config.amqp_url);
+  const credentials = `${encodeURIComponent(config.username)}:${encodeURIComponent(config.password)}`;
+  const vhost = encodeURIComponent(config.virtual_host);
+  // broker_ip is a host (a bare IPv6 address gets brackets); broker_ips entries may carry their own port.
+  const hostPort = (host: string): string => `${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${config.broker_port}`;
+  const more = splitList(config.broker_ips ?? '').map((entry) => (/^(\[[^\]]+\]|[^:]+):\d+$/.test(entry) ? entry : hostPort(entry)));
+  return [hostPort(config.broker_ip), ...more].map((host) => `amqp://${credentials}@${host}/${vhost}`);
 }

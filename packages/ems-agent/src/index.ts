@@ -6,6 +6,7 @@ export { createAgent, scriptBaseEnv } from './agent.js';
 export type { Agent, AgentState, CreateAgentOptions } from './agent.js';
 export {
   brokerUrl,
+  brokerUrls,
   CONFIG_KEYS,
   CONFIG_SECTION,
   DEFAULT_CONFIG_FILE,
@@ -20,18 +21,8 @@ export {
   resolveConfig,
 } from './config.js';
 export type { ConfigSources, EmsConfigInput, LoadConfigOptions, ResolvedEmsConfig } from './config.js';
-export type {
-  AgentLink,
-  LinkConsumeOptions,
-  LinkConsumer,
-  LinkEvent,
-  LinkIncomingMessage,
-  LinkMessageHandler,
-  LinkMessageProperties,
-  LinkQueueOptions,
-} from './link.js';
-export { backoffDelay, createAmqpLink } from './transport/amqp-link.js';
-export type { AmqpLink, AmqpLinkOptions } from './transport/amqp-link.js';
+export { AGENT_TRANSPORT_MODE, createAgentTransport } from './transport/agent-transport.js';
+export type { AgentTransport } from './transport/agent-transport.js';
 export { NOT_EXECUTABLE_STATUS, NOT_FOUND_STATUS, processRunner, runScriptProcess, TIMEOUT_STATUS } from './exec.js';
 export type { ScriptResult, ScriptRunner, ScriptRunRequest } from './exec.js';
 export { INTERRUPTED_ERR } from './command-handler.js';

@@ -8,15 +8,15 @@ import { INTERRUPTED_ERR } from '../src/command-handler.js';
 import type { ScriptRunner, ScriptRunRequest } from '../src/exec.js';
 import { processRunner } from '../src/exec.js';
 import { b64, testConfig } from './helpers/agent-config.js';
-import { MemoryLink } from './helpers/memory-link.js';
+import { FakeTransport } from './helpers/fake-transport.js';
 import { tempDir } from './helpers/temp.js';
 
 const REPLY_TO = 'amq.rabbitmq.reply-to.test';
 
-async function startAgent(overrides: Parameters<typeof testConfig>[0] = {}, runner: ScriptRunner = processRunner): Promise<{ agent: Agent; link: MemoryLink; config: Awaited<ReturnType<typeof testConfig>> }> {
+async function startAgent(overrides: Parameters<typeof testConfig>[0] = {}, runner: ScriptRunner = processRunner): Promise<{ agent: Agent; link: FakeTransport; config: Awaited<ReturnType<typeof testConfig>> }> {
   const config = await testConfig(overrides);
-  const link = new MemoryLink();
-  const agent = await createAgent({ config, link, runner, env: { PATH: process.env.PATH, VNFKIT_EMS_PASSWORD: 'hidden' } });
+  const link = new FakeTransport();
+  const agent = await createAgent({ config, transport: link, runner, env: { PATH: process.env.PATH, VNFKIT_EMS_PASSWORD: 'hidden' } });
   onTestFinished(() => agent.close());
   await agent.start();
   return { agent, link, config };
@@ -71,14 +71,14 @@ describe('agent (in-process, memory link)', () => {
 
   it('re-sends the hello after every reconnect and stops after close', async () => {
     const { agent, link } = await startAgent();
-    link.emit('reconnected');
-    link.emit('reconnected');
+    link.emit('connected');
+    link.emit('connected');
     expect(link.repliesTo('ems.test.register')).toHaveLength(3);
     await agent.close();
     expect(agent.state).toBe('closed');
-    expect(link.listenerCount('reconnected')).toBe(0);
+    expect(link.listenerCount('connected')).toBe(0);
     expect(link.consuming(agent.queue)).toBe(false);
-    expect(link.closed).toBe(false); // a passed link belongs to the caller
+    expect(link.closed).toBe(false); // a passed transport belongs to the caller
   });
 
   it('saves and executes end to end, replying text/plain with the correlation id', async () => {

@@ -26,4 +26,3 @@ export type { WireBody, EncodedMessage } from './codec.js';
 export { payloadToBytes, bytesToPayload, toBase64, fromBase64, sanitizeEnvName, signCommand, verifyCommandSignature,
   deriveAgentKey, deriveVnfrKey, signedReplyTo, signReply, verifyReplySignature } from './helpers.js';
 export type { CommandSignatureInput, SignatureCheck } from './helpers.js';
-export { amqplibSocket, coalesceWrites } from './socket.js';

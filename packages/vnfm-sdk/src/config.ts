@@ -1,7 +1,7 @@
 import { BOOTSTRAP_PASSWORD, BOOTSTRAP_USERNAME, ConfigError } from '@vnfkit/protocol';
 import type { Logger } from 'pino';
-import type { ReplyMode } from './transport/amqp-options.js';
-import type { Transport } from './transport/transport.js';
+import type { ReplyMode } from '@vnfkit/transport';
+import type { Transport } from '@vnfkit/transport';
 
 /** Credentials for a broker connection. */
 export interface BrokerCredentials {

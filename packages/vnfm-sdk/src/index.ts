@@ -1,5 +1,5 @@
 /** @vnfkit/vnfm-sdk — an abstract VNF manager for Open Baton 6.0 over RabbitMQ. */
-export * from './transport/index.js';
+export * from '@vnfkit/transport';
 export { AbstractVnfm } from './vnfm.js';
 // Protocol helpers a VNFM author uses every day, re-exported for convenience.
 export { allVnfcs } from '@vnfkit/protocol';

@@ -3,7 +3,7 @@ import { pino, type Logger } from 'pino';
 import { resolveVnfmOptions, type ResolvedVnfmOptions, type VnfmOptions } from './config.js';
 import { OperationJournal } from './journal/operation-journal.js';
 import { managerEndpoint, unregisterFromNfvo } from './nfvo/nfvo-client.js';
-import type { Consumer, Transport } from './transport/transport.js';
+import type { Consumer, Transport } from '@vnfkit/transport';
 import { CommandHandler } from './vnfm/command-handler.js';
 import { declareEndpointQueue, registerAndOpen } from './vnfm/connection.js';
 import { Deliveries } from './vnfm/deliveries.js';

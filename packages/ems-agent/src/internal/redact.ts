@@ -1,49 +1,13 @@
 /**
- * The agent's one redaction helper for log output: URLs with credentials (broker URLs, git URLs)
- * and text quoted from command bodies. Everything the agent logs that holds a URL or text of a body
- * goes through here (call sites, and the `err` serializer of the root logger for errors, whose
+ * The agent's redaction for log output: URLs with credentials (broker URLs, git URLs; the URL rules are
+ * `@vnfkit/transport`'s, shared with the SDK) and text quoted from command bodies. Everything the agent
+ * logs that holds a URL or text of a body goes through here (call sites, and the `err` serializer of the root logger for errors, whose
  * message or fields may quote either — e.g. Node's `Invalid URL` error carries the whole URL as `input`).
  */
 
-/** What replaces a secret. */
-export const MASK = '***';
+import { redactText } from '@vnfkit/transport';
 
-/** A `scheme://` and what follows up to whitespace or a quote. */
-const URL_IN_TEXT = /([A-Za-z][A-Za-z0-9+.-]*:\/\/)([^\s"'`<>]*)/g;
-
-/** Schemes whose user name alone may be the secret (`https://<token>@host/...`, GitHub and GitLab style). */
-const TOKEN_USER_SCHEMES = new Set(['http://', 'https://']);
-
-function redactAfterScheme(scheme: string, rest: string): string {
-  // The credentials end at the LAST "@": a password may contain "@", ":" and "/" (unencoded, as people
-  // write them), which a URL parser would read as the host, port or path, and so would a "first @" rule.
-  const at = rest.lastIndexOf('@');
-  if (at < 0) return scheme + rest;
-  const userinfo = rest.slice(0, at);
-  const colon = userinfo.indexOf(':');
-  let shown: string;
-  if (colon >= 0) shown = `${userinfo.slice(0, colon)}:${MASK}`;
-  else if (TOKEN_USER_SCHEMES.has(scheme.toLowerCase())) shown = MASK;
-  else return scheme + rest; // `ssh://git@host/…`, `amqp://guest@host`: a user name, no secret
-  return `${scheme}${shown}${rest.slice(at)}`;
-}
-
-/**
- * A URL with its password (and, for http/https, a token given as user name) replaced by `***`;
- * the user name, host and path stay. Works on URLs no parser accepts.
- * @example redactUrl('amqp://admin:p@ss:w/rd@10.0.0.1:5672/%2f') // 'amqp://admin:***@10.0.0.1:5672/%2f'
- */
-export function redactUrl(url: string): string {
-  const match = /^([A-Za-z][A-Za-z0-9+.-]*:\/\/)/.exec(url);
-  if (!match) return url;
-  return redactAfterScheme(match[1] ?? '', url.slice(match[0].length));
-}
-
-/** Every URL inside a free text redacted like {@link redactUrl}. */
-export function redactText(text: string): string {
-  if (!text.includes('://')) return text;
-  return text.replace(URL_IN_TEXT, (_all, scheme: string, rest: string) => redactAfterScheme(scheme, rest));
-}
+export { MASK, redactText, redactUrl } from '@vnfkit/transport';
 
 /**
  * The reason a command body was refused, fit for the log: a "body is not JSON" reason quotes the

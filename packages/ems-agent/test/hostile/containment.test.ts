@@ -133,7 +133,7 @@ describe.skipIf(SKIP_BROKER_TESTS)('secrets in the log of a real agent', () => {
     // "@" and ":" parse: the agent connects, the broker refuses the login, the agent logs and retries.
     const parsable = AMQP_URL.replace(/\/\/[^@]*@/, '//guest:se:cr@t@');
     const agent = spawnAgent(['--config', await writeConfig(dir, { amqp_url: parsable, hostname: uniqueHostname('redact'), scripts_dir: join(dir, 's'), state_dir: join(dir, 'st'), log_level: 'debug' }, 'ok.conf')]);
-    await waitFor(() => agent.logged('cannot connect to the broker; retrying'), { timeoutMs: 20_000, what: 'the connection failure to be logged' });
+    await waitFor(() => agent.logged('cannot reach the broker; retrying'), { timeoutMs: 20_000, what: 'the connection failure to be logged' });
     const logged = JSON.stringify(agent.logs) + agent.stderr;
     expect(logged).toContain('guest:***@');
     expect(logged).not.toContain('cr@t');

@@ -6,7 +6,7 @@ import {
 } from '@vnfkit/protocol';
 import { pino, type Logger } from 'pino';
 import { EmsAgentGoneError, EmsCommandError, EmsTimeoutError, EmsUntrustedError } from '../errors.js';
-import type { Consumer, IncomingMessage, RequestOptions, Transport } from '../transport/transport.js';
+import type { Consumer, IncomingMessage, RequestOptions, Transport } from '@vnfkit/transport';
 
 function headerText(value: unknown): string | undefined {
   if (typeof value === 'string') return value;

@@ -3,7 +3,7 @@ import {
   type ManagerCredentials, type NfvoCommand, type VnfmManagerEndpoint, type VnfmMessage,
 } from '@vnfkit/protocol';
 import { NfvoRefusedError } from '../errors.js';
-import type { Transport } from '../transport/transport.js';
+import type { Transport } from '@vnfkit/transport';
 
 /** The endpoint object a VNFM registers with. */
 export function managerEndpoint(input: { type: string; endpoint: string; description: string }): VnfmManagerEndpoint {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Transport } from '../transport/transport.js';
+import type { Transport } from '@vnfkit/transport';
 import type { Vm, VimDriver, VmRequest } from './vim-driver.js';
 import { missingAgentPackage } from './agent-package.js';
 
@@ -10,7 +10,7 @@ interface AgentHandle {
   start(): Promise<void>;
   close(): Promise<void>;
 }
-type CreateAgent = (options: { config: Record<string, unknown>; link: Transport }) => Promise<AgentHandle>;
+type CreateAgent = (options: { config: Record<string, unknown>; transport: Transport }) => Promise<AgentHandle>;
 
 /**
  * A VIM whose VMs are EMS agents running inside this process (through `@vnfkit/ems-agent`'s library API),
@@ -19,7 +19,7 @@ type CreateAgent = (options: { config: Record<string, unknown>; link: Transport 
  */
 export class InProcessVim implements VimDriver {
   readonly name = 'in-process-vim';
-  private readonly agents = new Map<string, { agent: AgentHandle; link: Transport; request: VmRequest }>();
+  private readonly agents = new Map<string, { agent: AgentHandle; transport: Transport; request: VmRequest }>();
   private readonly counters = new Map<string, number>();
   private root: string | undefined;
   private rootReady: Promise<string> | undefined;
@@ -50,14 +50,14 @@ export class InProcessVim implements VimDriver {
     const agentModule = (await import('@vnfkit/ems-agent').catch((error: unknown) => {
       throw missingAgentPackage('InProcessVim', error);
     })) as unknown as { createAgent: CreateAgent };
-    const link = await this.transportFactory();
+    const transport = await this.transportFactory();
     const dir = join(this.root ?? '', hostname);
     const agent = await agentModule.createAgent({
       config: { hostname, type: request.emsType, scripts_dir: join(dir, 'scripts'), state_dir: join(dir, 'state'), ...this.agentConfig },
-      link,
+      transport,
     });
     await agent.start();
-    this.agents.set(hostname, { agent, link, request });
+    this.agents.set(hostname, { agent, transport, request });
   }
 
   /** The VM's agent dies (fault tests, the demo): its connection and actions queue go; {@link restart} brings it back. */
@@ -65,14 +65,14 @@ export class InProcessVim implements VimDriver {
     const entry = this.agents.get(hostname);
     if (!entry) throw new Error(`no VM ${hostname}`);
     await entry.agent.close();
-    await entry.link.close();
+    await entry.transport.close();
   }
 
   async restart(hostname: string): Promise<void> {
     const entry = this.agents.get(hostname);
     if (!entry) throw new Error(`no VM ${hostname}`);
     await entry.agent.close();
-    await entry.link.close();
+    await entry.transport.close();
     await this.startAgent(hostname, entry.request);
   }
 
@@ -81,7 +81,7 @@ export class InProcessVim implements VimDriver {
     if (!entry) return;
     this.agents.delete(hostname);
     await entry.agent.close();
-    await entry.link.close();
+    await entry.transport.close();
     await rm(join(this.root ?? '', hostname), { recursive: true, force: true });
   }
 

@@ -4,7 +4,7 @@ import {
   type NetworkServiceDescriptor, type Status, type VirtualNetworkFunctionRecord,
 } from '@vnfkit/protocol';
 import { pino, type Logger } from 'pino';
-import type { Consumer, Transport } from '../transport/transport.js';
+import type { Consumer, Transport } from '@vnfkit/transport';
 import type { BrokerAccounts } from './broker-accounts.js';
 import { Commands, type MessageEvent } from './simulator/commands.js';
 import { Operations, type PackageInput } from './simulator/operations.js';

@@ -6,7 +6,7 @@ import {
   decodeNfvoCommand, encodeMessage, recordOf, toError, vnfmErrorMessage, type NfvoCommand, type VirtualNetworkFunctionRecord, type VnfmMessage,
 } from '@vnfkit/protocol';
 import type { OperationJournal } from '../journal/operation-journal.js';
-import type { IncomingMessage } from '../transport/transport.js';
+import type { IncomingMessage } from '@vnfkit/transport';
 import { dispatch, type DispatchInput } from './dispatch.js';
 import type { FlowInput, Tracker } from './flow.js';
 import { salvageRecord } from './records.js';

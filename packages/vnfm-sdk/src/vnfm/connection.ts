@@ -3,8 +3,8 @@ import { EXCHANGE, toError, type ManagerCredentials, type VnfmManagerEndpoint } 
 import type { Logger } from 'pino';
 import type { BrokerCredentials, ResolvedVnfmOptions } from '../config.js';
 import { registerWithNfvo } from '../nfvo/nfvo-client.js';
-import { createAmqpTransport } from '../transport/amqp.js';
-import type { Transport } from '../transport/transport.js';
+import { createAmqpTransport, splitUrls } from '@vnfkit/transport';
+import type { Transport } from '@vnfkit/transport';
 
 /** The VNFM's options and its logger. */
 export interface ConnectionInput {
@@ -18,11 +18,15 @@ export async function openTransport(
   { credentials, bootstrap = false }: { credentials: BrokerCredentials | undefined; bootstrap?: boolean },
 ): Promise<Transport> {
   if (options.transportFactory) return options.transportFactory(credentials);
-  const url = new URL(options.amqpUrl);
-  if (credentials) {
-    url.username = encodeURIComponent(credentials.username);
-    url.password = encodeURIComponent(credentials.password);
-  }
+  // One URL, or the nodes of a RabbitMQ cluster comma-separated: the same account on each.
+  const urls = splitUrls(options.amqpUrl).map((text) => {
+    const url = new URL(text);
+    if (credentials) {
+      url.username = encodeURIComponent(credentials.username);
+      url.password = encodeURIComponent(credentials.password);
+    }
+    return url.toString();
+  });
   // A bootstrap connection used only to register asks one question: direct reply-to does, and Open Baton's
   // manager user may declare no named queue (SystemStartup.java 6.0.0:96-105: configure `^amq\.gen.*|amq\.default$`).
   const replyMode = bootstrap && !options.reuseBootstrapConnection ? 'direct' : options.nfvoReplyMode;
@@ -30,7 +34,7 @@ export async function openTransport(
   // creates may declare it (configure `(<endpoint>)`, unanchored: ComponentManager.java 6.0.0:331-344).
   const { type, endpoint } = options;
   const connectionName = endpoint === type || type.includes(endpoint) ? `vnfm-${type}` : `vnfm-${type}.${endpoint}`;
-  return createAmqpTransport({ url: url.toString(), logger, connectionName, replyMode });
+  return createAmqpTransport({ urls, logger, connectionName, replyMode });
 }
 
 /**

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { encodeMessage, toError, vnfmErrorMessage } from '@vnfkit/protocol';
 import type { Logger } from 'pino';
 import type { JournalRecord, OperationJournal } from '../journal/operation-journal.js';
-import type { IncomingMessage, Transport } from '../transport/transport.js';
+import type { IncomingMessage, Transport } from '@vnfkit/transport';
 import type { InterruptedContext, VnfmHooks } from './hooks.js';
 
 /** What {@link Deliveries} needs. */

@@ -2,7 +2,7 @@
 import type { Logger } from 'pino';
 import type { ResolvedVnfmOptions } from '../config.js';
 import type { JournalRecord, JournalStep } from '../journal/operation-journal.js';
-import type { Transport } from '../transport/transport.js';
+import type { Transport } from '@vnfkit/transport';
 import type { VnfmHooks } from './hooks.js';
 
 /** Records a step of the command being handled in the operation journal. */

@@ -1,5 +1,5 @@
 import { afterEach, expect, it } from 'vitest';
-import { MemoryBroker, createMemoryTransport } from '../../src/transport/memory.js';
+import { MemoryBroker, createMemoryTransport } from '@vnfkit/transport';
 import { NfvoPeer } from '../helpers/nfvo-peer.js';
 import { HelloVnfm } from './hello-vnfm.js';
 

@@ -9,10 +9,10 @@ import { EXCHANGE, emsActionsQueue } from '@vnfkit/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EmsClient } from '../../src/ems/ems-client.js';
 import { EmsAgentGoneError, EmsCommandError } from '../../src/errors.js';
-import { createAmqpTransport } from '../../src/transport/amqp.js';
-import { createMemoryTransport } from '../../src/transport/memory.js';
-import { MemoryBroker } from '../../src/transport/memory-broker.js';
-import type { Consumer, Transport } from '../../src/transport/transport.js';
+import { createAmqpTransport } from '@vnfkit/transport';
+import { createMemoryTransport } from '@vnfkit/transport';
+import { MemoryBroker } from '@vnfkit/transport';
+import type { Consumer, Transport } from '@vnfkit/transport';
 import { spawnAgent } from '../helpers/agent-process.js';
 import { AMQP_URL, describeBroker, uniqueName, waitFor } from '../helpers/broker.js';
 

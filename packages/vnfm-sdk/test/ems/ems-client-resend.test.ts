@@ -8,8 +8,8 @@ import { dirname, join } from 'node:path';
 import type { EmsReply } from '@vnfkit/protocol';
 import { afterEach, expect, it } from 'vitest';
 import { EmsClient } from '../../src/ems/ems-client.js';
-import { createAmqpTransport } from '../../src/transport/amqp.js';
-import type { ReplyMode } from '../../src/transport/amqp-options.js';
+import { createAmqpTransport } from '@vnfkit/transport';
+import type { ReplyMode } from '@vnfkit/transport';
 import { AMQP_URL, closeConnectionsNamed, describeBroker, uniqueName, waitFor } from '../helpers/broker.js';
 
 const require = createRequire(import.meta.url);

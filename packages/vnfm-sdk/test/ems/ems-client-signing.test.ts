@@ -6,8 +6,8 @@ import { EXCHANGE, REPLY_SIGNATURE_HEADER, emsActionsQueue, emsRegisterQueue, si
 import { afterEach, describe, expect, it } from 'vitest';
 import { EmsClient } from '../../src/ems/ems-client.js';
 import { EmsUntrustedError } from '../../src/errors.js';
-import { createAmqpTransport } from '../../src/transport/amqp.js';
-import type { ReplyMode } from '../../src/transport/amqp-options.js';
+import { createAmqpTransport } from '@vnfkit/transport';
+import type { ReplyMode } from '@vnfkit/transport';
 import { spawnAgent } from '../helpers/agent-process.js';
 import { AMQP_URL, uniqueName } from '../helpers/broker.js';
 

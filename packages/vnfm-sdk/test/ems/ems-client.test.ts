@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EmsClient } from '../../src/ems/ems-client.js';
 import { EmsCommandError, EmsTimeoutError } from '../../src/errors.js';
-import { createAmqpTransport } from '../../src/transport/amqp.js';
+import { createAmqpTransport } from '@vnfkit/transport';
 import { spawnAgent } from '../helpers/agent-process.js';
 import { AMQP_URL, uniqueName } from '../helpers/broker.js';
 

@@ -13,8 +13,8 @@ import fc from 'fast-check';
 import type { Logger } from 'pino';
 import { EXCHANGE, emsActionsQueue } from '@vnfkit/protocol';
 import { EmsClient } from '../../src/ems/ems-client.js';
-import { createAmqpTransport } from '../../src/transport/amqp.js';
-import type { Transport } from '../../src/transport/transport.js';
+import { createAmqpTransport } from '@vnfkit/transport';
+import type { Transport } from '@vnfkit/transport';
 import { NfvoPeer } from '../helpers/nfvo-peer.js';
 import { TestVnfm } from '../vnfm/scenarios.js';
 

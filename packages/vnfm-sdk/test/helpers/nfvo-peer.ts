@@ -5,7 +5,7 @@ import {
   EXCHANGE, NFVO_MANAGER_HANDLING, VNFM_NFVO_ACTIONS_REPLY, decodeManagerMessage, decodeVnfmMessage, encodeMessage,
   type VirtualNetworkFunctionRecord, type VnfmMessage,
 } from '@vnfkit/protocol';
-import type { Transport } from '../../src/transport/transport.js';
+import type { Transport } from '@vnfkit/transport';
 
 type Vnfr = VirtualNetworkFunctionRecord;
 

@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { LocalVim, NfvoSimulator } from '../../src/testing/index.js';
-import { createAmqpTransport } from '../../src/transport/amqp.js';
+import { createAmqpTransport } from '@vnfkit/transport';
 import { privateVhost, uniqueName } from '../helpers/broker.js';
 import { SCRIPTS, ScriptVnfm } from './script-vnfm.js';
 

@@ -4,7 +4,7 @@ import { allVnfcs } from '@vnfkit/protocol';
 import type { NetworkServiceDescriptor, VirtualNetworkFunctionRecord } from '@vnfkit/protocol';
 import { afterEach, expect, it } from 'vitest';
 import { InProcessVim, NfvoSimulator, type MessageEvent } from '../../src/testing/index.js';
-import { MemoryBroker, createMemoryTransport } from '../../src/transport/memory.js';
+import { MemoryBroker, createMemoryTransport } from '@vnfkit/transport';
 import type { HealContext } from '../../src/vnfm.js';
 import { SCRIPTS, ScriptVnfm } from './script-vnfm.js';
 

@@ -6,7 +6,7 @@ import { allVnfcs } from '@vnfkit/protocol';
 import type { NetworkServiceDescriptor } from '@vnfkit/protocol';
 import { afterEach, expect, it } from 'vitest';
 import { InProcessVim, NfvoSimulator, type MessageEvent } from '../../src/testing/index.js';
-import { MemoryBroker, createMemoryTransport } from '../../src/transport/memory.js';
+import { MemoryBroker, createMemoryTransport } from '@vnfkit/transport';
 
 import { SCRIPTS, ScriptVnfm } from './script-vnfm.js';
 

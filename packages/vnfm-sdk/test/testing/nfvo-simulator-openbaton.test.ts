@@ -9,7 +9,7 @@ import type { ConfirmChannel } from 'amqplib';
 import { EXCHANGE, NFVO_MANAGER_HANDLING, VNFM_NFVO_ACTIONS_REPLY, type NetworkServiceDescriptor, type Status } from '@vnfkit/protocol';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { NfvoSimulator, type MessageEvent, type NfvoSimulatorOptions, type Vm, type VimDriver, type VmRequest } from '../../src/testing/index.js';
-import { createAmqpTransport, type IncomingMessage, type Transport } from '../../src/transport/index.js';
+import { createAmqpTransport, type IncomingMessage, type Transport } from '@vnfkit/transport';
 import { privateVhost, uniqueName, waitFor } from '../helpers/broker.js';
 import { withTimeout } from '../helpers/wait.js';
 

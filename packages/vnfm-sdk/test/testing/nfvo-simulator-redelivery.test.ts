@@ -4,8 +4,8 @@
 import { EXCHANGE, VNFM_NFVO_ACTIONS_REPLY } from '@vnfkit/protocol';
 import { afterEach, expect, it } from 'vitest';
 import { InProcessVim, NfvoSimulator, type MessageEvent } from '../../src/testing/index.js';
-import { MemoryBroker, createMemoryTransport } from '../../src/transport/index.js';
-import type { IncomingMessage } from '../../src/transport/transport.js';
+import { MemoryBroker, createMemoryTransport } from '@vnfkit/transport';
+import type { IncomingMessage } from '@vnfkit/transport';
 import { waitFor } from '../helpers/wait.js';
 
 const cleanup: (() => Promise<void>)[] = [];

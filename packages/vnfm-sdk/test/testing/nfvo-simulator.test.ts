@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { NetworkServiceDescriptor } from '@vnfkit/protocol';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { LocalVim, NfvoSimulator, type MessageEvent } from '../../src/testing/index.js';
-import { createAmqpTransport } from '../../src/transport/amqp.js';
+import { createAmqpTransport } from '@vnfkit/transport';
 import { managerEndpoint, registerWithNfvo } from '../../src/nfvo/nfvo-client.js';
 import { privateVhost, uniqueName } from '../helpers/broker.js';
 import { SCRIPTS, ScriptVnfm } from './script-vnfm.js';

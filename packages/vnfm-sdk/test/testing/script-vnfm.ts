@@ -3,7 +3,7 @@
 import { allVnfcs } from '@vnfkit/protocol';
 import type { VNFCInstance, VNFRecordDependency, VirtualNetworkFunctionRecord } from '@vnfkit/protocol';
 import { EmsClient } from '../../src/ems/ems-client.js';
-import type { Transport } from '../../src/transport/transport.js';
+import type { Transport } from '@vnfkit/transport';
 import { AbstractVnfm, type HealContext, type HookContext, type InstantiateContext, type ModifyContext, type ScaleInContext, type ScaleOutContext, type StartStopContext } from '../../src/vnfm.js';
 
 type Vnfr = VirtualNetworkFunctionRecord;

@@ -2,10 +2,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createAgent, type AgentLink } from '@vnfkit/ems-agent';
+import { createAgent, type AgentTransport } from '@vnfkit/ems-agent';
 import { EXCHANGE, decodeEmsHello, decodeEmsReply, emsActionsQueue, emsRegisterQueue, encodeMessage, toBase64 } from '@vnfkit/protocol';
 import { afterEach, expect, it } from 'vitest';
-import { MemoryBroker, createMemoryTransport } from '../../src/transport/memory.js';
+import { MemoryBroker, createMemoryTransport } from '@vnfkit/transport';
 
 const cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -25,10 +25,10 @@ it('runs an EMS agent in-process on the memory transport', async () => {
 
   const dir = await mkdtemp(join(tmpdir(), 'vnfkit-inproc-'));
   cleanup.push(() => rm(dir, { recursive: true, force: true }));
-  const link: AgentLink = createMemoryTransport(broker);
+  const link: AgentTransport = createMemoryTransport(broker);
   const agent = await createAgent({
     config: { hostname: 'inproc-1', type: 'generic', scripts_dir: join(dir, 'scripts'), state_dir: join(dir, 'state') },
-    link,
+    transport: link,
   });
   cleanup.push(() => agent.close());
   await agent.start();

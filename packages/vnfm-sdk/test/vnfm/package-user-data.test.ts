@@ -3,7 +3,7 @@
 import { bytesToPayload, type NetworkServiceDescriptor, type VNFPackage } from '@vnfkit/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import { InProcessVim, NfvoSimulator, type MessageEvent } from '../../src/testing/index.js';
-import { MemoryBroker, createMemoryTransport } from '../../src/transport/index.js';
+import { MemoryBroker, createMemoryTransport } from '@vnfkit/transport';
 import { AbstractVnfm, withPackageUserData, type InstantiateContext, type UserDataContext } from '../../src/vnfm.js';
 
 const BOM = '\uFEFF';

@@ -2,7 +2,7 @@
 import { allVnfcs } from '@vnfkit/protocol';
 import type { VirtualNetworkFunctionRecord } from '@vnfkit/protocol';
 import { expect, it } from 'vitest';
-import type { Transport } from '../../src/transport/transport.js';
+import type { Transport } from '@vnfkit/transport';
 import { AbstractVnfm, type HealContext, type InstantiateContext, type ModifyContext, type ResumeContext, type ResumeResult, type ScaleOutContext, type StartStopContext, type ValidateInstantiateContext } from '../../src/vnfm.js';
 import { NfvoPeer } from '../helpers/nfvo-peer.js';
 

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, describe } from 'vitest';
-import { createAmqpTransport } from '../../src/transport/amqp.js';
+import { createAmqpTransport } from '@vnfkit/transport';
 import { closeConnectionsNamed, privateVhost, uniqueName } from '../helpers/broker.js';
 import { vnfmScenarios } from './scenarios.js';
 

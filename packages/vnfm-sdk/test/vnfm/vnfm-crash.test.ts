@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, expect, it } from 'vitest';
-import { createAmqpTransport } from '../../src/transport/amqp.js';
-import type { Transport } from '../../src/transport/transport.js';
+import { createAmqpTransport } from '@vnfkit/transport';
+import type { Transport } from '@vnfkit/transport';
 import { describeBroker, privateVhost, uniqueName, waitFor } from '../helpers/broker.js';
 import { NfvoPeer } from '../helpers/nfvo-peer.js';
 

@@ -1,5 +1,5 @@
 import { afterEach, describe } from 'vitest';
-import { MemoryBroker, createMemoryTransport } from '../../src/transport/memory.js';
+import { MemoryBroker, createMemoryTransport } from '@vnfkit/transport';
 import { vnfmScenarios } from './scenarios.js';
 
 const cleanups: (() => Promise<void>)[] = [];

@@ -1,6 +1,6 @@
 import { EXCHANGE, decodeVnfmMessage, encodeMessage, recordOf, toError, type VnfmMessage } from '@vnfkit/protocol';
 import type { Logger } from 'pino';
-import type { Transport } from '../../transport/transport.js';
+import type { Transport } from '@vnfkit/transport';
 import type { Nsr, Records } from './records.js';
 
 /** A message crossing the simulated NFVO's boundary (for tests and the demo's progress output). */

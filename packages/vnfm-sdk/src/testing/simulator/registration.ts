@@ -1,6 +1,6 @@
 import { TimeoutError, decodeManagerMessage, encodeMessage, toError } from '@vnfkit/protocol';
 import type { Logger } from 'pino';
-import type { IncomingMessage, Transport } from '../../transport/transport.js';
+import type { IncomingMessage, Transport } from '@vnfkit/transport';
 import type { BrokerAccounts } from '../broker-accounts.js';
 
 /** The inputs of {@link Registration}. */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { decodeVnfmMessage, encodeMessage, toError, type VNFCInstance, type VirtualNetworkFunctionRecord, type VnfmMessage } from '@vnfkit/protocol';
 import type { Logger } from 'pino';
-import type { IncomingMessage, Transport } from '../../transport/transport.js';
+import type { IncomingMessage, Transport } from '@vnfkit/transport';
 import type { VimDriver } from '../vim-driver.js';
 import type { Commands, MessageEvent } from './commands.js';
 import { assignIds } from './ids.js';

@@ -3,7 +3,7 @@ import {
   type Status, type VNFCInstance, type VirtualNetworkFunctionRecord, type VnfmMessage,
 } from '@vnfkit/protocol';
 import type { Logger } from 'pino';
-import type { IncomingMessage } from '../../transport/transport.js';
+import type { IncomingMessage } from '@vnfkit/transport';
 import { buildDependency, type DependencyPlan } from '../dependencies.js';
 import type { VimDriver } from '../vim-driver.js';
 import type { Commands } from './commands.js';

@@ -1,0 +1,52 @@
+import { readFile } from 'node:fs/promises';
+import { AmqpTransport, type Transport, type TransportEvent } from '@vnfkit/transport';
+import type { Logger } from 'pino';
+import type { ResolvedEmsConfig } from '../config.js';
+import { brokerUrls } from '../config.js';
+import { configError } from '../errors.js';
+
+/**
+ * The messaging operations the agent uses. Any vnfkit `Transport` has them, so a `MemoryTransport` runs an
+ * agent in-process (the SDK's test kit does) and the daemon uses an `AmqpTransport` from {@link createAgentTransport}.
+ */
+export interface AgentTransport extends Pick<Transport, 'declareQueue' | 'bindQueue' | 'publish' | 'consume' | 'close'> {
+  on(event: TransportEvent, listener: () => void): unknown;
+  off(event: TransportEvent, listener: () => void): unknown;
+}
+
+/**
+ * How the agent's transport differs from the SDK's: a publish cut off by a lost connection is sent again on the
+ * next one (hellos and replies: the VNFM takes each once), and a binding that cannot be restored (the NFVO has not
+ * declared its exchange yet) fails the connect attempt, which is retried.
+ */
+export const AGENT_TRANSPORT_MODE = { resendPublishes: true, strictRestore: true } as const;
+
+/** First reconnect delay of the agent, in milliseconds. */
+const RECONNECT_INITIAL_DELAY_MS = 500;
+
+/**
+ * The daemon's broker connection: the shared `AmqpTransport` in {@link AGENT_TRANSPORT_MODE}. It is created idle
+ * (the agent declares and binds its actions queue and consumes it first) and, once started, connects in the
+ * background and retries for ever: a VM may boot long before its broker is reachable. With several broker URLs
+ * (`amqp_url` list, `broker_ips`) it moves to the next node when its node goes away.
+ */
+export async function createAgentTransport(config: ResolvedEmsConfig, logger: Logger): Promise<AmqpTransport> {
+  let caFile: string | undefined;
+  if (config.tls_ca_file !== undefined) {
+    // Read once here so a missing file is a clear config error at start, not a connect retry loop.
+    await readFile(config.tls_ca_file).catch((error: unknown) => {
+      const problem = `tls_ca_file: cannot read ${config.tls_ca_file}: ${error instanceof Error ? error.message : String(error)}`;
+      throw configError(problem, [problem], error);
+    });
+    caFile = config.tls_ca_file;
+  }
+  return AmqpTransport.create({
+    urls: brokerUrls(config),
+    heartbeatSeconds: config.heartbeat,
+    connectionName: `vnfkit-ems ${config.hostname}`,
+    reconnect: { initialDelayMs: RECONNECT_INITIAL_DELAY_MS, maxDelayMs: Math.max(RECONNECT_INITIAL_DELAY_MS, config.reconnect_max_delay * 1000), jitter: 0.5 },
+    ...AGENT_TRANSPORT_MODE,
+    logger,
+    ...(caFile !== undefined ? { caFile } : {}),
+  });
+}

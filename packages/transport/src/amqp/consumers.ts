@@ -1,0 +1,200 @@
+import type { Channel, ConsumeMessage } from 'amqplib';
+import { ConfigError, TransportError } from '@vnfkit/protocol';
+import { backoffDelay } from '../internal/backoff.js';
+import { channelCloseReason, isChannelClosed, watchChannel } from '../internal/channel-slot.js';
+import { ConsumerRunner } from '../internal/consumer-runner.js';
+import { sleep, withDeadline } from '../internal/deadline.js';
+import { LinkLostError } from '../internal/pending-requests.js';
+import type { Topology } from '../internal/topology.js';
+import type { ConsumeOptions, Consumer, MessageHandler } from '../transport.js';
+import type { ConnectionKeeper, Link } from './connection.js';
+import { toIncoming } from './wire.js';
+
+interface ConsumerState {
+  /** The queue name given to `consume` (a handle for server-named queues). */
+  readonly handle: string;
+  readonly prefetch: number;
+  readonly exclusive: boolean;
+  readonly runner: ConsumerRunner;
+  link: Link | undefined;
+  channel: Channel | undefined;
+  tag: string | undefined;
+  restarts: number;
+  cancelled: boolean;
+  cancelling: Promise<void> | undefined;
+}
+
+/**
+ * Consumers: each on a channel of its own (so prefetch is per consumer), handlers run through a
+ * {@link ConsumerRunner}, resumed on every new connection, re-opened when the broker closes only their channel.
+ */
+export class Consumers {
+  private readonly states = new Set<ConsumerState>();
+
+  constructor(
+    private readonly keeper: ConnectionKeeper,
+    private readonly topology: Topology,
+  ) {}
+
+  async consume(queue: string, handler: MessageHandler, options: ConsumeOptions = {}): Promise<Consumer> {
+    const prefetch = options.prefetch ?? 1;
+    if (!Number.isInteger(prefetch) || prefetch < 1) throw new ConfigError(`consume option prefetch must be a positive integer, got ${String(options.prefetch)}`);
+    const concurrency = Math.min(options.concurrency ?? prefetch, prefetch);
+    if (!Number.isInteger(concurrency) || concurrency < 1) throw new ConfigError(`consume option concurrency must be a positive integer, got ${String(options.concurrency)}`);
+    const { state: current } = this.keeper;
+    if (current === 'closing' || current === 'closed') throw new TransportError(`transport is ${current} (consuming ${queue})`);
+    const handle = this.topology.handleOf(queue) ?? queue;
+    const state: ConsumerState = {
+      handle,
+      prefetch,
+      exclusive: options.exclusive ?? false,
+      runner: new ConsumerRunner({ handler, concurrency, log: this.keeper.log.child({ queue: handle }) }),
+      link: undefined,
+      channel: undefined,
+      tag: undefined,
+      restarts: 0,
+      cancelled: false,
+      cancelling: undefined,
+    };
+    this.states.add(state);
+    // Idle: started with the first connection.
+    if (!this.keeper.deferring) await this.startNow(state, queue);
+    const topology = this.topology;
+    return {
+      get queue(): string {
+        return topology.resolve(handle);
+      },
+      cancel: () => this.cancel(state),
+    };
+  }
+
+  private async startNow(state: ConsumerState, queue: string): Promise<void> {
+    try {
+      for (;;) {
+        let link: Link;
+        try {
+          link = await this.keeper.linkFor(`consuming ${queue}`);
+        } catch (error) {
+          if (error instanceof LinkLostError) continue;
+          throw error;
+        }
+        if (state.link === link) return; // the reconnect resumed it meanwhile
+        try {
+          await this.start(state, link);
+          return;
+        } catch (error) {
+          if (link.lost && !this.keeper.stopping.signal.aborted) continue;
+          throw new TransportError(`consuming ${queue} failed: ${this.keeper.describe(undefined, error)}`, { cause: error });
+        }
+      }
+    } catch (error) {
+      state.cancelled = true;
+      this.states.delete(state);
+      throw error;
+    }
+  }
+
+  /** Starts every consumer on a new connection. */
+  async resume(link: Link): Promise<void> {
+    for (const state of this.states) {
+      if (state.cancelled) continue;
+      try {
+        await this.start(state, link);
+      } catch (error) {
+        if (this.keeper.failsAttempt(link, error)) throw error;
+        this.keeper.log.error({ queue: state.handle, err: this.keeper.describe(undefined, error) }, 'resuming a consumer after a reconnect failed; retried after the next one');
+      }
+    }
+  }
+
+  /** The connection dropped: deliveries not yet handed to a handler are requeued by the broker. */
+  dropStale(): void {
+    for (const state of this.states) state.runner.dropStale();
+  }
+
+  private async start(state: ConsumerState, link: Link): Promise<void> {
+    if (state.link === link && state.channel && !isChannelClosed(state.channel)) return;
+    const channel = await link.connection.createChannel();
+    watchChannel(channel, { name: `consumer ${state.handle}`, log: this.keeper.log, onClose: () => this.onChannelClosed(state, channel, link) });
+    try {
+      // Per-consumer prefetch (global=false): the broker pushes at most this many unacked deliveries.
+      await channel.prefetch(state.prefetch, false);
+      const ok = await channel.consume(this.topology.resolve(state.handle), (msg) => this.onDelivery(state, channel, msg), { exclusive: state.exclusive, noAck: false });
+      if (state.cancelled) {
+        await channel.close().catch(() => undefined);
+        return;
+      }
+      state.channel = channel;
+      state.tag = ok.consumerTag;
+      state.link = link;
+    } catch (error) {
+      if (!isChannelClosed(channel)) await channel.close().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  private onDelivery(state: ConsumerState, channel: Channel, msg: ConsumeMessage | null): void {
+    if (msg === null) {
+      // The broker cancelled the consumer, e.g. because its queue was deleted; resumed after the next reconnect.
+      this.keeper.log.warn({ queue: state.handle }, 'the broker cancelled a consumer (queue deleted?)');
+      if (state.channel === channel) {
+        state.channel = undefined;
+        state.tag = undefined;
+        state.link = undefined;
+      }
+      void channel.close().catch(() => undefined);
+      return;
+    }
+    state.runner.push({
+      message: toIncoming(msg),
+      ack: () => channel.ack(msg),
+      nack: (requeue) => channel.nack(msg, false, requeue),
+      stale: () => isChannelClosed(channel),
+    });
+  }
+
+  private onChannelClosed(state: ConsumerState, channel: Channel, link: Link): void {
+    state.runner.dropStale();
+    if (state.channel !== channel) return;
+    state.channel = undefined;
+    state.tag = undefined;
+    state.link = undefined;
+    const { keeper } = this;
+    // Only a channel the broker closed on its own is re-opened here; a lost connection is the reconnect's job.
+    if (!channelCloseReason(channel) || state.cancelled || link.lost || keeper.link !== link || keeper.stopping.signal.aborted) return;
+    const delay = backoffDelay(state.restarts++, keeper.options.reconnect);
+    keeper.log.warn({ queue: state.handle, retryInMs: delay }, 'consumer channel closed by the broker; re-opening it');
+    void sleep(delay, keeper.stopping.signal)
+      .then(() => (state.cancelled || link.lost ? undefined : this.start(state, link)))
+      .then(
+        () => {
+          state.restarts = 0;
+        },
+        (error: unknown) => keeper.log.error({ queue: state.handle, err: keeper.describe(undefined, error) }, 'cannot re-open a consumer channel; retried after the next reconnect'),
+      );
+  }
+
+  private cancel(state: ConsumerState): Promise<void> {
+    state.cancelling ??= (async () => {
+      state.cancelled = true;
+      const { channel, tag } = state;
+      if (channel && tag && !isChannelClosed(channel)) await channel.cancel(tag).catch(() => undefined);
+      // Deliveries not yet handed to the handler go back to the queue (redelivered=true for the next consumer).
+      state.runner.stop();
+      const { closeTimeoutMs } = this.keeper.options;
+      if (!(await withDeadline(state.runner.idle(), closeTimeoutMs))) {
+        this.keeper.log.warn({ queue: state.handle, running: state.runner.running, waitedMs: closeTimeoutMs }, 'handlers still running after the close timeout; their messages will be redelivered');
+      }
+      this.states.delete(state);
+      state.channel = undefined;
+      state.link = undefined;
+      if (channel && !isChannelClosed(channel)) await channel.close().catch(() => undefined);
+    })();
+    return state.cancelling;
+  }
+
+  /** Cancels every consumer (handlers in flight may finish, up to `closeTimeoutMs`). */
+  cancelAll(): Promise<void> {
+    return Promise.all([...this.states].map((state) => this.cancel(state))).then(() => undefined);
+  }
+}

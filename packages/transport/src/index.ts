@@ -1,0 +1,15 @@
+// @vnfkit/transport: the one messaging layer of vnfkit, used by the SDK (VNFM side) and the EMS agent.
+export type {
+  Transport, TransportEvent, MessageProperties, IncomingMessage, QueueOptions, QueueState, ExchangeOptions, ConsumeOptions, MessageHandler,
+  Consumer, RequestOptions,
+} from './transport.js';
+export { UNROUTABLE_RETRY_MS } from './transport.js';
+export { AmqpTransport, createAmqpTransport } from './amqp/amqp-transport.js';
+export type { AmqpTransportState } from './amqp/amqp-transport.js';
+export { DEFAULT_AMQP_URL, resolveAmqpOptions, splitUrls } from './amqp/options.js';
+export type { AmqpTransportOptions, ReconnectOptions, ReplyMode, ResolvedAmqpTransportOptions } from './amqp/options.js';
+export { MemoryBroker, MemoryTransport, createMemoryTransport, topicMatches } from './memory/memory-transport.js';
+export type { MemoryTransportOptions, MemoryTransportState } from './memory/memory-transport.js';
+export { backoffDelay } from './internal/backoff.js';
+export type { BackoffBounds } from './internal/backoff.js';
+export { MASK, redactSecret, redactText, redactUrl } from './redact.js';
