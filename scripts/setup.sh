@@ -13,6 +13,12 @@ fi
 
 pnpm install --frozen-lockfile
 
+# scripts/cluster (the cluster tests) reads rabbitmqctl's JSON with jq.
+if ! command -v jq >/dev/null 2>&1; then
+  echo "setup: installing jq (apt-get)"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq jq >/dev/null || echo "setup: WARNING: jq missing; scripts/cluster needs it" >&2
+fi
+
 broker_up() { (exec 3<>/dev/tcp/127.0.0.1/5672) 2>/dev/null; }
 
 ensure_broker() {

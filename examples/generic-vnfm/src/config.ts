@@ -76,8 +76,20 @@ export const GenericVnfmConfig = z.strictObject({
   endpointQueueAutoDelete: booleanLike.default(false),
   /** Size bound of one script log file, bytes (`VNFKIT_SCRIPT_LOG_MAX_BYTES`). @default 1048576 */
   scriptLogMaxBytes: z.coerce.number().int().positive().default(1024 * 1024),
-  /** How the VNFCs of one script step run (`VNFKIT_VNFC_CONCURRENCY`). @default parallel */
+  /** How the VNFCs of one script step run (`VNFKIT_VNFC_CONCURRENCY`). @default parallel (`serial` with `upstreamModel`) */
   vnfcConcurrency: z.enum(['parallel', 'serial']).default('parallel'),
+  /**
+   * Agent commands in flight at once across the whole VNFM, every VNFR and NFVO command together; the others wait
+   * their turn in order (`VNFKIT_EMS_CONCURRENCY`, `--ems-concurrency`). Models the thread pools of Open Baton's
+   * Generic VNFM (see `src/lifecycle/ems-limit.ts`). @default unlimited (5 with `upstreamModel`)
+   */
+  emsConcurrency: z.coerce.number().int().positive().optional(),
+  /**
+   * Preset: run like Open Baton's Generic VNFM — `vnfcConcurrency: serial` and `emsConcurrency: 5`, each unless set
+   * explicitly (`VNFKIT_UPSTREAM_MODEL`, `true`/`1`). For comparisons; it makes big deployments slower. Applied by
+   * {@link loadConfig} (the bin); code that parses this schema itself runs {@link applyUpstreamModel} first. @default false
+   */
+  upstreamModel: z.union([z.boolean(), z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1')]).default(false),
   /** pino level of the VNFM's own log (`VNFKIT_LOG_LEVEL`). @default info */
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** NFVO commands handled at once (`VNFKIT_CONCURRENCY`). @default 10 */
@@ -113,6 +125,8 @@ export const ENVIRONMENT: ReadonlyArray<[string, string[]]> = [
   ['VNFKIT_ENDPOINT_AUTO_DELETE', ['endpointQueueAutoDelete']],
   ['VNFKIT_SCRIPT_LOG_MAX_BYTES', ['scriptLogMaxBytes']],
   ['VNFKIT_VNFC_CONCURRENCY', ['vnfcConcurrency']],
+  ['VNFKIT_EMS_CONCURRENCY', ['emsConcurrency']],
+  ['VNFKIT_UPSTREAM_MODEL', ['upstreamModel']],
   ['VNFKIT_LOG_LEVEL', ['logLevel']],
   ['VNFKIT_CONCURRENCY', ['concurrency']],
   ['VNFKIT_MANAGER_USERNAME', ['managerUsername']],
@@ -139,6 +153,7 @@ const FLAGS: ReadonlyArray<[string, string[]]> = [
   ['log-dir', ['logDir']],
   ['journal-file', ['journalFile']],
   ['vnfc-concurrency', ['vnfcConcurrency']],
+  ['ems-concurrency', ['emsConcurrency']],
   ['log-level', ['logLevel']],
 ];
 
@@ -157,6 +172,7 @@ Options:
       --log-dir <dir>          per-VNFC script logs          (env VNFKIT_LOG_DIR)
       --journal-file <file>    operation journal (crash-safe) (env VNFKIT_JOURNAL_FILE)
       --vnfc-concurrency <m>   parallel | serial             (env VNFKIT_VNFC_CONCURRENCY)
+      --ems-concurrency <n>    agent commands at once, VNFM-wide (env VNFKIT_EMS_CONCURRENCY, default unlimited)
       --log-level <level>      fatal..trace | silent         (env VNFKIT_LOG_LEVEL)
   -h, --help                   show this help
   -v, --version                show the version
@@ -165,7 +181,8 @@ More environment: VNFKIT_AGENT_START_TIMEOUT_S (500), VNFKIT_AGENT_COMMAND_TIMEO
 VNFKIT_AGENT_USERNAME, VNFKIT_AGENT_PASSWORD, VNFKIT_SCRIPT_PATH, VNFKIT_USER_DATA_FILE, VNFKIT_USER_DATA (install), VNFKIT_SIGNING_KEY, VNFKIT_ALLOW_ENV,
 VNFKIT_SCRIPT_LOG_MAX_BYTES, VNFKIT_CONCURRENCY, VNFKIT_MANAGER_USERNAME (openbaton-manager-user),
 VNFKIT_MANAGER_PASSWORD (openbaton), VNFKIT_ENDPOINT_AUTO_DELETE (false), VNFKIT_PLUGINS (lifecycle plug-ins,
-comma-separated). Precedence: flags > environment > file > defaults.
+comma-separated), VNFKIT_UPSTREAM_MODEL (1: serial VNFCs and 5 agent commands at once, like Open Baton's
+Generic VNFM). Precedence: flags > environment > file > defaults.
 `;
 
 type Plain = Record<string, unknown>;
@@ -303,6 +320,7 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
     if (typeof value === 'string') setPath(fromFlags, path, value);
   }
   merged = deepMerge(deepMerge(merged, fromEnv), fromFlags);
+  merged = applyUpstreamModel(merged);
 
   const result = GenericVnfmConfig.safeParse(merged);
   if (!result.success) {
@@ -311,6 +329,20 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
     });
   }
   return { kind: 'run', config: deepFreeze(result.data) };
+}
+
+/** Open Baton's Generic VNFM, as `upstreamModel` sets it up (each setting unless given explicitly). */
+export const UPSTREAM_MODEL = { vnfcConcurrency: 'serial', emsConcurrency: 5 } as const;
+
+/** The `upstreamModel` preset: fills in {@link UPSTREAM_MODEL} where the merged input leaves a setting out. */
+export function applyUpstreamModel<T extends Plain>(input: T): T {
+  const on = input['upstreamModel'];
+  if (on !== true && on !== 'true' && on !== '1') return input;
+  return {
+    ...input,
+    vnfcConcurrency: input['vnfcConcurrency'] ?? UPSTREAM_MODEL.vnfcConcurrency,
+    emsConcurrency: input['emsConcurrency'] ?? UPSTREAM_MODEL.emsConcurrency,
+  };
 }
 
 function deepFreeze<T>(value: T): Readonly<T> {
@@ -322,7 +354,8 @@ function deepFreeze<T>(value: T): Readonly<T> {
 export function emsCredentials(config: GenericVnfmConfig): { username: string; password: string } {
   let url: URL | undefined;
   try {
-    url = new URL(config.amqpUrl);
+    // The first node's, for a cluster's comma-separated list (one account on every node).
+    url = new URL(config.amqpUrl.split(',')[0]?.trim() ?? '');
   } catch {
     url = undefined;
   }

@@ -2,7 +2,7 @@ import {
   ConfigError, deriveVnfrKey, parseEnvNameList, type Script, type VNFCInstance, type VNFPackage, type VNFRecordDependency, type VirtualNetworkFunctionRecord,
 } from '@vnfkit/protocol';
 import {
-  AbstractVnfm, EmsClient, EmsCommandError, allVnfcs, createAmqpTransport,
+  AbstractVnfm, EmsClient, EmsCommandError, allVnfcs, createAmqpTransport, splitUrls,
   type ExecuteContext, type HealContext, type HookContext, type InstantiateContext, type InterruptedContext, type ModifyContext, type NfvoErrorContext,
   type ResumeContext, type ResumeResult, type ScaleInContext, type ScaleOutContext, type StartStopContext, type Transport,
   type TransportFactory, type UpdateContext, type UserDataContext, type ValidateInstantiateContext,
@@ -12,10 +12,11 @@ import { emsCredentials, type GenericVnfmConfig } from './config.js';
 import { assertEnvNamesAllowed, dependencyEnvNames, descriptorEnvNames, recordEnvNames } from './env/index.js';
 import type { AgentChannel, PackageFile } from './lifecycle/agent-channel.js';
 import { GenericLifecycle, type ScriptSource } from './lifecycle/generic-lifecycle.js';
+import { limitEmsCommands } from './lifecycle/ems-limit.js';
 import { LifecyclePlugins, loadLifecyclePlugins, type LifecyclePlugin } from './plugins/index.js';
 import type { CommandReply } from './lifecycle/run-plan.js';
 import { ScriptLogs } from './logs/index.js';
-import { FileResumeStore, type ResumableEvent, type ResumeStore } from './resume-store/index.js';
+import { FileResumeStore, StreamResumeStore, type ResumableEvent, type ResumeStore } from './resume-store/index.js';
 import { fillUserData, virtualHostOf } from './user-data.js';
 
 type Vnfr = VirtualNetworkFunctionRecord;
@@ -84,6 +85,7 @@ export class GenericVnfm extends AbstractVnfm {
   private pluginList: LifecyclePlugin[] = [];
   private pluginsValue: LifecyclePlugins | undefined;
   private resumeStore: ResumeStore | undefined;
+  private streamResumeStore: StreamResumeStore | undefined;
   private readonly config: GenericVnfmConfig;
   private readonly log: Logger;
   /** Hostname → id of its VNFR, learnt from every VNFR a command brings: the scope of the VM's signing key. */
@@ -136,7 +138,8 @@ export class GenericVnfm extends AbstractVnfm {
   }
 
   protected override async onConnected(): Promise<void> {
-    const url = new URL(this.config.amqpUrl);
+    // The first node of a cluster's URL list names the broker (in messages); the transport uses them all.
+    const url = new URL(splitUrls(this.config.amqpUrl)[0] ?? this.config.amqpUrl);
     // The EMS side runs on the VNFM's own broker account (AMQP_URL), like upstream's Spring connection:
     // the per-VNFM user the NFVO hands out may not declare `openbaton-exchange` or `ems.<type>.register`.
     // Agent replies come back on a lasting reply queue: when this connection drops while a script runs,
@@ -144,7 +147,11 @@ export class GenericVnfm extends AbstractVnfm {
     // by running the script a second time.
     this.emsTransport = this.genericOptions.transportFactory
       ? await this.genericOptions.transportFactory(undefined)
-      : await createAmqpTransport({ url: this.config.amqpUrl, connectionName: `generic-vnfm-ems-${this.config.type}`, replyMode: 'lasting-queue', logger: this.log });
+      : await createAmqpTransport({
+        url: this.config.amqpUrl, connectionName: `generic-vnfm-ems-${this.config.type}`, replyMode: 'lasting-queue', logger: this.log,
+        // Replicas run on a cluster: the reply queue must outlive the loss of its node.
+        replyQueueType: this.options.replicated ? 'quorum' : 'classic',
+      });
     this.ems = new EmsClient({
       transport: this.emsTransport,
       endpoint: this.config.endpoint,
@@ -154,14 +161,17 @@ export class GenericVnfm extends AbstractVnfm {
       brokerAddress: `${url.hostname}:${url.port || '5672'}`,
       scriptPath: this.config.ems.scriptPath,
       ...(this.config.ems.signingKey !== undefined ? { signingKey: this.vmSigningKey(this.config.ems.signingKey) } : {}),
+      // Replicas share one register queue: each must see every agent's hello.
+      shareHellos: this.options.replicated,
       logger: this.log,
     });
     await this.ems.start();
-    const agents = agentChannel(this.ems, this.config);
+    // One VNFM-wide limit (`emsConcurrency`) for the lifecycle and the plug-ins alike.
+    const agents = limitEmsCommands(agentChannel(this.ems, this.config), this.config.emsConcurrency);
     this.pluginsValue = new LifecyclePlugins({ plugins: this.pluginList, agents, logger: this.log });
     this.lifecycleValue = new GenericLifecycle({
       agents,
-      resumeStore: (this.resumeStore = this.genericOptions.resumeStore ?? new FileResumeStore({ directory: this.config.resumeDir })),
+      resumeStore: (this.resumeStore = await this.openResumeStore()),
       logs: new ScriptLogs({ directory: this.config.logDir, maxBytesPerFile: this.config.scriptLogMaxBytes }),
       vnfcConcurrency: this.config.vnfcConcurrency,
       startTimeoutS: this.config.ems.startTimeoutS,
@@ -186,8 +196,22 @@ export class GenericVnfm extends AbstractVnfm {
     for (const vnfc of allVnfcs(vnfr)) if (typeof vnfc.hostname === 'string' && vnfc.hostname !== '') this.vnfrOfHost.set(vnfc.hostname, vnfr.id);
   }
 
+  /**
+   * Where failed scripts are remembered for RESUME: given, or — for replicas, which must all see them — on the
+   * stream `vnfkit.resume.<endpoint>` of the broker, else in `resumeDir`.
+   */
+  private async openResumeStore(): Promise<ResumeStore> {
+    if (this.genericOptions.resumeStore) return this.genericOptions.resumeStore;
+    if (this.options.replicated && this.emsTransport) {
+      this.streamResumeStore = await StreamResumeStore.open({ transport: this.emsTransport, stream: `vnfkit.resume.${this.config.endpoint}`, logger: this.log });
+      return this.streamResumeStore;
+    }
+    return new FileResumeStore({ directory: this.config.resumeDir });
+  }
+
   override async close(): Promise<void> {
     await super.close();
+    await this.streamResumeStore?.close().catch(() => undefined);
     await this.ems?.stop().catch(() => undefined);
     await this.emsTransport?.close().catch(() => undefined);
   }
@@ -200,7 +224,7 @@ export class GenericVnfm extends AbstractVnfm {
     if (master !== undefined && (typeof vnfr.id !== 'string' || vnfr.id === '')) throw new ConfigError('cannot give the VMs a signing key: the VNFR has no id yet');
     const signingKey = master === undefined ? undefined : deriveVnfrKey(master, vnfr.id as string);
     return fillUserData(this.genericOptions.userDataTemplate, {
-      brokerIp: extension['brokerIp'] ?? new URL(this.config.amqpUrl).hostname,
+      brokerIp: extension['brokerIp'] ?? new URL(splitUrls(this.config.amqpUrl)[0] ?? this.config.amqpUrl).hostname,
       brokerPort: extension['brokerPort'] ?? '5672',
       username: credentials.username,
       password: credentials.password,

@@ -1,4 +1,4 @@
-export { emsCredentials, GenericVnfmConfig, HELP, loadConfig, parseConfigText } from './config.js';
+export { applyUpstreamModel, emsCredentials, GenericVnfmConfig, HELP, loadConfig, parseConfigText } from './config.js';
 export type { GenericVnfmConfigInput, LoadConfigOptions, LoadedConfig } from './config.js';
 export {
   buildBaseEnv,
@@ -35,8 +35,8 @@ export type {
   VnfcConcurrency,
   VnfcWork,
 } from './plan/index.js';
-export { FileResumeStore, MemoryResumeStore, ResumableEvent, resumedActionOf, ScriptFailure } from './resume-store/index.js';
-export type { FileResumeStoreOptions, ResumeStore } from './resume-store/index.js';
+export { FileResumeStore, MemoryResumeStore, ResumableEvent, resumedActionOf, ScriptFailure, StreamResumeStore } from './resume-store/index.js';
+export type { FileResumeStoreOptions, ResumeStore, StreamResumeStoreOptions } from './resume-store/index.js';
 export { agentTemplatePath, fillUserData, HOSTNAME_PLACEHOLDER, loadUserDataTemplate, shellQuote } from './user-data.js';
 export type { UserDataKind, UserDataValues } from './user-data.js';
 export { GenericVnfm } from './generic-vnfm.js';

@@ -128,7 +128,7 @@ export function fillUserData(template: string, values: UserDataValues): string {
 export function virtualHostOf(amqpUrl: string): string {
   let path: string;
   try {
-    path = new URL(amqpUrl).pathname;
+    path = new URL(amqpUrl.split(',')[0]?.trim() ?? '').pathname;
   } catch {
     return '';
   }

@@ -42,15 +42,19 @@ export interface QueueOptions {
   expiresMs?: number;
   /**
    * `quorum`: a replicated queue (`x-queue-type: quorum`, durable, not exclusive or auto-delete) that survives the loss
-   * of a minority of the nodes of a RabbitMQ cluster. A queue's type is fixed when it is first declared; declaring it
-   * again with another type fails. @default 'classic'
+   * of a minority of the nodes of a RabbitMQ cluster. `stream`: a replicated append-only log (durable) that every
+   * consumer reads from an offset ({@link ConsumeOptions.streamOffset}) without removing anything; amqp transport
+   * only. A queue's type is fixed when it is first declared; declaring it again with another type fails.
+   * @default 'classic'
    */
-  type?: 'classic' | 'quorum';
+  type?: 'classic' | 'quorum' | 'stream';
   /**
    * Only one consumer at a time gets deliveries (`x-single-active-consumer`); when it goes, the broker hands the queue
    * to the next one, e.g. to a standby replica. @default false
    */
   singleActiveConsumer?: boolean;
+  /** Size bound (`x-max-length-bytes`): a stream drops its oldest segments beyond it. */
+  maxLengthBytes?: number;
 }
 
 /** A queue as the broker reports it ({@link Transport.inspectQueue}). */
@@ -75,6 +79,8 @@ export interface ConsumeOptions {
   concurrency?: number;
   /** Exclusive consumer. @default false */
   exclusive?: boolean;
+  /** A stream queue's consumer starts at this offset (`x-stream-offset`): `first`, `last`, `next` or an offset number. */
+  streamOffset?: 'first' | 'last' | 'next' | number;
 }
 
 /**

@@ -53,6 +53,24 @@ export interface VnfmOptions {
    */
   endpointQueueAutoDelete?: boolean;
   /**
+   * Run as one of several replicas of this VNFM (same type and endpoint, docs/reliability.md "VNFM replicas"):
+   * the `<endpoint>` queue gets a single active consumer (the others stand by and take over when it goes), and the
+   * operation journal lives on the RabbitMQ stream `vnfkit.journal.<endpoint>` that every replica reads, instead of
+   * `journalFile`. A replica that receives a command another one was running waits for that one to answer it, or,
+   * once the other is gone for {@link takeoverGraceMs}, answers it from the journal. Replicas never unregister the
+   * endpoint on close. Every process of the endpoint must use the same setting: the queue's arguments differ.
+   * Env `VNFKIT_REPLICATED`. @default false
+   */
+  replicated?: boolean;
+  /**
+   * The `<endpoint>` queue's type. `quorum` replicates it over a RabbitMQ cluster (commands waiting in it survive a
+   * node's loss); it must be created so: a queue declared before with another type is refused by the broker. Keep
+   * `classic` where Open Baton's NFVO declares the queue itself. Env `VNFKIT_ENDPOINT_QUEUE_TYPE`. @default 'classic'
+   */
+  endpointQueueType?: 'classic' | 'quorum';
+  /** Replicas: how long another replica must be gone before its unanswered commands are taken over, in ms. @default 10000 */
+  takeoverGraceMs?: number;
+  /**
    * Largest NFVO command body handled; bigger ones are answered with ERROR without being decoded.
    * Env `VNFKIT_MAX_COMMAND_BYTES`. @default 67108864 (64 MiB: INSTANTIATE carries the VNF package's scripts)
    */
@@ -84,6 +102,9 @@ export interface ResolvedVnfmOptions {
   readonly allocateTimeoutMs: number;
   readonly journalFile: string | undefined;
   readonly endpointQueueAutoDelete: boolean;
+  readonly replicated: boolean;
+  readonly endpointQueueType: 'classic' | 'quorum';
+  readonly takeoverGraceMs: number;
   readonly maxCommandBytes: number;
   readonly nfvoReplyMode: ReplyMode;
 }
@@ -94,6 +115,13 @@ function positive(env: NodeJS.ProcessEnv, name: string): number | undefined {
   const n = Number(raw);
   if (!Number.isInteger(n) || n <= 0) throw new ConfigError(`${name}: expected a positive integer, got ${JSON.stringify(raw)}`);
   return n;
+}
+
+function queueType(env: NodeJS.ProcessEnv): 'classic' | 'quorum' {
+  const raw = env['VNFKIT_ENDPOINT_QUEUE_TYPE'];
+  if (raw === undefined || raw === '') return 'classic';
+  if (raw !== 'classic' && raw !== 'quorum') throw new ConfigError(`VNFKIT_ENDPOINT_QUEUE_TYPE: expected classic or quorum, got ${JSON.stringify(raw)}`);
+  return raw;
 }
 
 function flag(env: NodeJS.ProcessEnv, name: string): boolean | undefined {
@@ -134,6 +162,9 @@ export function resolveVnfmOptions(options: VnfmOptions, env: NodeJS.ProcessEnv 
     allocateTimeoutMs: options.allocateTimeoutMs ?? positive(env, 'VNFKIT_ALLOCATE_TIMEOUT_MS') ?? 600_000,
     journalFile: options.journalFile ?? (env['VNFKIT_JOURNAL_FILE'] || undefined),
     endpointQueueAutoDelete: options.endpointQueueAutoDelete ?? flag(env, 'VNFKIT_ENDPOINT_AUTO_DELETE') ?? false,
+    replicated: options.replicated ?? flag(env, 'VNFKIT_REPLICATED') ?? false,
+    endpointQueueType: options.endpointQueueType ?? queueType(env),
+    takeoverGraceMs: options.takeoverGraceMs ?? 10_000,
     maxCommandBytes: options.maxCommandBytes ?? positive(env, 'VNFKIT_MAX_COMMAND_BYTES') ?? 64 * 1024 * 1024,
     nfvoReplyMode: options.nfvoReplyMode ?? replyMode(env),
   });

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { toError, type ManagerCredentials, type VirtualNetworkFunctionRecord, type VnfmManagerEndpoint } from '@vnfkit/protocol';
 import { pino, type Logger } from 'pino';
 import { resolveVnfmOptions, type ResolvedVnfmOptions, type VnfmOptions } from './config.js';
@@ -7,6 +8,7 @@ import type { Consumer, Transport } from '@vnfkit/transport';
 import { CommandHandler } from './vnfm/command-handler.js';
 import { declareEndpointQueue, registerAndOpen } from './vnfm/connection.js';
 import { Deliveries } from './vnfm/deliveries.js';
+import { ReplicaPresence } from './vnfm/presence.js';
 import type {
   ExecuteContext, HealContext, HookContext, InstantiateContext, InterruptedContext, ModifyContext, NfvoErrorContext, ResumeContext, ResumeResult,
   ScaleInContext, ScaleOutContext, StartStopContext, UpdateContext, UserDataContext, ValidateInstantiateContext, VnfmHooks, VnfmState,
@@ -40,6 +42,7 @@ export abstract class AbstractVnfm {
   private credentials: ManagerCredentials | undefined;
   private stateValue: VnfmState = 'idle';
   private journalInUse: OperationJournal | undefined;
+  private presence: ReplicaPresence | undefined;
 
   constructor(options: VnfmOptions) {
     this.options = resolveVnfmOptions(options);
@@ -143,16 +146,29 @@ export abstract class AbstractVnfm {
     if (this.stateValue !== 'idle') throw new Error(`VNFM cannot connect in state ${this.stateValue}`);
     this.stateValue = 'connecting';
     try {
-      const journal = (this.journalInUse = await OperationJournal.open({ file: this.options.journalFile, logger: this.logger }));
+      const { replicated } = this.options;
+      // A replica's journal is on the broker (opened once connected), a single process's in its file.
+      if (!replicated) this.journalInUse = await OperationJournal.open({ file: this.options.journalFile, logger: this.logger });
       const registered = await registerAndOpen({ options: this.options, logger: this.logger, endpoint: this.endpoint });
       this.credentials = registered.credentials;
       const transport = (this.transportInUse = registered.transport);
+      const replicaId = randomUUID();
+      const journal = (this.journalInUse ??= await OperationJournal.open({
+        stream: { transport, name: `vnfkit.journal.${this.options.endpoint}` }, owner: replicaId, logger: this.logger,
+      }));
+      let replicas: { presence: ReplicaPresence; takeoverGraceMs: number } | undefined;
+      if (replicated) {
+        const presence = (this.presence = new ReplicaPresence(transport, this.options.endpoint, replicaId));
+        await presence.start();
+        replicas = { presence, takeoverGraceMs: this.options.takeoverGraceMs };
+        this.logger.info({ replicaId }, 'running as a replica: shared journal, single active consumer');
+      }
       const queue = await declareEndpointQueue(transport, this.options);
       await this.onConnected(transport);
       const hooks = this.boundHooks();
       const commands = new CommandHandler({ transport, options: this.options, hooks, logger: this.logger, journal });
       const deliveries = new Deliveries({
-        journal, transport, logger: this.logger, vnfmType: this.options.type, hooks, handleCommand: (delivery, key) => commands.handle(delivery, key),
+        journal, transport, logger: this.logger, vnfmType: this.options.type, hooks, handleCommand: (delivery, key, resumeFrom) => commands.handle(delivery, key, resumeFrom), replicas,
       });
       await deliveries.answerInterrupted();
       this.consumer = await transport.consume(queue, (m) => deliveries.handle(m), {
@@ -176,7 +192,9 @@ export abstract class AbstractVnfm {
     if (this.stateValue === 'closed' || this.stateValue === 'closing') return;
     this.stateValue = 'closing';
     await this.consumer?.cancel();
-    if (this.transportInUse && this.credentials) {
+    await this.presence?.close();
+    // A replica leaves the endpoint registered: the other replicas still serve it.
+    if (this.transportInUse && this.credentials && !this.options.replicated) {
       await unregisterFromNfvo(this.transportInUse, { endpoint: this.endpoint, credentials: this.credentials }).catch((error: unknown) =>
         this.logger.warn({ err: toError(error).message }, 'unregister failed'),
       );

@@ -11,6 +11,7 @@ import { mergeEnv, type EnvMap } from '../env/index.js';
 import { planEvent, type EventPlan, type ScriptEvent, type VnfcConcurrency } from '../plan/index.js';
 import { resumedActionOf, type ResumableEvent, type ResumeStore } from '../resume-store/index.js';
 import type { AgentChannel, PackageFile } from './agent-channel.js';
+import { limitEmsCommands } from './ems-limit.js';
 import { runPlan, type CommandReply } from './run-plan.js';
 
 /** Options of {@link GenericLifecycle}. */
@@ -20,6 +21,8 @@ export interface GenericLifecycleOptions {
   logs: ScriptLogs;
   /** @default 'parallel' */
   vnfcConcurrency?: VnfcConcurrency;
+  /** Agent commands in flight at once across everything this lifecycle runs (see {@link limitEmsCommands}). @default unlimited */
+  emsConcurrency?: number | undefined;
   /** Seconds the agents get to say hello; only used in error messages (the channel enforces it). */
   startTimeoutS?: number;
   /** @default a disabled logger */
@@ -104,7 +107,7 @@ export class GenericLifecycle {
   readonly #now: () => Date;
 
   constructor(options: GenericLifecycleOptions) {
-    this.#agents = options.agents;
+    this.#agents = limitEmsCommands(options.agents, options.emsConcurrency);
     this.#store = options.resumeStore;
     this.#logs = options.logs;
     this.#concurrency = options.vnfcConcurrency ?? 'parallel';

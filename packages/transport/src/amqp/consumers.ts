@@ -15,6 +15,7 @@ interface ConsumerState {
   readonly handle: string;
   readonly prefetch: number;
   readonly exclusive: boolean;
+  readonly streamOffset: ConsumeOptions['streamOffset'];
   readonly runner: ConsumerRunner;
   link: Link | undefined;
   channel: Channel | undefined;
@@ -48,6 +49,7 @@ export class Consumers {
       handle,
       prefetch,
       exclusive: options.exclusive ?? false,
+      streamOffset: options.streamOffset,
       runner: new ConsumerRunner({ handler, concurrency, log: this.keeper.log.child({ queue: handle }) }),
       link: undefined,
       channel: undefined,
@@ -102,7 +104,9 @@ export class Consumers {
         await this.start(state, link);
       } catch (error) {
         if (this.keeper.failsAttempt(link, error)) throw error;
-        this.keeper.log.error({ queue: state.handle, err: this.keeper.describe(undefined, error) }, 'resuming a consumer after a reconnect failed; retried after the next one');
+        // E.g. a stream or quorum queue whose member on this node is not ready yet after a node went down.
+        this.keeper.log.error({ queue: state.handle, err: this.keeper.describe(undefined, error) }, 'resuming a consumer after a reconnect failed; retrying');
+        this.retry(state, link);
       }
     }
   }
@@ -119,7 +123,8 @@ export class Consumers {
     try {
       // Per-consumer prefetch (global=false): the broker pushes at most this many unacked deliveries.
       await channel.prefetch(state.prefetch, false);
-      const ok = await channel.consume(this.topology.resolve(state.handle), (msg) => this.onDelivery(state, channel, msg), { exclusive: state.exclusive, noAck: false });
+      const args = state.streamOffset !== undefined ? { arguments: { 'x-stream-offset': state.streamOffset } } : {};
+      const ok = await channel.consume(this.topology.resolve(state.handle), (msg) => this.onDelivery(state, channel, msg), { exclusive: state.exclusive, noAck: false, ...args });
       if (state.cancelled) {
         await channel.close().catch(() => undefined);
         return;
@@ -135,14 +140,17 @@ export class Consumers {
 
   private onDelivery(state: ConsumerState, channel: Channel, msg: ConsumeMessage | null): void {
     if (msg === null) {
-      // The broker cancelled the consumer, e.g. because its queue was deleted; resumed after the next reconnect.
-      this.keeper.log.warn({ queue: state.handle }, 'the broker cancelled a consumer (queue deleted?)');
+      // The broker cancelled the consumer: its queue was deleted, or (a cluster) a replicated queue's member moved.
+      // Started again with backoff (a deleted queue fails until it is declared again, e.g. after a reconnect).
+      this.keeper.log.warn({ queue: state.handle }, 'the broker cancelled a consumer (queue deleted or moved?); starting it again');
+      const link = state.link;
       if (state.channel === channel) {
         state.channel = undefined;
         state.tag = undefined;
         state.link = undefined;
       }
       void channel.close().catch(() => undefined);
+      if (link && !state.cancelled) this.retry(state, link);
       return;
     }
     state.runner.push({
@@ -151,6 +159,23 @@ export class Consumers {
       nack: (requeue) => channel.nack(msg, false, requeue),
       stale: () => isChannelClosed(channel),
     });
+  }
+
+  /** Starts a consumer again on `link` after a backoff, until it works, or it is cancelled, or `link` is gone. */
+  private retry(state: ConsumerState, link: Link): void {
+    const { keeper } = this;
+    const delay = backoffDelay(state.restarts++, keeper.options.reconnect);
+    void sleep(delay, keeper.stopping.signal)
+      .then(() => (state.cancelled || link.lost || keeper.link !== link || keeper.stopping.signal.aborted ? undefined : this.start(state, link)))
+      .then(
+        () => {
+          state.restarts = 0;
+        },
+        (error: unknown) => {
+          keeper.log.debug({ queue: state.handle, err: keeper.describe(undefined, error) }, 'starting a consumer failed again; retrying');
+          this.retry(state, link);
+        },
+      );
   }
 
   private onChannelClosed(state: ConsumerState, channel: Channel, link: Link): void {
@@ -162,16 +187,8 @@ export class Consumers {
     const { keeper } = this;
     // Only a channel the broker closed on its own is re-opened here; a lost connection is the reconnect's job.
     if (!channelCloseReason(channel) || state.cancelled || link.lost || keeper.link !== link || keeper.stopping.signal.aborted) return;
-    const delay = backoffDelay(state.restarts++, keeper.options.reconnect);
-    keeper.log.warn({ queue: state.handle, retryInMs: delay }, 'consumer channel closed by the broker; re-opening it');
-    void sleep(delay, keeper.stopping.signal)
-      .then(() => (state.cancelled || link.lost ? undefined : this.start(state, link)))
-      .then(
-        () => {
-          state.restarts = 0;
-        },
-        (error: unknown) => keeper.log.error({ queue: state.handle, err: keeper.describe(undefined, error) }, 'cannot re-open a consumer channel; retried after the next reconnect'),
-      );
+    keeper.log.warn({ queue: state.handle }, 'consumer channel closed by the broker; re-opening it');
+    this.retry(state, link);
   }
 
   private cancel(state: ConsumerState): Promise<void> {

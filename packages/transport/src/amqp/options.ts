@@ -60,6 +60,12 @@ export interface AmqpTransportOptions {
   replyMode?: ReplyMode;
   /** `lasting-queue` only: the reply queue is deleted after this long without a consumer (x-expires), in milliseconds. @default 1_800_000 */
   replyQueueExpiresMs?: number;
+  /**
+   * `lasting-queue` only: `quorum` makes the reply queue a replicated quorum queue, so on a RabbitMQ cluster replies
+   * still reach it while the node it was declared on is down (a classic queue is unavailable until its node returns).
+   * @default 'classic'
+   */
+  replyQueueType?: 'classic' | 'quorum';
   /** How long `close()` and `Consumer.cancel()` wait for handlers in flight, in milliseconds. @default 30_000 */
   closeTimeoutMs?: number;
   /**
@@ -90,6 +96,7 @@ export interface ResolvedAmqpTransportOptions {
   readonly publishTimeoutMs: number;
   readonly replyMode: ReplyMode;
   readonly replyQueueExpiresMs: number;
+  readonly replyQueueType: 'classic' | 'quorum';
   readonly closeTimeoutMs: number;
   readonly resendPublishes: boolean;
   readonly strictRestore: boolean;
@@ -150,6 +157,7 @@ export function resolveAmqpOptions(options: AmqpTransportOptions = {}, env: Read
     publishTimeoutMs: positive('publishTimeoutMs', options.publishTimeoutMs, 30_000),
     replyMode,
     replyQueueExpiresMs: positive('replyQueueExpiresMs', options.replyQueueExpiresMs, 1_800_000),
+    replyQueueType: options.replyQueueType ?? 'classic',
     closeTimeoutMs: positive('closeTimeoutMs', options.closeTimeoutMs, 30_000, true),
     resendPublishes: options.resendPublishes ?? false,
     strictRestore: options.strictRestore ?? false,

@@ -8,7 +8,7 @@ import { UNROUTABLE_RETRY_MS, withReplyToHeaders } from '../transport.js';
 import { confirmPublish } from './confirm.js';
 import type { ConnectionKeeper, Link, RpcChannel } from './connection.js';
 import type { TopologyOps } from './topology-ops.js';
-import { publishOptions, toBuffer, toIncoming } from './wire.js';
+import { publishOptions, queueArguments, toBuffer, toIncoming } from './wire.js';
 
 /** One request as it goes on the wire. */
 interface RequestInput {
@@ -215,7 +215,7 @@ export class Rpc {
       replyTo = this.lastingQueueName();
       // Durable, so that it also outlives a broker restart: a reply published after the restart is routed even
       // before this transport has reconnected (the replies are not persistent, so nothing goes to disk).
-      await channel.assertQueue(replyTo, { durable: true, autoDelete: false, exclusive: false, expires: keeper.options.replyQueueExpiresMs });
+      await channel.assertQueue(replyTo, queueArguments({ durable: true, expiresMs: keeper.options.replyQueueExpiresMs, type: keeper.options.replyQueueType }));
       noAck = false;
     }
     // A `mandatory` request (retryUnroutable) that no queue took comes back here; it is sent again shortly.

@@ -35,6 +35,7 @@ export function queueArguments(options: QueueOptions): Options.AssertQueue {
   const extra: Record<string, unknown> = {};
   if (options.type !== undefined && options.type !== 'classic') extra['x-queue-type'] = options.type;
   if (options.singleActiveConsumer === true) extra['x-single-active-consumer'] = true;
+  if (options.maxLengthBytes !== undefined) extra['x-max-length-bytes'] = options.maxLengthBytes;
   if (Object.keys(extra).length > 0) args.arguments = extra;
   return args;
 }

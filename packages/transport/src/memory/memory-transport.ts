@@ -225,6 +225,7 @@ export class MemoryTransport implements Transport, BrokerClient {
   }
 
   async declareQueue(name: string, options: QueueOptions = {}): Promise<string> {
+    if (options.type === 'stream') throw new ConfigError(`the memory transport has no stream queues (declaring ${name}); use the amqp transport`);
     const actual = await this.op(`declaring queue ${name || '(server-named)'}`, () => this.broker.declareQueue(name === '' ? '' : this.topology.resolve(name), options, this));
     this.topology.addQueue(name, actual, { ...options });
     return actual;

@@ -7,6 +7,7 @@ import {
 import { pino, type Logger } from 'pino';
 import { EmsAgentGoneError, EmsCommandError, EmsTimeoutError, EmsUntrustedError } from '../errors.js';
 import type { Consumer, IncomingMessage, RequestOptions, Transport } from '@vnfkit/transport';
+import { nextOperationCorrelationId } from './operation-context.js';
 
 function headerText(value: unknown): string | undefined {
   if (typeof value === 'string') return value;
@@ -49,6 +50,11 @@ export interface EmsClientOptions {
    * host, shared by all its commands). @default a quarter of `agentAbsenceTimeoutMs`, between 250 and 5_000
    */
   agentPollIntervalMs?: number;
+  /**
+   * VNFM replicas: every replica's client sees every hello (see {@link EmsClient.start}), and the register queue is a
+   * quorum queue (a cluster node may be down). @default false
+   */
+  shareHellos?: boolean;
   logger?: Logger;
 }
 
@@ -91,6 +97,7 @@ export class EmsClient {
   /** Hosts with waiting commands whose agent is watched ({@link EmsClientOptions.agentAbsenceTimeoutMs}). */
   private readonly watches = new Map<string, AgentWatch>();
   private consumer: Consumer | undefined;
+  private helloConsumer: Consumer | undefined;
   private readonly log: Logger;
   private readonly endpoint: string;
 
@@ -99,32 +106,49 @@ export class EmsClient {
     this.log = (options.logger ?? pino({ enabled: false })).child({ component: 'ems-client', endpoint: this.endpoint });
   }
 
-  /** Declares `openbaton-exchange` and `ems.<endpoint>.register` (durable, auto-delete) and consumes hellos. */
+  /**
+   * Declares `openbaton-exchange` and `ems.<endpoint>.register` (durable, auto-delete) and consumes hellos. With
+   * `shareHellos` (VNFM replicas) every hello is passed on to the fanout exchange `vnfkit.hellos.<endpoint>`, which
+   * each replica's client reads through a queue of its own: the register queue gives a hello to one replica only.
+   */
   async start(): Promise<void> {
     const t = this.options.transport;
     await t.declareExchange(EXCHANGE, 'topic', { durable: true });
-    const queue = await t.declareQueue(emsRegisterQueue(this.endpoint), { durable: true, autoDelete: true });
+    // Open Baton's flags, or for replicas on a cluster a quorum queue: hellos must reach it while a node is down.
+    const flags = this.options.shareHellos === true ? { durable: true, type: 'quorum' as const } : { durable: true, autoDelete: true };
+    const queue = await t.declareQueue(emsRegisterQueue(this.endpoint), flags);
     await t.bindQueue(queue, EXCHANGE, queue);
-    this.consumer = await t.consume(queue, async (m) => {
-      try {
-        const hello = decodeEmsHello(m.body);
-        const { hostname } = hello;
-        this.log.info({ hostname }, 'EMS agent registered');
-        this.registered.add(hostname);
-        if (hello.deduplicates === DEDUPLICATES_BY_CORRELATION_ID) this.deduplicating.add(hostname);
-        else this.deduplicating.delete(hostname);
-        if (hello.verifies === VERIFIES_SIGNATURE_V3) this.verifying.add(hostname);
-        else this.verifying.delete(hostname);
-        // A hello while commands wait: the agent reconnected, and what waited in its queue may be gone.
-        if (this.deduplicating.has(hostname)) this.resend(this.waitingCommands.get(hostname), `the agent of ${hostname} said hello again`);
-        this.present(hostname);
-        for (const w of this.waiters.get(hostname) ?? []) w();
-        this.waiters.delete(hostname);
-      } catch (error) {
-        this.log.warn({ err: toError(error).message }, 'invalid EMS hello dropped');
-      }
-    }, { prefetch: 100, concurrency: 100 });
+    if (this.options.shareHellos === true) {
+      const fanout = `vnfkit.hellos.${this.endpoint}`;
+      await t.declareExchange(fanout, 'fanout', { durable: true });
+      const mine = await t.declareQueue('', { exclusive: true, autoDelete: true });
+      await t.bindQueue(mine, fanout, '');
+      this.helloConsumer = await t.consume(mine, (m) => this.onHello(m), { prefetch: 100, concurrency: 100 });
+      this.consumer = await t.consume(queue, (m) => t.publish(fanout, '', m.body, m.properties), { prefetch: 100, concurrency: 100 });
+    } else {
+      this.consumer = await t.consume(queue, (m) => this.onHello(m), { prefetch: 100, concurrency: 100 });
+    }
     t.on('reconnected', this.onReconnected);
+  }
+
+  private async onHello(m: IncomingMessage): Promise<void> {
+    try {
+      const hello = decodeEmsHello(m.body);
+      const { hostname } = hello;
+      this.log.info({ hostname }, 'EMS agent registered');
+      this.registered.add(hostname);
+      if (hello.deduplicates === DEDUPLICATES_BY_CORRELATION_ID) this.deduplicating.add(hostname);
+      else this.deduplicating.delete(hostname);
+      if (hello.verifies === VERIFIES_SIGNATURE_V3) this.verifying.add(hostname);
+      else this.verifying.delete(hostname);
+      // A hello while commands wait: the agent reconnected, and what waited in its queue may be gone.
+      if (this.deduplicating.has(hostname)) this.resend(this.waitingCommands.get(hostname), `the agent of ${hostname} said hello again`);
+      this.present(hostname);
+      for (const w of this.waiters.get(hostname) ?? []) w();
+      this.waiters.delete(hostname);
+    } catch (error) {
+      this.log.warn({ err: toError(error).message }, 'invalid EMS hello dropped');
+    }
   }
 
   /** Stops consuming hellos. */
@@ -133,6 +157,7 @@ export class EmsClient {
     for (const watch of this.watches.values()) clearTimeout(watch.timer);
     this.watches.clear();
     await this.consumer?.cancel();
+    await this.helloConsumer?.cancel();
   }
 
   /** The broker connection came back: messages the broker held may be gone (a restart), so everything pending is sent again. */
@@ -191,8 +216,9 @@ export class EmsClient {
   /** Sends one command and returns the reply; non-zero status → {@link EmsCommandError}. */
   async send(hostname: string, command: EmsCommand, options: { timeoutMs?: number } = {}): Promise<EmsReply> {
     const encoded = encodeMessage(command);
-    // One id for the command's whole life: a signature binds it, and a repeat must carry the same one.
-    const correlationId = randomUUID();
+    // One id for the command's whole life: a signature binds it, and a repeat must carry the same one. Within an
+    // NFVO command's handling the id is derived from it, so a replica that runs that command again repeats it.
+    const correlationId = nextOperationCorrelationId(hostname) ?? randomUUID();
     const key = this.agentKey(hostname);
     if (key !== undefined && this.registered.has(hostname) && !this.verifying.has(hostname)) {
       // Its hello says it runs unsigned commands: anyone on the broker could drive it, so it is not driven from here.

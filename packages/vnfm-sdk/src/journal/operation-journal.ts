@@ -1,7 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import { writeSync } from 'node:fs';
 import { mkdir, open, readFile, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { ConfigError, toError, type VirtualNetworkFunctionRecord } from '@vnfkit/protocol';
+import { StreamLog, type Transport } from '@vnfkit/transport';
 import type { Logger } from 'pino';
 
 /**
@@ -26,19 +28,42 @@ export interface JournalRecord {
   vnfr?: VirtualNetworkFunctionRecord | undefined;
   /** The encoded reply (step `replying`), re-sent as is when the command is redelivered; dropped once answered. */
   reply?: string | undefined;
+  /** The replica that wrote the latest step (a shared journal: see {@link OperationJournalOptions.stream}). */
+  owner?: string | undefined;
   at: string;
 }
 
 /** Options of {@link OperationJournal.open}. */
 export interface OperationJournalOptions {
-  /** JSON-lines file; without one the journal lives in memory (redeliveries within one process only). */
+  /** JSON-lines file; without one (and without `stream`) the journal lives in memory (redeliveries within one process only). */
   file?: string | undefined;
+  /**
+   * A RabbitMQ stream queue the journal lives on instead, shared by every replica of the VNFM: each one reads it
+   * whole and follows it, and records which replica (`owner`) wrote each step. Replaces `file`.
+   */
+  stream?: { transport: Transport; name: string } | undefined;
+  /** This process's replica id, written as `owner` of its steps. @default a random id */
+  owner?: string;
   /** Answered commands remembered (to recognise late redeliveries). @default 10000 */
   retainAnswered?: number;
   logger?: Logger;
 }
 
-type Patch = Partial<Omit<JournalRecord, 'key' | 'at'>>;
+type Patch = Partial<Omit<JournalRecord, 'key' | 'at' | 'owner'>>;
+
+/** One step as written (a full record for `received`/`answered`, else a patch). */
+type JournalEntry = Partial<JournalRecord> & { key: string; step: JournalStep; owner?: string };
+
+const STEPS: ReadonlySet<string> = new Set(['received', 'granting', 'granted', 'allocated', 'replying', 'answered']);
+
+/** A step read from a shared journal; anything else throws (and is skipped). */
+function parseEntry(value: unknown): JournalEntry {
+  const entry = value as Partial<JournalEntry> | null;
+  if (typeof entry !== 'object' || entry === null || typeof entry.key !== 'string' || typeof entry.step !== 'string' || !STEPS.has(entry.step)) {
+    throw new Error('not an operation journal step');
+  }
+  return entry as JournalEntry;
+}
 
 /**
  * A small durable log of the NFVO commands a VNFM handles, so that a VNFM killed mid-operation answers
@@ -53,16 +78,38 @@ export class OperationJournal {
   private readonly pending: { line: string; resolve: () => void; reject: (error: Error) => void }[] = [];
   private flushing = false;
 
-  private constructor(
-    private readonly handle: FileHandle | undefined,
-    private readonly retainAnswered: number,
-    private readonly lockFile?: string,
-  ) {}
+  private log: StreamLog<JournalEntry> | undefined;
 
-  /** Loads (and compacts) the journal file, or starts an in-memory journal. */
+  private readonly handle: FileHandle | undefined;
+  private readonly retainAnswered: number;
+  /** This replica's id, written as the `owner` of its steps. */
+  readonly owner: string;
+  private readonly lockFile: string | undefined;
+
+  private constructor(input: { handle?: FileHandle | undefined; retainAnswered: number; owner: string; lockFile?: string | undefined }) {
+    this.handle = input.handle;
+    this.retainAnswered = input.retainAnswered;
+    this.owner = input.owner;
+    this.lockFile = input.lockFile;
+  }
+
+  /** Loads (and compacts) the journal file, reads the shared journal's stream, or starts an in-memory journal. */
   static async open(options: OperationJournalOptions = {}): Promise<OperationJournal> {
     const retain = options.retainAnswered ?? 10_000;
-    if (options.file === undefined) return new OperationJournal(undefined, retain);
+    const owner = options.owner ?? randomUUID();
+    if (options.stream !== undefined) {
+      const journal = new OperationJournal({ retainAnswered: retain, owner });
+      journal.log = await StreamLog.open<JournalEntry>(options.stream.transport, options.stream.name, {
+        parse: parseEntry,
+        // Own steps are applied when written; an echo arriving later must not roll a newer step back.
+        onRecord: (entry) => {
+          if (entry.owner !== owner) journal.merge(entry);
+        },
+        onError: (error) => options.logger?.warn({ stream: options.stream?.name, err: error.message }, 'skipping an unreadable operation journal record'),
+      });
+      return journal;
+    }
+    if (options.file === undefined) return new OperationJournal({ retainAnswered: retain, owner });
     await mkdir(dirname(options.file), { recursive: true, mode: 0o700 });
     const lockFile = await lock(options.file);
     const loaded = await load(options.file, options.logger);
@@ -73,7 +120,7 @@ export class OperationJournal {
     await out.sync();
     await out.close();
     await rename(tmp, options.file);
-    const journal = new OperationJournal(await open(options.file, 'a', 0o600), retain, lockFile);
+    const journal = new OperationJournal({ handle: await open(options.file, 'a', 0o600), retainAnswered: retain, owner, lockFile });
     for (const record of kept) {
       journal.records.set(record.key, record);
       if (record.step !== 'answered') journal.interruptedAtOpen.push(record);
@@ -81,9 +128,34 @@ export class OperationJournal {
     return journal;
   }
 
-  /** Commands a previous process received but did not answer (found when the journal was opened). */
+  /**
+   * Commands a previous process received but did not answer (found when the journal was opened). Empty for a
+   * shared journal: another replica may still be running them; they are taken over on their redelivery.
+   */
   interrupted(): readonly JournalRecord[] {
     return this.interruptedAtOpen;
+  }
+
+  /** True when the journal is shared by replicas (on a stream). */
+  get shared(): boolean {
+    return this.log !== undefined;
+  }
+
+  /** A shared journal: resolves once every step written (by any replica) before the call is known here. */
+  async sync(): Promise<void> {
+    await this.log?.sync();
+  }
+
+  /** Applies a step read from the shared journal: later steps patch earlier ones (as the file replay does). */
+  private merge(entry: JournalEntry): void {
+    const merged = { ...this.records.get(entry.key), ...entry } as JournalRecord;
+    if (merged.step === 'answered') {
+      delete merged.reply;
+      delete merged.vnfr;
+    }
+    this.records.delete(entry.key);
+    this.records.set(entry.key, merged);
+    if (merged.step === 'answered') this.forgetOldAnswers();
   }
 
   /** The record of a command, if the journal knows it. */
@@ -94,7 +166,7 @@ export class OperationJournal {
   /** Records a step (merging into the command's record) and resolves once it is on disk. */
   async step(key: string, step: JournalStep, patch: Patch = {}): Promise<void> {
     const previous = this.records.get(key);
-    const record: JournalRecord = { ...previous, ...patch, key, action: patch.action ?? previous?.action ?? '', step, at: new Date().toISOString() };
+    const record: JournalRecord = { ...previous, ...patch, key, action: patch.action ?? previous?.action ?? '', step, owner: this.owner, at: new Date().toISOString() };
     if (step === 'answered') {
       // Only the key matters once answered (a late redelivery is acked): no VNFR or reply is kept in
       // memory for the retained answers, nor serialised again.
@@ -103,13 +175,15 @@ export class OperationJournal {
     }
     this.records.set(key, record);
     if (step === 'answered') this.forgetOldAnswers();
-    const line = `${JSON.stringify(step === 'received' || step === 'answered' ? record : { key, step, at: record.at, ...patch })}\n`;
-    await this.write(line);
+    const entry = step === 'received' || step === 'answered' ? record : { key, step, owner: this.owner, at: record.at, ...patch };
+    if (this.log) await this.log.append(entry);
+    else await this.write(`${JSON.stringify(entry)}\n`);
   }
 
-  /** Waits for pending writes and closes the file. */
+  /** Waits for pending writes and closes the file (stops following a shared journal). */
   async close(): Promise<void> {
     await this.writes;
+    await this.log?.close();
     await this.handle?.close();
     if (this.lockFile) {
       openHere.delete(this.lockFile);

@@ -2,10 +2,12 @@
  * One NFVO command from delivery to answer: the size limit, decoding, journaling its steps, one command at a
  * time per VNFR, {@link dispatch}, and the reply (ERROR when the hook or the flow failed).
  */
+import { createHash } from 'node:crypto';
 import {
   decodeNfvoCommand, encodeMessage, recordOf, toError, vnfmErrorMessage, type NfvoCommand, type VirtualNetworkFunctionRecord, type VnfmMessage,
 } from '@vnfkit/protocol';
-import type { OperationJournal } from '../journal/operation-journal.js';
+import type { JournalRecord, OperationJournal } from '../journal/operation-journal.js';
+import { runInOperation } from '../ems/operation-context.js';
 import type { IncomingMessage } from '@vnfkit/transport';
 import { dispatch, type DispatchInput } from './dispatch.js';
 import type { FlowInput, Tracker } from './flow.js';
@@ -25,8 +27,11 @@ export class CommandHandler {
 
   constructor(private readonly input: CommandHandlerInput) {}
 
-  /** Handles a delivery; `key` is its journal key (none: it is not journaled). */
-  async handle(delivery: IncomingMessage, key: string | undefined): Promise<void> {
+  /**
+   * Handles a delivery; `key` is its journal key (none: it is not journaled). `resumeFrom`: the journal record of
+   * this command from a replica that is gone, when it is run again from there (see `Deliveries`).
+   */
+  async handle(delivery: IncomingMessage, key: string | undefined, resumeFrom?: JournalRecord): Promise<void> {
     const { journal, logger, options } = this.input;
     const limit = options.maxCommandBytes;
     if (delivery.body.length > limit) {
@@ -50,10 +55,19 @@ export class CommandHandler {
     const log = logger.child({ action: command.action, vnfrId: vnfr?.id, vnfrName: vnfr?.name });
     const lockKey = vnfr?.id ?? vnfr?.name;
     const track: Tracker = key === undefined ? async () => undefined : (step, patch) => journal.step(key, step, patch);
-    await track('received', {
-      action: command.action, vnfrId: vnfr?.id, vnfrName: vnfr?.name, replyTo: delivery.properties.replyTo, correlationId: delivery.properties.correlationId, vnfr,
-    });
-    const run = (): Promise<VnfmMessage | null> => dispatch({ ...this.input, command, logger: log, track });
+    if (resumeFrom === undefined) {
+      await track('received', {
+        action: command.action, vnfrId: vnfr?.id, vnfrName: vnfr?.name, replyTo: delivery.properties.replyTo, correlationId: delivery.properties.correlationId, vnfr,
+      });
+    } else {
+      log.warn({ step: resumeFrom.step }, 'running a command again that a replica which is gone had started');
+      await track(resumeFrom.step, {});
+    }
+    const handle = (): Promise<VnfmMessage | null> => dispatch({ ...this.input, command, logger: log, track, resumeFrom });
+    // EMS commands sent for a journaled command get ids derived from it and its body (ems/operation-context.ts): the
+    // body too, because a sender's correlation ids may repeat across its restarts (Spring's counters start at 1).
+    const operation = key === undefined ? undefined : `${key}\n${createHash('sha256').update(delivery.body).digest('base64url')}`;
+    const run = operation === undefined ? handle : () => runInOperation(operation, handle);
     let reply: VnfmMessage | null;
     try {
       reply = lockKey ? await this.serialised(lockKey, run) : await run();

@@ -41,8 +41,18 @@ export async function openTransport(
  * Declared before registering too: the NFVO may send a command as soon as the registration is answered,
  * and a command published before the queue exists is dropped by the broker.
  */
-export async function declareEndpointQueue(transport: Transport, options: Pick<ResolvedVnfmOptions, 'endpoint' | 'endpointQueueAutoDelete'>): Promise<string> {
-  const queue = await transport.declareQueue(options.endpoint, { durable: true, autoDelete: options.endpointQueueAutoDelete });
+export async function declareEndpointQueue(
+  transport: Transport,
+  options: Pick<ResolvedVnfmOptions, 'endpoint' | 'endpointQueueAutoDelete' | 'endpointQueueType' | 'replicated'>,
+): Promise<string> {
+  const queue = await transport.declareQueue(options.endpoint, {
+    durable: true,
+    // A quorum queue cannot be auto-delete.
+    autoDelete: options.endpointQueueType === 'quorum' ? false : options.endpointQueueAutoDelete,
+    type: options.endpointQueueType,
+    // Replicas: one consumes, the others stand by (RabbitMQ hands the queue over when the active one goes).
+    singleActiveConsumer: options.replicated,
+  });
   await transport.bindQueue(queue, EXCHANGE, queue);
   return queue;
 }

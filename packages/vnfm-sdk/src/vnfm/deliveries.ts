@@ -8,6 +8,20 @@ import type { Logger } from 'pino';
 import type { JournalRecord, OperationJournal } from '../journal/operation-journal.js';
 import type { IncomingMessage, Transport } from '@vnfkit/transport';
 import type { InterruptedContext, VnfmHooks } from './hooks.js';
+import type { ReplicaPresence } from './presence.js';
+
+/**
+ * Whether a command a replica that is gone had started can be run again by another: nothing sent to the NFVO yet
+ * (`received`), or an INSTANTIATE whose VMs exist (`allocated`: only its `instantiate` hook runs again). Its EMS
+ * commands are repeated with the same correlation ids (ems/operation-context.ts), which a deduplicating agent
+ * answers from its records. Not while a GRANT or ALLOCATE answer is outstanding: that request cannot be repeated.
+ */
+function continuable(record: JournalRecord): boolean {
+  return record.step === 'received' || (record.step === 'allocated' && record.action === 'INSTANTIATE' && record.vnfr !== undefined);
+}
+
+/** How often a replica looks again at a command another replica is running. */
+const OWNER_POLL_MS = 500;
 
 /** What {@link Deliveries} needs. */
 export interface DeliveriesInput {
@@ -17,8 +31,10 @@ export interface DeliveriesInput {
   /** The VNFM type, named in the ERROR answer of an interrupted command. */
   vnfmType: string;
   hooks: Pick<VnfmHooks, 'onInterrupted'>;
-  /** Runs a command and answers it; `key` is its journal key (none: it is not journaled). */
-  handleCommand: (delivery: IncomingMessage, key: string | undefined) => Promise<void>;
+  /** Runs a command and answers it; `key` is its journal key (none: it is not journaled); `resumeFrom`: see CommandHandler. */
+  handleCommand: (delivery: IncomingMessage, key: string | undefined, resumeFrom?: JournalRecord) => Promise<void>;
+  /** Replicas (a shared journal): who is alive, and how long one must be gone before its commands are taken over. */
+  replicas?: { presence: ReplicaPresence; takeoverGraceMs: number } | undefined;
 }
 
 /** The deliveries of one connected VNFM. */
@@ -34,6 +50,9 @@ export class Deliveries {
    * is answered from the journal (see {@link answerInterrupted}).
    */
   async handle(delivery: IncomingMessage): Promise<void> {
+    const { journal } = this.input;
+    // A redelivery may be of a command another replica journaled a moment ago: read the shared journal up to now.
+    if (delivery.redelivered && journal.shared) await journal.sync();
     const key = this.commandKey(delivery);
     if (key === undefined) return this.input.handleCommand(delivery, undefined);
     const running = this.inFlight.get(key);
@@ -42,9 +61,11 @@ export class Deliveries {
       await running;
       return;
     }
-    const known = this.input.journal.get(key);
+    const known = journal.get(key);
     if (known) {
-      await this.finishFromJournal(known);
+      const owner = known.owner;
+      if (known.step !== 'answered' && journal.shared && owner !== undefined && owner !== journal.owner) await this.awaitOwner(delivery, key, owner);
+      else await this.finishFromJournal(known);
       return;
     }
     const work = this.input.handleCommand(delivery, key);
@@ -75,6 +96,40 @@ export class Deliveries {
       const key = n === 1 ? base : `${base}#${n}`;
       if (this.input.journal.get(key) === undefined && !this.inFlight.has(key)) return delivery.redelivered ? (newest ?? key) : key;
       newest = key;
+    }
+  }
+
+  /**
+   * A command another replica was running when the broker gave it to this one (that replica's connection dropped,
+   * so the single active consumer moved here): it is answered once — by that replica when it is still alive and
+   * finishes it (this one then only acknowledges it), else from the journal by this one once the other has been
+   * gone for `takeoverGraceMs` (a reconnecting replica announces itself again within that time).
+   */
+  private async awaitOwner(delivery: IncomingMessage, key: string, owner: string): Promise<void> {
+    const { journal, logger, replicas } = this.input;
+    const log = logger.child({ commandKey: key, owner });
+    log.warn('redelivery of a command another replica is running; waiting for it to answer');
+    let goneSince: number | undefined;
+    for (;;) {
+      const record = journal.get(key);
+      if (record === undefined || record.step === 'answered') {
+        log.info('the other replica answered the command; acknowledged here without running it');
+        return;
+      }
+      if (record.owner === journal.owner) return this.finishFromJournal(record);
+      const alive = replicas === undefined ? false : await replicas.presence.alive(record.owner ?? owner).catch(() => true);
+      if (alive) goneSince = undefined;
+      else goneSince ??= Date.now();
+      if (goneSince !== undefined && Date.now() - goneSince >= (replicas?.takeoverGraceMs ?? 0)) {
+        if (continuable(record)) {
+          log.warn({ step: record.step }, 'the replica running the command is gone; running it again from its last journaled step');
+          return this.input.handleCommand(delivery, key, record);
+        }
+        log.warn({ step: record.step }, 'the replica running the command is gone; answering it from the journal');
+        return this.finishFromJournal(record);
+      }
+      await new Promise((resolve) => setTimeout(resolve, OWNER_POLL_MS));
+      await journal.sync();
     }
   }
 

@@ -1,5 +1,6 @@
 /** A decoded NFVO command → its hook (or its NFVO request flow) → the reply message. */
 import { vnfmErrorMessage, type NfvoCommand, type VnfmMessage } from '@vnfkit/protocol';
+import type { JournalRecord } from '../journal/operation-journal.js';
 import type { FlowInput, Tracker } from './flow.js';
 import type { ResumeResult, VnfmHooks } from './hooks.js';
 import { runInstantiate } from './instantiate-flow.js';
@@ -10,14 +11,16 @@ import { runScaleOut } from './scale-out-flow.js';
 export interface DispatchInput extends FlowInput<Exclude<keyof VnfmHooks, 'onInterrupted'>> {
   command: NfvoCommand;
   track: Tracker;
+  /** The journal record of a command taken over from a replica that is gone (INSTANTIATE continues after `allocated`). */
+  resumeFrom?: JournalRecord | undefined;
 }
 
 /** Runs the command's hook and returns the reply (`null`: the reply is JSON `null`). */
 export async function dispatch(input: DispatchInput): Promise<VnfmMessage | null> {
-  const { command, logger, track, transport, options, hooks } = input;
+  const { command, logger, track, transport, options, hooks, resumeFrom } = input;
   switch (command.action) {
     case 'INSTANTIATE': {
-      const vnfr = await runInstantiate({ message: command, logger, track, transport, options, hooks });
+      const vnfr = await runInstantiate({ message: command, logger, track, transport, options, hooks, resumeFrom });
       return vnfr === null ? null : { action: 'INSTANTIATE', virtualNetworkFunctionRecord: vnfr };
     }
     case 'MODIFY':

@@ -3,6 +3,7 @@ import { ProtocolError, recordOf, toError, type OrVnfmInstantiateMessage, type V
 import type { Logger } from 'pino';
 import { requestNfvo } from '../nfvo/nfvo-client.js';
 import { buildVnfr } from '../vnfr.js';
+import type { JournalRecord } from '../journal/operation-journal.js';
 import type { FlowInput, Tracker } from './flow.js';
 import { withPackageUserData } from './user-data.js';
 
@@ -15,6 +16,8 @@ export type InstantiateHooks = 'validateInstantiate' | 'instantiate' | 'allocate
 export interface InstantiateFlowInput extends FlowInput<InstantiateHooks> {
   message: OrVnfmInstantiateMessage;
   track: Tracker;
+  /** Taken over from a replica that is gone after `allocated`: the VMs exist, only the `instantiate` hook runs. */
+  resumeFrom?: JournalRecord | undefined;
 }
 
 /**
@@ -23,9 +26,19 @@ export interface InstantiateFlowInput extends FlowInput<InstantiateHooks> {
  * NFVO's task failed without a message, or the NSR is gone) ends it with the reply `null`, as the Java SDK does
  * (AbstractVnfm.java 6.0.0:329-331, 353-355): `null` is returned then.
  */
-export async function runInstantiate({ message, logger, track, transport, options, hooks }: InstantiateFlowInput): Promise<Vnfr | null> {
+export async function runInstantiate({ message, logger, track, transport, options, hooks, resumeFrom }: InstantiateFlowInput): Promise<Vnfr | null> {
   const extension = message.extension ?? {};
   const base = { message, vnfPackage: message.vnfPackage, scripts: message.vnfPackage?.scripts ?? [], extension };
+  if (resumeFrom?.step === 'allocated' && resumeFrom.vnfr) {
+    // Granted and allocated once, by the replica that is gone: never again. Its EMS commands are repeated with
+    // the same ids, so the agents answer those they ran from their records.
+    const vnfr = resumeFrom.vnfr;
+    try {
+      return await hooks.instantiate({ ...base, vnfr, logger: logger.child({ vnfrId: vnfr.id }), restart: false });
+    } catch (error) {
+      throw Object.assign(toError(error), { vnfr: (error as { vnfr?: Vnfr }).vnfr ?? vnfr });
+    }
+  }
   if (message.vnfr) {
     await hooks.validateInstantiate({ message, vnfr: message.vnfr, logger, restart: true });
     return hooks.instantiate({ ...base, vnfr: message.vnfr, logger, restart: true });

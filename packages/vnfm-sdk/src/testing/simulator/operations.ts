@@ -11,6 +11,7 @@ import type { VimDriver } from '../vim-driver.js';
 import type { Commands } from './commands.js';
 import { assignIds, stripIds } from './ids.js';
 import type { Nsr, Records } from './records.js';
+import { splitUrls } from '@vnfkit/transport';
 
 type Vnfr = VirtualNetworkFunctionRecord;
 
@@ -82,7 +83,8 @@ export class Operations {
   }
 
   private extension(nsr: Nsr): Record<string, string> {
-    const url = new URL(this.deps.brokerUrl);
+    // The NFVO names one broker host (nfvo.rabbit.brokerIp); of a cluster's URL list, the first node.
+    const url = new URL(splitUrls(this.deps.brokerUrl)[0] ?? this.deps.brokerUrl);
     return { 'nsr-id': nsr.id, brokerIp: url.hostname, brokerPort: url.port || '5672', monitoringIp: '', timezone: 'UTC' };
   }
 
