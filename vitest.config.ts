@@ -17,10 +17,50 @@ export default defineConfig({
   test: {
     projects: [
       { ...shared, test: { name: 'protocol', root: 'packages/protocol', include: ['test/**/*.test.ts'], exclude } },
-      { ...shared, test: { name: 'transport', root: 'packages/transport', include: ['test/**/*.test.ts'], exclude, testTimeout: 30_000, hookTimeout: 30_000 } },
-      { ...shared, test: { name: 'vnfm-sdk', root: 'packages/vnfm-sdk', include: ['test/**/*.test.ts'], exclude, testTimeout: 30_000, hookTimeout: 30_000 } },
-      { ...shared, test: { name: 'ems-agent', root: 'packages/ems-agent', include: ['test/**/*.test.ts'], exclude, testTimeout: 30_000, hookTimeout: 30_000 } },
-      { ...shared, test: { name: 'generic-vnfm', root: 'examples/generic-vnfm', include: ['test/**/*.test.ts'], exclude, testTimeout: 60_000, hookTimeout: 60_000 } },
+      {
+        ...shared,
+        test: {
+          name: 'transport',
+          root: 'packages/transport',
+          include: ['test/**/*.test.ts'],
+          exclude,
+          testTimeout: 30_000,
+          hookTimeout: 30_000,
+        },
+      },
+      {
+        ...shared,
+        test: {
+          name: 'vnfm-sdk',
+          root: 'packages/vnfm-sdk',
+          include: ['test/**/*.test.ts'],
+          exclude,
+          testTimeout: 30_000,
+          hookTimeout: 30_000,
+        },
+      },
+      {
+        ...shared,
+        test: {
+          name: 'ems-agent',
+          root: 'packages/ems-agent',
+          include: ['test/**/*.test.ts'],
+          exclude,
+          testTimeout: 30_000,
+          hookTimeout: 30_000,
+        },
+      },
+      {
+        ...shared,
+        test: {
+          name: 'generic-vnfm',
+          root: 'examples/generic-vnfm',
+          include: ['test/**/*.test.ts'],
+          exclude,
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
       {
         ...shared,
         test: {

@@ -83,21 +83,24 @@ async function openLink(amqpUrl: string, name: string): Promise<AmqpTransport> {
 async function boot(request: Extract<FarmRequest, { kind: 'boot' }>): Promise<void> {
   const t0 = performance.now();
   const groups: string[][] = [];
-  for (let i = 0; i < request.hostnames.length; i += request.agentsPerLink) groups.push(request.hostnames.slice(i, i + request.agentsPerLink));
-  await Promise.all(groups.map(async (hostnames, g) => {
-    const link = await openLink(request.amqpUrl, `vnfkit-bench-farm ${process.pid}/${g}`);
-    // One at a time per connection: each start is a few broker round trips.
-    for (const hostname of hostnames) {
-      const dir = join(request.root, hostname);
-      const agent = await createAgent({
-        config: { hostname, type: request.emsType, scripts_dir: join(dir, 'scripts'), state_dir: join(dir, 'state') },
-        transport: agentView(link),
-        runner: countingRunner,
-      });
-      await agent.start();
-      agents.push(agent);
-    }
-  }));
+  for (let i = 0; i < request.hostnames.length; i += request.agentsPerLink)
+    groups.push(request.hostnames.slice(i, i + request.agentsPerLink));
+  await Promise.all(
+    groups.map(async (hostnames, g) => {
+      const link = await openLink(request.amqpUrl, `vnfkit-bench-farm ${process.pid}/${g}`);
+      // One at a time per connection: each start is a few broker round trips.
+      for (const hostname of hostnames) {
+        const dir = join(request.root, hostname);
+        const agent = await createAgent({
+          config: { hostname, type: request.emsType, scripts_dir: join(dir, 'scripts'), state_dir: join(dir, 'state') },
+          transport: agentView(link),
+          runner: countingRunner,
+        });
+        await agent.start();
+        agents.push(agent);
+      }
+    }),
+  );
   send({ kind: 'booted', agents: agents.length, ms: performance.now() - t0 });
 }
 

@@ -21,12 +21,18 @@ export function startAgent(root: string, input: { hostname: string; type: string
   const dir = join(root, input.hostname);
   mkdirSync(dir, { recursive: true });
   const conf = join(dir, 'ems.conf');
-  writeFileSync(conf, `[ems]\namqp_url = ${AMQP_URL}\nhostname = ${input.hostname}\ntype = ${input.type}\nscripts_dir = ${join(dir, 'scripts')}\nstate_dir = ${join(dir, 'state')}\nlog_level = warn\n${input.autodelete === false ? 'autodelete = false\n' : ''}`);
+  writeFileSync(
+    conf,
+    `[ems]\namqp_url = ${AMQP_URL}\nhostname = ${input.hostname}\ntype = ${input.type}\nscripts_dir = ${join(dir, 'scripts')}\nstate_dir = ${join(dir, 'state')}\nlog_level = warn\n${input.autodelete === false ? 'autodelete = false\n' : ''}`,
+  );
   const [cmd, ...args] = agentCommand();
   return spawn(cmd ?? process.execPath, [...args, '--config', conf], { stdio: 'ignore' });
 }
 
 export async function stopAgent(agent: ChildProcess): Promise<void> {
   if (agent.exitCode !== null) return;
-  await new Promise((r) => { agent.once('exit', r); agent.kill('SIGTERM'); });
+  await new Promise((r) => {
+    agent.once('exit', r);
+    agent.kill('SIGTERM');
+  });
 }

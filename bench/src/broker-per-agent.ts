@@ -37,7 +37,9 @@ const { values } = parseArgs({
   },
 });
 if (values.help) {
-  console.log('usage: tsx src/broker-per-agent.ts --agents 100[,200,...] --url amqp://... [--node cN@localhost] [--mode inproc|process] [--settle SECONDS]');
+  console.log(
+    'usage: tsx src/broker-per-agent.ts --agents 100[,200,...] --url amqp://... [--node cN@localhost] [--mode inproc|process] [--settle SECONDS]',
+  );
   process.exit(0);
 }
 const steps = values.agents.split(',').map((s) => Number(s.trim()));
@@ -79,14 +81,32 @@ async function cli(tool: 'rabbitmqctl' | 'rabbitmq-diagnostics', ...args: string
 }
 
 async function count(what: 'connections' | 'channels' | 'queues' | 'consumers'): Promise<number> {
-  const out = await cli('rabbitmqctl', `list_${what}`, ...(what === 'queues' ? ['name'] : what === 'consumers' ? [] : ['pid']), '--formatter', 'json');
+  const out = await cli(
+    'rabbitmqctl',
+    `list_${what}`,
+    ...(what === 'queues' ? ['name'] : what === 'consumers' ? [] : ['pid']),
+    '--formatter',
+    'json',
+  );
   return (JSON.parse(out) as unknown[]).length;
 }
 
 async function memory(): Promise<Pick<Sample, 'totalMb' | 'allocatedMb' | 'connectionsMb' | 'queueProcsMb' | 'binaryMb'>> {
-  const breakdown = JSON.parse(await cli('rabbitmq-diagnostics', 'memory_breakdown', '--unit', 'mb', '--formatter', 'json')) as Record<string, { bytes: number }>;
+  const breakdown = JSON.parse(await cli('rabbitmq-diagnostics', 'memory_breakdown', '--unit', 'mb', '--formatter', 'json')) as Record<
+    string,
+    { bytes: number }
+  >;
   const mb = (key: string): number => (breakdown[key]?.bytes ?? 0) / 1024 / 1024;
-  if (values.verbose) console.error(JSON.stringify(Object.fromEntries(Object.keys(breakdown).map((k) => [k, Math.round(mb(k) * 10) / 10]).filter(([, v]) => v !== 0))));
+  if (values.verbose)
+    console.error(
+      JSON.stringify(
+        Object.fromEntries(
+          Object.keys(breakdown)
+            .map((k) => [k, Math.round(mb(k) * 10) / 10])
+            .filter(([, v]) => v !== 0),
+        ),
+      ),
+    );
   const total = Object.keys(breakdown).reduce((sum, key) => sum + mb(key), 0);
   return {
     totalMb: total,
@@ -183,23 +203,25 @@ function printTable(rows: Sample[]): void {
   if (!base) return;
   const perAgent = (row: Sample, key: 'totalMb' | 'allocatedMb' | 'rssMb' | 'connectionsMb' | 'queueProcsMb' | 'binaryMb'): string =>
     row.agents === 0 ? '' : (((row[key] - base[key]) * 1024) / (row.agents - base.agents)).toFixed(1);
-  console.table(rows.map((row) => ({
-    agents: row.agents,
-    connections: row.connections,
-    channels: row.channels,
-    queues: row.queues,
-    consumers: row.consumers,
-    fds: row.fds,
-    'total MB': row.totalMb.toFixed(1),
-    'RSS MB': row.rssMb.toFixed(1),
-    // Deltas against the first row (0 agents), divided by the agents added.
-    'KB/agent total': perAgent(row, 'totalMb'),
-    'KB/agent RSS': perAgent(row, 'rssMb'),
-    'KB/agent allocated': perAgent(row, 'allocatedMb'),
-    'KB/agent binary': perAgent(row, 'binaryMb'),
-    'KB/agent conn procs': perAgent(row, 'connectionsMb'),
-    'KB/agent queue procs': perAgent(row, 'queueProcsMb'),
-  })));
+  console.table(
+    rows.map((row) => ({
+      agents: row.agents,
+      connections: row.connections,
+      channels: row.channels,
+      queues: row.queues,
+      consumers: row.consumers,
+      fds: row.fds,
+      'total MB': row.totalMb.toFixed(1),
+      'RSS MB': row.rssMb.toFixed(1),
+      // Deltas against the first row (0 agents), divided by the agents added.
+      'KB/agent total': perAgent(row, 'totalMb'),
+      'KB/agent RSS': perAgent(row, 'rssMb'),
+      'KB/agent allocated': perAgent(row, 'allocatedMb'),
+      'KB/agent binary': perAgent(row, 'binaryMb'),
+      'KB/agent conn procs': perAgent(row, 'connectionsMb'),
+      'KB/agent queue procs': perAgent(row, 'queueProcsMb'),
+    })),
+  );
 }
 
 async function main(): Promise<void> {
@@ -217,7 +239,9 @@ async function main(): Promise<void> {
       // 20 agents connect at a time (a fleet of VMs booting), each with its own connection.
       while (running.length < target) {
         const batch = Array.from({ length: Math.min(20, target - running.length) }, (_, i) => `${type}-${running.length + i}`);
-        const started = await Promise.all(batch.map((hostname) => (values.mode === 'process' ? startProcess(root, type, hostname) : startInproc(root, type, hostname))));
+        const started = await Promise.all(
+          batch.map((hostname) => (values.mode === 'process' ? startProcess(root, type, hostname) : startInproc(root, type, hostname))),
+        );
         running.push(...started);
       }
       await waitForConnections(baseConnections + target);

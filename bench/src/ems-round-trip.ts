@@ -95,23 +95,52 @@ export async function emsRoundTrip(root: string, rows: Row[]): Promise<void> {
   const lat32: number[] = [];
   const t2 = performance.now();
   let next = 0;
-  await Promise.all(Array.from({ length: 32 }, async (_v, w) => {
-    while (next < 640) {
-      next += 1;
-      const t0 = performance.now();
-      await ems.execute(hosts[w % hosts.length] ?? '', { payload: 'noop.sh', env: {} });
-      lat32.push(performance.now() - t0);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: 32 }, async (_v, w) => {
+      while (next < 640) {
+        next += 1;
+        const t0 = performance.now();
+        await ems.execute(hosts[w % hosts.length] ?? '', { payload: 'noop.sh', env: {} });
+        lat32.push(performance.now() - t0);
+      }
+    }),
+  );
   const parThroughput = lat32.length / ((performance.now() - t2) / 1000);
   const floorP50 = percentile(floorRpc, 50) + percentile(floorSpawn, 50);
   const p50 = percentile(lat, 50);
   const p50Durable = percentile(latDurable, 50);
   rows.push(
-    { benchmark: 'EMS round trip', figure: 'p50 (concurrency 1)', value: round(p50), unit: 'ms', floor: round(floorP50), ratio: round(p50 / floorP50, 2), target: '≤ 1.5' },
-    { benchmark: 'EMS round trip', figure: 'p50 (concurrency 1, autodelete=false: started record fdatasync\'d)', value: round(p50Durable), unit: 'ms', floor: round(floorP50), ratio: round(p50Durable / floorP50, 2) },
-    { benchmark: 'EMS round trip', figure: 'p99 (concurrency 1)', value: round(percentile(lat, 99)), unit: 'ms', floor: round(percentile(floorRpc, 99) + percentile(floorSpawn, 99)) },
-    { benchmark: 'EMS round trip', figure: 'throughput (concurrency 1)', value: round(seqThroughput, 1), unit: 'exec/s', floor: round(1000 / floorP50, 1) },
+    {
+      benchmark: 'EMS round trip',
+      figure: 'p50 (concurrency 1)',
+      value: round(p50),
+      unit: 'ms',
+      floor: round(floorP50),
+      ratio: round(p50 / floorP50, 2),
+      target: '≤ 1.5',
+    },
+    {
+      benchmark: 'EMS round trip',
+      figure: "p50 (concurrency 1, autodelete=false: started record fdatasync'd)",
+      value: round(p50Durable),
+      unit: 'ms',
+      floor: round(floorP50),
+      ratio: round(p50Durable / floorP50, 2),
+    },
+    {
+      benchmark: 'EMS round trip',
+      figure: 'p99 (concurrency 1)',
+      value: round(percentile(lat, 99)),
+      unit: 'ms',
+      floor: round(percentile(floorRpc, 99) + percentile(floorSpawn, 99)),
+    },
+    {
+      benchmark: 'EMS round trip',
+      figure: 'throughput (concurrency 1)',
+      value: round(seqThroughput, 1),
+      unit: 'exec/s',
+      floor: round(1000 / floorP50, 1),
+    },
     { benchmark: 'EMS round trip', figure: 'p50 (concurrency 32, 4 agents)', value: round(percentile(lat32, 50)), unit: 'ms' },
     { benchmark: 'EMS round trip', figure: 'throughput (concurrency 32, 4 agents)', value: round(parThroughput, 1), unit: 'exec/s' },
     { benchmark: 'EMS round trip', figure: 'floor: bare amqplib RPC p50', value: round(percentile(floorRpc, 50)), unit: 'ms' },

@@ -31,10 +31,15 @@ async function main(): Promise<void> {
   const started = performance.now();
   const root = await mkdtemp(join(tmpdir(), 'vnfkit-bench-'));
   try {
-    if (!existsSync(agentBuilt)) console.error('note: @vnfkit/ems-agent is not built; agents run through tsx (run `pnpm build` for production figures)');
+    if (!existsSync(agentBuilt))
+      console.error('note: @vnfkit/ems-agent is not built; agents run through tsx (run `pnpm build` for production figures)');
     // VNFKIT_BENCH_ONLY=ems,footprint,deployment,upstream runs a subset (by default the first three; with
     // --scale large, deployment at the large sizes and upstream).
-    const only = new Set((process.env.VNFKIT_BENCH_ONLY ?? (scale === 'large' ? 'deployment,upstream' : 'ems,footprint,deployment')).split(',').map((s) => s.trim()));
+    const only = new Set(
+      (process.env.VNFKIT_BENCH_ONLY ?? (scale === 'large' ? 'deployment,upstream' : 'ems,footprint,deployment'))
+        .split(',')
+        .map((s) => s.trim()),
+    );
     if (only.has('ems')) await emsRoundTrip(root, rows);
     if (only.has('footprint')) await agentFootprint(root, rows);
     if (only.has('deployment')) await (scale === 'large' ? scaleLarge(root, rows) : deploymentScale(root, rows));

@@ -69,7 +69,10 @@ export async function upstreamModel(root: string, rows: Row[], options: Upstream
   const ways = [
     { name: 'vnfkit default (VNFCs in parallel, agent commands unbounded)', env: {} },
     { name: 'upstream 6.0.0 loop (vnfcConcurrency serial, agent commands unbounded)', env: { VNFKIT_VNFC_CONCURRENCY: 'serial' } },
-    { name: `upstream model (VNFKIT_UPSTREAM_MODEL=1: serial, ${UPSTREAM_EMS} agent commands at once)`, env: { VNFKIT_UPSTREAM_MODEL: '1' } },
+    {
+      name: `upstream model (VNFKIT_UPSTREAM_MODEL=1: serial, ${UPSTREAM_EMS} agent commands at once)`,
+      env: { VNFKIT_UPSTREAM_MODEL: '1' },
+    },
   ] as const;
   const runs: DeploymentRun[] = [];
   for (const way of ways) runs.push(await runDeployment(root, { ...base, vnfmEnv: way.env }));
@@ -83,16 +86,67 @@ export async function upstreamModel(root: string, rows: Row[], options: Upstream
   const ratio = upstream.wallMs / vnfkit.wallMs;
   const bench = 'Upstream model vs vnfkit default';
   rows.push(
-    { benchmark: bench, figure: `wall time, upstream model / vnfkit default (${label})`, value: round(upstream.wallMs / 1000, 2), unit: 's', floor: round(vnfkit.wallMs / 1000, 2), ratio: round(ratio, 2), target: `≥ ${goal} (VNFCs per VNFR)` },
-    { benchmark: bench, figure: 'wall time, upstream 6.0.0 loop / vnfkit default', value: round(serial.wallMs / 1000, 2), unit: 's', floor: round(vnfkit.wallMs / 1000, 2), ratio: round(serial.wallMs / vnfkit.wallMs, 2) },
-    { benchmark: bench, figure: 'vnfkit default with no-op scripts: the deployment without the scripts\' time', value: round(fixed.wallMs / 1000, 2), unit: 's' },
-    { benchmark: bench, figure: 'model (scripts alone): upstream model / vnfkit default', value: round(model.upstream / 1000, 2), unit: 's', floor: round(model.vnfkit / 1000, 2), ratio: round(model.upstream / model.vnfkit, 2) },
-    { benchmark: bench, figure: 'model (scripts alone): upstream 6.0.0 loop / vnfkit default', value: round(model.serial / 1000, 2), unit: 's', floor: round(model.vnfkit / 1000, 2), ratio: round(model.serial / model.vnfkit, 2) },
+    {
+      benchmark: bench,
+      figure: `wall time, upstream model / vnfkit default (${label})`,
+      value: round(upstream.wallMs / 1000, 2),
+      unit: 's',
+      floor: round(vnfkit.wallMs / 1000, 2),
+      ratio: round(ratio, 2),
+      target: `≥ ${goal} (VNFCs per VNFR)`,
+    },
+    {
+      benchmark: bench,
+      figure: 'wall time, upstream 6.0.0 loop / vnfkit default',
+      value: round(serial.wallMs / 1000, 2),
+      unit: 's',
+      floor: round(vnfkit.wallMs / 1000, 2),
+      ratio: round(serial.wallMs / vnfkit.wallMs, 2),
+    },
+    {
+      benchmark: bench,
+      figure: "vnfkit default with no-op scripts: the deployment without the scripts' time",
+      value: round(fixed.wallMs / 1000, 2),
+      unit: 's',
+    },
+    {
+      benchmark: bench,
+      figure: 'model (scripts alone): upstream model / vnfkit default',
+      value: round(model.upstream / 1000, 2),
+      unit: 's',
+      floor: round(model.vnfkit / 1000, 2),
+      ratio: round(model.upstream / model.vnfkit, 2),
+    },
+    {
+      benchmark: bench,
+      figure: 'model (scripts alone): upstream 6.0.0 loop / vnfkit default',
+      value: round(model.serial / 1000, 2),
+      unit: 's',
+      floor: round(model.vnfkit / 1000, 2),
+      ratio: round(model.serial / model.vnfkit, 2),
+    },
   );
-  for (const [way, run, least] of [[ways[0], vnfkit, model.vnfkit], [ways[1], serial, model.serial], [ways[2], upstream, model.upstream]] as const) {
+  for (const [way, run, least] of [
+    [ways[0], vnfkit, model.vnfkit],
+    [ways[1], serial, model.serial],
+    [ways[2], upstream, model.upstream],
+  ] as const) {
     rows.push(
-      { benchmark: bench, figure: `${way.name}: wall time / its model`, value: round(run.wallMs / 1000, 2), unit: 's', floor: round(least / 1000, 2), ratio: round(run.wallMs / least, 2) },
-      { benchmark: bench, figure: `${way.name}: executions in flight, peak / mean`, value: run.vnfmInFlight.peak, unit: 'exec', floor: round(run.vnfmInFlight.mean, 1) },
+      {
+        benchmark: bench,
+        figure: `${way.name}: wall time / its model`,
+        value: round(run.wallMs / 1000, 2),
+        unit: 's',
+        floor: round(least / 1000, 2),
+        ratio: round(run.wallMs / least, 2),
+      },
+      {
+        benchmark: bench,
+        figure: `${way.name}: executions in flight, peak / mean`,
+        value: run.vnfmInFlight.peak,
+        unit: 'exec',
+        floor: round(run.vnfmInFlight.mean, 1),
+      },
       { benchmark: bench, figure: `${way.name}: VNFM CPU`, value: round(run.vnfmCpuS, 2), unit: 's' },
     );
   }

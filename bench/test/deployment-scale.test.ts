@@ -11,7 +11,14 @@ it('deploys 3 VNFRs through the Generic VNFM and measures its floor', async () =
   const root = await mkdtemp(join(tmpdir(), 'vnfkit-bench-smoke-'));
   const rows: Row[] = [];
   try {
-    await deploymentScale(root, rows, { vnfrs: 3, farms: 1, agentsPerLink: 50, vnfmConcurrency: undefined, deployTimeoutMs: 60_000, pinVnfm: false });
+    await deploymentScale(root, rows, {
+      vnfrs: 3,
+      farms: 1,
+      agentsPerLink: 50,
+      vnfmConcurrency: undefined,
+      deployTimeoutMs: 60_000,
+      pinVnfm: false,
+    });
   } finally {
     await rm(root, { recursive: true, force: true });
   }
@@ -25,18 +32,36 @@ it('deploys 3 VNFRs through the Generic VNFM and measures its floor', async () =
   expect(rows.find((r) => r.figure.startsWith('wall time'))?.figure).toContain('36 executions');
 }, 180_000);
 
-it.runIf(availableParallelism() >= 2)('with the VNFM on a CPU of its own, and every affinity it changed restored afterwards', async () => {
-  const root = await mkdtemp(join(tmpdir(), 'vnfkit-bench-smoke-'));
-  const rows: Row[] = [];
-  const broker = Number(execFileSync('pgrep', ['-o', '-f', 'beam.smp'], { encoding: 'utf8' }).trim());
-  const affinities = (): string[] => [process.pid, broker].map((pid) => execFileSync('taskset', ['-p', '-c', String(pid)], { encoding: 'utf8' }).trim().split(': ').pop() ?? '');
-  const before = affinities();
-  try {
-    await deploymentScale(root, rows, { vnfrs: 2, farms: 1, agentsPerLink: 50, vnfmConcurrency: undefined, deployTimeoutMs: 60_000, pinVnfm: true });
-  } finally {
-    await rm(root, { recursive: true, force: true });
-  }
-  expect(affinities()).toEqual(before);
-  expect(rows.find((r) => r.figure.startsWith('wall time'))?.figure).toContain('the VNFM on a CPU of its own');
-  expect(Number.isFinite(rows.find((r) => r.figure.startsWith('wall time'))?.ratio)).toBe(true);
-}, 180_000);
+it.runIf(availableParallelism() >= 2)(
+  'with the VNFM on a CPU of its own, and every affinity it changed restored afterwards',
+  async () => {
+    const root = await mkdtemp(join(tmpdir(), 'vnfkit-bench-smoke-'));
+    const rows: Row[] = [];
+    const broker = Number(execFileSync('pgrep', ['-o', '-f', 'beam.smp'], { encoding: 'utf8' }).trim());
+    const affinities = (): string[] =>
+      [process.pid, broker].map(
+        (pid) =>
+          execFileSync('taskset', ['-p', '-c', String(pid)], { encoding: 'utf8' })
+            .trim()
+            .split(': ')
+            .pop() ?? '',
+      );
+    const before = affinities();
+    try {
+      await deploymentScale(root, rows, {
+        vnfrs: 2,
+        farms: 1,
+        agentsPerLink: 50,
+        vnfmConcurrency: undefined,
+        deployTimeoutMs: 60_000,
+        pinVnfm: true,
+      });
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+    expect(affinities()).toEqual(before);
+    expect(rows.find((r) => r.figure.startsWith('wall time'))?.figure).toContain('the VNFM on a CPU of its own');
+    expect(Number.isFinite(rows.find((r) => r.figure.startsWith('wall time'))?.ratio)).toBe(true);
+  },
+  180_000,
+);

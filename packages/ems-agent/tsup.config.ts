@@ -19,14 +19,17 @@ const lazyImportsToBundles: Plugin = {
     build.onResolve({ filter: /^[^./]/ }, (args) => {
       if (args.kind !== 'dynamic-import') return undefined;
       const bundle = LAZY_BUNDLES[args.path];
-      if (bundle === undefined) return { errors: [{ text: `import('${args.path}') has no dist/lazy bundle: add it to LAZY_BUNDLES and src/lazy/` }] };
+      if (bundle === undefined)
+        return { errors: [{ text: `import('${args.path}') has no dist/lazy bundle: add it to LAZY_BUNDLES and src/lazy/` }] };
       return { path: `./lazy/${bundle}.js`, external: true };
     });
   },
 };
 
 /** Bundled CommonJS dependencies (amqplib, pino, execa's) call require() for Node built-ins. */
-const requireBanner = { js: "import { createRequire as __vnfkitCreateRequire } from 'node:module'; const require = __vnfkitCreateRequire(import.meta.url);" };
+const requireBanner = {
+  js: "import { createRequire as __vnfkitCreateRequire } from 'node:module'; const require = __vnfkitCreateRequire(import.meta.url);",
+};
 
 // Four builds:
 // - the library (`dist/index.js` + types): dependencies stay external, so `@vnfkit/protocol` errors and

@@ -63,15 +63,20 @@ export function healthCheckPlugin(options: HealthCheckOptions = {}): LifecyclePl
   /** Checks every given VNFC that is not a standby one; fails the operation on the first that does not answer. */
   const check = async (ctx: PluginContext, vnfcs: readonly VNFCInstance[]): Promise<void> => {
     const port = configured(ctx.vnfr, portKeys);
-    if (port === undefined || !/^\d{1,5}$/.test(port)) ctx.fail(`no TCP port to check: configuration ${portKeys.join(' / ')} is ${port ?? 'missing'}`);
-    await Promise.all(vnfcs.filter((vnfc) => !isStandby(vnfc)).map(async (vnfc) => {
-      const host = vnfc.ips?.[0]?.ip;
-      if (!host) ctx.fail(`VNFC ${vnfc.hostname ?? '?'} has no IP to check`);
-      await ctx.agent.save(vnfc, { name: CHECK_SCRIPT_NAME, content: CHECK_SCRIPT });
-      const reply = await ctx.agent.execute(vnfc, `${CHECK_SCRIPT_NAME} ${host} ${port} ${attempts} ${intervalS}`);
-      if (reply.status !== 0) ctx.fail(`the service of ${vnfc.hostname ?? '?'} does not answer: ${(reply.err || reply.output).trim()}`);
-      ctx.logger.info({ hostname: vnfc.hostname, host, port }, 'health check passed');
-    }));
+    if (port === undefined || !/^\d{1,5}$/.test(port))
+      ctx.fail(`no TCP port to check: configuration ${portKeys.join(' / ')} is ${port ?? 'missing'}`);
+    await Promise.all(
+      vnfcs
+        .filter((vnfc) => !isStandby(vnfc))
+        .map(async (vnfc) => {
+          const host = vnfc.ips?.[0]?.ip;
+          if (!host) ctx.fail(`VNFC ${vnfc.hostname ?? '?'} has no IP to check`);
+          await ctx.agent.save(vnfc, { name: CHECK_SCRIPT_NAME, content: CHECK_SCRIPT });
+          const reply = await ctx.agent.execute(vnfc, `${CHECK_SCRIPT_NAME} ${host} ${port} ${attempts} ${intervalS}`);
+          if (reply.status !== 0) ctx.fail(`the service of ${vnfc.hostname ?? '?'} does not answer: ${(reply.err || reply.output).trim()}`);
+          ctx.logger.info({ hostname: vnfc.hostname, host, port }, 'health check passed');
+        }),
+    );
   };
 
   return defineLifecyclePlugin({
@@ -88,20 +93,25 @@ export function healthCheckPlugin(options: HealthCheckOptions = {}): LifecyclePl
       },
     },
     chooseScaleIn: async ({ candidates, agent, logger }) => {
-      const loads = await Promise.all(candidates.map(async (vnfc) => {
-        try {
-          await agent.save(vnfc, { name: LOAD_SCRIPT_NAME, content: LOAD_SCRIPT });
-          const reply = await agent.execute(vnfc, LOAD_SCRIPT_NAME);
-          const load = Number(reply.output.trim().split(/\s+/).pop());
-          if (reply.status !== 0 || !Number.isFinite(load)) throw new Error(`exit status ${reply.status}, output ${JSON.stringify(reply.output.trim())}`);
-          return { vnfc, load };
-        } catch (error) {
-          logger.warn({ hostname: vnfc.hostname, err: (error as Error).message }, 'no load from this VNFC; not a candidate');
-          return undefined;
-        }
-      }));
+      const loads = await Promise.all(
+        candidates.map(async (vnfc) => {
+          try {
+            await agent.save(vnfc, { name: LOAD_SCRIPT_NAME, content: LOAD_SCRIPT });
+            const reply = await agent.execute(vnfc, LOAD_SCRIPT_NAME);
+            const load = Number(reply.output.trim().split(/\s+/).pop());
+            if (reply.status !== 0 || !Number.isFinite(load))
+              throw new Error(`exit status ${reply.status}, output ${JSON.stringify(reply.output.trim())}`);
+            return { vnfc, load };
+          } catch (error) {
+            logger.warn({ hostname: vnfc.hostname, err: (error as Error).message }, 'no load from this VNFC; not a candidate');
+            return undefined;
+          }
+        }),
+      );
       // Least loaded first; on a tie the later hostname (usually the newest VNFC).
-      const known = loads.filter((l) => l !== undefined).sort((a, b) => a.load - b.load || (b.vnfc.hostname ?? '').localeCompare(a.vnfc.hostname ?? ''));
+      const known = loads
+        .filter((l) => l !== undefined)
+        .sort((a, b) => a.load - b.load || (b.vnfc.hostname ?? '').localeCompare(a.vnfc.hostname ?? ''));
       logger.info({ loads: known.map((l) => `${l.vnfc.hostname}=${l.load}`) }, 'VNFC loads');
       return known[0]?.vnfc;
     },

@@ -75,7 +75,11 @@ export const GenericVnfmConfig = z.strictObject({
    */
   endpointQueueAutoDelete: booleanLike.default(false),
   /** Size bound of one script log file, bytes (`VNFKIT_SCRIPT_LOG_MAX_BYTES`). @default 1048576 */
-  scriptLogMaxBytes: z.coerce.number().int().positive().default(1024 * 1024),
+  scriptLogMaxBytes: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(1024 * 1024),
   /** How the VNFCs of one script step run (`VNFKIT_VNFC_CONCURRENCY`). @default parallel (`serial` with `upstreamModel`) */
   vnfcConcurrency: z.enum(['parallel', 'serial']).default('parallel'),
   /**
@@ -267,10 +271,7 @@ export interface LoadConfigOptions {
 }
 
 /** What the command line asked for. */
-export type LoadedConfig =
-  | { kind: 'run'; config: Readonly<GenericVnfmConfig> }
-  | { kind: 'help'; text: string }
-  | { kind: 'version' };
+export type LoadedConfig = { kind: 'run'; config: Readonly<GenericVnfmConfig> } | { kind: 'help'; text: string } | { kind: 'version' };
 
 /**
  * Builds the configuration once, at the edge: defaults < file (`--config`) < environment < flags,

@@ -102,7 +102,15 @@ export class AgentCommandError extends VnfkitError {
   readonly action: string;
   readonly exitStatus: number | undefined;
 
-  constructor(details: { vnfrName: string; hostname: string; action: string; what: string; exitStatus?: number; err?: string; cause?: unknown }) {
+  constructor(details: {
+    vnfrName: string;
+    hostname: string;
+    action: string;
+    what: string;
+    exitStatus?: number;
+    err?: string;
+    cause?: unknown;
+  }) {
     const reason =
       details.exitStatus !== undefined
         ? `status ${details.exitStatus}${details.err ? `: ${tail(details.err)}` : ''}`

@@ -1,11 +1,37 @@
 import {
-  ConfigError, deriveVnfrKey, parseEnvNameList, type Script, type VNFCInstance, type VNFPackage, type VNFRecordDependency, type VirtualNetworkFunctionRecord,
+  ConfigError,
+  deriveVnfrKey,
+  parseEnvNameList,
+  type Script,
+  type VNFCInstance,
+  type VNFPackage,
+  type VNFRecordDependency,
+  type VirtualNetworkFunctionRecord,
 } from '@vnfkit/protocol';
 import {
-  AbstractVnfm, EmsClient, EmsCommandError, allVnfcs, createAmqpTransport, splitUrls,
-  type ExecuteContext, type HealContext, type HookContext, type InstantiateContext, type InterruptedContext, type ModifyContext, type NfvoErrorContext,
-  type ResumeContext, type ResumeResult, type ScaleInContext, type ScaleOutContext, type StartStopContext, type Transport,
-  type TransportFactory, type UpdateContext, type UserDataContext, type ValidateInstantiateContext,
+  AbstractVnfm,
+  EmsClient,
+  EmsCommandError,
+  allVnfcs,
+  createAmqpTransport,
+  splitUrls,
+  type ExecuteContext,
+  type HealContext,
+  type HookContext,
+  type InstantiateContext,
+  type InterruptedContext,
+  type ModifyContext,
+  type NfvoErrorContext,
+  type ResumeContext,
+  type ResumeResult,
+  type ScaleInContext,
+  type ScaleOutContext,
+  type StartStopContext,
+  type Transport,
+  type TransportFactory,
+  type UpdateContext,
+  type UserDataContext,
+  type ValidateInstantiateContext,
 } from '@vnfkit/vnfm-sdk';
 import { pino, type Logger } from 'pino';
 import { emsCredentials, type GenericVnfmConfig } from './config.js';
@@ -43,11 +69,18 @@ export interface GenericVnfmOptions {
 
 const bytesOf = (script: Script): Uint8Array => Uint8Array.from(script.payload ?? [], (b) => b & 0xff);
 const filesOf = (pkg: VNFPackage | undefined): PackageFile[] => (pkg?.scripts ?? []).map((s) => ({ name: s.name, content: bytesOf(s) }));
-const sourceOf = (pkg: VNFPackage | undefined): ScriptSource => (pkg?.scriptsLink ? { scriptsLink: pkg.scriptsLink } : { files: filesOf(pkg) });
+const sourceOf = (pkg: VNFPackage | undefined): ScriptSource =>
+  pkg?.scriptsLink ? { scriptsLink: pkg.scriptsLink } : { files: filesOf(pkg) };
 
 /** NFVO actions whose interruption RESUME can retry, and the lifecycle event each runs. */
 const INTERRUPTIBLE: Partial<Record<string, ResumableEvent>> = {
-  INSTANTIATE: 'INSTANTIATE', MODIFY: 'CONFIGURE', START: 'START', STOP: 'STOP', RELEASE_RESOURCES: 'TERMINATE', HEAL: 'HEAL', UPDATE: 'UPDATE',
+  INSTANTIATE: 'INSTANTIATE',
+  MODIFY: 'CONFIGURE',
+  START: 'START',
+  STOP: 'STOP',
+  RELEASE_RESOURCES: 'TERMINATE',
+  HEAL: 'HEAL',
+  UPDATE: 'UPDATE',
 };
 
 /** Adapts the SDK's EmsClient to the lifecycle's AgentChannel: replies of any status come back as replies. */
@@ -56,7 +89,8 @@ function agentChannel(ems: EmsClient, config: GenericVnfmConfig): AgentChannel {
     try {
       return await send();
     } catch (error) {
-      if (error instanceof EmsCommandError) return { output: error.details.stdout, err: error.details.stderr, status: error.details.status };
+      if (error instanceof EmsCommandError)
+        return { output: error.details.stdout, err: error.details.stderr, status: error.details.status };
       throw error;
     }
   };
@@ -64,12 +98,36 @@ function agentChannel(ems: EmsClient, config: GenericVnfmConfig): AgentChannel {
   const scriptPath = config.ems.scriptPath;
   return {
     waitForAgent: (hostname) => ems.waitForAgent(hostname, config.ems.startTimeoutS * 1000),
-    saveScript: (hostname, file) => asReply(() => ems.send(hostname, { action: 'SAVE_SCRIPTS', name: file.name, payload: Buffer.from(file.content).toString('base64'), 'script-path': scriptPath }, { timeoutMs })),
-    cloneScripts: (hostname, url) => asReply(() => ems.send(hostname, { action: 'CLONE_SCRIPTS', payload: url, 'script-path': scriptPath }, { timeoutMs })),
+    saveScript: (hostname, file) =>
+      asReply(() =>
+        ems.send(
+          hostname,
+          { action: 'SAVE_SCRIPTS', name: file.name, payload: Buffer.from(file.content).toString('base64'), 'script-path': scriptPath },
+          { timeoutMs },
+        ),
+      ),
+    cloneScripts: (hostname, url) =>
+      asReply(() => ems.send(hostname, { action: 'CLONE_SCRIPTS', payload: url, 'script-path': scriptPath }, { timeoutMs })),
     execute: (hostname, script, env) =>
-      asReply(() => ems.send(hostname, env === undefined ? { action: 'EXECUTE', payload: script, 'script-path': scriptPath } : { action: 'EXECUTE', payload: script, env }, { timeoutMs })),
-    updateScript: (hostname, file) => asReply(() => ems.send(hostname, { action: 'SCRIPTS_UPDATE', name: file.name, payload: Buffer.from(file.content).toString('base64'), 'script-path': scriptPath }, { timeoutMs })),
-    saveVnfrDependency: (hostname, payload) => asReply(() => ems.send(hostname, { action: 'SAVE_VNFR_DEPENDENCY', payload, 'script-path': scriptPath }, { timeoutMs })),
+      asReply(() =>
+        ems.send(
+          hostname,
+          env === undefined
+            ? { action: 'EXECUTE', payload: script, 'script-path': scriptPath }
+            : { action: 'EXECUTE', payload: script, env },
+          { timeoutMs },
+        ),
+      ),
+    updateScript: (hostname, file) =>
+      asReply(() =>
+        ems.send(
+          hostname,
+          { action: 'SCRIPTS_UPDATE', name: file.name, payload: Buffer.from(file.content).toString('base64'), 'script-path': scriptPath },
+          { timeoutMs },
+        ),
+      ),
+    saveVnfrDependency: (hostname, payload) =>
+      asReply(() => ems.send(hostname, { action: 'SAVE_VNFR_DEPENDENCY', payload, 'script-path': scriptPath }, { timeoutMs })),
     forgetAgent: (hostname) => ems.forget(hostname),
   };
 }
@@ -148,10 +206,13 @@ export class GenericVnfm extends AbstractVnfm {
     this.emsTransport = this.genericOptions.transportFactory
       ? await this.genericOptions.transportFactory(undefined)
       : await createAmqpTransport({
-        url: this.config.amqpUrl, connectionName: `generic-vnfm-ems-${this.config.type}`, replyMode: 'lasting-queue', logger: this.log,
-        // Replicas run on a cluster: the reply queue must outlive the loss of its node.
-        replyQueueType: this.options.replicated ? 'quorum' : 'classic',
-      });
+          url: this.config.amqpUrl,
+          connectionName: `generic-vnfm-ems-${this.config.type}`,
+          replyMode: 'lasting-queue',
+          logger: this.log,
+          // Replicas run on a cluster: the reply queue must outlive the loss of its node.
+          replyQueueType: this.options.replicated ? 'quorum' : 'classic',
+        });
     this.ems = new EmsClient({
       transport: this.emsTransport,
       endpoint: this.config.endpoint,
@@ -193,7 +254,8 @@ export class GenericVnfm extends AbstractVnfm {
   /** Remembers which VNFR each of `vnfr`'s VMs belongs to (see {@link vmSigningKey}). */
   private track(vnfr: Vnfr | undefined): void {
     if (typeof vnfr?.id !== 'string' || vnfr.id === '') return;
-    for (const vnfc of allVnfcs(vnfr)) if (typeof vnfc.hostname === 'string' && vnfc.hostname !== '') this.vnfrOfHost.set(vnfc.hostname, vnfr.id);
+    for (const vnfc of allVnfcs(vnfr))
+      if (typeof vnfc.hostname === 'string' && vnfc.hostname !== '') this.vnfrOfHost.set(vnfc.hostname, vnfr.id);
   }
 
   /**
@@ -203,7 +265,11 @@ export class GenericVnfm extends AbstractVnfm {
   private async openResumeStore(): Promise<ResumeStore> {
     if (this.genericOptions.resumeStore) return this.genericOptions.resumeStore;
     if (this.options.replicated && this.emsTransport) {
-      this.streamResumeStore = await StreamResumeStore.open({ transport: this.emsTransport, stream: `vnfkit.resume.${this.config.endpoint}`, logger: this.log });
+      this.streamResumeStore = await StreamResumeStore.open({
+        transport: this.emsTransport,
+        stream: `vnfkit.resume.${this.config.endpoint}`,
+        logger: this.log,
+      });
       return this.streamResumeStore;
     }
     return new FileResumeStore({ directory: this.config.resumeDir });
@@ -221,7 +287,8 @@ export class GenericVnfm extends AbstractVnfm {
     const credentials = emsCredentials(this.config);
     const master = this.config.ems.signingKey;
     // Per VNFR: the VMs get their VNFR's key, never the master; each signs with deriveAgentKey(it, own hostname).
-    if (master !== undefined && (typeof vnfr.id !== 'string' || vnfr.id === '')) throw new ConfigError('cannot give the VMs a signing key: the VNFR has no id yet');
+    if (master !== undefined && (typeof vnfr.id !== 'string' || vnfr.id === ''))
+      throw new ConfigError('cannot give the VMs a signing key: the VNFR has no id yet');
     const signingKey = master === undefined ? undefined : deriveVnfrKey(master, vnfr.id as string);
     return fillUserData(this.genericOptions.userDataTemplate, {
       brokerIp: extension['brokerIp'] ?? new URL(splitUrls(this.config.amqpUrl)[0] ?? this.config.amqpUrl).hostname,
@@ -252,7 +319,11 @@ export class GenericVnfm extends AbstractVnfm {
   protected override validateInstantiate({ message, vnfr, restart }: ValidateInstantiateContext): void {
     const vnfd = message.vnfd;
     const names = [...descriptorEnvNames(vnfd), ...(restart ? recordEnvNames(vnfr) : [])];
-    assertEnvNamesAllowed(`INSTANTIATE refused: VNFD ${vnfd.name ?? vnfr.name ?? '(no name)'} would give its scripts refused environment variables`, names, this.allowEnv);
+    assertEnvNamesAllowed(
+      `INSTANTIATE refused: VNFD ${vnfd.name ?? vnfr.name ?? '(no name)'} would give its scripts refused environment variables`,
+      names,
+      this.allowEnv,
+    );
   }
 
   /** Refuses dependency parameters that would become refused variables, before any script of the event runs. */
@@ -267,28 +338,36 @@ export class GenericVnfm extends AbstractVnfm {
   protected override async instantiate({ vnfr, vnfPackage }: InstantiateContext): Promise<Vnfr> {
     this.track(vnfr);
     const scripts = sourceOf(vnfPackage);
-    await this.plugins.run('instantiate', { vnfr, vnfcs: allVnfcs(vnfr), scripts }, (adjust) => this.lifecycle.instantiate({ vnfr, scripts, adjust }));
+    await this.plugins.run('instantiate', { vnfr, vnfcs: allVnfcs(vnfr), scripts }, (adjust) =>
+      this.lifecycle.instantiate({ vnfr, scripts, adjust }),
+    );
     return vnfr;
   }
 
   protected override async modify({ vnfr, dependency }: ModifyContext): Promise<Vnfr> {
     this.track(vnfr);
     this.checkDependency('MODIFY', vnfr, dependency);
-    await this.plugins.run('configure', { vnfr, vnfcs: allVnfcs(vnfr), dependency }, (adjust) => this.lifecycle.modify({ vnfr, dependency: dependency ?? null, adjust }));
+    await this.plugins.run('configure', { vnfr, vnfcs: allVnfcs(vnfr), dependency }, (adjust) =>
+      this.lifecycle.modify({ vnfr, dependency: dependency ?? null, adjust }),
+    );
     return vnfr;
   }
 
   protected override async start({ vnfr, vnfcInstance }: StartStopContext): Promise<Vnfr> {
     this.track(vnfr);
     const vnfcs = vnfcInstance ? [vnfcInstance] : allVnfcs(vnfr);
-    await this.plugins.run('start', { vnfr, vnfcs, vnfc: vnfcInstance }, (adjust) => this.lifecycle.start({ vnfr, vnfc: vnfcInstance ?? null, adjust }));
+    await this.plugins.run('start', { vnfr, vnfcs, vnfc: vnfcInstance }, (adjust) =>
+      this.lifecycle.start({ vnfr, vnfc: vnfcInstance ?? null, adjust }),
+    );
     return vnfr;
   }
 
   protected override async stop({ vnfr, vnfcInstance }: StartStopContext): Promise<Vnfr> {
     this.track(vnfr);
     const vnfcs = vnfcInstance ? [vnfcInstance] : allVnfcs(vnfr);
-    await this.plugins.run('stop', { vnfr, vnfcs, vnfc: vnfcInstance }, (adjust) => this.lifecycle.stop({ vnfr, vnfc: vnfcInstance ?? null, adjust }));
+    await this.plugins.run('stop', { vnfr, vnfcs, vnfc: vnfcInstance }, (adjust) =>
+      this.lifecycle.stop({ vnfr, vnfc: vnfcInstance ?? null, adjust }),
+    );
     return vnfr;
   }
 
@@ -303,14 +382,17 @@ export class GenericVnfm extends AbstractVnfm {
     this.checkDependency('SCALE_OUT', vnfr, dependency);
     const standby = mode?.toLowerCase() === 'standby' || vnfcInstance.state?.toLowerCase() === 'standby';
     await this.plugins.run('scaleOut', { vnfr, vnfcs: [vnfcInstance], vnfc: vnfcInstance, dependency, standby }, (adjust) =>
-      this.lifecycle.scaleOut({ vnfr, vnfc: vnfcInstance, scripts: sourceOf(vnfPackage), dependency: dependency ?? null, standby, adjust }));
+      this.lifecycle.scaleOut({ vnfr, vnfc: vnfcInstance, scripts: sourceOf(vnfPackage), dependency: dependency ?? null, standby, adjust }),
+    );
     return vnfr;
   }
 
   protected override async scaleIn({ vnfr, vnfcInstance }: ScaleInContext): Promise<void> {
     this.track(vnfr);
     if (vnfcInstance) {
-      await this.plugins.run('scaleIn', { vnfr, vnfcs: allVnfcs(vnfr), removed: vnfcInstance }, (adjust) => this.lifecycle.scaleIn({ vnfr, removed: vnfcInstance, adjust }));
+      await this.plugins.run('scaleIn', { vnfr, vnfcs: allVnfcs(vnfr), removed: vnfcInstance }, (adjust) =>
+        this.lifecycle.scaleIn({ vnfr, removed: vnfcInstance, adjust }),
+      );
     }
   }
 
@@ -318,7 +400,8 @@ export class GenericVnfm extends AbstractVnfm {
     this.track(vnfr);
     if (vnfcInstance) {
       await this.plugins.run('heal', { vnfr, vnfcs: [vnfcInstance], vnfc: vnfcInstance, cause: cause ?? '' }, (adjust) =>
-        this.lifecycle.heal({ vnfr, vnfc: vnfcInstance, cause: cause ?? '', adjust }));
+        this.lifecycle.heal({ vnfr, vnfc: vnfcInstance, cause: cause ?? '', adjust }),
+      );
     }
     return vnfr;
   }
@@ -326,7 +409,9 @@ export class GenericVnfm extends AbstractVnfm {
   protected override async update({ vnfr, script }: UpdateContext): Promise<Vnfr> {
     this.track(vnfr);
     const file = script ? { name: script.name, content: bytesOf(script) } : undefined;
-    await this.plugins.run('update', { vnfr, vnfcs: allVnfcs(vnfr), script: file }, (adjust) => this.lifecycle.update({ vnfr, script: file ?? null, adjust }));
+    await this.plugins.run('update', { vnfr, vnfcs: allVnfcs(vnfr), script: file }, (adjust) =>
+      this.lifecycle.update({ vnfr, script: file ?? null, adjust }),
+    );
     return vnfr;
   }
 
@@ -359,12 +444,21 @@ export class GenericVnfm extends AbstractVnfm {
     if (!event || !store || !vnfr?.id) return;
     if (await store.get(vnfr.id)) return;
     await store.record({
-      vnfrId: vnfr.id, vnfrName: vnfr.name ?? '', event, scriptIndex: 0, scriptName: '(interrupted by a VNFM restart)', hostname: '', at: new Date().toISOString(),
+      vnfrId: vnfr.id,
+      vnfrName: vnfr.name ?? '',
+      event,
+      scriptIndex: 0,
+      scriptName: '(interrupted by a VNFM restart)',
+      hostname: '',
+      at: new Date().toISOString(),
     });
     logger.warn({ event }, 'interrupted by a VNFM restart: RESUME re-runs the event from its first script');
   }
 
-  protected override async logs(input: { vnfrName: string | undefined; hostname: string | undefined }): Promise<{ outputLog: string[]; errorLog: string[] }> {
+  protected override async logs(input: {
+    vnfrName: string | undefined;
+    hostname: string | undefined;
+  }): Promise<{ outputLog: string[]; errorLog: string[] }> {
     return this.lifecycle.logs({ vnfrName: input.vnfrName ?? '', hostname: input.hostname ?? '' });
   }
 }

@@ -35,7 +35,14 @@ export type {
   VnfcConcurrency,
   VnfcWork,
 } from './plan/index.js';
-export { FileResumeStore, MemoryResumeStore, ResumableEvent, resumedActionOf, ScriptFailure, StreamResumeStore } from './resume-store/index.js';
+export {
+  FileResumeStore,
+  MemoryResumeStore,
+  ResumableEvent,
+  resumedActionOf,
+  ScriptFailure,
+  StreamResumeStore,
+} from './resume-store/index.js';
 export type { FileResumeStoreOptions, ResumeStore, StreamResumeStoreOptions } from './resume-store/index.js';
 export { agentTemplatePath, fillUserData, HOSTNAME_PLACEHOLDER, loadUserDataTemplate, shellQuote } from './user-data.js';
 export type { UserDataKind, UserDataValues } from './user-data.js';
@@ -45,9 +52,35 @@ export { GenericLifecycle } from './lifecycle/generic-lifecycle.js';
 export { adjustPlan } from './lifecycle/generic-lifecycle.js';
 export type { GenericLifecycleOptions, PlanAdjustment, ScriptSource } from './lifecycle/generic-lifecycle.js';
 export type { AgentChannel, PackageFile } from './lifecycle/agent-channel.js';
-export { defineLifecyclePlugin, LifecyclePluginError, LifecyclePlugins, loadLifecyclePlugins, PluginLoadError, servesVnfr } from './plugins/index.js';
+export {
+  defineLifecyclePlugin,
+  LifecyclePluginError,
+  LifecyclePlugins,
+  loadLifecyclePlugins,
+  PluginLoadError,
+  servesVnfr,
+} from './plugins/index.js';
 export type {
-  AgentTarget, AroundHook, AroundHooks, ChooseScaleInContext, ConfigurePluginContext, HealPluginContext, HookContextOf, HookInput, InstantiatePluginContext,
-  LifecyclePlugin, LifecyclePluginsOptions, LoadPluginsOptions, Next, PluginAgent, PluginContext, PluginEvent, PluginServes, ScaleInPluginContext,
-  ScaleOutPluginContext, StartStopPluginContext, TerminatePluginContext, UpdatePluginContext,
+  AgentTarget,
+  AroundHook,
+  AroundHooks,
+  ChooseScaleInContext,
+  ConfigurePluginContext,
+  HealPluginContext,
+  HookContextOf,
+  HookInput,
+  InstantiatePluginContext,
+  LifecyclePlugin,
+  LifecyclePluginsOptions,
+  LoadPluginsOptions,
+  Next,
+  PluginAgent,
+  PluginContext,
+  PluginEvent,
+  PluginServes,
+  ScaleInPluginContext,
+  ScaleOutPluginContext,
+  StartStopPluginContext,
+  TerminatePluginContext,
+  UpdatePluginContext,
 } from './plugins/index.js';

@@ -181,10 +181,9 @@ export async function loadUserDataTemplate(file?: string, kind: UserDataKind = '
     try {
       template = await readFile(agentTemplatePath(kind), 'utf8');
     } catch (error) {
-      throw new ConfigError(
-        'no user-data template: install @vnfkit/ems-agent next to the Generic VNFM or set VNFKIT_USER_DATA_FILE',
-        { cause: error },
-      );
+      throw new ConfigError('no user-data template: install @vnfkit/ems-agent next to the Generic VNFM or set VNFKIT_USER_DATA_FILE', {
+        cause: error,
+      });
     }
   }
   if (!template.includes(HOSTNAME_PLACEHOLDER)) {

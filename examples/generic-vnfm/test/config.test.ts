@@ -56,12 +56,22 @@ describe('loadConfig', () => {
     expect(() => run({ env: { VNFKIT_AGENT_START_TIMEOUT_S: '-1' } })).toThrow(ConfigError);
     expect(() => run({ argv: ['--nope'] })).toThrow(ConfigError);
     expect(() => parseIni('[other]\na=1')).toThrow(ConfigError);
-    expect(() => run({ argv: ['-c', 'missing.json'], readFile: () => { throw new Error('ENOENT'); } })).toThrow(ConfigError);
+    expect(() =>
+      run({
+        argv: ['-c', 'missing.json'],
+        readFile: () => {
+          throw new Error('ENOENT');
+        },
+      }),
+    ).toThrow(ConfigError);
   });
 
-  it('takes the NFVO manager user for registration from the environment (default: Open Baton\'s)', () => {
+  it("takes the NFVO manager user for registration from the environment (default: Open Baton's)", () => {
     expect(run({})).toMatchObject({ managerUsername: 'openbaton-manager-user', managerPassword: 'openbaton' });
-    expect(run({ env: { VNFKIT_MANAGER_USERNAME: 'guest', VNFKIT_MANAGER_PASSWORD: 'guest' } })).toMatchObject({ managerUsername: 'guest', managerPassword: 'guest' });
+    expect(run({ env: { VNFKIT_MANAGER_USERNAME: 'guest', VNFKIT_MANAGER_PASSWORD: 'guest' } })).toMatchObject({
+      managerUsername: 'guest',
+      managerPassword: 'guest',
+    });
   });
 
   it('answers --help and --version', () => {
@@ -84,6 +94,9 @@ describe('ems.userData', () => {
 describe('emsCredentials', () => {
   it('prefers the EMS config, then the AMQP URL', () => {
     expect(emsCredentials(run({ env: { AMQP_URL: 'amqp://a%40b:p%3Aw@h:5672' } }))).toEqual({ username: 'a@b', password: 'p:w' });
-    expect(emsCredentials(run({ env: { VNFKIT_AGENT_USERNAME: 'ems', VNFKIT_AGENT_PASSWORD: 'x' } }))).toEqual({ username: 'ems', password: 'x' });
+    expect(emsCredentials(run({ env: { VNFKIT_AGENT_USERNAME: 'ems', VNFKIT_AGENT_PASSWORD: 'x' } }))).toEqual({
+      username: 'ems',
+      password: 'x',
+    });
   });
 });

@@ -17,7 +17,9 @@ const section = (title: string): string => {
   return doc.slice(start, end < 0 ? undefined : end);
 };
 /** The variables the SDK reads: the string literals of its config module. */
-const sdkVariables = [...readFileSync(join(root, 'packages', 'vnfm-sdk', 'src', 'config.ts'), 'utf8').matchAll(/'((?:VNFKIT|VNFM)_[A-Z_]+|AMQP_URL)'/g)].map((m) => m[1] ?? '');
+const sdkVariables = [
+  ...readFileSync(join(root, 'packages', 'vnfm-sdk', 'src', 'config.ts'), 'utf8').matchAll(/'((?:VNFKIT|VNFM)_[A-Z_]+|AMQP_URL)'/g),
+].map((m) => m[1] ?? '');
 
 describe('docs/configuration.md', () => {
   it('lists every option variable of the SDK', () => {
@@ -28,7 +30,8 @@ describe('docs/configuration.md', () => {
   it('lists every key and variable of the Generic VNFM', () => {
     const generic = section('The Generic VNFM');
     for (const key of Object.keys(GenericVnfmConfig.shape)) if (key !== 'ems') expect(generic, key).toContain(`\`${key}\``);
-    for (const key of Object.keys(EmsConfig.shape)) expect(generic, `ems.${key}`).toMatch(new RegExp(`\`ems\\.${key}\`|\`ems\\.\\w+\`, \`ems\\.${key}\``));
+    for (const key of Object.keys(EmsConfig.shape))
+      expect(generic, `ems.${key}`).toMatch(new RegExp(`\`ems\\.${key}\`|\`ems\\.\\w+\`, \`ems\\.${key}\``));
     for (const [name] of ENVIRONMENT) expect(generic, name).toContain(`\`${name}\``);
   });
 
@@ -39,7 +42,11 @@ describe('docs/configuration.md', () => {
   });
 
   it('names no variable the code does not read', () => {
-    const known = new Set([...sdkVariables, ...ENVIRONMENT.map(([name]) => name), ...CONFIG_KEYS.map((k) => `${ENV_PREFIX}${k.toUpperCase()}`)]);
+    const known = new Set([
+      ...sdkVariables,
+      ...ENVIRONMENT.map(([name]) => name),
+      ...CONFIG_KEYS.map((k) => `${ENV_PREFIX}${k.toUpperCase()}`),
+    ]);
     const mentioned = [...doc.matchAll(/`((?:VNFKIT|VNFM)_[A-Z0-9_]+)`/g)].map((m) => m[1] ?? '').filter((n) => !n.endsWith('_'));
     expect(mentioned.filter((name) => !known.has(name))).toEqual([]);
   });

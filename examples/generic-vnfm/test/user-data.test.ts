@@ -4,13 +4,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '@vnfkit/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
-import { agentTemplatePath, fillUserData, HOSTNAME_PLACEHOLDER, loadUserDataTemplate, shellQuote, virtualHostOf } from '../src/user-data.js';
+import {
+  agentTemplatePath,
+  fillUserData,
+  HOSTNAME_PLACEHOLDER,
+  loadUserDataTemplate,
+  shellQuote,
+  virtualHostOf,
+} from '../src/user-data.js';
 
 const values = {
   brokerIp: '10.0.0.5',
   brokerPort: 5673,
   username: 'ems',
-  password: "p@ss w'rd$1 `x` \"q\"",
+  password: 'p@ss w\'rd$1 `x` "q"',
   type: 'generic',
   timezone: 'Europe/Berlin',
 };
@@ -35,16 +42,18 @@ describe('fillUserData with the agent template', () => {
     expect(filled.split('\n').filter((line) => !line.startsWith('#'))).not.toContainEqual(expect.stringMatching(/\{\{/));
     expect(filled.split('\n')).toContain(HOSTNAME_PLACEHOLDER);
     execFileSync('/bin/bash', ['-n', '-c', filled]);
-    expect(exportedBy(filled, ['BROKER_IP', 'BROKER_PORT', 'USERNAME', 'PASSWORD', 'TYPE', 'EXCHANGE', 'HEARTBEAT', 'AUTODELETE'])).toEqual({
-      BROKER_IP: '10.0.0.5',
-      BROKER_PORT: '5673',
-      USERNAME: 'ems',
-      PASSWORD: values.password,
-      TYPE: 'generic',
-      EXCHANGE: 'openbaton-exchange',
-      HEARTBEAT: '120',
-      AUTODELETE: 'true',
-    });
+    expect(exportedBy(filled, ['BROKER_IP', 'BROKER_PORT', 'USERNAME', 'PASSWORD', 'TYPE', 'EXCHANGE', 'HEARTBEAT', 'AUTODELETE'])).toEqual(
+      {
+        BROKER_IP: '10.0.0.5',
+        BROKER_PORT: '5673',
+        USERNAME: 'ems',
+        PASSWORD: values.password,
+        TYPE: 'generic',
+        EXCHANGE: 'openbaton-exchange',
+        HEARTBEAT: '120',
+        AUTODELETE: 'true',
+      },
+    );
   });
 
   it('refuses unknown placeholders and NUL bytes', () => {
@@ -78,13 +87,17 @@ describe('the two agent templates (ems.userData)', () => {
     for (const kind of ['install', 'preinstalled'] as const) {
       const filled = fillUserData(await loadUserDataTemplate(undefined, kind), { ...values, ...extra });
       execFileSync('/bin/bash', ['-n', '-c', filled]);
-      expect(exportedBy(filled, ['AMQP_URL', 'SIGNING_KEY', 'VIRTUAL_HOST'])).toEqual({ AMQP_URL: extra.amqpUrl, SIGNING_KEY: extra.signingKey, VIRTUAL_HOST: 'nfv' });
+      expect(exportedBy(filled, ['AMQP_URL', 'SIGNING_KEY', 'VIRTUAL_HOST'])).toEqual({
+        AMQP_URL: extra.amqpUrl,
+        SIGNING_KEY: extra.signingKey,
+        VIRTUAL_HOST: 'nfv',
+      });
       const header = filled.slice(0, filled.indexOf('set -eu')).replace('#Hostname=', 'Hostname=web-1');
       expect(execFileSync('/bin/bash', ['-c', `${header}\nprintf '%s' "$TLS_CA_PEM"`], { encoding: 'utf8' })).toBe(pem);
     }
   });
 
-  it('takes the agents\' virtual host from the VNFM\'s AMQP URL', () => {
+  it("takes the agents' virtual host from the VNFM's AMQP URL", () => {
     expect(virtualHostOf('amqp://u:p@h:5672')).toBe('');
     expect(virtualHostOf('amqp://u:p@h:5672/')).toBe('');
     expect(virtualHostOf('amqp://u:p@h:5672/nfv%2Fa')).toBe('nfv/a');
@@ -120,7 +133,9 @@ echo done
     expect(lines).toContain('export UNKNOWN_THING=');
     expect(lines).toContain(HOSTNAME_PLACEHOLDER);
     expect(lines).toContain('export BROKER_IP=already-set');
-    expect(exportedBy(filled.replace('export BROKER_IP=already-set\n', ''), ['PASSWORD', 'EMS_HEARTBEAT', 'EMS_AUTODELETE', 'EXCHANGE_NAME'])).toEqual({
+    expect(
+      exportedBy(filled.replace('export BROKER_IP=already-set\n', ''), ['PASSWORD', 'EMS_HEARTBEAT', 'EMS_AUTODELETE', 'EXCHANGE_NAME']),
+    ).toEqual({
       PASSWORD: values.password,
       EMS_HEARTBEAT: '120',
       EMS_AUTODELETE: 'true',

@@ -30,7 +30,15 @@ export const BROKEN_START = '#!/bin/bash\necho "cannot reach any server" >&2\nex
 
 const events = (lifecycle: Partial<Record<Event, string[]>>): { event: Event; lifecycle_events: string[] }[] =>
   Object.entries(lifecycle).map(([event, lifecycle_events]) => ({ event: event as Event, lifecycle_events: lifecycle_events ?? [] }));
-const vdu = (name: string, scale: number) => [{ name: `${name}-vdu`, vm_image: ['ubuntu-20.04'], scale_in_out: scale, vimInstanceName: ['local'], vnfc: [{ connection_point: [{ virtual_link_reference: 'private' }] }] }];
+const vdu = (name: string, scale: number) => [
+  {
+    name: `${name}-vdu`,
+    vm_image: ['ubuntu-20.04'],
+    scale_in_out: scale,
+    vimInstanceName: ['local'],
+    vnfc: [{ connection_point: [{ virtual_link_reference: 'private' }] }],
+  },
+];
 
 /** The NSD, in the shape Open Baton's REST API takes; `healthPort`: the server's `health_port` (health-check plug-in). */
 export function iperfNsd(endpoint: string, options: { healthPort?: number } = {}): NetworkServiceDescriptor {
@@ -42,15 +50,37 @@ export function iperfNsd(endpoint: string, options: { healthPort?: number } = {}
     vld: [{ name: 'private' }],
     vnfd: [
       {
-        name: 'iperf-server', type: 'server', endpoint, vendor: 'vnfkit', version: '1.0',
-        configurations: { name: 'server-conf', configurationParameters: [{ confKey: 'port', value: '5001' }, { confKey: 'role', value: 'server' }, ...health] },
+        name: 'iperf-server',
+        type: 'server',
+        endpoint,
+        vendor: 'vnfkit',
+        version: '1.0',
+        configurations: {
+          name: 'server-conf',
+          configurationParameters: [{ confKey: 'port', value: '5001' }, { confKey: 'role', value: 'server' }, ...health],
+        },
         lifecycle_event: events({ INSTANTIATE: ['install.sh'], START: ['start.sh'], TERMINATE: ['terminate.sh'] }),
         vdu: vdu('server', 3),
       },
       {
-        name: 'iperf-client', type: 'client', endpoint, vendor: 'vnfkit', version: '1.0',
-        configurations: { name: 'client-conf', configurationParameters: [{ confKey: 'port', value: '5001' }, { confKey: 'role', value: 'client' }] },
-        lifecycle_event: events({ INSTANTIATE: ['install.sh'], CONFIGURE: ['server_configure.sh'], START: ['start.sh'], TERMINATE: ['terminate.sh'] }),
+        name: 'iperf-client',
+        type: 'client',
+        endpoint,
+        vendor: 'vnfkit',
+        version: '1.0',
+        configurations: {
+          name: 'client-conf',
+          configurationParameters: [
+            { confKey: 'port', value: '5001' },
+            { confKey: 'role', value: 'client' },
+          ],
+        },
+        lifecycle_event: events({
+          INSTANTIATE: ['install.sh'],
+          CONFIGURE: ['server_configure.sh'],
+          START: ['start.sh'],
+          TERMINATE: ['terminate.sh'],
+        }),
         vdu: vdu('client', 1),
       },
     ],

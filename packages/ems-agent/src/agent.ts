@@ -109,7 +109,9 @@ class EmsAgent implements Agent {
     }
     if (this.config.signing_key === undefined) {
       // resolveConfig already refused require_signing without a key.
-      logger.warn('no signing_key: this agent runs, as root, any command anyone with access to its queue sends; set signing_key (and require_signing) — a vnfkit VNFM with a key refuses this agent');
+      logger.warn(
+        'no signing_key: this agent runs, as root, any command anyone with access to its queue sends; set signing_key (and require_signing) — a vnfkit VNFM with a key refuses this agent',
+      );
     }
     // With an auto-delete actions queue the broker cannot redeliver a command (it vanishes with the
     // agent's connection), so the "started" record is not synced; see ExecutionStoreOptions.
@@ -139,7 +141,11 @@ class EmsAgent implements Agent {
   private async sendHello(): Promise<void> {
     if (this.current === 'closing' || this.current === 'closed') return;
     // `verifies` tells a VNFM with a key that this agent refuses unsigned commands and signs its replies.
-    const hello = { hostname: this.hostname, deduplicates: DEDUPLICATES_BY_CORRELATION_ID, ...(this.config.signing_key !== undefined ? { verifies: VERIFIES_SIGNATURE_V3 } : {}) };
+    const hello = {
+      hostname: this.hostname,
+      deduplicates: DEDUPLICATES_BY_CORRELATION_ID,
+      ...(this.config.signing_key !== undefined ? { verifies: VERIFIES_SIGNATURE_V3 } : {}),
+    };
     const { body, properties } = encodeBody(hello);
     try {
       await this.transport.publish('', this.registerQueue, body, properties);

@@ -1,6 +1,13 @@
 import { join } from 'node:path';
 import {
-  CONTENT_TYPE, DEDUP_HEADER, DEDUPLICATES_BY_CORRELATION_ID, REPLY_SIGNATURE_HEADER, SIGNATURE_HEADER, deriveAgentKey, emsActionsQueue, signReply,
+  CONTENT_TYPE,
+  DEDUP_HEADER,
+  DEDUPLICATES_BY_CORRELATION_ID,
+  REPLY_SIGNATURE_HEADER,
+  SIGNATURE_HEADER,
+  deriveAgentKey,
+  emsActionsQueue,
+  signReply,
   verifyCommandSignature,
 } from '@vnfkit/protocol';
 import type { EmsCommand } from '@vnfkit/protocol';
@@ -53,7 +60,10 @@ export function createCommandHandler(options: CommandHandlerOptions): CommandHan
   const signingKey = context.config.signing_key === undefined ? undefined : deriveAgentKey(context.config.signing_key, hostname);
   const queue = emsActionsQueue(hostname);
   // Only with a key: unsigned commands cannot be told from replays anyway.
-  const replays = signingKey === undefined ? undefined : new ReplayGuard({ maxAgeMs: context.config.max_command_age * 1000, file: join(context.config.state_dir, 'signed-commands') });
+  const replays =
+    signingKey === undefined
+      ? undefined
+      : new ReplayGuard({ maxAgeMs: context.config.max_command_age * 1000, file: join(context.config.state_dir, 'signed-commands') });
   let tail: Promise<unknown> = Promise.resolve();
 
   const reply = async (message: IncomingMessage, value: CommandReply, log: Logger): Promise<void> => {
@@ -79,9 +89,16 @@ export function createCommandHandler(options: CommandHandlerOptions): CommandHan
   const verify = (message: IncomingMessage): { signedAt?: number; refusal?: string } => {
     if (signingKey === undefined) return {};
     const signature = headerText(message.properties.headers?.[SIGNATURE_HEADER]);
-    if (signature === undefined) return { refusal: `command refused: missing ${SIGNATURE_HEADER} header (this agent requires signed commands)` };
+    if (signature === undefined)
+      return { refusal: `command refused: missing ${SIGNATURE_HEADER} header (this agent requires signed commands)` };
     // Checked against this agent's own queue (not the delivery's routing key) and the reply_to that arrived.
-    const check = verifyCommandSignature(signingKey, { body: message.body, correlationId: message.properties.correlationId, routingKey: queue, replyTo: message.properties.replyTo, signature });
+    const check = verifyCommandSignature(signingKey, {
+      body: message.body,
+      correlationId: message.properties.correlationId,
+      routingKey: queue,
+      replyTo: message.properties.replyTo,
+      signature,
+    });
     if (!check.ok) return { refusal: `command refused: ${SIGNATURE_HEADER}: ${check.reason}` };
     // The age comes first, before the execution records are looked at: a replay past max_command_age gets
     // nothing, not even a recorded reply, and neither does an interrupted idempotent command re-run below.
@@ -126,7 +143,10 @@ export function createCommandHandler(options: CommandHandlerOptions): CommandHan
     // AMQP 1.7 `convertSendAndReceive`) is never recorded, so it is never taken for a repeat of another, and
     // its reply carries no id either. Commands run one at a time, so a record still "started" when its repeat
     // gets here belongs to a run cut short by an agent restart.
-    const dedup = message.redelivered || signedAt !== undefined || headerText(message.properties.headers?.[DEDUP_HEADER]) === DEDUPLICATES_BY_CORRELATION_ID;
+    const dedup =
+      message.redelivered ||
+      signedAt !== undefined ||
+      headerText(message.properties.headers?.[DEDUP_HEADER]) === DEDUPLICATES_BY_CORRELATION_ID;
     let rerun = false;
     if (base !== undefined && dedup) {
       const record = await store.get(base.key);
@@ -140,7 +160,9 @@ export function createCommandHandler(options: CommandHandlerOptions): CommandHan
         if (command.action === 'EXECUTE') {
           const interrupted = failure(INTERRUPTED_ERR);
           commandLog.warn(`${repeat} EXECUTE was interrupted by an agent restart; not re-run`);
-          await store.markFinished(base, interrupted).catch((error: unknown) => commandLog.error({ err: error }, 'cannot write the execution record'));
+          await store
+            .markFinished(base, interrupted)
+            .catch((error: unknown) => commandLog.error({ err: error }, 'cannot write the execution record'));
           await reply(message, interrupted, commandLog);
           return;
         }
@@ -178,7 +200,9 @@ export function createCommandHandler(options: CommandHandlerOptions): CommandHan
     // before the record is complete, the journal's "started" record answers "interrupted" — the
     // command is never run twice.
     const sent = reply(message, result, commandLog);
-    const recorded = store.markFinished(base, result).catch((error: unknown) => commandLog.error({ err: error }, 'cannot write the execution record'));
+    const recorded = store
+      .markFinished(base, result)
+      .catch((error: unknown) => commandLog.error({ err: error }, 'cannot write the execution record'));
     try {
       await sent;
     } finally {

@@ -28,8 +28,14 @@ export const CONFIG_SECTION = 'ems';
 z.config(en());
 
 const BOOLEAN_WORDS: Record<string, boolean> = {
-  true: true, yes: true, on: true, '1': true,
-  false: false, no: false, off: false, '0': false,
+  true: true,
+  yes: true,
+  on: true,
+  '1': true,
+  false: false,
+  no: false,
+  off: false,
+  '0': false,
 };
 
 /** Accepts real booleans and the usual INI words (true/false, yes/no, on/off, 1/0). */
@@ -58,7 +64,10 @@ const nonEmpty = z.string().check(z.minLength(1));
 
 /** The items of a comma-separated setting, trimmed, blanks dropped. */
 function splitList(value: string): string[] {
-  return value.split(',').map((item) => item.trim()).filter((item) => item !== '');
+  return value
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
 }
 /**
  * True when the WHATWG URL parser (the one the broker connection uses) accepts `value` with a host,
@@ -139,7 +148,10 @@ export const EmsConfig = z.strictObject({
    * repeated correlation ids within it, are refused as replays. 0 = no age limit. Above the VNFM's command
    * timeout, so that a command it sends again while still waiting is never too old. Env `VNFKIT_EMS_MAX_COMMAND_AGE`. @default 1200
    */
-  max_command_age: z._default(numeric(z.number({ error: 'expected a number of seconds' }).check(z.minimum(0), z.maximum(31_536_000))), 1200),
+  max_command_age: z._default(
+    numeric(z.number({ error: 'expected a number of seconds' }).check(z.minimum(0), z.maximum(31_536_000))),
+    1200,
+  ),
   /** Upper bound of the reconnect backoff in seconds. Env `VNFKIT_EMS_RECONNECT_MAX_DELAY`. @default 30 */
   reconnect_max_delay: z._default(seconds, 30),
   /** Also write the JSON log to this file (stdout always). Env `VNFKIT_EMS_LOG_FILE`. */
@@ -153,9 +165,15 @@ export const EmsConfig = z.strictObject({
    */
   amqp_url: z.optional(
     z.string().check(
-      z.refine((value) => splitList(value).every((url) => /^amqps?:\/\/\S+$/.test(url)), 'must be an amqp:// or amqps:// URL (or a comma-separated list of them)'),
+      z.refine(
+        (value) => splitList(value).every((url) => /^amqps?:\/\/\S+$/.test(url)),
+        'must be an amqp:// or amqps:// URL (or a comma-separated list of them)',
+      ),
       // Checked here, so that a URL the connection would reject never reaches a log; the message never quotes it.
-      z.refine((value) => splitList(value).every(parsableUrl), 'is not a valid URL (percent-encode "@", ":", "/" and other special characters of the user name and password, e.g. "/" as %2F)'),
+      z.refine(
+        (value) => splitList(value).every(parsableUrl),
+        'is not a valid URL (percent-encode "@", ":", "/" and other special characters of the user name and password, e.g. "/" as %2F)',
+      ),
     ),
   ),
   /**
@@ -163,7 +181,14 @@ export const EmsConfig = z.strictObject({
    * `broker_port`), same user, password and vhost; tried in turn after `broker_ip`. Env `VNFKIT_EMS_BROKER_IPS`.
    */
   broker_ips: z.optional(
-    z.string().check(z.refine((value) => splitList(value).every((host) => /^(\[[0-9A-Fa-f:.]+\]|[^\s,:/@[\]]+)(:\d{1,5})?$/.test(host)), 'expected a comma-separated list of host or host:port')),
+    z
+      .string()
+      .check(
+        z.refine(
+          (value) => splitList(value).every((host) => /^(\[[0-9A-Fa-f:.]+\]|[^\s,:/@[\]]+)(:\d{1,5})?$/.test(host)),
+          'expected a comma-separated list of host or host:port',
+        ),
+      ),
   ),
   /** CA bundle (PEM) trusted for amqps:// connections. Env `VNFKIT_EMS_TLS_CA_FILE`. */
   tls_ca_file: z.optional(absolutePath),
@@ -177,7 +202,14 @@ export const EmsConfig = z.strictObject({
    */
   allow_git_protocols: z._default(
     z.pipe(
-      z.transform((value: unknown) => (typeof value === 'string' ? value.split(',').map((part) => part.trim().toLowerCase()).filter((part) => part !== '') : value)),
+      z.transform((value: unknown) =>
+        typeof value === 'string'
+          ? value
+              .split(',')
+              .map((part) => part.trim().toLowerCase())
+              .filter((part) => part !== '')
+          : value,
+      ),
       z.array(z.enum(['https', 'ssh', 'http', 'git'], { error: 'expected a comma-separated list of https, ssh, http, git' })),
     ),
     ['https', 'ssh'],
@@ -260,7 +292,11 @@ function readIniValues(path: string, text: string, warnings: string[]): Record<s
     const list = unknown.map((key) => `"${key}"`).join(', ');
     // Foreign files may carry keys of other tools: tolerated there, fatal in our own file.
     if (isOpenBatonFile(path)) warnings.push(`${path}: unknown key(s) ${list} in [${CONFIG_SECTION}] ignored`);
-    else throw configError(`invalid config file ${path}`, unknown.map((key) => `${path}: unknown key "${key}" in [${CONFIG_SECTION}]`));
+    else
+      throw configError(
+        `invalid config file ${path}`,
+        unknown.map((key) => `${path}: unknown key "${key}" in [${CONFIG_SECTION}]`),
+      );
   }
   return values;
 }
@@ -325,7 +361,9 @@ export function resolveConfig(values: unknown): ResolvedEmsConfig {
     throw configError('invalid EMS configuration', problems);
   }
   if (result.data.require_signing && result.data.signing_key === undefined) {
-    throw configError('invalid EMS configuration', ['require_signing: set, but there is no signing_key (the agent must not run unsigned commands)']);
+    throw configError('invalid EMS configuration', [
+      'require_signing: set, but there is no signing_key (the agent must not run unsigned commands)',
+    ]);
   }
   return Object.freeze({ ...result.data });
 }

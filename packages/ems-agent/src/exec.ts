@@ -233,7 +233,8 @@ export function runScriptProcess(request: ScriptRunRequest): Promise<ScriptResul
       // and discarded outside the agent (see drainElsewhere), never captured.
       stdout.close();
       stderr.close();
-      if (spawnError === undefined) drainElsewhere([stdoutOpen ? child.stdout : null, stderrOpen ? child.stderr : null].filter((s): s is Readable => s !== null));
+      if (spawnError === undefined)
+        drainElsewhere([stdoutOpen ? child.stdout : null, stderrOpen ? child.stderr : null].filter((s): s is Readable => s !== null));
       child.unref();
       resolve(result);
     };

@@ -88,7 +88,15 @@ interface JournalEntry {
 
 function isJournalEntry(value: unknown): value is JournalEntry {
   const v = value as Partial<JournalEntry> | null;
-  return typeof v === 'object' && v !== null && typeof v.seq === 'number' && typeof v.id === 'string' && typeof v.bodyHash === 'string' && typeof v.action === 'string' && typeof v.startedAt === 'string';
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    typeof v.seq === 'number' &&
+    typeof v.id === 'string' &&
+    typeof v.bodyHash === 'string' &&
+    typeof v.action === 'string' &&
+    typeof v.startedAt === 'string'
+  );
 }
 
 /**
@@ -104,7 +112,10 @@ class StartedJournal {
   private readonly bySlot = new Map<number, string>();
   private seq = 0;
 
-  constructor(path: string, private readonly durable: boolean) {
+  constructor(
+    path: string,
+    private readonly durable: boolean,
+  ) {
     this.fd = openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
     const size = JOURNAL_SLOTS * SLOT_BYTES;
     const length = fstatSync(this.fd).size;
@@ -182,7 +193,7 @@ function writeRecordFile(path: string, text: string): void {
   padded.write(text, 'utf8');
   const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
   try {
-    for (let offset = 0; offset < padded.length; ) offset += writeSync(fd, padded, offset, padded.length - offset, offset);
+    for (let offset = 0; offset < padded.length;) offset += writeSync(fd, padded, offset, padded.length - offset, offset);
     if (fstatSync(fd).size > padded.length) ftruncateSync(fd, padded.length);
   } finally {
     closeSync(fd);
@@ -233,7 +244,13 @@ export async function createExecutionStore(options: ExecutionStoreOptions): Prom
       const started = journal.get(recordFileName(key));
       if (started === undefined) return undefined;
       const file = readRecordFile(slotFile(dir, started.slot));
-      if (file !== undefined && file.key === key && file.state === 'finished' && file.startedAt === started.startedAt && file.bodyHash === started.bodyHash) {
+      if (
+        file !== undefined &&
+        file.key === key &&
+        file.state === 'finished' &&
+        file.startedAt === started.startedAt &&
+        file.bodyHash === started.bodyHash
+      ) {
         return file;
       }
       return { key, bodyHash: started.bodyHash, action: started.action, state: 'started', startedAt: started.startedAt };
@@ -250,7 +267,13 @@ export async function createExecutionStore(options: ExecutionStoreOptions): Prom
         started = journal.get(id);
       }
       if (started === undefined) throw new Error(`execution journal lost the entry of ${base.key}`);
-      const record: ExecutionRecord = { ...base, state: 'finished', startedAt: started.startedAt, finishedAt: new Date().toISOString(), reply };
+      const record: ExecutionRecord = {
+        ...base,
+        state: 'finished',
+        startedAt: started.startedAt,
+        finishedAt: new Date().toISOString(),
+        reply,
+      };
       writeRecordFile(slotFile(dir, started.slot), `${JSON.stringify(record)}\n`);
     },
     close() {

@@ -32,9 +32,14 @@ export interface RootLoggerOptions {
  * (see `internal/redact.ts`).
  */
 export function createRootLogger(config: ResolvedEmsConfig, options: RootLoggerOptions = {}): Logger {
-  const streams: pino.StreamEntry[] = [{ stream: options.stdout ?? process.stdout, level: config.log_level === 'silent' ? 'fatal' : config.log_level }];
+  const streams: pino.StreamEntry[] = [
+    { stream: options.stdout ?? process.stdout, level: config.log_level === 'silent' ? 'fatal' : config.log_level },
+  ];
   if (config.log_file !== undefined) {
-    streams.push({ stream: pino.destination({ dest: config.log_file, mkdir: true, append: true, sync: true }), level: config.log_level === 'silent' ? 'fatal' : config.log_level });
+    streams.push({
+      stream: pino.destination({ dest: config.log_file, mkdir: true, append: true, sync: true }),
+      level: config.log_level === 'silent' ? 'fatal' : config.log_level,
+    });
   }
   return pino(
     {

@@ -56,7 +56,8 @@ export interface UserDataValues {
   SIGNING_KEY?: string;
 }
 
-type Defaulted = 'BROKER_PORT' | 'EXCHANGE' | 'HEARTBEAT' | 'AUTODELETE' | 'EMS_PACKAGE' | 'SIGNING_KEY' | 'VIRTUAL_HOST' | 'AMQP_URL' | 'TLS_CA_PEM';
+type Defaulted =
+  'BROKER_PORT' | 'EXCHANGE' | 'HEARTBEAT' | 'AUTODELETE' | 'EMS_PACKAGE' | 'SIGNING_KEY' | 'VIRTUAL_HOST' | 'AMQP_URL' | 'TLS_CA_PEM';
 const DEFAULTS: Required<Pick<UserDataValues, Defaulted>> = {
   BROKER_PORT: 5672,
   EXCHANGE: 'openbaton-exchange',
@@ -86,7 +87,10 @@ export function fillUserDataTemplate(template: string, values: UserDataValues): 
       merged[name] = '';
       continue;
     }
-    if (typeof value !== 'string' || value.length === 0) throw new TypeError(`renderUserData: ${name} is required${byUrl ? '' : (BROKER as readonly string[]).includes(name) ? ' (or AMQP_URL)' : ''}`);
+    if (typeof value !== 'string' || value.length === 0)
+      throw new TypeError(
+        `renderUserData: ${name} is required${byUrl ? '' : (BROKER as readonly string[]).includes(name) ? ' (or AMQP_URL)' : ''}`,
+      );
   }
   const known = new Set<string>([...REQUIRED, ...BROKER, ...Object.keys(DEFAULTS)]);
   for (const name of Object.keys(values)) {

@@ -1,6 +1,13 @@
 import { readFile, writeFile, mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DEDUP_HEADER, REPLY_SIGNATURE_HEADER, SIGNATURE_HEADER, deriveAgentKey, signCommand, verifyReplySignature } from '@vnfkit/protocol';
+import {
+  DEDUP_HEADER,
+  REPLY_SIGNATURE_HEADER,
+  SIGNATURE_HEADER,
+  deriveAgentKey,
+  signCommand,
+  verifyReplySignature,
+} from '@vnfkit/protocol';
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { createAgent, scriptBaseEnv } from '../src/agent.js';
 import type { Agent } from '../src/agent.js';
@@ -13,7 +20,10 @@ import { tempDir } from './helpers/temp.js';
 
 const REPLY_TO = 'amq.rabbitmq.reply-to.test';
 
-async function startAgent(overrides: Parameters<typeof testConfig>[0] = {}, runner: ScriptRunner = processRunner): Promise<{ agent: Agent; link: FakeTransport; config: Awaited<ReturnType<typeof testConfig>> }> {
+async function startAgent(
+  overrides: Parameters<typeof testConfig>[0] = {},
+  runner: ScriptRunner = processRunner,
+): Promise<{ agent: Agent; link: FakeTransport; config: Awaited<ReturnType<typeof testConfig>> }> {
   const config = await testConfig(overrides);
   const link = new FakeTransport();
   const agent = await createAgent({ config, transport: link, runner, env: { PATH: process.env.PATH, VNFKIT_EMS_PASSWORD: 'hidden' } });
@@ -33,7 +43,16 @@ function countingRunner(): ScriptRunner & { calls: ScriptRunRequest[] } {
     calls,
     run: async (request) => {
       calls.push(request);
-      return { status: 0, stdout: `run ${calls.length}\n`, stderr: '', timedOut: false, canceled: false, stdoutTruncated: false, stderrTruncated: false, durationMs: 1 };
+      return {
+        status: 0,
+        stdout: `run ${calls.length}\n`,
+        stderr: '',
+        timedOut: false,
+        canceled: false,
+        stdoutTruncated: false,
+        stderrTruncated: false,
+        durationMs: 1,
+      };
     },
   };
 }
@@ -65,7 +84,12 @@ describe('agent (in-process, memory link)', () => {
     expect(link.bindings).toEqual([{ queue, exchange: 'openbaton-exchange', routingKey: queue }]);
     expect(link.consumeOptions.get(queue)?.prefetch).toBe(1);
     expect(link.published).toEqual([
-      { exchange: '', routingKey: 'ems.test.register', body: JSON.stringify({ hostname: config.hostname, deduplicates: 'correlation-id' }), properties: expect.objectContaining({ contentType: 'text/plain' }) },
+      {
+        exchange: '',
+        routingKey: 'ems.test.register',
+        body: JSON.stringify({ hostname: config.hostname, deduplicates: 'correlation-id' }),
+        properties: expect.objectContaining({ contentType: 'text/plain' }),
+      },
     ]);
   });
 
@@ -83,18 +107,31 @@ describe('agent (in-process, memory link)', () => {
 
   it('saves and executes end to end, replying text/plain with the correlation id', async () => {
     const { agent, link } = await startAgent();
-    const save = command({ action: 'SAVE_SCRIPTS', payload: b64('echo "hi $name from $SCRIPTS_PATH"\n'), name: 'hi.sh', 'script-path': '/opt/openbaton/scripts' }, 'corr-save');
+    const save = command(
+      {
+        action: 'SAVE_SCRIPTS',
+        payload: b64('echo "hi $name from $SCRIPTS_PATH"\n'),
+        name: 'hi.sh',
+        'script-path': '/opt/openbaton/scripts',
+      },
+      'corr-save',
+    );
     expect(await link.deliver(agent.queue, save.body, { properties: save.properties })).toBe('ack');
     const exec = command({ action: 'EXECUTE', payload: 'hi.sh', env: { name: 'vnfkit' } }, 'corr-exec');
     expect(await link.deliver(agent.queue, exec.body, { properties: exec.properties })).toBe('ack');
     const replies = link.published.filter((p) => p.routingKey === REPLY_TO);
-    expect(replies.map((r) => [r.properties.correlationId, r.properties.contentType])).toEqual([['corr-save', 'text/plain'], ['corr-exec', 'text/plain']]);
+    expect(replies.map((r) => [r.properties.correlationId, r.properties.contentType])).toEqual([
+      ['corr-save', 'text/plain'],
+      ['corr-exec', 'text/plain'],
+    ]);
     expect(JSON.parse(replies[0]?.body ?? '')).toEqual({ output: "['hi.sh']", err: '', status: 0 });
     expect(JSON.parse(replies[1]?.body ?? '')).toEqual({ output: `hi vnfkit from ${agent.config.scripts_dir}\n`, err: '', status: 0 });
   });
 
   it('does not pass VNFKIT_EMS_* variables of the agent to scripts', () => {
-    expect(scriptBaseEnv({ PATH: '/bin', VNFKIT_EMS_PASSWORD: 'x', VNFKIT_EMS_SIGNING_KEY: 'y', UNSET: undefined })).toEqual({ PATH: '/bin' });
+    expect(scriptBaseEnv({ PATH: '/bin', VNFKIT_EMS_PASSWORD: 'x', VNFKIT_EMS_SIGNING_KEY: 'y', UNSET: undefined })).toEqual({
+      PATH: '/bin',
+    });
   });
 
   it('replies status 1 to an unknown action, a non-JSON body and an invalid command', async () => {
@@ -136,10 +173,16 @@ describe('agent (in-process, memory link)', () => {
     await link.deliver(agent.queue, exec.body, { properties: exec.properties, redelivered: true });
     expect(runner.calls).toHaveLength(1);
     const replies = link.repliesTo(REPLY_TO);
-    expect(replies).toEqual([{ output: 'run 1\n', err: '', status: 0 }, { output: 'run 1\n', err: '', status: 0 }]);
+    expect(replies).toEqual([
+      { output: 'run 1\n', err: '', status: 0 },
+      { output: 'run 1\n', err: '', status: 0 },
+    ]);
     const records = await readdir(join(config.state_dir, 'executions'));
     expect(records).toEqual(['slot-0.json']);
-    const record = JSON.parse(await readFile(join(config.state_dir, 'executions', 'slot-0.json'), 'utf8')) as { key: string; state: string };
+    const record = JSON.parse(await readFile(join(config.state_dir, 'executions', 'slot-0.json'), 'utf8')) as {
+      key: string;
+      state: string;
+    };
     expect(record).toMatchObject({ key: 'corr-once', state: 'finished' });
   });
 
@@ -169,7 +212,11 @@ describe('agent (in-process, memory link)', () => {
     await link.deliver(agent.queue, body, { properties, redelivered: true });
     await link.deliver(agent.queue, body, { properties: { ...properties, headers: { [DEDUP_HEADER]: 'correlation-id' } } });
     expect(runner.calls.map((c) => c.label)).toEqual(['a.sh', 'a.sh', 'a.sh']);
-    expect(link.published.filter((p) => p.routingKey === REPLY_TO).map((p) => p.properties.correlationId)).toEqual([undefined, undefined, undefined]);
+    expect(link.published.filter((p) => p.routingKey === REPLY_TO).map((p) => p.properties.correlationId)).toEqual([
+      undefined,
+      undefined,
+      undefined,
+    ]);
   });
 
   it('answers a command the VNFM sent again (same id and body, marked for dedup, not redelivered) from the record, as its hello promises', async () => {
@@ -177,7 +224,10 @@ describe('agent (in-process, memory link)', () => {
     const { agent, link, config } = await startAgent({}, runner);
     await mkdir(config.scripts_dir, { recursive: true });
     await writeFile(join(config.scripts_dir, 'once.sh'), 'true\n');
-    const marked = (c: ReturnType<typeof command>) => ({ ...c, properties: { ...c.properties, headers: { [DEDUP_HEADER]: 'correlation-id' } } });
+    const marked = (c: ReturnType<typeof command>) => ({
+      ...c,
+      properties: { ...c.properties, headers: { [DEDUP_HEADER]: 'correlation-id' } },
+    });
     const exec = marked(command({ action: 'EXECUTE', payload: 'once.sh' }, 'corr-again'));
     // Both copies are in the queue at once (the first reply was lost in the broker, say): the repeat waits
     // for the first run, then finds its record.
@@ -187,7 +237,10 @@ describe('agent (in-process, memory link)', () => {
     ]);
     expect([a, b]).toEqual(['ack', 'ack']);
     expect(runner.calls).toHaveLength(1);
-    expect(link.repliesTo(REPLY_TO)).toEqual([{ output: 'run 1\n', err: '', status: 0 }, { output: 'run 1\n', err: '', status: 0 }]);
+    expect(link.repliesTo(REPLY_TO)).toEqual([
+      { output: 'run 1\n', err: '', status: 0 },
+      { output: 'run 1\n', err: '', status: 0 },
+    ]);
     // A repeat of a run cut short by an agent restart is refused the same way as a redelivery.
     const { createExecutionStore, hashBody } = await import('../src/execution-store.js');
     const state = join(await tempDir('vnfkit-agent-state-'), 'state');
@@ -230,12 +283,18 @@ describe('agent (in-process, memory link)', () => {
     expect(link.repliesTo(REPLY_TO)).toEqual([{ output: 'run 1\n', err: '', status: 0 }]);
   });
 
-  it('requires a valid v3 signature with this VM\'s key when signing_key is set: over body, correlation id, time, queue and reply_to', async () => {
+  it("requires a valid v3 signature with this VM's key when signing_key is set: over body, correlation id, time, queue and reply_to", async () => {
     const { agent, link, key, runner, sign, config } = await startSigningAgent();
     const exec = command({ action: 'EXECUTE', payload: 'x.sh' }, 'corr-signed');
-    const signed = (signature: string | Buffer, correlationId = 'corr-signed') => ({ properties: { ...exec.properties, correlationId, headers: { [SIGNATURE_HEADER]: signature } } });
+    const signed = (signature: string | Buffer, correlationId = 'corr-signed') => ({
+      properties: { ...exec.properties, correlationId, headers: { [SIGNATURE_HEADER]: signature } },
+    });
     await link.deliver(agent.queue, exec.body, { properties: exec.properties });
-    await link.deliver(agent.queue, exec.body, signed(signerFor('another-key-0123456789', config.hostname)({ body: exec.body, correlationId: 'corr-signed' })));
+    await link.deliver(
+      agent.queue,
+      exec.body,
+      signed(signerFor('another-key-0123456789', config.hostname)({ body: exec.body, correlationId: 'corr-signed' })),
+    );
     await link.deliver(agent.queue, exec.body, signed(sign({ body: `${exec.body} `, correlationId: 'corr-signed' })));
     // A valid signature moved onto another correlation id.
     await link.deliver(agent.queue, exec.body, signed(sign({ body: exec.body, correlationId: 'corr-signed' }), 'corr-other'));
@@ -246,9 +305,24 @@ describe('agent (in-process, memory link)', () => {
     // Signed for a sibling VM (same signing_key, another hostname): that VM's key, that VM's queue.
     await link.deliver(agent.queue, exec.body, signed(signerFor(key, 'sibling-2')({ body: exec.body, correlationId: 'corr-signed' })));
     // The VM's key used directly, but for the sibling's queue.
-    await link.deliver(agent.queue, exec.body, signed(signCommand(deriveAgentKey(key, config.hostname), { body: exec.body, correlationId: 'corr-signed', routingKey: 'vnfm.sibling-2.actions', replyTo: REPLY_TO })));
+    await link.deliver(
+      agent.queue,
+      exec.body,
+      signed(
+        signCommand(deriveAgentKey(key, config.hostname), {
+          body: exec.body,
+          correlationId: 'corr-signed',
+          routingKey: 'vnfm.sibling-2.actions',
+          replyTo: REPLY_TO,
+        }),
+      ),
+    );
     // Signed for another reply_to (the reply would go to whoever consumes that queue).
-    await link.deliver(agent.queue, exec.body, signed(sign({ body: exec.body, correlationId: 'corr-signed', replyTo: 'vnfkit.reply.vnfm' })));
+    await link.deliver(
+      agent.queue,
+      exec.body,
+      signed(sign({ body: exec.body, correlationId: 'corr-signed', replyTo: 'vnfkit.reply.vnfm' })),
+    );
     expect(runner.calls).toHaveLength(0);
     const refusals = link.repliesTo(REPLY_TO) as { err: string; status: number }[];
     expect(refusals.map((r) => r.status)).toEqual([1, 1, 1, 1, 1, 1, 1, 1, 1]);
@@ -261,18 +335,36 @@ describe('agent (in-process, memory link)', () => {
     expect((link.repliesTo(REPLY_TO).at(-1) as { status: number }).status).toBe(0);
   });
 
-  it('signs every reply (refusals too) with this VM\'s key over hostname, correlation id and body; says so in its hello', async () => {
+  it("signs every reply (refusals too) with this VM's key over hostname, correlation id and body; says so in its hello", async () => {
     const { agent, link, key, sign, config } = await startSigningAgent();
-    expect(link.repliesTo('ems.test.register')).toEqual([{ hostname: config.hostname, deduplicates: 'correlation-id', verifies: 'signature-v3' }]);
+    expect(link.repliesTo('ems.test.register')).toEqual([
+      { hostname: config.hostname, deduplicates: 'correlation-id', verifies: 'signature-v3' },
+    ]);
     const exec = command({ action: 'EXECUTE', payload: 'x.sh' }, 'corr-r');
     await link.deliver(agent.queue, exec.body, { properties: exec.properties });
-    await link.deliver(agent.queue, exec.body, { properties: { ...exec.properties, headers: { [SIGNATURE_HEADER]: sign({ body: exec.body, correlationId: 'corr-r' }) } } });
+    await link.deliver(agent.queue, exec.body, {
+      properties: { ...exec.properties, headers: { [SIGNATURE_HEADER]: sign({ body: exec.body, correlationId: 'corr-r' }) } },
+    });
     const replies = link.published.filter((m) => m.routingKey === REPLY_TO);
     expect(replies).toHaveLength(2);
     for (const reply of replies) {
       const signature = reply.properties?.headers?.[REPLY_SIGNATURE_HEADER];
-      expect(verifyReplySignature(deriveAgentKey(key, config.hostname), { body: reply.body, correlationId: 'corr-r', hostname: config.hostname, signature })).toEqual({ ok: true });
-      expect(verifyReplySignature(deriveAgentKey(key, 'sibling-2'), { body: reply.body, correlationId: 'corr-r', hostname: 'sibling-2', signature }).ok).toBe(false);
+      expect(
+        verifyReplySignature(deriveAgentKey(key, config.hostname), {
+          body: reply.body,
+          correlationId: 'corr-r',
+          hostname: config.hostname,
+          signature,
+        }),
+      ).toEqual({ ok: true });
+      expect(
+        verifyReplySignature(deriveAgentKey(key, 'sibling-2'), {
+          body: reply.body,
+          correlationId: 'corr-r',
+          hostname: 'sibling-2',
+          signature,
+        }).ok,
+      ).toBe(false);
     }
   });
 
@@ -322,7 +414,13 @@ describe('agent (in-process, memory link)', () => {
     // Well within max_command_age: only the used ids can stop the replay.
     for (let i = 0; i < 65; i++) expect((await send(first, `c-${i}`)).status).toBe(0);
     await first.agent.close();
-    const restarted = { ...first, ...(await startAgent({ signing_key: key, state_dir: config.state_dir, scripts_dir: config.scripts_dir, hostname: config.hostname }, runner)) };
+    const restarted = {
+      ...first,
+      ...(await startAgent(
+        { signing_key: key, state_dir: config.state_dir, scripts_dir: config.scripts_dir, hostname: config.hostname },
+        runner,
+      )),
+    };
     expect((await send(restarted, 'c-0')).err).toMatch(/correlation id was already used/);
     expect((await send(restarted, 'c-new')).status).toBe(0);
     expect(runner.calls).toHaveLength(66);
@@ -341,7 +439,10 @@ describe('agent (in-process, memory link)', () => {
     const crashed = await createExecutionStore({ dir: join(config.state_dir, 'executions') });
     await crashed.markStarted({ key: 'c-save', bodyHash: hashBody(Buffer.from(save.body)), action: 'SAVE_SCRIPTS' });
     crashed.close();
-    const restarted = await startAgent({ signing_key: key, state_dir: config.state_dir, scripts_dir: config.scripts_dir, hostname: config.hostname }, runner);
+    const restarted = await startAgent(
+      { signing_key: key, state_dir: config.state_dir, scripts_dir: config.scripts_dir, hostname: config.hostname },
+      runner,
+    );
     await restarted.link.deliver(restarted.agent.queue, save.body, { properties: { ...save.properties, headers } });
     expect(restarted.link.repliesTo(REPLY_TO).at(-1)).toMatchObject({ status: 0 });
     expect(await readFile(join(config.scripts_dir, 'y.sh'), 'utf8')).toBe('true\n');
@@ -361,9 +462,16 @@ describe('agent (in-process, memory link)', () => {
     vi.setSystemTime(Date.now() + 61_000);
     // The same message, unchanged: its record still exists, but it is too old now.
     await link.deliver(agent.queue, exec.body, { properties: { ...exec.properties, headers } });
-    expect(link.repliesTo(REPLY_TO).at(-1)).toMatchObject({ status: 1, output: '', err: expect.stringMatching(/signed 61 s ago, longer than max_command_age/) });
+    expect(link.repliesTo(REPLY_TO).at(-1)).toMatchObject({
+      status: 1,
+      output: '',
+      err: expect.stringMatching(/signed 61 s ago, longer than max_command_age/),
+    });
     // Redelivered or marked as a repeat: the same.
-    await link.deliver(agent.queue, exec.body, { properties: { ...exec.properties, headers: { ...headers, [DEDUP_HEADER]: 'correlation-id' } }, redelivered: true });
+    await link.deliver(agent.queue, exec.body, {
+      properties: { ...exec.properties, headers: { ...headers, [DEDUP_HEADER]: 'correlation-id' } },
+      redelivered: true,
+    });
     expect(link.repliesTo(REPLY_TO).at(-1)).toMatchObject({ status: 1, output: '' });
     expect(runner.calls).toHaveLength(1);
   });
@@ -378,16 +486,27 @@ describe('agent (in-process, memory link)', () => {
     const crashed = await createExecutionStore({ dir: join(config.state_dir, 'executions') });
     await crashed.markStarted({ key: 'c-save-old', bodyHash: hashBody(Buffer.from(save.body)), action: 'SAVE_SCRIPTS' });
     crashed.close();
-    const restarted = await startAgent({ signing_key: key, state_dir: config.state_dir, scripts_dir: config.scripts_dir, hostname: config.hostname }, runner);
+    const restarted = await startAgent(
+      { signing_key: key, state_dir: config.state_dir, scripts_dir: config.scripts_dir, hostname: config.hostname },
+      runner,
+    );
     await restarted.link.deliver(restarted.agent.queue, save.body, { properties: { ...save.properties, headers }, redelivered: true });
-    expect(restarted.link.repliesTo(REPLY_TO).at(-1)).toMatchObject({ status: 1, err: expect.stringMatching(/longer than max_command_age/) });
+    expect(restarted.link.repliesTo(REPLY_TO).at(-1)).toMatchObject({
+      status: 1,
+      err: expect.stringMatching(/longer than max_command_age/),
+    });
     await expect(readFile(join(config.scripts_dir, 'y.sh'), 'utf8')).rejects.toThrow(/ENOENT/);
   });
 
   it('with max_command_age = 0 accepts a signed command of any age', async () => {
     const { agent, link, runner, sign } = await startSigningAgent({ max_command_age: 0 });
     const exec = command({ action: 'EXECUTE', payload: 'x.sh' }, 'c-ancient');
-    await link.deliver(agent.queue, exec.body, { properties: { ...exec.properties, headers: { [SIGNATURE_HEADER]: sign({ body: exec.body, correlationId: 'c-ancient', signedAt: 1 }) } } });
+    await link.deliver(agent.queue, exec.body, {
+      properties: {
+        ...exec.properties,
+        headers: { [SIGNATURE_HEADER]: sign({ body: exec.body, correlationId: 'c-ancient', signedAt: 1 }) },
+      },
+    });
     expect(runner.calls).toHaveLength(1);
   });
 
@@ -400,13 +519,28 @@ describe('agent (in-process, memory link)', () => {
         maxRunning = Math.max(maxRunning, running);
         await new Promise((resolve) => setImmediate(resolve));
         running -= 1;
-        return { status: 0, stdout: '', stderr: '', timedOut: false, canceled: false, stdoutTruncated: false, stderrTruncated: false, durationMs: 0 };
+        return {
+          status: 0,
+          stdout: '',
+          stderr: '',
+          timedOut: false,
+          canceled: false,
+          stdoutTruncated: false,
+          stderrTruncated: false,
+          durationMs: 0,
+        };
       },
     };
     const { agent, link, config } = await startAgent({}, runner);
     await mkdir(config.scripts_dir, { recursive: true });
     await writeFile(join(config.scripts_dir, 'x.sh'), 'true\n');
-    await Promise.all([1, 2, 3].map((n) => link.deliver(agent.queue, command({ action: 'EXECUTE', payload: 'x.sh' }, `p-${n}`).body, { properties: { replyTo: REPLY_TO, correlationId: `p-${n}` } })));
+    await Promise.all(
+      [1, 2, 3].map((n) =>
+        link.deliver(agent.queue, command({ action: 'EXECUTE', payload: 'x.sh' }, `p-${n}`).body, {
+          properties: { replyTo: REPLY_TO, correlationId: `p-${n}` },
+        }),
+      ),
+    );
     expect(maxRunning).toBe(1);
     expect(await readdir(join(config.state_dir, 'executions'))).toHaveLength(3);
   });

@@ -17,12 +17,22 @@ describe('vnfkit-ems CLI', () => {
 
   it('--check-config prints an Open Baton properties file as effective config with secrets masked', async () => {
     const file = join(FIXTURES, 'openbaton-ems.properties');
-    const result = await runCli(['--check-config', '--config', file], { VNFKIT_EMS_SIGNING_KEY: 'a-very-secret-signing-key', VNFKIT_EMS_LOG_LEVEL: 'debug' });
+    const result = await runCli(['--check-config', '--config', file], {
+      VNFKIT_EMS_SIGNING_KEY: 'a-very-secret-signing-key',
+      VNFKIT_EMS_LOG_LEVEL: 'debug',
+    });
     expect(result.code).toBe(0);
     const report = JSON.parse(result.stdout) as { files: string[]; environment: string[]; config: Record<string, unknown> };
     expect(report.files).toEqual([file]);
     expect(report.environment.sort()).toEqual(['VNFKIT_EMS_LOG_LEVEL', 'VNFKIT_EMS_SIGNING_KEY']);
-    expect(report.config).toMatchObject({ hostname: 'iperf-server-4821733', broker_ip: '192.168.161.10', heartbeat: 120, password: '***', signing_key: '***', log_level: 'debug' });
+    expect(report.config).toMatchObject({
+      hostname: 'iperf-server-4821733',
+      broker_ip: '192.168.161.10',
+      heartbeat: 120,
+      password: '***',
+      signing_key: '***',
+      log_level: 'debug',
+    });
     expect(result.stdout).not.toContain('s3cret-pw');
     expect(result.stdout).not.toContain('a-very-secret-signing-key');
   });

@@ -71,7 +71,11 @@ describe('loadConfig', () => {
   });
 
   it('lets overrides win over everything', async () => {
-    const config = await loadConfig({ file: join(FIXTURES, 'openbaton-ems.properties'), env: { VNFKIT_EMS_TYPE: 'env' }, overrides: { type: 'override', max_output_bytes: 10 } });
+    const config = await loadConfig({
+      file: join(FIXTURES, 'openbaton-ems.properties'),
+      env: { VNFKIT_EMS_TYPE: 'env' },
+      overrides: { type: 'override', max_output_bytes: 10 },
+    });
     expect(config.type).toBe('override');
     expect(config.max_output_bytes).toBe(10);
   });
@@ -79,7 +83,10 @@ describe('loadConfig', () => {
   it('names every bad key with a clear message', async () => {
     const dir = await tempDir();
     const file = join(dir, 'ems.conf');
-    await writeFile(file, '[ems]\nbroker_port=seventy\nautodelete=maybe\nscripts_dir=relative/dir\nlog_level=loud\nsigning_key=short\ncommand_timeout=-1\n');
+    await writeFile(
+      file,
+      '[ems]\nbroker_port=seventy\nautodelete=maybe\nscripts_dir=relative/dir\nlog_level=loud\nsigning_key=short\ncommand_timeout=-1\n',
+    );
     const problems = await problemsOf(loadConfig({ file, env: {} }));
     expect(problems).toEqual(
       expect.arrayContaining([

@@ -93,7 +93,9 @@ describe('runScriptProcess', () => {
     const dir = await tempDir();
     const pidFile = join(dir, 'pids');
     const started = Date.now();
-    const result = await runScriptProcess(request({ args: [join(FIXTURES, 'tree-ignores-term.sh'), pidFile], timeoutMs: 700, killGraceMs: 300, label: 'tree.sh' }));
+    const result = await runScriptProcess(
+      request({ args: [join(FIXTURES, 'tree-ignores-term.sh'), pidFile], timeoutMs: 700, killGraceMs: 300, label: 'tree.sh' }),
+    );
     expect(result.status).toBe(124);
     expect(result.timedOut).toBe(true);
     expect(result.stdout).toBe('started\n');
@@ -101,12 +103,19 @@ describe('runScriptProcess', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(1000); // timeout + grace: SIGKILL was needed
     const child = Number((await readFile(`${pidFile}.child`, 'utf8')).trim());
     const grandchild = Number((await readFile(`${pidFile}.grandchild`, 'utf8')).trim());
-    await waitFor(async () => !(await alive(child)) && !(await alive(grandchild)), { timeoutMs: 5_000, what: 'the script tree to be dead' });
+    await waitFor(async () => !(await alive(child)) && !(await alive(grandchild)), {
+      timeoutMs: 5_000,
+      what: 'the script tree to be dead',
+    });
   });
 
   it('caps a ~50 MB flood, keeps draining, and marks the truncation', async () => {
     const dir = await tempDir();
-    const path = await script(dir, 'flood.sh', 'head -c 52428800 /dev/zero | tr "\\0" "x"; head -c 3000000 /dev/zero | tr "\\0" "e" >&2; echo done-marker\n');
+    const path = await script(
+      dir,
+      'flood.sh',
+      'head -c 52428800 /dev/zero | tr "\\0" "x"; head -c 3000000 /dev/zero | tr "\\0" "e" >&2; echo done-marker\n',
+    );
     const result = await runScriptProcess(request({ args: [path], maxOutputBytes: 100_000 }));
     expect(result.status).toBe(0);
     expect(result.stdoutTruncated).toBe(true);

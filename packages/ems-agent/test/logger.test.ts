@@ -21,7 +21,13 @@ describe('createRootLogger', () => {
     const logger = createRootLogger(resolveConfig({ hostname: 'h-1', log_file: file, log_level: 'debug' }), { stdout });
     logger.child({ hostname: 'h-1' }).info({ password: 'pw', signing_key: 'k', command: { env: { SECRET: 'x' } } }, 'hello');
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatchObject({ msg: 'hello', hostname: 'h-1', password: '[redacted]', signing_key: '[redacted]', command: { env: '[redacted]' } });
+    expect(lines[0]).toMatchObject({
+      msg: 'hello',
+      hostname: 'h-1',
+      password: '[redacted]',
+      signing_key: '[redacted]',
+      command: { env: '[redacted]' },
+    });
     const text = await waitFor(async () => readFile(file, 'utf8').catch(() => ''), { what: 'the log file' });
     expect(JSON.parse(text.trim())).toMatchObject({ msg: 'hello', name: 'vnfkit-ems' });
     expect(text).not.toContain('pw');

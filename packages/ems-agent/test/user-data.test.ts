@@ -11,7 +11,14 @@ const PACKAGE_DIR = new URL('..', import.meta.url).pathname;
 
 describe('renderUserData', () => {
   it('fills every placeholder with a quoted value and keeps the NFVO hostname line', async () => {
-    const text = await renderUserData({ BROKER_IP: '10.0.0.5', BROKER_PORT: 5672, USERNAME: 'admin', PASSWORD: "pa'ss $(x)", TYPE: 'generic', HEARTBEAT: 120 });
+    const text = await renderUserData({
+      BROKER_IP: '10.0.0.5',
+      BROKER_PORT: 5672,
+      USERNAME: 'admin',
+      PASSWORD: "pa'ss $(x)",
+      TYPE: 'generic',
+      HEARTBEAT: 120,
+    });
     expect(USER_DATA_TEMPLATE_PATH.endsWith('systemd/user-data.sh.tmpl')).toBe(true);
     expect(text).not.toMatch(/\{\{/);
     expect(text).toContain("export BROKER_IP='10.0.0.5'\n");
@@ -30,10 +37,16 @@ describe('renderUserData', () => {
   });
 
   it('rejects missing required values, unknown names and NUL bytes', () => {
-    expect(() => fillUserDataTemplate('{{BROKER_IP}}', { BROKER_IP: '', USERNAME: 'u', PASSWORD: 'p', TYPE: 't' })).toThrow(/BROKER_IP is required/);
-    expect(() => fillUserDataTemplate('x', { BROKER_IP: 'h', USERNAME: 'u', PASSWORD: 'p', TYPE: 't', NOPE: 1 } as never)).toThrow(/unknown placeholder NOPE/);
+    expect(() => fillUserDataTemplate('{{BROKER_IP}}', { BROKER_IP: '', USERNAME: 'u', PASSWORD: 'p', TYPE: 't' })).toThrow(
+      /BROKER_IP is required/,
+    );
+    expect(() => fillUserDataTemplate('x', { BROKER_IP: 'h', USERNAME: 'u', PASSWORD: 'p', TYPE: 't', NOPE: 1 } as never)).toThrow(
+      /unknown placeholder NOPE/,
+    );
     expect(() => fillUserDataTemplate('{{PASSWORD}}', { BROKER_IP: 'h', USERNAME: 'u', PASSWORD: 'a\0b', TYPE: 't' })).toThrow(/NUL/);
-    expect(() => fillUserDataTemplate('{{MISSING}}', { BROKER_IP: 'h', USERNAME: 'u', PASSWORD: 'p', TYPE: 't' })).toThrow(/no value for \{\{MISSING\}\}/);
+    expect(() => fillUserDataTemplate('{{MISSING}}', { BROKER_IP: 'h', USERNAME: 'u', PASSWORD: 'p', TYPE: 't' })).toThrow(
+      /no value for \{\{MISSING\}\}/,
+    );
   });
 });
 
@@ -47,7 +60,16 @@ describe('systemd/install.sh', () => {
     await cp(join(PACKAGE_DIR, 'systemd'), join(src, 'systemd'), { recursive: true });
     const target = join(root, 'target');
     const { stdout } = await run('bash', [join(src, 'systemd', 'install.sh'), '--no-enable', '--no-check'], {
-      env: { ...process.env, EMS_INSTALL_ROOT: target, EMS_INSTALL_SRC: src, BROKER_IP: '10.1.1.1', USERNAME: 'u', PASSWORD: 'p', TYPE: 'generic', Hostname: 'vnfc-42' },
+      env: {
+        ...process.env,
+        EMS_INSTALL_ROOT: target,
+        EMS_INSTALL_SRC: src,
+        BROKER_IP: '10.1.1.1',
+        USERNAME: 'u',
+        PASSWORD: 'p',
+        TYPE: 'generic',
+        Hostname: 'vnfc-42',
+      },
     });
     expect(stdout).toContain('vnfkit-ems installed');
     const config = await readFile(join(target, 'etc/vnfkit/ems.conf'), 'utf8');

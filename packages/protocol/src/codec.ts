@@ -53,7 +53,9 @@ function decodeWith<S extends z.ZodType>(schema: S, body: WireBody, options: Dec
   let action: string | undefined;
   if (options.actionKey !== undefined) {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      throw new ProtocolError(`${what}: expected a JSON object with "${options.actionKey}", received ${value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value}`);
+      throw new ProtocolError(
+        `${what}: expected a JSON object with "${options.actionKey}", received ${value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value}`,
+      );
     }
     const raw = (value as Record<string, unknown>)[options.actionKey];
     if (typeof raw !== 'string') {
@@ -72,7 +74,10 @@ function decodeWith<S extends z.ZodType>(schema: S, body: WireBody, options: Dec
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const issues: ProtocolIssue[] = result.error.issues.map((i) => ({ path: formatPath(i.path), message: i.message }));
-  const shown = issues.slice(0, 3).map((i) => `at ${i.path}: ${i.message}`).join('; ');
+  const shown = issues
+    .slice(0, 3)
+    .map((i) => `at ${i.path}: ${i.message}`)
+    .join('; ');
   const more = issues.length > 3 ? ` (+${issues.length - 3} more)` : '';
   throw new ProtocolError(`${action ?? what}: ${shown}${more}`, { issues, action, cause: result.error });
 }
@@ -99,10 +104,14 @@ export function decodeVnfmMessage(body: WireBody): VnfmMessage {
 export function decodeManagerMessage(body: WireBody): ManagerMessage {
   const value = parseJson(body, 'manager message', true);
   if (typeof value === 'object' && value !== null && typeof (value as { action?: unknown }).action === 'string') {
-    const lower = ((value as { action: string }).action).toLowerCase();
+    const lower = (value as { action: string }).action.toLowerCase();
     (value as { action: string }).action = lower === 'deregister' ? 'unregister' : lower;
   }
-  return decodeWith(ManagerMessage, JSON.stringify(value), { what: 'manager message', actionKey: 'action', actions: ['register', 'unregister'] });
+  return decodeWith(ManagerMessage, JSON.stringify(value), {
+    what: 'manager message',
+    actionKey: 'action',
+    actions: ['register', 'unregister'],
+  });
 }
 
 /** Decodes the NFVO's registration answer. @throws ProtocolError */

@@ -18,7 +18,9 @@ export function bytesToPayload(bytes: Uint8Array): number[] {
 
 /** Standard base64 (no line breaks) of bytes or of a UTF-8 string. */
 export function toBase64(data: Uint8Array | string): string {
-  return (typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.from(data.buffer, data.byteOffset, data.byteLength)).toString('base64');
+  return (typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.from(data.buffer, data.byteOffset, data.byteLength)).toString(
+    'base64',
+  );
 }
 
 /** One character outside the alphabet: a linear search. A repeated group over the whole text overflows V8's regex stack above ~4 MB. */
@@ -28,7 +30,8 @@ const OUTSIDE_BASE64 = /[^A-Za-z0-9+/]/;
 export function fromBase64(text: string): Uint8Array {
   const compact = text.replace(/\s+/g, '');
   const padding = compact.endsWith('==') ? 2 : compact.endsWith('=') ? 1 : 0;
-  if (compact.length % 4 !== 0 || OUTSIDE_BASE64.test(compact.slice(0, compact.length - padding))) throw new ProtocolError('payload is not valid base64');
+  if (compact.length % 4 !== 0 || OUTSIDE_BASE64.test(compact.slice(0, compact.length - padding)))
+    throw new ProtocolError('payload is not valid base64');
   return new Uint8Array(Buffer.from(compact, 'base64'));
 }
 
@@ -82,7 +85,13 @@ export interface CommandSignatureInput {
 
 function commandMac(key: string, input: CommandSignatureInput & { signedAt: number }): Buffer {
   // JSON: unambiguous field boundaries whatever characters an id or queue name holds.
-  const head = JSON.stringify([`vnfkit-ems-${SIGNATURE_VERSION}-command`, input.signedAt, input.correlationId, input.routingKey, signedReplyTo(input.replyTo)]);
+  const head = JSON.stringify([
+    `vnfkit-ems-${SIGNATURE_VERSION}-command`,
+    input.signedAt,
+    input.correlationId,
+    input.routingKey,
+    signedReplyTo(input.replyTo),
+  ]);
   return createHmac('sha256', key).update(`${head}\n`).update(input.body).digest();
 }
 
@@ -110,16 +119,26 @@ export type SignatureCheck = { ok: true; signedAt: number } | { ok: false; reaso
  * Timing-safe check of a {@link signCommand} signature against what arrived: the body, correlation id and `reply_to`
  * of the delivery and the queue the checking agent consumes. Older signatures (v2, body-only) are refused.
  */
-export function verifyCommandSignature(key: string, input: Omit<CommandSignatureInput, 'correlationId'> & { correlationId: string | undefined; signature: unknown }): SignatureCheck {
+export function verifyCommandSignature(
+  key: string,
+  input: Omit<CommandSignatureInput, 'correlationId'> & { correlationId: string | undefined; signature: unknown },
+): SignatureCheck {
   const match = typeof input.signature === 'string' ? /^v3:(\d{1,15}):([0-9a-f]{64})$/.exec(input.signature) : null;
   if (!match) {
     const old = typeof input.signature === 'string' && /^v2:/.test(input.signature);
-    return { ok: false, reason: old ? 'v2 signatures are refused (not bound to the target queue and reply_to); the VNFM must sign v3' : 'not a v3 signature (v3:<signed-at ms>:<hex HMAC-SHA256>)' };
+    return {
+      ok: false,
+      reason: old
+        ? 'v2 signatures are refused (not bound to the target queue and reply_to); the VNFM must sign v3'
+        : 'not a v3 signature (v3:<signed-at ms>:<hex HMAC-SHA256>)',
+    };
   }
-  if (input.correlationId === undefined || input.correlationId === '') return { ok: false, reason: 'a signed command needs its correlation id' };
+  if (input.correlationId === undefined || input.correlationId === '')
+    return { ok: false, reason: 'a signed command needs its correlation id' };
   const signedAt = Number(match[1]);
   const expected = commandMac(key, { ...input, correlationId: input.correlationId, signedAt });
-  if (!timingSafeEqual(expected, Buffer.from(match[2] ?? '', 'hex'))) return { ok: false, reason: 'invalid signature (wrong key, another VM\'s command, another reply_to, or altered)' };
+  if (!timingSafeEqual(expected, Buffer.from(match[2] ?? '', 'hex')))
+    return { ok: false, reason: "invalid signature (wrong key, another VM's command, another reply_to, or altered)" };
   return { ok: true, signedAt };
 }
 
@@ -137,7 +156,12 @@ export function verifyReplySignature(
   input: { body: Uint8Array | string; correlationId: string | undefined; hostname: string; signature: unknown },
 ): { ok: true } | { ok: false; reason: string } {
   const match = typeof input.signature === 'string' ? /^v3:([0-9a-f]{64})$/.exec(input.signature) : null;
-  if (!match) return { ok: false, reason: input.signature === undefined ? 'the reply is not signed' : 'the reply signature is not v3:<hex HMAC-SHA256>' };
-  if (!timingSafeEqual(replyMac(key, input), Buffer.from(match[1] ?? '', 'hex'))) return { ok: false, reason: 'invalid reply signature (not from that VM\'s agent, or altered)' };
+  if (!match)
+    return {
+      ok: false,
+      reason: input.signature === undefined ? 'the reply is not signed' : 'the reply signature is not v3:<hex HMAC-SHA256>',
+    };
+  if (!timingSafeEqual(replyMac(key, input), Buffer.from(match[1] ?? '', 'hex')))
+    return { ok: false, reason: "invalid reply signature (not from that VM's agent, or altered)" };
   return { ok: true };
 }

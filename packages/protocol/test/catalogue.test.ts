@@ -1,7 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  NetworkServiceDescriptor, VirtualNetworkFunctionDescriptor, VirtualNetworkFunctionRecord, VimInstance, lowestStatus, vimInstanceKind,
+  NetworkServiceDescriptor,
+  VirtualNetworkFunctionDescriptor,
+  VirtualNetworkFunctionRecord,
+  VimInstance,
+  lowestStatus,
+  vimInstanceKind,
 } from '../src/index.js';
 import { canonical, samples } from './helpers.js';
 
@@ -53,24 +58,56 @@ describe('helpers of the catalogue', () => {
 const key = fc.string({ minLength: 1, maxLength: 8 }).map((s) => `x_${s}`);
 const extras = fc.dictionary(key, fc.jsonValue({ maxDepth: 2 }), { maxKeys: 3 });
 const ip = fc.record({ netName: fc.string(), ip: fc.ipV4() });
-const vnfcInstance = fc.tuple(
-  fc.record({ id: fc.uuid(), hbVersion: fc.nat(), hostname: fc.string(), state: fc.constantFrom('ACTIVE', 'INACTIVE', 'STANDBY'), ips: fc.array(ip, { maxLength: 2 }) }),
-  extras,
-).map(([a, b]) => ({ ...b, ...a }));
-const vdu = fc.tuple(
-  fc.record({ id: fc.uuid(), hbVersion: fc.nat(), name: fc.string(), vm_image: fc.array(fc.string(), { maxLength: 2 }), scale_in_out: fc.nat(5), vnfc_instance: fc.array(vnfcInstance, { maxLength: 3 }) }),
-  extras,
-).map(([a, b]) => ({ ...b, ...a }));
-const vnfr = fc.tuple(
-  fc.record({
-    id: fc.uuid(), hbVersion: fc.nat(), name: fc.string(), type: fc.string(), parent_ns_id: fc.uuid(),
-    status: fc.constantFrom('ERROR', 'NULL', 'INITIALIZED', 'INACTIVE', 'SCALING', 'ACTIVE', 'TERMINATED', 'RESUMING'),
-    configurations: fc.record({ name: fc.string(), configurationParameters: fc.array(fc.record({ confKey: fc.string(), value: fc.string() }), { maxLength: 3 }) }),
-    lifecycle_event: fc.array(fc.record({ event: fc.constantFrom('INSTANTIATE', 'CONFIGURE', 'START'), lifecycle_events: fc.array(fc.string(), { maxLength: 3 }) }), { maxLength: 3 }),
-    vdu: fc.array(vdu, { maxLength: 2 }),
-  }),
-  extras,
-).map(([a, b]) => ({ ...b, ...a }));
+const vnfcInstance = fc
+  .tuple(
+    fc.record({
+      id: fc.uuid(),
+      hbVersion: fc.nat(),
+      hostname: fc.string(),
+      state: fc.constantFrom('ACTIVE', 'INACTIVE', 'STANDBY'),
+      ips: fc.array(ip, { maxLength: 2 }),
+    }),
+    extras,
+  )
+  .map(([a, b]) => ({ ...b, ...a }));
+const vdu = fc
+  .tuple(
+    fc.record({
+      id: fc.uuid(),
+      hbVersion: fc.nat(),
+      name: fc.string(),
+      vm_image: fc.array(fc.string(), { maxLength: 2 }),
+      scale_in_out: fc.nat(5),
+      vnfc_instance: fc.array(vnfcInstance, { maxLength: 3 }),
+    }),
+    extras,
+  )
+  .map(([a, b]) => ({ ...b, ...a }));
+const vnfr = fc
+  .tuple(
+    fc.record({
+      id: fc.uuid(),
+      hbVersion: fc.nat(),
+      name: fc.string(),
+      type: fc.string(),
+      parent_ns_id: fc.uuid(),
+      status: fc.constantFrom('ERROR', 'NULL', 'INITIALIZED', 'INACTIVE', 'SCALING', 'ACTIVE', 'TERMINATED', 'RESUMING'),
+      configurations: fc.record({
+        name: fc.string(),
+        configurationParameters: fc.array(fc.record({ confKey: fc.string(), value: fc.string() }), { maxLength: 3 }),
+      }),
+      lifecycle_event: fc.array(
+        fc.record({
+          event: fc.constantFrom('INSTANTIATE', 'CONFIGURE', 'START'),
+          lifecycle_events: fc.array(fc.string(), { maxLength: 3 }),
+        }),
+        { maxLength: 3 },
+      ),
+      vdu: fc.array(vdu, { maxLength: 2 }),
+    }),
+    extras,
+  )
+  .map(([a, b]) => ({ ...b, ...a }));
 
 describe('property: VNFR round trip', () => {
   it('parse → JSON equals the input', () => {

@@ -1,7 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import {
-  ProtocolError, decodeEmsCommand, decodeEmsHello, decodeEmsReply, decodeManagerCredentials, decodeManagerMessage,
-  decodeNfvoCommand, decodeVnfmMessage, encodeMessage, recordOf, dependencyOf, vnfmErrorMessage, VnfmOrErrorMessage,
+  ProtocolError,
+  decodeEmsCommand,
+  decodeEmsHello,
+  decodeEmsReply,
+  decodeManagerCredentials,
+  decodeManagerMessage,
+  decodeNfvoCommand,
+  decodeVnfmMessage,
+  encodeMessage,
+  recordOf,
+  dependencyOf,
+  vnfmErrorMessage,
+  VnfmOrErrorMessage,
 } from '../src/index.js';
 import { bytes, canonical, messages } from './helpers.js';
 
@@ -44,7 +55,10 @@ describe.each(Object.entries(messages.vnfm))('VNFM → NFVO %s', (_name, message
   it('refuses a bad enum value naming the path', () => {
     const vnfr = recordOf(message);
     if (!vnfr) return expectProtocolError(() => decodeVnfmMessage(bytes({ ...message, outputLog: 'x' })), 'outputLog');
-    expectProtocolError(() => decodeVnfmMessage(bytes({ ...message, virtualNetworkFunctionRecord: { ...vnfr, status: 'RUNNING' } })), 'virtualNetworkFunctionRecord.status');
+    expectProtocolError(
+      () => decodeVnfmMessage(bytes({ ...message, virtualNetworkFunctionRecord: { ...vnfr, status: 'RUNNING' } })),
+      'virtualNetworkFunctionRecord.status',
+    );
   });
 });
 
@@ -100,7 +114,10 @@ describe('register / unregister / credentials', () => {
   it('refuses an unregister without password and a register whose endpoint is a string', () => {
     const { password: _p, ...rest } = messages.manager['unregister'] as Record<string, unknown>;
     expectProtocolError(() => decodeManagerMessage(bytes(rest)), 'password');
-    expectProtocolError(() => decodeManagerMessage(bytes({ ...messages.manager['register'], vnfmManagerEndpoint: '{}' })), 'vnfmManagerEndpoint');
+    expectProtocolError(
+      () => decodeManagerMessage(bytes({ ...messages.manager['register'], vnfmManagerEndpoint: '{}' })),
+      'vnfmManagerEndpoint',
+    );
   });
   it('decodes credentials and refuses them without a password', () => {
     expect(decodeManagerCredentials(bytes(messages.credentials)).rabbitUsername).toBe('mytype');

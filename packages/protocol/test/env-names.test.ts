@@ -4,18 +4,68 @@ import { REFUSED_ENV_RULES, envNameRefusal, isRefusedEnvName, parseEnvNameList, 
 describe('refused environment variable names (issue #15)', () => {
   it.each([
     // bash runs code from these
-    'BASH_ENV', 'ENV', 'BASH_FUNC_echo%%', 'BASH_FUNC_ls()', 'echo%%', 'BASH_XTRACEFD', 'BASH_LOADABLES_PATH', 'SHELLOPTS', 'BASHOPTS', 'PS4',
-    'PROMPT_COMMAND', 'IFS', 'CDPATH', 'GLOBIGNORE', 'EXECIGNORE',
+    'BASH_ENV',
+    'ENV',
+    'BASH_FUNC_echo%%',
+    'BASH_FUNC_ls()',
+    'echo%%',
+    'BASH_XTRACEFD',
+    'BASH_LOADABLES_PATH',
+    'SHELLOPTS',
+    'BASHOPTS',
+    'PS4',
+    'PROMPT_COMMAND',
+    'IFS',
+    'CDPATH',
+    'GLOBIGNORE',
+    'EXECIGNORE',
     // command lookup and dotfiles
-    'PATH', 'HOME',
+    'PATH',
+    'HOME',
     // loader and glibc's unsecvars
-    'LD_PRELOAD', 'LD_LIBRARY_PATH', 'LD_AUDIT', 'LD_ANYTHING', 'GLIBC_TUNABLES', 'GCONV_PATH', 'GETCONF_DIR', 'HOSTALIASES', 'LOCALDOMAIN', 'LOCPATH',
-    'MALLOC_TRACE', 'NIS_PATH', 'NLSPATH', 'RESOLV_HOST_CONF', 'RES_OPTIONS', 'TMPDIR', 'TZDIR',
+    'LD_PRELOAD',
+    'LD_LIBRARY_PATH',
+    'LD_AUDIT',
+    'LD_ANYTHING',
+    'GLIBC_TUNABLES',
+    'GCONV_PATH',
+    'GETCONF_DIR',
+    'HOSTALIASES',
+    'LOCALDOMAIN',
+    'LOCPATH',
+    'MALLOC_TRACE',
+    'NIS_PATH',
+    'NLSPATH',
+    'RESOLV_HOST_CONF',
+    'RES_OPTIONS',
+    'TMPDIR',
+    'TZDIR',
     // interpreters
-    'NODE_OPTIONS', 'NODE_PATH', 'PYTHONPATH', 'PYTHONSTARTUP', 'PYTHONHOME', 'PYTHONBREAKPOINT', 'PYTHONWARNINGS', 'PERL5LIB', 'PERL5OPT', 'PERLLIB',
-    'PERL5DB', 'RUBYOPT', 'RUBYLIB', 'JAVA_TOOL_OPTIONS', '_JAVA_OPTIONS', 'JDK_JAVA_OPTIONS',
+    'NODE_OPTIONS',
+    'NODE_PATH',
+    'PYTHONPATH',
+    'PYTHONSTARTUP',
+    'PYTHONHOME',
+    'PYTHONBREAKPOINT',
+    'PYTHONWARNINGS',
+    'PERL5LIB',
+    'PERL5OPT',
+    'PERLLIB',
+    'PERL5DB',
+    'RUBYOPT',
+    'RUBYLIB',
+    'JAVA_TOOL_OPTIONS',
+    '_JAVA_OPTIONS',
+    'JDK_JAVA_OPTIONS',
     // tools
-    'GIT_SSH_COMMAND', 'GIT_CONFIG_COUNT', 'GIT_EXEC_PATH', 'SSH_ASKPASS', 'APT_CONFIG', 'OPENSSL_CONF', 'OPENSSL_ENGINES', 'OPENSSL_MODULES',
+    'GIT_SSH_COMMAND',
+    'GIT_CONFIG_COUNT',
+    'GIT_EXEC_PATH',
+    'SSH_ASKPASS',
+    'APT_CONFIG',
+    'OPENSSL_CONF',
+    'OPENSSL_ENGINES',
+    'OPENSSL_MODULES',
   ])('refuses %s with a reason naming it', (name) => {
     const reason = envNameRefusal(name);
     expect(reason).toBeDefined();
@@ -26,13 +76,40 @@ describe('refused environment variable names (issue #15)', () => {
 
   it.each([
     // what Open Baton scripts legitimately receive
-    'hostname', 'private', 'private_floatingIp', 'mgmt', 'server_private', 'server_hostname', 'removing_hostname', 'cause', '1net',
+    'hostname',
+    'private',
+    'private_floatingIp',
+    'mgmt',
+    'server_private',
+    'server_hostname',
+    'removing_hostname',
+    'cause',
+    '1net',
     // upper-case configuration keys are common and fine
-    'MYSQL_ROOT_PASSWORD', 'PORT', 'DB_HOST', 'LANG', 'TZ', 'MALLOC_ARENA_MAX', 'USER', 'SCRIPTS_PATH',
+    'MYSQL_ROOT_PASSWORD',
+    'PORT',
+    'DB_HOST',
+    'LANG',
+    'TZ',
+    'MALLOC_ARENA_MAX',
+    'USER',
+    'SCRIPTS_PATH',
     // case matters: programs read the exact upper-case names only
-    'path', 'ld_preload', 'bash_env', 'Home', 'pythonpath',
+    'path',
+    'ld_preload',
+    'bash_env',
+    'Home',
+    'pythonpath',
     // near misses
-    'MY_PATH', 'XLD_PRELOAD', 'OLD_HOME', 'ENVIRONMENT', 'BASH', 'NODE', 'GIT', '%', 'a%b',
+    'MY_PATH',
+    'XLD_PRELOAD',
+    'OLD_HOME',
+    'ENVIRONMENT',
+    'BASH',
+    'NODE',
+    'GIT',
+    '%',
+    'a%b',
   ])('lets %s through', (name) => {
     expect(envNameRefusal(name)).toBeUndefined();
     expect(isRefusedEnvName(name)).toBe(false);
@@ -53,7 +130,9 @@ describe('refused environment variable names (issue #15)', () => {
   });
 
   it('lists the refused names of a set once each, in order, with reasons', () => {
-    const refused = refusedEnvNames(['hostname', 'PATH', 'BASH_ENV', 'PATH', 'server_private', 'NODE_OPTIONS'], { allow: ['NODE_OPTIONS'] });
+    const refused = refusedEnvNames(['hostname', 'PATH', 'BASH_ENV', 'PATH', 'server_private', 'NODE_OPTIONS'], {
+      allow: ['NODE_OPTIONS'],
+    });
     expect(refused.map((r) => r.name)).toEqual(['PATH', 'BASH_ENV']);
     for (const { name, reason } of refused) expect(reason).toContain(`"${name}"`);
   });

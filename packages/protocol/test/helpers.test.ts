@@ -2,8 +2,24 @@ import { createHmac } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  ProtocolError, TimeoutError, VnfkitError, bytesToPayload, emsActionsQueue, emsRegisterQueue, fromBase64, payloadToBytes,
-  deriveAgentKey, deriveVnfrKey, sanitizeEnvName, signCommand, signedReplyTo, signReply, toBase64, toError, verifyCommandSignature, verifyReplySignature,
+  ProtocolError,
+  TimeoutError,
+  VnfkitError,
+  bytesToPayload,
+  emsActionsQueue,
+  emsRegisterQueue,
+  fromBase64,
+  payloadToBytes,
+  deriveAgentKey,
+  deriveVnfrKey,
+  sanitizeEnvName,
+  signCommand,
+  signedReplyTo,
+  signReply,
+  toBase64,
+  toError,
+  verifyCommandSignature,
+  verifyReplySignature,
 } from '../src/index.js';
 
 describe('Script.payload signed bytes', () => {
@@ -12,9 +28,11 @@ describe('Script.payload signed bytes', () => {
     expect(bytesToPayload(new Uint8Array([35, 255, 128]))).toEqual([35, -1, -128]);
   });
   it('round-trips any bytes', () => {
-    fc.assert(fc.property(fc.uint8Array(), (b) => {
-      expect([...payloadToBytes(bytesToPayload(b))]).toEqual([...b]);
-    }));
+    fc.assert(
+      fc.property(fc.uint8Array(), (b) => {
+        expect([...payloadToBytes(bytesToPayload(b))]).toEqual([...b]);
+      }),
+    );
   });
 });
 
@@ -26,9 +44,11 @@ describe('base64', () => {
     expect(() => fromBase64('abc')).toThrow(ProtocolError);
   });
   it('round-trips any bytes', () => {
-    fc.assert(fc.property(fc.uint8Array(), (b) => {
-      expect([...fromBase64(toBase64(b))]).toEqual([...b]);
-    }));
+    fc.assert(
+      fc.property(fc.uint8Array(), (b) => {
+        expect([...fromBase64(toBase64(b))]).toEqual([...b]);
+      }),
+    );
   });
 });
 
@@ -50,25 +70,53 @@ describe('signing', () => {
     const body = '{"action":"EXECUTE","payload":"x.sh"}';
     const sig = signCommand('k3y', { body, correlationId: 'c-1', signedAt: 1_700_000_000_000, ...at });
     expect(sig).toMatch(/^v3:1700000000000:[0-9a-f]{64}$/);
-    expect(verifyCommandSignature('k3y', { body, correlationId: 'c-1', signature: sig, ...at })).toEqual({ ok: true, signedAt: 1_700_000_000_000 });
-    expect(verifyCommandSignature('k3y', { body: new TextEncoder().encode(body), correlationId: 'c-1', signature: sig, ...at }).ok).toBe(true);
+    expect(verifyCommandSignature('k3y', { body, correlationId: 'c-1', signature: sig, ...at })).toEqual({
+      ok: true,
+      signedAt: 1_700_000_000_000,
+    });
+    expect(verifyCommandSignature('k3y', { body: new TextEncoder().encode(body), correlationId: 'c-1', signature: sig, ...at }).ok).toBe(
+      true,
+    );
     const invalid = { ok: false, reason: expect.stringMatching(/^invalid signature/) };
-    expect(verifyCommandSignature('k3y', { body: body.replace('x.sh', 'y.sh'), correlationId: 'c-1', signature: sig, ...at })).toEqual(invalid);
+    expect(verifyCommandSignature('k3y', { body: body.replace('x.sh', 'y.sh'), correlationId: 'c-1', signature: sig, ...at })).toEqual(
+      invalid,
+    );
     expect(verifyCommandSignature('k3y', { body, correlationId: 'c-2', signature: sig, ...at })).toEqual(invalid);
-    expect(verifyCommandSignature('k3y', { body, correlationId: 'c-1', signature: sig, ...at, routingKey: 'vnfm.web-2.actions' })).toEqual(invalid);
-    expect(verifyCommandSignature('k3y', { body, correlationId: 'c-1', signature: sig, ...at, replyTo: 'attacker-queue' })).toEqual(invalid);
+    expect(verifyCommandSignature('k3y', { body, correlationId: 'c-1', signature: sig, ...at, routingKey: 'vnfm.web-2.actions' })).toEqual(
+      invalid,
+    );
+    expect(verifyCommandSignature('k3y', { body, correlationId: 'c-1', signature: sig, ...at, replyTo: 'attacker-queue' })).toEqual(
+      invalid,
+    );
     expect(verifyCommandSignature('k3y', { body, correlationId: 'c-1', signature: sig, ...at, replyTo: undefined })).toEqual(invalid);
-    expect(verifyCommandSignature('k3y', { body, correlationId: 'c-1', signature: sig.replace(':1700000000000:', ':1700000000001:'), ...at }).ok).toBe(false);
+    expect(
+      verifyCommandSignature('k3y', { body, correlationId: 'c-1', signature: sig.replace(':1700000000000:', ':1700000000001:'), ...at }).ok,
+    ).toBe(false);
     expect(verifyCommandSignature('other', { body, correlationId: 'c-1', signature: sig, ...at }).ok).toBe(false);
-    expect(verifyCommandSignature('k3y', { body, correlationId: undefined, signature: sig, ...at })).toEqual({ ok: false, reason: 'a signed command needs its correlation id' });
-    for (const bad of [undefined, 'zz', sig.slice(3), `v1:${sig.slice(3)}`, `v2:${sig.slice(3)}`]) expect(verifyCommandSignature('k3y', { body, correlationId: 'c-1', signature: bad, ...at }).ok).toBe(false);
-    expect(verifyCommandSignature('k3y', { body, correlationId: 'c-1', signature: `v2:${sig.slice(3)}`, ...at })).toEqual({ ok: false, reason: expect.stringMatching(/v2 signatures are refused/) });
+    expect(verifyCommandSignature('k3y', { body, correlationId: undefined, signature: sig, ...at })).toEqual({
+      ok: false,
+      reason: 'a signed command needs its correlation id',
+    });
+    for (const bad of [undefined, 'zz', sig.slice(3), `v1:${sig.slice(3)}`, `v2:${sig.slice(3)}`])
+      expect(verifyCommandSignature('k3y', { body, correlationId: 'c-1', signature: bad, ...at }).ok).toBe(false);
+    expect(verifyCommandSignature('k3y', { body, correlationId: 'c-1', signature: `v2:${sig.slice(3)}`, ...at })).toEqual({
+      ok: false,
+      reason: expect.stringMatching(/v2 signatures are refused/),
+    });
   });
 
   it('counts every direct reply-to address as amq.rabbitmq.reply-to (the broker rewrites it)', () => {
     const body = 'b';
     const sig = signCommand('k3y', { body, correlationId: 'c-1', routingKey: 'q', replyTo: 'amq.rabbitmq.reply-to' });
-    expect(verifyCommandSignature('k3y', { body, correlationId: 'c-1', routingKey: 'q', replyTo: 'amq.rabbitmq.reply-to.g1h2AA==.xyz', signature: sig }).ok).toBe(true);
+    expect(
+      verifyCommandSignature('k3y', {
+        body,
+        correlationId: 'c-1',
+        routingKey: 'q',
+        replyTo: 'amq.rabbitmq.reply-to.g1h2AA==.xyz',
+        signature: sig,
+      }).ok,
+    ).toBe(true);
     expect(signedReplyTo('amq.rabbitmq.reply-to.abc')).toBe('amq.rabbitmq.reply-to');
     expect(signedReplyTo('amq.rabbitmq.reply-tox')).toBe('amq.rabbitmq.reply-tox');
   });
@@ -84,14 +132,34 @@ describe('signing', () => {
   it('signs replies over hostname, correlation id and body', () => {
     const sig = signReply('k3y', { body: '{"status":0}', correlationId: 'c-1', hostname: 'web-1' });
     expect(sig).toMatch(/^v3:[0-9a-f]{64}$/);
-    expect(verifyReplySignature('k3y', { body: '{"status":0}', correlationId: 'c-1', hostname: 'web-1', signature: sig })).toEqual({ ok: true });
+    expect(verifyReplySignature('k3y', { body: '{"status":0}', correlationId: 'c-1', hostname: 'web-1', signature: sig })).toEqual({
+      ok: true,
+    });
     for (const change of [{ body: '{"status":1}' }, { correlationId: 'c-2' }, { hostname: 'web-2' }]) {
-      expect(verifyReplySignature('k3y', { body: '{"status":0}', correlationId: 'c-1', hostname: 'web-1', signature: sig, ...change }).ok).toBe(false);
+      expect(
+        verifyReplySignature('k3y', { body: '{"status":0}', correlationId: 'c-1', hostname: 'web-1', signature: sig, ...change }).ok,
+      ).toBe(false);
     }
-    expect(verifyReplySignature('k3y', { body: '{"status":0}', correlationId: 'c-1', hostname: 'web-1', signature: undefined })).toEqual({ ok: false, reason: 'the reply is not signed' });
+    expect(verifyReplySignature('k3y', { body: '{"status":0}', correlationId: 'c-1', hostname: 'web-1', signature: undefined })).toEqual({
+      ok: false,
+      reason: 'the reply is not signed',
+    });
     // A command signature is no reply signature (domain separation).
-    const commandSig = signCommand('k3y', { body: '{"status":0}', correlationId: 'c-1', routingKey: 'web-1', replyTo: undefined, signedAt: 1 });
-    expect(verifyReplySignature('k3y', { body: '{"status":0}', correlationId: 'c-1', hostname: 'web-1', signature: `v3:${commandSig.split(':')[2]}` }).ok).toBe(false);
+    const commandSig = signCommand('k3y', {
+      body: '{"status":0}',
+      correlationId: 'c-1',
+      routingKey: 'web-1',
+      replyTo: undefined,
+      signedAt: 1,
+    });
+    expect(
+      verifyReplySignature('k3y', {
+        body: '{"status":0}',
+        correlationId: 'c-1',
+        hostname: 'web-1',
+        signature: `v3:${commandSig.split(':')[2]}`,
+      }).ok,
+    ).toBe(false);
   });
 });
 

@@ -1,7 +1,16 @@
 // @vnfkit/transport: the one messaging layer of vnfkit, used by the SDK (VNFM side) and the EMS agent.
 export type {
-  Transport, TransportEvent, MessageProperties, IncomingMessage, QueueOptions, QueueState, ExchangeOptions, ConsumeOptions, MessageHandler,
-  Consumer, RequestOptions,
+  Transport,
+  TransportEvent,
+  MessageProperties,
+  IncomingMessage,
+  QueueOptions,
+  QueueState,
+  ExchangeOptions,
+  ConsumeOptions,
+  MessageHandler,
+  Consumer,
+  RequestOptions,
 } from './transport.js';
 export { UNROUTABLE_RETRY_MS } from './transport.js';
 export { AmqpTransport, createAmqpTransport } from './amqp/amqp-transport.js';

@@ -45,7 +45,11 @@ export class StreamLog<T> {
     const log = new StreamLog(transport, name, options);
     await transport.declareQueue(name, { durable: true, type: 'stream', maxLengthBytes: options.maxLengthBytes ?? 1024 ** 3 });
     // Streams need a prefetch (credit) and manual acks; the consumer runner acks each record once read.
-    log.consumer = await transport.consume(name, (message) => log.onMessage(message), { prefetch: 500, concurrency: 1, streamOffset: 'first' });
+    log.consumer = await transport.consume(name, (message) => log.onMessage(message), {
+      prefetch: 500,
+      concurrency: 1,
+      streamOffset: 'first',
+    });
     await log.sync();
     return log;
   }

@@ -12,7 +12,12 @@ import { deferred, nextEvent, waitFor } from '../../vnfm-sdk/test/helpers/wait.j
 async function connect(options: AmqpTransportOptions = {}): Promise<AmqpTransport> {
   const connectionName = options.connectionName ?? uniqueName('lasting');
   const transport = await createAmqpTransport({
-    url: AMQP_URL, reconnect: { initialDelayMs: 20, maxDelayMs: 200 }, connectTimeoutMs: 5_000, closeTimeoutMs: 5_000, ...options, connectionName,
+    url: AMQP_URL,
+    reconnect: { initialDelayMs: 20, maxDelayMs: 200 },
+    connectTimeoutMs: 5_000,
+    closeTimeoutMs: 5_000,
+    ...options,
+    connectionName,
   });
   return teardown.track(transport, `amqp transport ${connectionName}`);
 }
@@ -25,18 +30,24 @@ describeBroker('amqp transport lasting-queue replies (real RabbitMQ)', () => {
     const queue = await server.declareQueue(uniqueName('svc'), { exclusive: true });
     const held: IncomingMessage[] = [];
     const release = deferred();
-    await server.consume(queue, async (m) => {
-      held.push(m);
-      await release.promise;
-      await server.reply(m, `done:${m.body.toString()}`);
-    }, { prefetch: 10 });
+    await server.consume(
+      queue,
+      async (m) => {
+        held.push(m);
+        await release.promise;
+        await server.reply(m, `done:${m.body.toString()}`);
+      },
+      { prefetch: 10 },
+    );
 
     const reply = client.request('', queue, 'job-1', { timeoutMs: 20_000, waitedFor: 'the job' });
     await waitFor(() => held.length === 1, { what: 'the request at the server' });
     const replyQueue = held[0]?.properties.replyTo ?? '';
     expect(replyQueue).toMatch(/^vnfkit\.reply\./);
     // Durable: it outlives a broker restart as well (the replies themselves are not persistent).
-    const listed = execFileSync('rabbitmqctl', ['-q', 'list_queues', 'name', 'durable', 'arguments'], { encoding: 'utf8' }).split('\n').find((line) => line.startsWith(`${replyQueue}\t`));
+    const listed = execFileSync('rabbitmqctl', ['-q', 'list_queues', 'name', 'durable', 'arguments'], { encoding: 'utf8' })
+      .split('\n')
+      .find((line) => line.startsWith(`${replyQueue}\t`));
     expect(listed?.split('\t')[1]).toBe('true');
 
     const reconnected = nextEvent(client, 'reconnected', { timeoutMs: 15_000 });

@@ -65,7 +65,9 @@ describe('URL redaction', () => {
     expect(redactUrl('amqp://guest:s3cret@host:5672/vh')).toBe('amqp://guest:***@host:5672/vh');
     expect(redactUrl('amqp://host')).toBe('amqp://host');
     expect(redactUrl('::nonsense')).toBe('(invalid URL)');
-    expect(redactSecret('failed for amqp://guest:p%40ss@host and p@ss', 'amqp://guest:p%40ss@host')).toBe('failed for amqp://guest:***@host and ***');
+    expect(redactSecret('failed for amqp://guest:p%40ss@host and p@ss', 'amqp://guest:p%40ss@host')).toBe(
+      'failed for amqp://guest:***@host and ***',
+    );
     expect(redactSecret('nothing to hide', 'amqp://host')).toBe('nothing to hide');
   });
 });

@@ -19,14 +19,17 @@ describeBroker('amqp transport during a broker outage (real RabbitMQ behind a TC
     url.hostname = '127.0.0.1';
     url.port = String(proxy.port);
     const logs = captureLogger('debug');
-    const t = teardown.track(await createAmqpTransport({
-      url: url.toString(),
-      connectionName: uniqueName('outage'),
-      logger: logs.logger,
-      publishTimeoutMs: 400,
-      closeTimeoutMs: 2_000,
-      reconnect: { initialDelayMs: 10, maxDelayMs: 80, jitter: 0.5 },
-    }), 'amqp transport behind the proxy');
+    const t = teardown.track(
+      await createAmqpTransport({
+        url: url.toString(),
+        connectionName: uniqueName('outage'),
+        logger: logs.logger,
+        publishTimeoutMs: 400,
+        closeTimeoutMs: 2_000,
+        reconnect: { initialDelayMs: 10, maxDelayMs: 80, jitter: 0.5 },
+      }),
+      'amqp transport behind the proxy',
+    );
     const q = await t.declareQueue(uniqueName('q'), { exclusive: true });
     const got: string[] = [];
     await t.consume(q, async (m) => {
@@ -37,9 +40,14 @@ describeBroker('amqp transport during a broker outage (real RabbitMQ behind a TC
     await proxy.pause();
     await disconnected;
     await expect(t.publish('', q, 'lost?')).rejects.toSatisfy(
-      (e: unknown) => e instanceof TimeoutError && e.timeoutMs === 400 && e.waitedFor.startsWith('the broker connection before publishing to (default exchange)'),
+      (e: unknown) =>
+        e instanceof TimeoutError &&
+        e.timeoutMs === 400 &&
+        e.waitedFor.startsWith('the broker connection before publishing to (default exchange)'),
     );
-    await waitFor(() => logs.lines.filter((l) => l.msg === 'broker still unreachable; retrying').length >= 3, { what: 'several failed reconnect attempts' });
+    await waitFor(() => logs.lines.filter((l) => l.msg === 'broker still unreachable; retrying').length >= 3, {
+      what: 'several failed reconnect attempts',
+    });
 
     const reconnected = nextEvent(t, 'reconnected', { timeoutMs: 5_000 });
     const waiting = t.publish('', q, 'after the outage'); // issued while down, confirmed after the reconnect
@@ -54,7 +62,9 @@ describeBroker('amqp transport during a broker outage (real RabbitMQ behind a TC
     const down = nextEvent(t, 'disconnected');
     await proxy.pause();
     await down;
-    await waitFor(() => logs.lines.slice(before).some((l) => l.msg === 'broker still unreachable; retrying'), { what: 'a retry in the second outage' });
+    await waitFor(() => logs.lines.slice(before).some((l) => l.msg === 'broker still unreachable; retrying'), {
+      what: 'a retry in the second outage',
+    });
     const back = nextEvent(t, 'reconnected', { timeoutMs: 5_000 });
     await proxy.resume();
     await back;

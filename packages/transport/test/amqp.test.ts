@@ -4,7 +4,13 @@ import { TimeoutError, TransportError } from '@vnfkit/protocol';
 import { expect, it } from 'vitest';
 import { createAmqpTransport, type AmqpTransport, type AmqpTransportOptions } from '../src/index.js';
 import type { IncomingMessage } from '../src/index.js';
-import { AMQP_URL, closeConnectionsNamed, connectionPidsNamed, connectionsNamed, describeBroker } from '../../vnfm-sdk/test/helpers/broker.js';
+import {
+  AMQP_URL,
+  closeConnectionsNamed,
+  connectionPidsNamed,
+  connectionsNamed,
+  describeBroker,
+} from '../../vnfm-sdk/test/helpers/broker.js';
 import { LEVEL, captureLogger } from '../../vnfm-sdk/test/helpers/log-capture.js';
 import { uniqueName } from '../../vnfm-sdk/test/helpers/names.js';
 import { teardown } from '../../vnfm-sdk/test/helpers/teardown.js';
@@ -52,11 +58,19 @@ describeBroker('amqp transport RPC (real RabbitMQ)', () => {
     const q = await server.declareQueue(uniqueName('rpc'), { exclusive: true });
     await server.bindQueue(q, exchange, 'svc.#');
     const seen: IncomingMessage[] = [];
-    await server.consume(q, async (m) => {
-      seen.push(m);
-      await server.reply(m, `pong:${m.body.toString()}`);
-    }, { prefetch: 10 });
-    const reply = await client.request(exchange, 'svc.ping', 'ping', { timeoutMs: 5_000, correlationId: 'corr-1', headers: { 'x-test': 'yes' } });
+    await server.consume(
+      q,
+      async (m) => {
+        seen.push(m);
+        await server.reply(m, `pong:${m.body.toString()}`);
+      },
+      { prefetch: 10 },
+    );
+    const reply = await client.request(exchange, 'svc.ping', 'ping', {
+      timeoutMs: 5_000,
+      correlationId: 'corr-1',
+      headers: { 'x-test': 'yes' },
+    });
     expect(reply.body.toString()).toBe('pong:ping');
     expect(reply.properties.correlationId).toBe('corr-1');
     expect(seen[0]?.properties).toMatchObject({ contentType: 'text/plain', correlationId: 'corr-1', headers: { 'x-test': 'yes' } });
@@ -74,7 +88,9 @@ describeBroker('amqp transport RPC (real RabbitMQ)', () => {
     }
     samples.sort((a, b) => a - b);
     const median = samples[25] ?? Number.NaN;
-    console.log(`amqp RPC round trip (direct reply-to, noDelay): median ${median.toFixed(2)} ms, min ${samples[0]?.toFixed(2)} ms, max ${samples[49]?.toFixed(2)} ms over 50`);
+    console.log(
+      `amqp RPC round trip (direct reply-to, noDelay): median ${median.toFixed(2)} ms, min ${samples[0]?.toFixed(2)} ms, max ${samples[49]?.toFixed(2)} ms over 50`,
+    );
     expect(median).toBeLessThan(10); // Nagle would make this ~40 ms
   });
 
@@ -96,12 +112,19 @@ describeBroker('amqp transport RPC (real RabbitMQ)', () => {
   it('times out a request nobody answers naming what it waited for, and honours an AbortSignal', async () => {
     const t = await connect();
     await expect(t.request('', uniqueName('nobody'), 'x', { timeoutMs: 100, waitedFor: 'GRANT_OPERATION for iperf' })).rejects.toSatisfy(
-      (e: unknown) => e instanceof TimeoutError && e.waitedFor === 'GRANT_OPERATION for iperf' && e.message.includes('GRANT_OPERATION for iperf'),
+      (e: unknown) =>
+        e instanceof TimeoutError && e.waitedFor === 'GRANT_OPERATION for iperf' && e.message.includes('GRANT_OPERATION for iperf'),
     );
     const controller = new AbortController();
-    const request = t.request('', uniqueName('nobody'), 'x', { timeoutMs: 10_000, waitedFor: 'an aborted wait', signal: controller.signal });
+    const request = t.request('', uniqueName('nobody'), 'x', {
+      timeoutMs: 10_000,
+      waitedFor: 'an aborted wait',
+      signal: controller.signal,
+    });
     controller.abort();
-    await expect(request).rejects.toSatisfy((e: unknown) => e instanceof TransportError && e.message.includes('aborted while waiting for an aborted wait'));
+    await expect(request).rejects.toSatisfy(
+      (e: unknown) => e instanceof TransportError && e.message.includes('aborted while waiting for an aborted wait'),
+    );
   });
 });
 
@@ -111,21 +134,29 @@ describeBroker('amqp transport consumers (real RabbitMQ)', () => {
     const q = await t.declareQueue(uniqueName('prefetch'), { exclusive: true });
     const holdA = deferred();
     const gotA = collector();
-    await t.consume(q, async (m) => {
-      await gotA.handler(m);
-      await holdA.promise;
-    }, { prefetch: 1 });
+    await t.consume(
+      q,
+      async (m) => {
+        await gotA.handler(m);
+        await holdA.promise;
+      },
+      { prefetch: 1 },
+    );
     const releaseB = deferred();
     let runningB = 0;
     let peakB = 0;
     const gotB = collector();
-    await t.consume(q, async (m) => {
-      runningB += 1;
-      peakB = Math.max(peakB, runningB);
-      await releaseB.promise;
-      await gotB.handler(m);
-      runningB -= 1;
-    }, { prefetch: 10, concurrency: 2 });
+    await t.consume(
+      q,
+      async (m) => {
+        runningB += 1;
+        peakB = Math.max(peakB, runningB);
+        await releaseB.promise;
+        await gotB.handler(m);
+        runningB -= 1;
+      },
+      { prefetch: 10, concurrency: 2 },
+    );
     for (let i = 0; i < 8; i++) await t.publish('', q, String(i));
     await waitFor(() => gotA.bodies.length === 1 && runningB === 2, { what: 'A holding one delivery and B running two handlers' });
     releaseB.resolve();
@@ -161,11 +192,15 @@ describeBroker('amqp transport consumers (real RabbitMQ)', () => {
     const started = deferred();
     const release = deferred();
     let finished = false;
-    const first = await t.consume(q, async () => {
-      started.resolve();
-      await release.promise;
-      finished = true;
-    }, { prefetch: 3, concurrency: 1 });
+    const first = await t.consume(
+      q,
+      async () => {
+        started.resolve();
+        await release.promise;
+        finished = true;
+      },
+      { prefetch: 3, concurrency: 1 },
+    );
     for (const body of ['a', 'b', 'c']) await t.publish('', q, body);
     await withTimeout(started.promise, { what: 'the first handler' });
     let cancelled = false;
@@ -173,7 +208,10 @@ describeBroker('amqp transport consumers (real RabbitMQ)', () => {
     const second = collector();
     await t.consume(q, second.handler, { prefetch: 5 });
     await waitFor(() => second.messages.length === 2, { what: 'b and c redelivered to the second consumer' });
-    expect(second.messages.map((m) => [m.body.toString(), m.redelivered])).toEqual([['b', true], ['c', true]]);
+    expect(second.messages.map((m) => [m.body.toString(), m.redelivered])).toEqual([
+      ['b', true],
+      ['c', true],
+    ]);
     expect(cancelled).toBe(false);
     release.resolve();
     await withTimeout(cancelling, { what: 'cancel' });
@@ -189,13 +227,23 @@ describeBroker('amqp transport channel errors (real RabbitMQ)', () => {
     const got = collector();
     await t.consume(q, got.handler);
 
-    await expect(t.publish(uniqueName('no-exchange'), 'k', 'x')).rejects.toSatisfy((e: unknown) => e instanceof TransportError && /404.*NOT_FOUND - no exchange/.test(e.message));
+    await expect(t.publish(uniqueName('no-exchange'), 'k', 'x')).rejects.toSatisfy(
+      (e: unknown) => e instanceof TransportError && /404.*NOT_FOUND - no exchange/.test(e.message),
+    );
     await t.publish('', q, 'publish after a channel error');
-    await expect(t.declareQueue(q, { exclusive: true, autoDelete: true })).rejects.toSatisfy((e: unknown) => e instanceof TransportError && /PRECONDITION_FAILED - inequivalent arg 'auto_delete'/.test(e.message));
+    await expect(t.declareQueue(q, { exclusive: true, autoDelete: true })).rejects.toSatisfy(
+      (e: unknown) => e instanceof TransportError && /PRECONDITION_FAILED - inequivalent arg 'auto_delete'/.test(e.message),
+    );
     expect(await t.declareQueue(q, { exclusive: true })).toBe(q);
-    await expect(t.request(uniqueName('no-exchange'), 'k', 'x', { timeoutMs: 5_000 })).rejects.toSatisfy((e: unknown) => e instanceof TransportError && /NOT_FOUND/.test(e.message));
-    expect((await t.request('', echo, 'rpc after a channel error', { timeoutMs: 5_000 })).body.toString()).toBe('pong:rpc after a channel error');
-    await expect(t.consume(uniqueName('no-queue'), async () => undefined)).rejects.toSatisfy((e: unknown) => e instanceof TransportError && /NOT_FOUND - no queue/.test(e.message));
+    await expect(t.request(uniqueName('no-exchange'), 'k', 'x', { timeoutMs: 5_000 })).rejects.toSatisfy(
+      (e: unknown) => e instanceof TransportError && /NOT_FOUND/.test(e.message),
+    );
+    expect((await t.request('', echo, 'rpc after a channel error', { timeoutMs: 5_000 })).body.toString()).toBe(
+      'pong:rpc after a channel error',
+    );
+    await expect(t.consume(uniqueName('no-queue'), async () => undefined)).rejects.toSatisfy(
+      (e: unknown) => e instanceof TransportError && /NOT_FOUND - no queue/.test(e.message),
+    );
     await t.deleteQueue(uniqueName('never-declared'));
     await waitFor(() => got.bodies.includes('publish after a channel error'), { what: 'the publish after the channel error' });
     expect(t.state).toBe('open');
@@ -247,12 +295,16 @@ describeBroker('amqp transport reconnect (real RabbitMQ)', () => {
 
     const rpcQueue = await server.declareQueue(uniqueName('rpc'), { exclusive: true });
     const received: string[] = [];
-    await server.consume(rpcQueue, async (m) => {
-      const body = m.body.toString();
-      received.push(body);
-      // 'silent' is never answered; the first copy of 'idem' neither, so only the re-sent copy gets a reply.
-      if (body === 'idem' && received.filter((b) => b === 'idem').length > 1) await server.reply(m, 'idem-reply');
-    }, { prefetch: 10 });
+    await server.consume(
+      rpcQueue,
+      async (m) => {
+        const body = m.body.toString();
+        received.push(body);
+        // 'silent' is never answered; the first copy of 'idem' neither, so only the re-sent copy gets a reply.
+        if (body === 'idem' && received.filter((b) => b === 'idem').length > 1) await server.reply(m, 'idem-reply');
+      },
+      { prefetch: 10 },
+    );
     const inFlight = t.request('', rpcQueue, 'silent', { timeoutMs: 15_000, waitedFor: 'a silent peer' });
     const idempotent = t.request('', rpcQueue, 'idem', { timeoutMs: 15_000, waitedFor: 'an idempotent request', idempotent: true });
     await waitFor(() => received.includes('silent') && received.includes('idem'), { what: 'both requests at the server' });
@@ -267,11 +319,15 @@ describeBroker('amqp transport reconnect (real RabbitMQ)', () => {
     const reconnected = nextEvent(t, 'reconnected', { timeoutMs: 15_000 });
 
     expect(closeConnectionsNamed(name)).toBe(1);
-    await expect(inFlight).rejects.toSatisfy((e: unknown) => e instanceof TransportError && e.message === 'connection lost while waiting for a silent peer');
+    await expect(inFlight).rejects.toSatisfy(
+      (e: unknown) => e instanceof TransportError && e.message === 'connection lost while waiting for a silent peer',
+    );
     await reconnected;
     expect(events).toEqual(['disconnected', 'connected', 'reconnected']);
     expect(t.state).toBe('open');
-    await withTimeout(publishedWhileDown ?? Promise.reject(new Error('no publish while down')), { what: 'the publish made while disconnected' });
+    await withTimeout(publishedWhileDown ?? Promise.reject(new Error('no publish while down')), {
+      what: 'the publish made while disconnected',
+    });
     expect((await idempotent).body.toString()).toBe('idem-reply');
     expect(received.filter((b) => b === 'idem')).toHaveLength(2);
 
@@ -311,7 +367,10 @@ describeBroker('amqp transport life-cycle (real RabbitMQ)', () => {
     });
     const reply = peer.request('', q, 'work', { timeoutMs: 10_000 });
     await withTimeout(started.promise, { what: 'the handler' });
-    const pending = t.request('', uniqueName('nobody'), 'x', { timeoutMs: 10_000, waitedFor: 'nothing' }).then(() => 'resolved', (e: unknown) => e);
+    const pending = t.request('', uniqueName('nobody'), 'x', { timeoutMs: 10_000, waitedFor: 'nothing' }).then(
+      () => 'resolved',
+      (e: unknown) => e,
+    );
     const closing = t.close();
     expect(t.close()).toBe(closing);
     expect(t.state).toBe('closing');
@@ -335,8 +394,19 @@ describeBroker('amqp transport life-cycle (real RabbitMQ)', () => {
   it('retries the first connect with backoff, then fails naming the URL without the password', async () => {
     const logs = captureLogger('debug');
     const started = Date.now();
-    await expect(createAmqpTransport({ url: 'amqp://guest:s3cret-pw@127.0.0.1:1', connectTimeoutMs: 400, reconnect: { initialDelayMs: 20, maxDelayMs: 60 }, logger: logs.logger })).rejects.toSatisfy(
-      (e: unknown) => e instanceof TransportError && e.message.includes('cannot connect to amqp://guest:***@127.0.0.1:1') && e.message.includes('within 400 ms') && !e.message.includes('s3cret'),
+    await expect(
+      createAmqpTransport({
+        url: 'amqp://guest:s3cret-pw@127.0.0.1:1',
+        connectTimeoutMs: 400,
+        reconnect: { initialDelayMs: 20, maxDelayMs: 60 },
+        logger: logs.logger,
+      }),
+    ).rejects.toSatisfy(
+      (e: unknown) =>
+        e instanceof TransportError &&
+        e.message.includes('cannot connect to amqp://guest:***@127.0.0.1:1') &&
+        e.message.includes('within 400 ms') &&
+        !e.message.includes('s3cret'),
     );
     expect(Date.now() - started).toBeGreaterThanOrEqual(300);
     const warn = logs.lines.filter((l) => l.level === LEVEL.warn);

@@ -69,7 +69,9 @@ describe('memory broker routing', () => {
     await t.publish('direct-x', 'exact', 'direct');
     await t.publish('direct-x', 'exact.not', 'direct-miss');
     await t.publish('fan', 'anything', 'fanout');
-    await waitFor(() => got.star.bodies.length === 2 && got.hash.bodies.length === 3 && got.byName.bodies.length === 2, { what: 'all routed deliveries' });
+    await waitFor(() => got.star.bodies.length === 2 && got.hash.bodies.length === 3 && got.byName.bodies.length === 2, {
+      what: 'all routed deliveries',
+    });
     expect(got.byName.bodies).toEqual(['default', 'direct']);
     expect(got.star.bodies).toEqual(['one-word', 'fanout']);
     expect(got.hash.bodies).toEqual(['one-word', 'many-words', 'fanout']);
@@ -82,7 +84,9 @@ describe('memory broker routing', () => {
     const t = transport(broker);
     await expect(t.publish('missing-exchange', 'k', 'x')).rejects.toThrow(/NOT_FOUND - no exchange 'missing-exchange'/);
     await t.declareQueue('flags', { durable: false });
-    await expect(t.declareQueue('flags', { durable: true })).rejects.toSatisfy((e: unknown) => e instanceof TransportError && /PRECONDITION_FAILED - inequivalent arg 'durable'/.test(e.message));
+    await expect(t.declareQueue('flags', { durable: true })).rejects.toSatisfy(
+      (e: unknown) => e instanceof TransportError && /PRECONDITION_FAILED - inequivalent arg 'durable'/.test(e.message),
+    );
     await t.declareExchange('ex', 'topic');
     await expect(t.declareExchange('ex', 'direct')).rejects.toThrow(/PRECONDITION_FAILED/);
     await expect(t.bindQueue('flags', 'nope', 'k')).rejects.toThrow(/NOT_FOUND - no exchange 'nope'/);
@@ -159,12 +163,18 @@ describe('memory transport RPC', () => {
   it('times out naming what it waited for, and supports AbortSignal', async () => {
     const t = transport(new MemoryBroker());
     await expect(t.request('', 'nobody', 'x', { timeoutMs: 30, waitedFor: 'GRANT_OPERATION for vnfr x' })).rejects.toSatisfy(
-      (e: unknown) => e instanceof TimeoutError && e.waitedFor === 'GRANT_OPERATION for vnfr x' && e.timeoutMs === 30 && e.message.includes('GRANT_OPERATION for vnfr x'),
+      (e: unknown) =>
+        e instanceof TimeoutError &&
+        e.waitedFor === 'GRANT_OPERATION for vnfr x' &&
+        e.timeoutMs === 30 &&
+        e.message.includes('GRANT_OPERATION for vnfr x'),
     );
     const controller = new AbortController();
     const aborted = t.request('', 'nobody', 'x', { timeoutMs: 5_000, waitedFor: 'an aborted thing', signal: controller.signal });
     controller.abort(new Error('user gave up'));
-    await expect(aborted).rejects.toSatisfy((e: unknown) => e instanceof TransportError && e.message.includes('aborted while waiting for an aborted thing'));
+    await expect(aborted).rejects.toSatisfy(
+      (e: unknown) => e instanceof TransportError && e.message.includes('aborted while waiting for an aborted thing'),
+    );
     await expect(t.request('', 'nobody', 'x', { timeoutMs: 5_000, signal: AbortSignal.abort() })).rejects.toBeInstanceOf(TransportError);
     await expect(t.request('', 'nobody', 'x', { timeoutMs: 0 })).rejects.toBeInstanceOf(ConfigError);
   });
@@ -176,17 +186,22 @@ describe('memory transport RPC', () => {
     const q = await server.declareQueue('repeat');
     const seen: IncomingMessage[] = [];
     const answer = deferred();
-    await server.consume(q, async (m) => {
-      seen.push(m);
-      await answer.promise;
-      await server.reply(m, `re:${m.body.toString()}`);
-    }, { prefetch: 2, concurrency: 2 });
+    await server.consume(
+      q,
+      async (m) => {
+        seen.push(m);
+        await answer.promise;
+        await server.reply(m, `re:${m.body.toString()}`);
+      },
+      { prefetch: 2, concurrency: 2 },
+    );
     const reply = client.request('', q, 'once', { timeoutMs: 2_000, correlationId: 'c-repeat', headers: { 'x-kept': '1' } });
     await waitFor(() => seen.length === 1, { what: 'the request' });
     expect(client.resendRequest('c-repeat')).toBe(true);
     await waitFor(() => seen.length === 2, { what: 'the repeat' });
     expect(seen.map((m) => [m.body.toString(), m.properties.correlationId, m.properties.headers])).toEqual([
-      ['once', 'c-repeat', { 'x-kept': '1' }], ['once', 'c-repeat', { 'x-kept': '1' }],
+      ['once', 'c-repeat', { 'x-kept': '1' }],
+      ['once', 'c-repeat', { 'x-kept': '1' }],
     ]);
     answer.resolve();
     expect((await reply).body.toString()).toBe('re:once');
@@ -200,10 +215,14 @@ describe('memory transport RPC', () => {
     const server = transport(broker);
     const q = await server.declareQueue('slow');
     const release = deferred();
-    await server.consume(q, async (m) => {
-      if (m.body.toString() === 'slow') await release.promise;
-      await server.reply(m, `re:${m.body.toString()}`);
-    }, { prefetch: 2 });
+    await server.consume(
+      q,
+      async (m) => {
+        if (m.body.toString() === 'slow') await release.promise;
+        await server.reply(m, `re:${m.body.toString()}`);
+      },
+      { prefetch: 2 },
+    );
     await expect(client.request('', q, 'slow', { timeoutMs: 20 })).rejects.toBeInstanceOf(TimeoutError);
     release.resolve();
     expect((await client.request('', q, 'fast', { timeoutMs: 1_000 })).body.toString()).toBe('re:fast');
@@ -219,13 +238,17 @@ describe('memory transport consumers', () => {
     let peak = 0;
     let done = 0;
     const gates = Array.from({ length: 10 }, () => deferred());
-    await t.consume(q, async (m) => {
-      running += 1;
-      peak = Math.max(peak, running);
-      await gates[Number(m.body.toString())]?.promise;
-      running -= 1;
-      done += 1;
-    }, { prefetch: 4, concurrency: 2 });
+    await t.consume(
+      q,
+      async (m) => {
+        running += 1;
+        peak = Math.max(peak, running);
+        await gates[Number(m.body.toString())]?.promise;
+        running -= 1;
+        done += 1;
+      },
+      { prefetch: 4, concurrency: 2 },
+    );
     for (let i = 0; i < 10; i++) await t.publish('', q, String(i));
     await waitFor(() => broker.unackedCount(q) === 4, { what: 'prefetch filled' });
     expect(broker.depth(q)).toBe(6);
@@ -247,10 +270,14 @@ describe('memory transport consumers', () => {
     const blockA = deferred();
     const gotA = collector();
     const gotB = collector();
-    await a.consume(q, async (m) => {
-      await gotA.handler(m);
-      await blockA.promise;
-    }, { prefetch: 1 });
+    await a.consume(
+      q,
+      async (m) => {
+        await gotA.handler(m);
+        await blockA.promise;
+      },
+      { prefetch: 1 },
+    );
     await b.consume(q, gotB.handler, { prefetch: 5 });
     for (let i = 0; i < 6; i++) await a.publish('', q, String(i));
     await waitFor(() => gotB.bodies.length === 5, { what: 'consumer B to take what A cannot' });
@@ -281,11 +308,15 @@ describe('memory transport consumers', () => {
     const started = deferred();
     const release = deferred();
     let finished = false;
-    const consumer = await first.consume(q, async () => {
-      started.resolve();
-      await release.promise;
-      finished = true;
-    }, { prefetch: 3, concurrency: 1 });
+    const consumer = await first.consume(
+      q,
+      async () => {
+        started.resolve();
+        await release.promise;
+        finished = true;
+      },
+      { prefetch: 3, concurrency: 1 },
+    );
     for (const body of ['a', 'b', 'c']) await first.publish('', q, body);
     await withTimeout(started.promise, { what: 'first handler start' });
     await waitFor(() => broker.unackedCount(q) === 3, { what: 'three prefetched deliveries' });
@@ -300,7 +331,10 @@ describe('memory transport consumers', () => {
     const got = collector();
     await second.consume(q, got.handler, { prefetch: 5 });
     await waitFor(() => got.messages.length === 2, { what: 'redelivery to the second consumer' });
-    expect(got.messages.map((m) => [m.body.toString(), m.redelivered])).toEqual([['b', true], ['c', true]]);
+    expect(got.messages.map((m) => [m.body.toString(), m.redelivered])).toEqual([
+      ['b', true],
+      ['c', true],
+    ]);
   });
 
   it('refuses a second consumer on a queue consumed exclusively', async () => {
@@ -369,7 +403,10 @@ describe('memory fault injection: dropped connections', () => {
     await waitFor(() => deliveries.length === 2, { what: 'redelivery after the drop' });
     await waitFor(() => broker.unackedCount(q) === 0, { what: 'the redelivery acked' });
     expect(events).toEqual(['disconnected', 'connected', 'reconnected']);
-    expect(deliveries).toEqual([['m', false], ['m', true]]);
+    expect(deliveries).toEqual([
+      ['m', false],
+      ['m', true],
+    ]);
   });
 
   it('fails RPCs in flight with a clear error, re-sends idempotent ones, and makes publishes wait for the reconnect', async () => {
@@ -379,19 +416,25 @@ describe('memory fault injection: dropped connections', () => {
     const q = await server.declareQueue('rpc-drop');
     const received: string[] = [];
     const answer = deferred();
-    await server.consume(q, async (m) => {
-      received.push(m.body.toString());
-      if (m.body.toString() === 'idem' && received.filter((b) => b === 'idem').length === 1) return; // first copy: no answer
-      if (m.body.toString() === 'silent') return;
-      await answer.promise;
-      await server.reply(m, 'ok');
-    }, { prefetch: 10 });
+    await server.consume(
+      q,
+      async (m) => {
+        received.push(m.body.toString());
+        if (m.body.toString() === 'idem' && received.filter((b) => b === 'idem').length === 1) return; // first copy: no answer
+        if (m.body.toString() === 'silent') return;
+        await answer.promise;
+        await server.reply(m, 'ok');
+      },
+      { prefetch: 10 },
+    );
     const inFlight = client.request('', q, 'silent', { timeoutMs: 5_000, waitedFor: 'a silent peer' });
     const idempotent = client.request('', q, 'idem', { timeoutMs: 5_000, waitedFor: 'idempotent', idempotent: true });
     await waitFor(() => received.includes('silent') && received.includes('idem'), { what: 'both requests delivered' });
 
     const dropped = broker.dropConnections({ only: [client], downMs: 50 });
-    await expect(inFlight).rejects.toSatisfy((e: unknown) => e instanceof TransportError && e.message === 'connection lost while waiting for a silent peer');
+    await expect(inFlight).rejects.toSatisfy(
+      (e: unknown) => e instanceof TransportError && e.message === 'connection lost while waiting for a silent peer',
+    );
     expect(client.state).toBe('reconnecting');
     const published = client.publish('', q, 'while-down');
     answer.resolve();
@@ -407,7 +450,9 @@ describe('memory fault injection: dropped connections', () => {
     const t = transport(broker, { publishTimeoutMs: 20 });
     await t.declareQueue('late');
     const dropped = broker.dropConnections({ downMs: 200 });
-    await expect(t.publish('', 'late', 'x')).rejects.toSatisfy((e: unknown) => e instanceof TimeoutError && e.timeoutMs === 20 && e.waitedFor.includes('publishing to (default exchange)'));
+    await expect(t.publish('', 'late', 'x')).rejects.toSatisfy(
+      (e: unknown) => e instanceof TimeoutError && e.timeoutMs === 20 && e.waitedFor.includes('publishing to (default exchange)'),
+    );
     await dropped;
   });
 
@@ -449,12 +494,16 @@ describe('memory fault injection: dropped connections', () => {
     const release = deferred();
     let running = 0;
     let peak = 0;
-    await direct.consume(work, async () => {
-      running += 1;
-      peak = Math.max(peak, running);
-      await release.promise;
-      running -= 1;
-    }, { prefetch: 3, concurrency: 2 });
+    await direct.consume(
+      work,
+      async () => {
+        running += 1;
+        peak = Math.max(peak, running);
+        await release.promise;
+        running -= 1;
+      },
+      { prefetch: 3, concurrency: 2 },
+    );
     expect((await queued.request('', echo, 'before', { timeoutMs: 1_000 })).body.toString()).toBe('re:before');
     const replyQueues = broker.queueNames().filter((n) => n.startsWith('amq.gen-'));
     expect(replyQueues).toHaveLength(1);
@@ -502,7 +551,10 @@ describe('memory transport close', () => {
     });
     const reply = peer.request('', q, 'work', { timeoutMs: 5_000 });
     await withTimeout(started.promise, { what: 'handler start' });
-    const pendingRequest = t.request('', 'nobody', 'x', { timeoutMs: 5_000, waitedFor: 'nothing' }).then(() => 'resolved', (e: unknown) => e);
+    const pendingRequest = t.request('', 'nobody', 'x', { timeoutMs: 5_000, waitedFor: 'nothing' }).then(
+      () => 'resolved',
+      (e: unknown) => e,
+    );
     const closed = t.close();
     expect(t.close()).toBe(closed);
     release.resolve();

@@ -11,7 +11,13 @@ import { teardown } from '../../vnfm-sdk/test/helpers/teardown.js';
 
 async function connect(): Promise<AmqpTransport> {
   const connectionName = uniqueName('unroutable');
-  const transport = await createAmqpTransport({ url: AMQP_URL, reconnect: { initialDelayMs: 20, maxDelayMs: 200 }, connectTimeoutMs: 5_000, closeTimeoutMs: 5_000, connectionName });
+  const transport = await createAmqpTransport({
+    url: AMQP_URL,
+    reconnect: { initialDelayMs: 20, maxDelayMs: 200 },
+    connectTimeoutMs: 5_000,
+    closeTimeoutMs: 5_000,
+    connectionName,
+  });
   return teardown.track(transport, `amqp transport ${connectionName}`);
 }
 
@@ -42,8 +48,9 @@ function contract(open: () => Promise<{ client: Transport; server: Transport }>)
     const { client, server } = await open();
     const exchange = uniqueName('ex');
     await server.declareExchange(exchange, 'topic', { durable: false, autoDelete: true });
-    await expect(client.request(exchange, uniqueName('nobody'), 'job', { timeoutMs: 700, waitedFor: 'nobody', retryUnroutable: true }))
-      .rejects.toThrow(/nobody.*no queue took the request: the broker returned it \d+ times as unroutable/);
+    await expect(
+      client.request(exchange, uniqueName('nobody'), 'job', { timeoutMs: 700, waitedFor: 'nobody', retryUnroutable: true }),
+    ).rejects.toThrow(/nobody.*no queue took the request: the broker returned it \d+ times as unroutable/);
     const plain = client.request(exchange, uniqueName('nobody'), 'job', { timeoutMs: 300, waitedFor: 'nobody' });
     await expect(plain).rejects.toThrow(/nobody/);
     await expect(plain).rejects.not.toThrow(/unroutable/);

@@ -120,7 +120,8 @@ function positive(env: NodeJS.ProcessEnv, name: string): number | undefined {
 function queueType(env: NodeJS.ProcessEnv): 'classic' | 'quorum' {
   const raw = env['VNFKIT_ENDPOINT_QUEUE_TYPE'];
   if (raw === undefined || raw === '') return 'classic';
-  if (raw !== 'classic' && raw !== 'quorum') throw new ConfigError(`VNFKIT_ENDPOINT_QUEUE_TYPE: expected classic or quorum, got ${JSON.stringify(raw)}`);
+  if (raw !== 'classic' && raw !== 'quorum')
+    throw new ConfigError(`VNFKIT_ENDPOINT_QUEUE_TYPE: expected classic or quorum, got ${JSON.stringify(raw)}`);
   return raw;
 }
 
@@ -145,7 +146,8 @@ export function resolveVnfmOptions(options: VnfmOptions, env: NodeJS.ProcessEnv 
   if (!type) throw new ConfigError('VNFM type missing: pass `type` or set VNFM_TYPE');
   if (!/^[A-Za-z0-9_.-]+$/.test(type)) throw new ConfigError(`VNFM type ${JSON.stringify(type)}: use letters, digits, '.', '_' or '-'`);
   const concurrency = options.concurrency ?? 10;
-  if (!Number.isInteger(concurrency) || concurrency < 1) throw new ConfigError(`concurrency: expected a positive integer, got ${concurrency}`);
+  if (!Number.isInteger(concurrency) || concurrency < 1)
+    throw new ConfigError(`concurrency: expected a positive integer, got ${concurrency}`);
   return Object.freeze({
     type,
     endpoint: options.endpoint ?? env['VNFM_ENDPOINT'] ?? type,

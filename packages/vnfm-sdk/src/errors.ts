@@ -18,9 +18,7 @@ Object.defineProperty(NfvoRefusedError.prototype, 'name', { value: 'NfvoRefusedE
 
 /** Thrown when an EMS agent answers a command with a non-zero status. */
 export class EmsCommandError extends VnfkitError {
-  constructor(
-    readonly details: { hostname: string; command: string; script?: string; status: number; stderr: string; stdout: string },
-  ) {
+  constructor(readonly details: { hostname: string; command: string; script?: string; status: number; stderr: string; stdout: string }) {
     const tail = details.stderr.trim().split('\n').slice(-5).join('\n');
     super(
       ErrorCode.EMS_COMMAND,
@@ -52,7 +50,14 @@ Object.defineProperty(EmsTimeoutError.prototype, 'name', { value: 'EmsTimeoutErr
  */
 export class EmsAgentGoneError extends VnfkitError {
   constructor(
-    readonly details: { hostname: string; command: string; script?: string; absentMs: number; boundMs: number; seen: 'no queue' | 'no consumer' },
+    readonly details: {
+      hostname: string;
+      command: string;
+      script?: string;
+      absentMs: number;
+      boundMs: number;
+      seen: 'no queue' | 'no consumer';
+    },
   ) {
     const what = `${details.command}${details.script ? ` of ${details.script}` : ''}`;
     super(

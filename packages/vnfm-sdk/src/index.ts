@@ -4,8 +4,22 @@ export { AbstractVnfm } from './vnfm.js';
 // Protocol helpers a VNFM author uses every day, re-exported for convenience.
 export { allVnfcs } from '@vnfkit/protocol';
 export type {
-  HookContext, InstantiateContext, ValidateInstantiateContext, ModifyContext, StartStopContext, ScaleOutContext, ScaleInContext, HealContext, UpdateContext,
-  ExecuteContext, ResumeContext, ResumeResult, NfvoErrorContext, UserDataContext, VnfmState, InterruptedContext,
+  HookContext,
+  InstantiateContext,
+  ValidateInstantiateContext,
+  ModifyContext,
+  StartStopContext,
+  ScaleOutContext,
+  ScaleInContext,
+  HealContext,
+  UpdateContext,
+  ExecuteContext,
+  ResumeContext,
+  ResumeResult,
+  NfvoErrorContext,
+  UserDataContext,
+  VnfmState,
+  InterruptedContext,
 } from './vnfm.js';
 export { OperationJournal } from './journal/operation-journal.js';
 export type { JournalRecord, JournalStep, OperationJournalOptions } from './journal/operation-journal.js';

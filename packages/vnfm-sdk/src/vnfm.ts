@@ -10,13 +10,42 @@ import { declareEndpointQueue, registerAndOpen } from './vnfm/connection.js';
 import { Deliveries } from './vnfm/deliveries.js';
 import { ReplicaPresence } from './vnfm/presence.js';
 import type {
-  ExecuteContext, HealContext, HookContext, InstantiateContext, InterruptedContext, ModifyContext, NfvoErrorContext, ResumeContext, ResumeResult,
-  ScaleInContext, ScaleOutContext, StartStopContext, UpdateContext, UserDataContext, ValidateInstantiateContext, VnfmHooks, VnfmState,
+  ExecuteContext,
+  HealContext,
+  HookContext,
+  InstantiateContext,
+  InterruptedContext,
+  ModifyContext,
+  NfvoErrorContext,
+  ResumeContext,
+  ResumeResult,
+  ScaleInContext,
+  ScaleOutContext,
+  StartStopContext,
+  UpdateContext,
+  UserDataContext,
+  ValidateInstantiateContext,
+  VnfmHooks,
+  VnfmState,
 } from './vnfm/hooks.js';
 
 export type {
-  ExecuteContext, HealContext, HookContext, InstantiateContext, InterruptedContext, ModifyContext, NfvoErrorContext, ResumeContext, ResumeResult,
-  ScaleInContext, ScaleOutContext, StartStopContext, UpdateContext, UserDataContext, ValidateInstantiateContext, VnfmState,
+  ExecuteContext,
+  HealContext,
+  HookContext,
+  InstantiateContext,
+  InterruptedContext,
+  ModifyContext,
+  NfvoErrorContext,
+  ResumeContext,
+  ResumeResult,
+  ScaleInContext,
+  ScaleOutContext,
+  StartStopContext,
+  UpdateContext,
+  UserDataContext,
+  ValidateInstantiateContext,
+  VnfmState,
 } from './vnfm/hooks.js';
 export { withPackageUserData } from './vnfm/user-data.js';
 
@@ -119,7 +148,10 @@ export abstract class AbstractVnfm {
     ctx.logger.warn({ nfvoMessage: ctx.message }, 'NFVO reported an error for a VNFR');
   }
   /** LOG_REQUEST. */
-  protected async logs(_input: { vnfrName: string | undefined; hostname: string | undefined }): Promise<{ outputLog: string[]; errorLog: string[] }> {
+  protected async logs(_input: {
+    vnfrName: string | undefined;
+    hostname: string | undefined;
+  }): Promise<{ outputLog: string[]; errorLog: string[] }> {
     return { outputLog: [], errorLog: [`log retrieval is not supported by VNFM ${this.options.type}`] };
   }
   /** Cloud-init user data sent with ALLOCATE_RESOURCES and SCALING. */
@@ -154,7 +186,9 @@ export abstract class AbstractVnfm {
       const transport = (this.transportInUse = registered.transport);
       const replicaId = randomUUID();
       const journal = (this.journalInUse ??= await OperationJournal.open({
-        stream: { transport, name: `vnfkit.journal.${this.options.endpoint}` }, owner: replicaId, logger: this.logger,
+        stream: { transport, name: `vnfkit.journal.${this.options.endpoint}` },
+        owner: replicaId,
+        logger: this.logger,
       }));
       let replicas: { presence: ReplicaPresence; takeoverGraceMs: number } | undefined;
       if (replicated) {
@@ -168,7 +202,13 @@ export abstract class AbstractVnfm {
       const hooks = this.boundHooks();
       const commands = new CommandHandler({ transport, options: this.options, hooks, logger: this.logger, journal });
       const deliveries = new Deliveries({
-        journal, transport, logger: this.logger, vnfmType: this.options.type, hooks, handleCommand: (delivery, key, resumeFrom) => commands.handle(delivery, key, resumeFrom), replicas,
+        journal,
+        transport,
+        logger: this.logger,
+        vnfmType: this.options.type,
+        hooks,
+        handleCommand: (delivery, key, resumeFrom) => commands.handle(delivery, key, resumeFrom),
+        replicas,
       });
       await deliveries.answerInterrupted();
       this.consumer = await transport.consume(queue, (m) => deliveries.handle(m), {

@@ -1,5 +1,9 @@
 import type {
-  Configuration, OrVnfmInstantiateMessage, VirtualDeploymentUnit, VirtualNetworkFunctionRecord, VNFComponent,
+  Configuration,
+  OrVnfmInstantiateMessage,
+  VirtualDeploymentUnit,
+  VirtualNetworkFunctionRecord,
+  VNFComponent,
 } from '@vnfkit/protocol';
 
 const STRIPPED = new Set(['id', 'hbVersion']);
@@ -8,7 +12,11 @@ const STRIPPED = new Set(['id', 'hbVersion']);
 function withoutIds<T>(value: T): T {
   if (Array.isArray(value)) return value.map(withoutIds) as T;
   if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).filter(([k]) => !STRIPPED.has(k)).map(([k, v]) => [k, withoutIds(v)])) as T;
+    return Object.fromEntries(
+      Object.entries(value)
+        .filter(([k]) => !STRIPPED.has(k))
+        .map(([k, v]) => [k, withoutIds(v)]),
+    ) as T;
   }
   return value;
 }
@@ -30,7 +38,10 @@ export function buildVnfr(message: OrVnfmInstantiateMessage): VirtualNetworkFunc
   const vlrs = message.vlrs ?? [];
   const vdus: VirtualDeploymentUnit[] = (vnfd.vdu ?? []).map((vdu) => {
     const copy = withoutIds({ ...vdu }) as VirtualDeploymentUnit;
-    const vims = (vdu.id !== undefined ? message.vimInstances?.[vdu.id] : undefined) ?? (vdu.name !== undefined ? message.vimInstances?.[vdu.name] : undefined) ?? [];
+    const vims =
+      (vdu.id !== undefined ? message.vimInstances?.[vdu.id] : undefined) ??
+      (vdu.name !== undefined ? message.vimInstances?.[vdu.name] : undefined) ??
+      [];
     copy.parent_vdu = vdu.id;
     copy.vnfc = (vdu.vnfc ?? []).map((c) => withoutIds(c) as VNFComponent);
     copy.vnfc_instance = [];

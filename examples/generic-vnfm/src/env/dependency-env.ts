@@ -24,10 +24,7 @@ export interface TypedDependencyEnv {
  * `dependency.vnfcParameters[type]` (sorted by VNFC id, for a deterministic order), or
  * undefined when the dependency does not list that type — then the script is untyped.
  */
-export function typedDependencyEnvs(
-  dependency: DependencyView | null | undefined,
-  type: string,
-): TypedDependencyEnv[] | undefined {
+export function typedDependencyEnvs(dependency: DependencyView | null | undefined, type: string): TypedDependencyEnv[] | undefined {
   const vnfcLevel = dependency?.vnfcParameters?.[type];
   if (vnfcLevel === null || vnfcLevel === undefined || !Object.hasOwn(dependency?.vnfcParameters ?? {}, type)) {
     return undefined;

@@ -47,7 +47,10 @@ export function descriptorEnvNames(vnfd: VnfdEnvView): FormedEnvName[] {
   for (const [source, entry] of Object.entries(vnfd.requires ?? {})) {
     for (const parameter of entry?.parameters ?? []) {
       if (typeof parameter !== 'string') continue;
-      names.push({ name: sanitizeEnvName(`${source}_${parameter}`), origin: `requires parameter ${quoted(parameter)} of ${quoted(source)}` });
+      names.push({
+        name: sanitizeEnvName(`${source}_${parameter}`),
+        origin: `requires parameter ${quoted(parameter)} of ${quoted(source)}`,
+      });
     }
   }
   const networks = new Set<string>();
@@ -89,7 +92,8 @@ export function dependencyEnvNames(dependency: DependencyView | null | undefined
     for (const vnfc of Object.values(vnfcParameters[type]?.parameters ?? {})) {
       for (const key of Object.keys(vnfc?.parameters ?? {})) keys.add(key);
     }
-    for (const key of keys) names.push({ name: sanitizeEnvName(`${type}_${key}`), origin: `dependency parameter ${quoted(key)} of type ${quoted(type)}` });
+    for (const key of keys)
+      names.push({ name: sanitizeEnvName(`${type}_${key}`), origin: `dependency parameter ${quoted(key)} of type ${quoted(type)}` });
   }
   return names;
 }
@@ -118,7 +122,10 @@ export class RefusedEnvKeyError extends VnfkitError {
 
   constructor(what: string, refused: readonly RefusedEnvKey[]) {
     const list = refused.map((r) => `${r.origin} (${r.reason})`).join('; ');
-    super('CONFIG', `${what}: ${list} (the Generic VNFM's ems.allowEnv / VNFKIT_ALLOW_ENV and the agents' allow_env can let named variables through)`);
+    super(
+      'CONFIG',
+      `${what}: ${list} (the Generic VNFM's ems.allowEnv / VNFKIT_ALLOW_ENV and the agents' allow_env can let named variables through)`,
+    );
     this.refused = refused;
   }
 }

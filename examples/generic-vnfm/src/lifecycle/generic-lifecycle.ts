@@ -1,10 +1,5 @@
 import { pino, type Logger } from 'pino';
-import {
-  AgentCommandError,
-  AgentNotReadyError,
-  NothingToResumeError,
-  ScriptFailedError,
-} from '../errors.js';
+import { AgentCommandError, AgentNotReadyError, NothingToResumeError, ScriptFailedError } from '../errors.js';
 import { scriptsOf, vnfcInstancesOf, type DependencyView, type VnfcView, type VnfrView } from '../internal/records.js';
 import type { ScriptLogs } from '../logs/index.js';
 import { mergeEnv, type EnvMap } from '../env/index.js';
@@ -62,7 +57,9 @@ export function adjustPlan(plan: EventPlan, adjust: PlanAdjustment | undefined):
             ...step,
             vnfcs: step.vnfcs.map((work) => ({
               ...work,
-              commands: work.commands.map((command) => (command.kind === 'execute' ? { ...command, env: mergeEnv(command.env, env) } : command)),
+              commands: work.commands.map((command) =>
+                command.kind === 'execute' ? { ...command, env: mergeEnv(command.env, env) } : command,
+              ),
             })),
           })),
         };
@@ -206,9 +203,7 @@ export class GenericLifecycle {
     }
     await Promise.all(
       this.#hostnames(vnfcInstancesOf(vnfr)).map((hostname) =>
-        this.#command(vnfr, { hostname, action: 'SCRIPTS_UPDATE', what: script.name }, () =>
-          this.#agents.updateScript(hostname, script),
-        ),
+        this.#command(vnfr, { hostname, action: 'SCRIPTS_UPDATE', what: script.name }, () => this.#agents.updateScript(hostname, script)),
       ),
     );
   }
@@ -218,13 +213,9 @@ export class GenericLifecycle {
     const { vnfr, script } = options;
     await Promise.all(
       this.#hostnames(vnfcInstancesOf(vnfr)).map(async (hostname) => {
-        await this.#command(vnfr, { hostname, action: 'SAVE_SCRIPTS', what: script.name }, () =>
-          this.#agents.saveScript(hostname, script),
-        );
-        const reply = await this.#command(
-          vnfr,
-          { hostname, action: 'EXECUTE', what: script.name, allowFailure: true },
-          () => this.#agents.execute(hostname, script.name, undefined),
+        await this.#command(vnfr, { hostname, action: 'SAVE_SCRIPTS', what: script.name }, () => this.#agents.saveScript(hostname, script));
+        const reply = await this.#command(vnfr, { hostname, action: 'EXECUTE', what: script.name, allowFailure: true }, () =>
+          this.#agents.execute(hostname, script.name, undefined),
         );
         await this.#logs.append({
           vnfrName: vnfr.name ?? '',
@@ -361,7 +352,13 @@ export class GenericLifecycle {
     try {
       reply = await send();
     } catch (error) {
-      throw new AgentCommandError({ vnfrName: vnfr.name ?? '', hostname: what.hostname, action: what.action, what: what.what, cause: error });
+      throw new AgentCommandError({
+        vnfrName: vnfr.name ?? '',
+        hostname: what.hostname,
+        action: what.action,
+        what: what.what,
+        cause: error,
+      });
     }
     if (reply.status !== 0 && what.allowFailure !== true) {
       throw new AgentCommandError({

@@ -15,16 +15,7 @@ import { scriptsOf, vnfcInstancesOf, type DependencyView, type VnfcView, type Vn
 export type VnfcConcurrency = 'parallel' | 'serial';
 
 /** The lifecycle events the Generic VNFM runs scripts for. */
-export type ScriptEvent =
-  | 'INSTANTIATE'
-  | 'CONFIGURE'
-  | 'START'
-  | 'STOP'
-  | 'TERMINATE'
-  | 'SCALE_IN'
-  | 'HEAL'
-  | 'UPDATE'
-  | 'ERROR';
+export type ScriptEvent = 'INSTANTIATE' | 'CONFIGURE' | 'START' | 'STOP' | 'TERMINATE' | 'SCALE_IN' | 'HEAL' | 'UPDATE' | 'ERROR';
 
 /** One `EXECUTE` of a lifecycle script on one VNFC. */
 export interface ExecuteCommand {
@@ -135,11 +126,9 @@ export function planEvent(options: PlanOptions): EventPlan {
 
   scripts.forEach((script, scriptIndex) => {
     if (scriptIndex < from) return;
-    const typed =
-      options.event === 'CONFIGURE' ? typedEnvsFor(script, options.dependency) : undefined;
+    const typed = options.event === 'CONFIGURE' ? typedEnvsFor(script, options.dependency) : undefined;
     // Only with a dependency: a CONFIGURE without one (resume of a non-target) has nothing to save.
-    const saveDependency =
-      options.event === 'CONFIGURE' && typed === undefined && !dependencySaved && options.dependency != null;
+    const saveDependency = options.event === 'CONFIGURE' && typed === undefined && !dependencySaved && options.dependency != null;
     if (saveDependency) dependencySaved = true;
 
     const work = vnfcs.map((vnfc): VnfcWork => {

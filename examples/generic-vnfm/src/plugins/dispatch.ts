@@ -15,7 +15,15 @@ export type HookContextOf<K extends keyof AroundHooks> = Parameters<NonNullable<
 export type HookInput<K extends keyof AroundHooks> = Omit<HookContextOf<K>, Exclude<keyof PluginContext, 'vnfr' | 'vnfcs'>>;
 
 const EVENT_OF: Record<keyof AroundHooks, PluginEvent> = {
-  instantiate: 'INSTANTIATE', configure: 'CONFIGURE', start: 'START', stop: 'STOP', scaleOut: 'SCALE_OUT', scaleIn: 'SCALE_IN', heal: 'HEAL', terminate: 'TERMINATE', update: 'UPDATE',
+  instantiate: 'INSTANTIATE',
+  configure: 'CONFIGURE',
+  start: 'START',
+  stop: 'STOP',
+  scaleOut: 'SCALE_OUT',
+  scaleIn: 'SCALE_IN',
+  heal: 'HEAL',
+  terminate: 'TERMINATE',
+  update: 'UPDATE',
 };
 
 const describe = (error: unknown): string => (error instanceof Error ? error.message : String(error));
@@ -84,7 +92,11 @@ export class LifecyclePlugins {
       }
       const logger = this.#logger.child({ plugin: plugin.name, event, vnfrId: vnfr.id, vnfrName: vnfr.name });
       const ctx = {
-        ...input, event, plugin: plugin.name, agent: this.#agent(logger), logger,
+        ...input,
+        event,
+        plugin: plugin.name,
+        agent: this.#agent(logger),
+        logger,
         fail: (message: string): never => {
           throw new LifecyclePluginError({ plugin: plugin.name, event, vnfrName, message });
         },
@@ -101,9 +113,10 @@ export class LifecyclePlugins {
         await (plugin.around?.[hook] as AroundHook<PluginContext>)(ctx, next);
       } catch (error) {
         if (isObject(error) && fromNext.has(error)) throw error;
-        const failure = error instanceof LifecyclePluginError && error.plugin === plugin.name
-          ? error
-          : new LifecyclePluginError({ plugin: plugin.name, event, vnfrName, message: describe(error), cause: error });
+        const failure =
+          error instanceof LifecyclePluginError && error.plugin === plugin.name
+            ? error
+            : new LifecyclePluginError({ plugin: plugin.name, event, vnfrName, message: describe(error), cause: error });
         logger.error({ err: failure.message }, 'lifecycle plug-in failed the operation');
         throw failure;
       }
@@ -133,7 +146,9 @@ export class LifecyclePlugins {
         throw failed(describe(error), error);
       }
       if (chosen === undefined || chosen === null) continue;
-      const own = candidates.find((c) => (chosen.id != null && c.id === chosen.id) || (chosen.hostname != null && c.hostname === chosen.hostname));
+      const own = candidates.find(
+        (c) => (chosen.id != null && c.id === chosen.id) || (chosen.hostname != null && c.hostname === chosen.hostname),
+      );
       if (!own) throw failed(`it chose ${chosen.hostname ?? chosen.id ?? 'a VNFC'}, which is not a VNFC of the VNFR`);
       logger.info({ hostname: own.hostname }, 'lifecycle plug-in chose the VNFC to remove');
       return own;

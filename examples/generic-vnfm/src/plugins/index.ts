@@ -4,7 +4,22 @@ export type { LoadPluginsOptions } from './loader.js';
 export { LifecyclePlugins } from './dispatch.js';
 export type { HookContextOf, HookInput, LifecyclePluginsOptions } from './dispatch.js';
 export type {
-  AgentTarget, AroundHook, AroundHooks, ChooseScaleInContext, ConfigurePluginContext, HealPluginContext, InstantiatePluginContext, LifecyclePlugin, Next,
-  PluginAgent, PluginContext, PluginEvent, PluginServes, ScaleInPluginContext, ScaleOutPluginContext, StartStopPluginContext, TerminatePluginContext,
+  AgentTarget,
+  AroundHook,
+  AroundHooks,
+  ChooseScaleInContext,
+  ConfigurePluginContext,
+  HealPluginContext,
+  InstantiatePluginContext,
+  LifecyclePlugin,
+  Next,
+  PluginAgent,
+  PluginContext,
+  PluginEvent,
+  PluginServes,
+  ScaleInPluginContext,
+  ScaleOutPluginContext,
+  StartStopPluginContext,
+  TerminatePluginContext,
   UpdatePluginContext,
 } from './types.js';

@@ -18,7 +18,8 @@ const isPath = (spec: string): boolean => spec.startsWith('.') || isAbsolute(spe
 /** The plug-ins a module exports: its default export (one plug-in or a list), else its `plugins` or `plugin` export. */
 function pluginsOf(spec: string, module: Record<string, unknown>): LifecyclePlugin[] {
   const exported = module['default'] ?? module['plugins'] ?? module['plugin'];
-  if (exported === undefined) throw new PluginLoadError(spec, 'the module has no default export (a plug-in from defineLifecyclePlugin, or a list of them)');
+  if (exported === undefined)
+    throw new PluginLoadError(spec, 'the module has no default export (a plug-in from defineLifecyclePlugin, or a list of them)');
   const list = Array.isArray(exported) ? exported : [exported];
   if (list.length === 0) throw new PluginLoadError(spec, 'the module exports an empty list');
   for (const item of list) {

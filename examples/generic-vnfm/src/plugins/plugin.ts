@@ -1,7 +1,17 @@
 import { ConfigError } from '@vnfkit/protocol';
 import type { AroundHooks, LifecyclePlugin } from './types.js';
 
-const HOOKS: ReadonlyArray<keyof AroundHooks> = ['instantiate', 'configure', 'start', 'stop', 'scaleOut', 'scaleIn', 'heal', 'terminate', 'update'];
+const HOOKS: ReadonlyArray<keyof AroundHooks> = [
+  'instantiate',
+  'configure',
+  'start',
+  'stop',
+  'scaleOut',
+  'scaleIn',
+  'heal',
+  'terminate',
+  'update',
+];
 
 /** Why `value` is not a {@link LifecyclePlugin}, or `undefined` when it is one. */
 export function pluginProblem(value: unknown): string | undefined {
@@ -14,16 +24,20 @@ export function pluginProblem(value: unknown): string | undefined {
   if (lists.some((list) => list !== undefined && (!Array.isArray(list) || list.some((item) => typeof item !== 'string' || item === '')))) {
     return `plug-in "${plugin.name}": serves.types and serves.vnfdNames must be lists of non-empty strings`;
   }
-  if (lists.every((list) => list === undefined || (list as unknown[]).length === 0)) return `plug-in "${plugin.name}" serves no VNF type or VNFD name`;
+  if (lists.every((list) => list === undefined || (list as unknown[]).length === 0))
+    return `plug-in "${plugin.name}" serves no VNF type or VNFD name`;
   const around = plugin.around;
   if (around !== undefined) {
     if (typeof around !== 'object' || around === null) return `plug-in "${plugin.name}": "around" must be an object`;
     for (const key of Object.keys(around)) {
-      if (!HOOKS.includes(key as keyof AroundHooks)) return `plug-in "${plugin.name}": unknown hook around.${key} (known: ${HOOKS.join(', ')})`;
-      if (typeof (around as Record<string, unknown>)[key] !== 'function') return `plug-in "${plugin.name}": around.${key} is not a function`;
+      if (!HOOKS.includes(key as keyof AroundHooks))
+        return `plug-in "${plugin.name}": unknown hook around.${key} (known: ${HOOKS.join(', ')})`;
+      if (typeof (around as Record<string, unknown>)[key] !== 'function')
+        return `plug-in "${plugin.name}": around.${key} is not a function`;
     }
   }
-  if (plugin.chooseScaleIn !== undefined && typeof plugin.chooseScaleIn !== 'function') return `plug-in "${plugin.name}": chooseScaleIn is not a function`;
+  if (plugin.chooseScaleIn !== undefined && typeof plugin.chooseScaleIn !== 'function')
+    return `plug-in "${plugin.name}": chooseScaleIn is not a function`;
   return undefined;
 }
 
@@ -57,7 +71,10 @@ export class LifecyclePluginError extends Error {
   readonly vnfrName: string;
 
   constructor(details: { plugin: string; event: string; vnfrName: string; message: string; cause?: unknown }) {
-    super(`lifecycle plug-in "${details.plugin}" failed ${details.event} of VNFR ${details.vnfrName}: ${details.message}`, details.cause !== undefined ? { cause: details.cause } : undefined);
+    super(
+      `lifecycle plug-in "${details.plugin}" failed ${details.event} of VNFR ${details.vnfrName}: ${details.message}`,
+      details.cause !== undefined ? { cause: details.cause } : undefined,
+    );
     this.plugin = details.plugin;
     this.event = details.event;
     this.vnfrName = details.vnfrName;

@@ -47,13 +47,19 @@ export class StreamResumeStore implements ResumeStore {
   #stream: StreamLog<ResumeRecord> | undefined;
   #closed = false;
 
-  private constructor(readonly stream: string, logger: Logger) {
+  private constructor(
+    readonly stream: string,
+    logger: Logger,
+  ) {
     this.#log = logger;
   }
 
   /** Opens the shared stream (declaring it if needed), reads it to the end and keeps following it. */
   static async open(options: StreamResumeStoreOptions): Promise<StreamResumeStore> {
-    const store = new StreamResumeStore(options.stream, (options.logger ?? pino({ enabled: false })).child({ component: 'stream-resume-store', stream: options.stream }));
+    const store = new StreamResumeStore(
+      options.stream,
+      (options.logger ?? pino({ enabled: false })).child({ component: 'stream-resume-store', stream: options.stream }),
+    );
     store.#stream = await StreamLog.open<ResumeRecord>(options.transport, options.stream, {
       parse: (value) => ResumeRecord.parse(value),
       onRecord: (record) => store.#onRecord(record),
@@ -74,7 +80,10 @@ export class StreamResumeStore implements ResumeStore {
     try {
       await stream.sync();
     } catch (error) {
-      throw new ResumeStoreError(`cannot read the resume record of VNFR ${vnfrId} from stream ${this.stream}: ${toError(error).message}`, { vnfrId, cause: error });
+      throw new ResumeStoreError(`cannot read the resume record of VNFR ${vnfrId} from stream ${this.stream}: ${toError(error).message}`, {
+        vnfrId,
+        cause: error,
+      });
     }
     const failure = this.#failures.get(vnfrId);
     return failure ? structuredClone(failure) : undefined;
@@ -110,7 +119,10 @@ export class StreamResumeStore implements ResumeStore {
       await stream.append(record);
       if (!pending.seen) this.#apply(record);
     } catch (error) {
-      throw new ResumeStoreError(`cannot ${what} VNFR ${vnfrId} on stream ${this.stream}: ${toError(error).message}`, { vnfrId, cause: error });
+      throw new ResumeStoreError(`cannot ${what} VNFR ${vnfrId} on stream ${this.stream}: ${toError(error).message}`, {
+        vnfrId,
+        cause: error,
+      });
     } finally {
       this.#pending.delete(pending);
     }

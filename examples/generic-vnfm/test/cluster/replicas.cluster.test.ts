@@ -33,12 +33,16 @@ async function cluster(...args: string[]): Promise<string> {
 }
 
 /** Records its run, then waits until the test opens the gate (`gate` file beside the VMs' directories). */
-const gatedInstall = (gate: string): string => `#!/bin/bash\necho install.sh >> "$SCRIPTS_PATH/runs.log"\nwhile [ ! -e ${gate} ]; do sleep 0.1; done\n`;
+const gatedInstall = (gate: string): string =>
+  `#!/bin/bash\necho install.sh >> "$SCRIPTS_PATH/runs.log"\nwhile [ ! -e ${gate} ]; do sleep 0.1; done\n`;
 
 describe('Generic VNFM replicas on a 3-node RabbitMQ cluster', () => {
   let runningBefore = false;
   beforeAll(async () => {
-    runningBefore = await cluster('status').then(() => true, () => false);
+    runningBefore = await cluster('status').then(
+      () => true,
+      () => false,
+    );
     await cluster('start');
   }, 300_000);
   afterAll(async () => {
@@ -59,9 +63,19 @@ describe('Generic VNFM replicas on a 3-node RabbitMQ cluster', () => {
         cwd: root,
         stdio: ['ignore', process.env['DEBUG_VNFM'] ? 'inherit' : 'ignore', 'inherit'],
         env: {
-          ...process.env, AMQP_URL: urlsFrom(firstNode), VNFM_TYPE: type, VNFM_ENDPOINT: type, VNFKIT_MANAGER_USERNAME: 'guest', VNFKIT_MANAGER_PASSWORD: 'guest',
-          VNFKIT_REPLICATED: '1', VNFKIT_ENDPOINT_QUEUE_TYPE: 'quorum', VNFKIT_RESUME_DIR: join(work, name, 'resume'), VNFKIT_LOG_DIR: join(work, name, 'logs'),
-          VNFKIT_LOG_LEVEL: process.env['DEBUG_VNFM'] ?? 'silent', VNFKIT_AGENT_START_TIMEOUT_S: '60', VNFKIT_AGENT_COMMAND_TIMEOUT_S: '120',
+          ...process.env,
+          AMQP_URL: urlsFrom(firstNode),
+          VNFM_TYPE: type,
+          VNFM_ENDPOINT: type,
+          VNFKIT_MANAGER_USERNAME: 'guest',
+          VNFKIT_MANAGER_PASSWORD: 'guest',
+          VNFKIT_REPLICATED: '1',
+          VNFKIT_ENDPOINT_QUEUE_TYPE: 'quorum',
+          VNFKIT_RESUME_DIR: join(work, name, 'resume'),
+          VNFKIT_LOG_DIR: join(work, name, 'logs'),
+          VNFKIT_LOG_LEVEL: process.env['DEBUG_VNFM'] ?? 'silent',
+          VNFKIT_AGENT_START_TIMEOUT_S: '60',
+          VNFKIT_AGENT_COMMAND_TIMEOUT_S: '120',
         },
       });
       children.push(child);
@@ -85,13 +99,26 @@ describe('Generic VNFM replicas on a 3-node RabbitMQ cluster', () => {
       startReplica('b', 2);
       await new Promise((resolve) => setTimeout(resolve, 3_000));
       const names = Array.from({ length: SIZE }, (_, i) => `vnf${i}`);
-      const nsrId = await sim.deploy({
-        name: 'ns',
-        vnfd: names.map((name) => ({
-          name, type: 't', endpoint: type, vdu: [{ name: 'v', vnfc: [{}] }],
-          lifecycle_event: [{ event: 'INSTANTIATE', lifecycle_events: ['install.sh'] }, { event: 'START', lifecycle_events: ['start.sh'] }],
-        })),
-      }, { packages: Object.fromEntries(names.map((name) => [name, { scripts: { ...scripts(['start.sh']), 'install.sh': gatedInstall(gate) } }])) });
+      const nsrId = await sim.deploy(
+        {
+          name: 'ns',
+          vnfd: names.map((name) => ({
+            name,
+            type: 't',
+            endpoint: type,
+            vdu: [{ name: 'v', vnfc: [{}] }],
+            lifecycle_event: [
+              { event: 'INSTANTIATE', lifecycle_events: ['install.sh'] },
+              { event: 'START', lifecycle_events: ['start.sh'] },
+            ],
+          })),
+        },
+        {
+          packages: Object.fromEntries(
+            names.map((name) => [name, { scripts: { ...scripts(['start.sh']), 'install.sh': gatedInstall(gate) } }]),
+          ),
+        },
+      );
 
       // Mid-deployment — A granted and allocated the VNFRs it took (A runs 10 NFVO commands at once) and their
       // install scripts run — stop node 1, where A is connected. A reconnects to node 2 and goes on; RabbitMQ
@@ -125,7 +152,7 @@ describe('Generic VNFM replicas on a 3-node RabbitMQ cluster', () => {
     }
   }, 600_000);
 
-  it('commands waiting in the quorum endpoint queue while the VNFM is down survive the stop of the queue leader\'s node: none lost', async () => {
+  it("commands waiting in the quorum endpoint queue while the VNFM is down survive the stop of the queue leader's node: none lost", async () => {
     const type = `waiting${randomBytes(3).toString('hex')}`;
     const work = await mkdtemp(join(tmpdir(), 'vnfkit-quorum-'));
     const vim = new LocalVim();
@@ -138,9 +165,18 @@ describe('Generic VNFM replicas on a 3-node RabbitMQ cluster', () => {
         cwd: root,
         stdio: ['ignore', process.env['DEBUG_VNFM'] ? 'inherit' : 'ignore', 'inherit'],
         env: {
-          ...process.env, AMQP_URL: urlsFrom(firstNode), VNFM_TYPE: type, VNFM_ENDPOINT: type, VNFKIT_MANAGER_USERNAME: 'guest', VNFKIT_MANAGER_PASSWORD: 'guest',
-          VNFKIT_REPLICATED: '1', VNFKIT_ENDPOINT_QUEUE_TYPE: 'quorum', VNFKIT_RESUME_DIR: join(work, 'resume'), VNFKIT_LOG_DIR: join(work, 'logs'),
-          VNFKIT_LOG_LEVEL: process.env['DEBUG_VNFM'] ?? 'silent', VNFKIT_AGENT_START_TIMEOUT_S: '60',
+          ...process.env,
+          AMQP_URL: urlsFrom(firstNode),
+          VNFM_TYPE: type,
+          VNFM_ENDPOINT: type,
+          VNFKIT_MANAGER_USERNAME: 'guest',
+          VNFKIT_MANAGER_PASSWORD: 'guest',
+          VNFKIT_REPLICATED: '1',
+          VNFKIT_ENDPOINT_QUEUE_TYPE: 'quorum',
+          VNFKIT_RESUME_DIR: join(work, 'resume'),
+          VNFKIT_LOG_DIR: join(work, 'logs'),
+          VNFKIT_LOG_LEVEL: process.env['DEBUG_VNFM'] ?? 'silent',
+          VNFKIT_AGENT_START_TIMEOUT_S: '60',
         },
       });
       children.push(child);
@@ -151,7 +187,8 @@ describe('Generic VNFM replicas on a 3-node RabbitMQ cluster', () => {
       sim = await NfvoSimulator.create({ transport, vim, brokerUrl: urlsFrom(3), commandTimeoutMs: 180_000 });
       const grants: string[] = [];
       sim.on('message', (e: MessageEvent) => {
-        if (e.direction === 'from-vnfm' && e.action === 'GRANT_OPERATION') grants.push(String((e.body as { virtualNetworkFunctionRecord?: { name?: string } }).virtualNetworkFunctionRecord?.name));
+        if (e.direction === 'from-vnfm' && e.action === 'GRANT_OPERATION')
+          grants.push(String((e.body as { virtualNetworkFunctionRecord?: { name?: string } }).virtualNetworkFunctionRecord?.name));
       });
       const first = startVnfm(1);
       await sim.waitForVnfm(type, { timeoutMs: 60_000 });
@@ -159,19 +196,37 @@ describe('Generic VNFM replicas on a 3-node RabbitMQ cluster', () => {
       await new Promise((resolve) => first.once('exit', resolve));
 
       const names = Array.from({ length: Math.min(SIZE, 10) }, (_, i) => `q${i}`);
-      const nsrId = await sim.deploy({
-        name: 'ns',
-        vnfd: names.map((name) => ({ name, type: 't', endpoint: type, vdu: [{ name: 'v', vnfc: [{}] }], lifecycle_event: [{ event: 'INSTANTIATE', lifecycle_events: ['install.sh'] }] })),
-      }, { packages: Object.fromEntries(names.map((name) => [name, { scripts: scripts(['install.sh']) }])) });
+      const nsrId = await sim.deploy(
+        {
+          name: 'ns',
+          vnfd: names.map((name) => ({
+            name,
+            type: 't',
+            endpoint: type,
+            vdu: [{ name: 'v', vnfc: [{}] }],
+            lifecycle_event: [{ event: 'INSTANTIATE', lifecycle_events: ['install.sh'] }],
+          })),
+        },
+        { packages: Object.fromEntries(names.map((name) => [name, { scripts: scripts(['install.sh']) }])) },
+      );
       // Every INSTANTIATE waits in the endpoint queue (persistent, as the NFVO sends them).
       const waiting = async (): Promise<number> => {
-        const { stdout } = await run('rabbitmqctl', ['-q', '-n', 'c3@localhost', 'list_queues', 'name', 'messages', 'leader'], { timeout: 30_000 });
-        const row = stdout.split('\n').map((line) => line.split('\t')).find((cols) => cols[0] === type);
+        const { stdout } = await run('rabbitmqctl', ['-q', '-n', 'c3@localhost', 'list_queues', 'name', 'messages', 'leader'], {
+          timeout: 30_000,
+        });
+        const row = stdout
+          .split('\n')
+          .map((line) => line.split('\t'))
+          .find((cols) => cols[0] === type);
         return Number(row?.[1] ?? 0);
       };
       await expect.poll(waiting, { timeout: 30_000, interval: 200 }).toBe(names.length);
       const { stdout } = await run('rabbitmqctl', ['-q', '-n', 'c3@localhost', 'list_queues', 'name', 'leader'], { timeout: 30_000 });
-      const leader = stdout.split('\n').map((line) => line.split('\t')).find((cols) => cols[0] === type)?.[1] ?? '';
+      const leader =
+        stdout
+          .split('\n')
+          .map((line) => line.split('\t'))
+          .find((cols) => cols[0] === type)?.[1] ?? '';
       const leaderNode = /^c([123])@/.exec(leader)?.[1];
       // The VNFM on node 1 declared the queue, so its leader is there (client-local placement), away from the
       // simulator on node 3 (whose connection holds the reply addresses of the waiting commands).

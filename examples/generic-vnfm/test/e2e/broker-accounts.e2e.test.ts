@@ -22,13 +22,26 @@ const vhost = privateVhost();
 const vhostName = decodeURIComponent(new URL(vhost.url).pathname.slice(1));
 const accounts = new RabbitmqctlAccounts({ vhost: vhostName });
 
-const users = (): string[] => execFileSync('rabbitmqctl', ['-q', 'list_users'], { encoding: 'utf8' }).split('\n').slice(1).map((l) => l.split('\t')[0] ?? '').filter(Boolean);
+const users = (): string[] =>
+  execFileSync('rabbitmqctl', ['-q', 'list_users'], { encoding: 'utf8' })
+    .split('\n')
+    .slice(1)
+    .map((l) => l.split('\t')[0] ?? '')
+    .filter(Boolean);
 /** `user` of each connection of the private vhost, by client-provided connection name. */
-const connectionUsers = (): Map<string, string> => new Map(
-  execFileSync('rabbitmqctl', ['-q', 'list_connections', '-p', vhostName, 'client_properties', 'user'], { encoding: 'utf8' }).split('\n')
-    .map((line) => [/"connection_name","([^"]*)"/.exec(line)?.[1] ?? /\{<<"connection_name">>,longstr,<<"([^"]*)">>\}/.exec(line)?.[1], line.split('\t').at(-1)?.trim()] as const)
-    .filter((e): e is [string, string] => e[0] !== undefined && e[1] !== undefined),
-);
+const connectionUsers = (): Map<string, string> =>
+  new Map(
+    execFileSync('rabbitmqctl', ['-q', 'list_connections', '-p', vhostName, 'client_properties', 'user'], { encoding: 'utf8' })
+      .split('\n')
+      .map(
+        (line) =>
+          [
+            /"connection_name","([^"]*)"/.exec(line)?.[1] ?? /\{<<"connection_name">>,longstr,<<"([^"]*)">>\}/.exec(line)?.[1],
+            line.split('\t').at(-1)?.trim(),
+          ] as const,
+      )
+      .filter((e): e is [string, string] => e[0] !== undefined && e[1] !== undefined),
+  );
 
 // Users are broker-wide: remove the manager user only when this file created it.
 let managerUserExisted = false;
@@ -51,13 +64,26 @@ const nsd = (type: string): NetworkServiceDescriptor => ({
   name: 'accounts',
   vnfd: [
     {
-      name: 'server', type: 'server', endpoint: type,
-      lifecycle_event: [{ event: 'INSTANTIATE', lifecycle_events: ['install.sh'] }, { event: 'START', lifecycle_events: ['start.sh'] }, { event: 'TERMINATE', lifecycle_events: ['terminate.sh'] }],
+      name: 'server',
+      type: 'server',
+      endpoint: type,
+      lifecycle_event: [
+        { event: 'INSTANTIATE', lifecycle_events: ['install.sh'] },
+        { event: 'START', lifecycle_events: ['start.sh'] },
+        { event: 'TERMINATE', lifecycle_events: ['terminate.sh'] },
+      ],
       vdu: [{ name: 'server-vdu', vnfc: [{ connection_point: [{ virtual_link_reference: 'private' }] }] }],
     },
     {
-      name: 'client', type: 'client', endpoint: type,
-      lifecycle_event: [{ event: 'INSTANTIATE', lifecycle_events: ['install.sh'] }, { event: 'CONFIGURE', lifecycle_events: ['server_configure.sh'] }, { event: 'START', lifecycle_events: ['start.sh'] }, { event: 'TERMINATE', lifecycle_events: ['terminate.sh'] }],
+      name: 'client',
+      type: 'client',
+      endpoint: type,
+      lifecycle_event: [
+        { event: 'INSTANTIATE', lifecycle_events: ['install.sh'] },
+        { event: 'CONFIGURE', lifecycle_events: ['server_configure.sh'] },
+        { event: 'START', lifecycle_events: ['start.sh'] },
+        { event: 'TERMINATE', lifecycle_events: ['terminate.sh'] },
+      ],
       vdu: [{ name: 'client-vdu', vnfc: [{ connection_point: [{ virtual_link_reference: 'private' }] }] }],
     },
   ],
@@ -65,7 +91,11 @@ const nsd = (type: string): NetworkServiceDescriptor => ({
 });
 
 /** Starts the `generic-vnfm` bin (from source); its output is collected. @default bootstrap: Open Baton's manager user */
-function startVnfm(input: { type: string; work: string; replyMode: string; manager?: { username: string; password: string } }): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+function startVnfm(input: { type: string; work: string; replyMode: string; manager?: { username: string; password: string } }): {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+} {
   const manager = input.manager ?? MANAGER_USER;
   const child = spawn(process.execPath, ['--conditions=@vnfkit/source', '--import', 'tsx', cli], {
     cwd: root,
@@ -73,16 +103,27 @@ function startVnfm(input: { type: string; work: string; replyMode: string; manag
     env: {
       ...process.env,
       // The VNFM's own account (its EMS side, and the agents' user-data): guest on the private vhost.
-      AMQP_URL: vhost.url, VNFM_TYPE: input.type, VNFM_ENDPOINT: input.type,
-      VNFKIT_MANAGER_USERNAME: manager.username, VNFKIT_MANAGER_PASSWORD: manager.password,
+      AMQP_URL: vhost.url,
+      VNFM_TYPE: input.type,
+      VNFM_ENDPOINT: input.type,
+      VNFKIT_MANAGER_USERNAME: manager.username,
+      VNFKIT_MANAGER_PASSWORD: manager.password,
       VNFKIT_NFVO_REPLY_MODE: input.replyMode,
-      VNFKIT_RESUME_DIR: join(input.work, 'resume'), VNFKIT_LOG_DIR: join(input.work, 'logs'), VNFKIT_JOURNAL_FILE: join(input.work, 'operations.jsonl'),
-      VNFKIT_LOG_LEVEL: 'info', VNFKIT_AGENT_START_TIMEOUT_S: '30', VNFKIT_AGENT_COMMAND_TIMEOUT_S: '30',
+      VNFKIT_RESUME_DIR: join(input.work, 'resume'),
+      VNFKIT_LOG_DIR: join(input.work, 'logs'),
+      VNFKIT_JOURNAL_FILE: join(input.work, 'operations.jsonl'),
+      VNFKIT_LOG_LEVEL: 'info',
+      VNFKIT_AGENT_START_TIMEOUT_S: '30',
+      VNFKIT_AGENT_COMMAND_TIMEOUT_S: '30',
     },
   });
   let output = '';
-  child.stdout?.on('data', (d: Buffer) => { output += d.toString('utf8'); });
-  child.stderr?.on('data', (d: Buffer) => { output += d.toString('utf8'); });
+  child.stdout?.on('data', (d: Buffer) => {
+    output += d.toString('utf8');
+  });
+  child.stderr?.on('data', (d: Buffer) => {
+    output += d.toString('utf8');
+  });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return { child, output: () => output, exited };
 }
@@ -132,7 +173,10 @@ async function deployAndTerminate(input: { replyMode: string; manager?: { userna
     // Nothing was refused on the way: a refused declare/publish/consume closes its channel with 403 ACCESS_REFUSED,
     // which the transport logs. The one expected refusal: before registering, the SDK tries to declare the endpoint
     // queue as the bootstrap user (so that no early command is dropped), which openbaton-manager-user may not.
-    const refusals = vnfm.output().split('\n').filter((line) => /ACCESS.REFUSED|\b403\b/i.test(line));
+    const refusals = vnfm
+      .output()
+      .split('\n')
+      .filter((line) => /ACCESS.REFUSED|\b403\b/i.test(line));
     const expected = `access to queue '${type}' in vhost '${vhostName}' refused for user '${MANAGER_USER.username}'`;
     expect(refusals.filter((line) => !line.includes(expected))).toEqual([]);
   } catch (error) {

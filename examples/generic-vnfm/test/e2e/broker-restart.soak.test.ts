@@ -42,7 +42,7 @@ function restartWhileVnfmAway(open: () => void): number {
 
 /** Holds this whole process (VNFM, simulator) up while `condition` is false, for at most `timeoutMs`. */
 function holdUntil(condition: () => boolean, what: string, timeoutMs = 60_000): void {
-  for (const deadline = Date.now() + timeoutMs; !condition(); ) {
+  for (const deadline = Date.now() + timeoutMs; !condition();) {
     if (Date.now() > deadline) throw new Error(`held up ${timeoutMs} ms waiting for ${what}`);
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
   }
@@ -59,7 +59,7 @@ function holdUntil(condition: () => boolean, what: string, timeoutMs = 60_000): 
 function restartWithRepliesInside(input: { url: string; type: string; open: () => void; replies: number }): { lost: number } {
   const replyQueues = `vnfkit.reply.generic-vnfm-ems-${input.type}.`;
   const waiting = (): number => [...queueMessages(input.url, replyQueues).values()].reduce((a, b) => a + b, 0);
-  if (closeConnectionsSync(input.url, [`generic-vnfm-ems-${input.type}`]) !== 1) throw new Error('the VNFM\'s EMS connection was not found');
+  if (closeConnectionsSync(input.url, [`generic-vnfm-ems-${input.type}`]) !== 1) throw new Error("the VNFM's EMS connection was not found");
   input.open();
   // At least: an agent whose hello came in late after restart 2 was sent its command again, and answers both.
   holdUntil(() => waiting() >= input.replies, `${input.replies} replies in ${replyQueues}*`);
@@ -90,7 +90,15 @@ afterAll(() => {
 it(`broker restarted three times mid-deployment of ${VNFRS} VNFRs, once with the replies inside: every VNFR ends ACTIVE without a RESUME and no script runs twice on a VM`, async () => {
   // The NFVO side keeps its commands' replies on a lasting queue (correlation ids): with Open Baton's NFVO (Spring
   // AMQP 1.7, the reply consumed on the sending channel) a broker restart loses every command in flight.
-  const h = await startHarness({ url: vhost.url, commandTimeoutS: 90, startTimeoutS: 60, dropProof: true, concurrency: VNFRS, simulatorCommandTimeoutMs: 180_000, simulatorCorrelationIds: true });
+  const h = await startHarness({
+    url: vhost.url,
+    commandTimeoutS: 90,
+    startTimeoutS: 60,
+    dropProof: true,
+    concurrency: VNFRS,
+    simulatorCommandTimeoutMs: 180_000,
+    simulatorCorrelationIds: true,
+  });
   let deployment: GatedDeployment | undefined;
   try {
     deployment = await deployGated(h, { name: 'broker-restart', vnfrs: VNFRS });
@@ -109,16 +117,26 @@ it(`broker restarted three times mid-deployment of ${VNFRS} VNFRs, once with the
     await h.sim.waitForNsStatus(nsrId, 'ACTIVE', { timeoutMs: 120_000 });
     expect(h.sim.vnfrsOf(nsrId).map((v) => v.status)).toEqual(names.map(() => 'ACTIVE'));
     for (const host of hostnames) expect((await runLog(h.vim, host)).sort(), host).toEqual([...GATED_SCRIPTS].sort());
-    console.info(`broker restart: VNFM held up ${heldUpMs} ms over the first restart; broker away ${awayMs} ms in the second; ${lost} replies lost in the third`);
+    console.info(
+      `broker restart: VNFM held up ${heldUpMs} ms over the first restart; broker away ${awayMs} ms in the second; ${lost} replies lost in the third`,
+    );
   } finally {
     deployment?.openAll();
     await h.close();
   }
 }, 600_000);
 
-it('broker restarted while NFVO commands wait in the VNFM\'s endpoint queue: they survive (persistent, as Open Baton\'s NFVO sends them, in a durable queue) and every VNFR ends ACTIVE, each script once', async () => {
+it("broker restarted while NFVO commands wait in the VNFM's endpoint queue: they survive (persistent, as Open Baton's NFVO sends them, in a durable queue) and every VNFR ends ACTIVE, each script once", async () => {
   // Two NFVO commands at a time: INSTANTIATE of 2 VNFRs runs (their install.sh waits at its gate), the other 2 wait in the queue.
-  const h = await startHarness({ url: vhost.url, commandTimeoutS: 90, startTimeoutS: 60, dropProof: true, concurrency: 2, simulatorCommandTimeoutMs: 60_000, simulatorCorrelationIds: true });
+  const h = await startHarness({
+    url: vhost.url,
+    commandTimeoutS: 90,
+    startTimeoutS: 60,
+    dropProof: true,
+    concurrency: 2,
+    simulatorCommandTimeoutMs: 60_000,
+    simulatorCorrelationIds: true,
+  });
   let deployment: GatedDeployment | undefined;
   try {
     deployment = await deployGated(h, { name: 'queued-commands', vnfrs: 4 });

@@ -22,18 +22,30 @@ describe.sequential('refused environment variable names in descriptors', () => {
 
   const fromVnfm = (action: string, name: string): Record<string, unknown>[] => recorded.fromVnfm(action, name);
   const errorText = (name: string): string =>
-    fromVnfm('ERROR', name).map((b) => (b['exception'] as { detailMessage?: string } | undefined)?.detailMessage ?? '').join('\n');
+    fromVnfm('ERROR', name)
+      .map((b) => (b['exception'] as { detailMessage?: string } | undefined)?.detailMessage ?? '')
+      .join('\n');
 
   it('a VNFD configuration key BASH_ENV: NS ERROR naming BASH_ENV and the VNFD; no GRANT_OPERATION, no VM, no script', async () => {
     const vmsBefore = h.vim.hostnames().length;
     const nsd: NetworkServiceDescriptor = {
       name: 'bash-env-ns',
-      vnfd: [{
-        name: 'bash-env-vnf', type: 'server', endpoint: h.type,
-        configurations: { name: 'c', configurationParameters: [{ confKey: 'port', value: '5001' }, { confKey: 'BASH_ENV', value: '$(touch /tmp/vnfkit-bash-env-pwned)' }] },
-        lifecycle_event: [{ event: 'INSTANTIATE', lifecycle_events: ['install.sh'] }],
-        vdu: [{ name: 'vdu', scale_in_out: 1, vnfc: cp }],
-      }],
+      vnfd: [
+        {
+          name: 'bash-env-vnf',
+          type: 'server',
+          endpoint: h.type,
+          configurations: {
+            name: 'c',
+            configurationParameters: [
+              { confKey: 'port', value: '5001' },
+              { confKey: 'BASH_ENV', value: '$(touch /tmp/vnfkit-bash-env-pwned)' },
+            ],
+          },
+          lifecycle_event: [{ event: 'INSTANTIATE', lifecycle_events: ['install.sh'] }],
+          vdu: [{ name: 'vdu', scale_in_out: 1, vnfc: cp }],
+        },
+      ],
     };
     const nsrId = await h.sim.deploy(nsd, { packages: { 'bash-env-vnf': { scripts: scripts(['install.sh']) } } });
     await h.sim.waitForNsStatus(nsrId, 'ERROR', { timeoutMs: 30_000 });
@@ -55,14 +67,21 @@ describe.sequential('refused environment variable names in descriptors', () => {
       name: 'ld-ns',
       vnfd: [
         {
-          name: 'ld-source', type: 'LD', endpoint: h.type,
+          name: 'ld-source',
+          type: 'LD',
+          endpoint: h.type,
           configurations: { name: 'c', configurationParameters: [{ confKey: 'PRELOAD', value: '/tmp/evil.so' }] },
           lifecycle_event: [{ event: 'INSTANTIATE', lifecycle_events: ['install.sh'] }],
           vdu: [{ name: 'src-vdu', scale_in_out: 1, vnfc: cp }],
         },
         {
-          name: 'ld-target', type: 'client', endpoint: h.type,
-          lifecycle_event: [{ event: 'INSTANTIATE', lifecycle_events: ['install.sh'] }, { event: 'CONFIGURE', lifecycle_events: ['LD_configure.sh', 'generic_configure.sh'] }],
+          name: 'ld-target',
+          type: 'client',
+          endpoint: h.type,
+          lifecycle_event: [
+            { event: 'INSTANTIATE', lifecycle_events: ['install.sh'] },
+            { event: 'CONFIGURE', lifecycle_events: ['LD_configure.sh', 'generic_configure.sh'] },
+          ],
           vdu: [{ name: 'dst-vdu', scale_in_out: 1, vnfc: cp }],
         },
       ],

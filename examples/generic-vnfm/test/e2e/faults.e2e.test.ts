@@ -10,10 +10,24 @@ afterAll(() => vhost.remove());
 /** Deploys one VNFR whose START script `slow.sh` logs "started" and sleeps 30 s; resolves once it runs. */
 async function deploySlow(h: Harness, name: string): Promise<{ nsrId: string; slowLog: () => Promise<string> }> {
   const slow = '#!/bin/bash\necho started >> "$SCRIPTS_PATH/slow.log"\nsleep 30\n';
-  const nsrId = await h.sim.deploy({
-    name: `ns-${name}`,
-    vnfd: [{ name, type: 't', endpoint: h.type, lifecycle_event: [{ event: 'INSTANTIATE', lifecycle_events: ['install.sh'] }, { event: 'START', lifecycle_events: ['slow.sh'] }], vdu: [{ name: 'v', vnfc: [{}] }] }],
-  }, { packages: { [name]: { scripts: { ...scripts(['install.sh']), 'slow.sh': slow } } } });
+  const nsrId = await h.sim.deploy(
+    {
+      name: `ns-${name}`,
+      vnfd: [
+        {
+          name,
+          type: 't',
+          endpoint: h.type,
+          lifecycle_event: [
+            { event: 'INSTANTIATE', lifecycle_events: ['install.sh'] },
+            { event: 'START', lifecycle_events: ['slow.sh'] },
+          ],
+          vdu: [{ name: 'v', vnfc: [{}] }],
+        },
+      ],
+    },
+    { packages: { [name]: { scripts: { ...scripts(['install.sh']), 'slow.sh': slow } } } },
+  );
   const slowLog = async (): Promise<string> => readFile(`${h.vim.scriptsDir(`${name}-1`)}/slow.log`, 'utf8').catch(() => '');
   await expect.poll(slowLog, { timeout: 20_000 }).toContain('started');
   return { nsrId, slowLog };
@@ -72,10 +86,21 @@ it('an agent killed mid-script and restarted at once (as systemd would): ERROR "
 
 /** Deploys one VNFR of one VNFC whose lifecycle runs `events` (event → scripts) and waits until it is ACTIVE. */
 async function deployOne(h: Harness, name: string, events: Partial<Record<Event, string[]>>): Promise<string> {
-  const nsrId = await h.sim.deploy({
-    name: `ns-${name}`,
-    vnfd: [{ name, type: 't', endpoint: h.type, lifecycle_event: (Object.entries(events) as [Event, string[]][]).map(([event, list]) => ({ event, lifecycle_events: list })), vdu: [{ name: 'v', vnfc: [{}] }] }],
-  }, { packages: { [name]: { scripts: scripts(Object.values(events).flat()) } } });
+  const nsrId = await h.sim.deploy(
+    {
+      name: `ns-${name}`,
+      vnfd: [
+        {
+          name,
+          type: 't',
+          endpoint: h.type,
+          lifecycle_event: (Object.entries(events) as [Event, string[]][]).map(([event, list]) => ({ event, lifecycle_events: list })),
+          vdu: [{ name: 'v', vnfc: [{}] }],
+        },
+      ],
+    },
+    { packages: { [name]: { scripts: scripts(Object.values(events).flat()) } } },
+  );
   await h.sim.waitForNsStatus(nsrId, 'ACTIVE', { timeoutMs: 30_000 });
   return nsrId;
 }

@@ -22,19 +22,23 @@ export async function traceVhost(url: string): Promise<{ publishes: TracedPublis
   const { queue } = await channel.assertQueue('', { exclusive: true, autoDelete: true });
   await channel.bindQueue(queue, 'amq.rabbitmq.trace', 'publish.#');
   const publishes: TracedPublish[] = [];
-  await channel.consume(queue, (msg) => {
-    if (msg === null) return;
-    const headers = msg.properties.headers ?? {};
-    const properties = (headers['properties'] ?? {}) as Record<string, unknown>;
-    const keys = headers['routing_keys'] as unknown[] | undefined;
-    publishes.push({
-      exchange: String(headers['exchange_name'] ?? ''),
-      routingKey: String(keys?.[0] ?? ''),
-      correlationId: properties['correlation_id'] === undefined ? undefined : String(properties['correlation_id']),
-      replyTo: properties['reply_to'] === undefined ? undefined : String(properties['reply_to']),
-      body: msg.content.toString('utf8'),
-    });
-  }, { noAck: true });
+  await channel.consume(
+    queue,
+    (msg) => {
+      if (msg === null) return;
+      const headers = msg.properties.headers ?? {};
+      const properties = (headers['properties'] ?? {}) as Record<string, unknown>;
+      const keys = headers['routing_keys'] as unknown[] | undefined;
+      publishes.push({
+        exchange: String(headers['exchange_name'] ?? ''),
+        routingKey: String(keys?.[0] ?? ''),
+        correlationId: properties['correlation_id'] === undefined ? undefined : String(properties['correlation_id']),
+        replyTo: properties['reply_to'] === undefined ? undefined : String(properties['reply_to']),
+        body: msg.content.toString('utf8'),
+      });
+    },
+    { noAck: true },
+  );
   return {
     publishes,
     stop: async () => {

@@ -52,28 +52,46 @@ export async function deployGated(h: Harness, input: { name: string; vnfrs: numb
   await mkdir(gates, { recursive: true });
   const names = Array.from({ length: input.vnfrs }, (_, i) => `vnf${String(i).padStart(2, '0')}`);
   const scripts = Object.fromEntries(GATED_SCRIPTS.map((s) => [s, gatedScript(gates)]));
-  const nsrId = await h.sim.deploy({
-    name: input.name,
-    vnfd: names.map((name) => ({
-      name, type: 't', endpoint: h.type,
-      lifecycle_event: [{ event: 'INSTANTIATE', lifecycle_events: ['install.sh', 'configure.sh'] }, { event: 'START', lifecycle_events: ['start.sh', 'check.sh'] }],
-      vdu: [{ name: 'v', vnfc: [{}] }],
-    })),
-  }, { packages: Object.fromEntries(names.map((name) => [name, { scripts }])) });
+  const nsrId = await h.sim.deploy(
+    {
+      name: input.name,
+      vnfd: names.map((name) => ({
+        name,
+        type: 't',
+        endpoint: h.type,
+        lifecycle_event: [
+          { event: 'INSTANTIATE', lifecycle_events: ['install.sh', 'configure.sh'] },
+          { event: 'START', lifecycle_events: ['start.sh', 'check.sh'] },
+        ],
+        vdu: [{ name: 'v', vnfc: [{}] }],
+      })),
+    },
+    { packages: Object.fromEntries(names.map((name) => [name, { scripts }])) },
+  );
   const open = (script: string): void => writeFileSync(join(gates, script), '');
   const hostnames = names.map((name) => `${name}-1`);
   const running = async (script: string, timeoutMs = 90_000): Promise<void> => {
     for (const deadline = Date.now() + timeoutMs; ;) {
       const failed = h.sim.vnfrsOf(nsrId).filter((v) => v.status === 'ERROR');
-      if (failed.length > 0) throw new Error(`waiting for ${script}: ${failed.map((v) => `${v.name ?? ''}: ${v.lifecycle_event_history?.at(-1)?.description ?? ''}`).join('; ')}`);
+      if (failed.length > 0)
+        throw new Error(
+          `waiting for ${script}: ${failed.map((v) => `${v.name ?? ''}: ${v.lifecycle_event_history?.at(-1)?.description ?? ''}`).join('; ')}`,
+        );
       const logs = await Promise.all(hostnames.map((host) => runLog(h.vim, host)));
       if (logs.every((lines) => lines.includes(script))) return;
-      if (Date.now() > deadline) throw new Error(`${script} started on ${logs.filter((lines) => lines.includes(script)).length} of ${hostnames.length} VMs within ${timeoutMs} ms`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `${script} started on ${logs.filter((lines) => lines.includes(script)).length} of ${hostnames.length} VMs within ${timeoutMs} ms`,
+        );
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   };
   return {
-    nsrId, names, hostnames, open, running,
+    nsrId,
+    names,
+    hostnames,
+    open,
+    running,
     openAll: () => {
       for (const script of GATED_SCRIPTS) {
         try {

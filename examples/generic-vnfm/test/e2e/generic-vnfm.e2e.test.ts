@@ -13,22 +13,36 @@ const iperf = (type: string): NetworkServiceDescriptor => ({
   name: 'iperf',
   vnfd: [
     {
-      name: 'iperf-server', type: 'server', endpoint: type,
-      configurations: { name: 'c', configurationParameters: [{ confKey: 'port', value: '5001' }, { confKey: 'net-mode', value: 'tcp' }] },
+      name: 'iperf-server',
+      type: 'server',
+      endpoint: type,
+      configurations: {
+        name: 'c',
+        configurationParameters: [
+          { confKey: 'port', value: '5001' },
+          { confKey: 'net-mode', value: 'tcp' },
+        ],
+      },
       lifecycle_event: [
-        { event: 'INSTANTIATE', lifecycle_events: ['install.sh'] }, { event: 'START', lifecycle_events: ['start.sh'] },
-        { event: 'STOP', lifecycle_events: ['stop.sh'] }, { event: 'HEAL', lifecycle_events: ['heal.sh'] }, { event: 'TERMINATE', lifecycle_events: ['terminate.sh'] },
+        { event: 'INSTANTIATE', lifecycle_events: ['install.sh'] },
+        { event: 'START', lifecycle_events: ['start.sh'] },
+        { event: 'STOP', lifecycle_events: ['stop.sh'] },
+        { event: 'HEAL', lifecycle_events: ['heal.sh'] },
+        { event: 'TERMINATE', lifecycle_events: ['terminate.sh'] },
       ],
       // Two VNFCs from the start: the client's typed CONFIGURE must fan out once per server VNFC.
       vdu: [{ name: 'server-vdu', scale_in_out: 4, vnfc: [...cp, ...cp] }],
     },
     {
-      name: 'iperf-client', type: 'client', endpoint: type,
+      name: 'iperf-client',
+      type: 'client',
+      endpoint: type,
       configurations: { name: 'c', configurationParameters: [{ confKey: 'port', value: '5001' }] },
       lifecycle_event: [
         { event: 'INSTANTIATE', lifecycle_events: ['install.sh'] },
         { event: 'CONFIGURE', lifecycle_events: ['server_configure.sh', 'generic_configure.sh'] },
-        { event: 'START', lifecycle_events: ['start.sh'] }, { event: 'SCALE_IN', lifecycle_events: ['scale_in.sh'] },
+        { event: 'START', lifecycle_events: ['start.sh'] },
+        { event: 'SCALE_IN', lifecycle_events: ['scale_in.sh'] },
       ],
       vdu: [{ name: 'client-vdu', scale_in_out: 1, vnfc: cp }],
     },
@@ -51,7 +65,9 @@ describe.sequential('Generic VNFM: iperf NS through its whole life', () => {
     h.sim.on('message', (m) => {
       if (m.action === 'ALLOCATE_RESOURCES' && m.direction === 'from-vnfm') allocations.push(m.body);
     });
-    nsrId = await h.sim.deploy(iperf(h.type), { packages: { 'iperf-server': { scripts: serverScripts }, 'iperf-client': { scripts: clientScripts } } });
+    nsrId = await h.sim.deploy(iperf(h.type), {
+      packages: { 'iperf-server': { scripts: serverScripts }, 'iperf-client': { scripts: clientScripts } },
+    });
     await h.sim.waitForNsStatus(nsrId, 'ACTIVE', { timeoutMs: 45_000 });
     const server = h.sim.vnfr(nsrId, 'iperf-server').vdu?.[0]?.vnfc_instance ?? [];
     expect(server.map((v) => v.hostname).sort()).toEqual(['iperf-server-1', 'iperf-server-2']);
@@ -62,9 +78,20 @@ describe.sequential('Generic VNFM: iperf NS through its whole life', () => {
     expect(userdata).toContain('export #Hostname=');
     expect(userdata).not.toContain('{{');
     const [installEnv] = await envs(h.vim, 'iperf-server-1', 'install.sh');
-    expect(installEnv).toMatchObject({ hostname: 'iperf-server-1', port: '5001', net_mode: 'tcp', private: server.find((v) => v.hostname === 'iperf-server-1')?.ips?.[0]?.ip });
+    expect(installEnv).toMatchObject({
+      hostname: 'iperf-server-1',
+      port: '5001',
+      net_mode: 'tcp',
+      private: server.find((v) => v.hostname === 'iperf-server-1')?.ips?.[0]?.ip,
+    });
 
-    expect(await runs(h.vim, 'iperf-client-1')).toEqual(['install.sh', 'server_configure.sh', 'server_configure.sh', 'generic_configure.sh', 'start.sh']);
+    expect(await runs(h.vim, 'iperf-client-1')).toEqual([
+      'install.sh',
+      'server_configure.sh',
+      'server_configure.sh',
+      'generic_configure.sh',
+      'start.sh',
+    ]);
     const configured = await envs(h.vim, 'iperf-client-1', 'server_configure.sh');
     expect(configured.map((e) => e['server_hostname']).sort()).toEqual(['iperf-server-1', 'iperf-server-2']);
     for (const e of configured) {
@@ -133,24 +160,39 @@ describe('Generic VNFM with real Open Baton sample NSDs', () => {
   let h: Harness;
   afterEach(async () => h.close());
   const sample = (file: string, type: string): NetworkServiceDescriptor => {
-    const nsd = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', '..', '..', 'fixtures', 'openbaton-samples', file), 'utf8')) as NetworkServiceDescriptor;
+    const nsd = JSON.parse(
+      readFileSync(join(import.meta.dirname, '..', '..', '..', '..', 'fixtures', 'openbaton-samples', file), 'utf8'),
+    ) as NetworkServiceDescriptor;
     for (const vnfd of nsd.vnfd) vnfd.endpoint = type;
     return nsd;
   };
   const packagesFor = (nsd: NetworkServiceDescriptor) =>
-    Object.fromEntries(nsd.vnfd.map((v) => [v.name ?? '', { scripts: scripts([...new Set((v.lifecycle_event ?? []).flatMap((e) => e.lifecycle_events ?? []))]) }]));
+    Object.fromEntries(
+      nsd.vnfd.map((v) => [
+        v.name ?? '',
+        { scripts: scripts([...new Set((v.lifecycle_event ?? []).flatMap((e) => e.lifecycle_events ?? []))]) },
+      ]),
+    );
 
   it('ncat-complex: five peers, two networks, typed CONFIGURE scripts per source', async () => {
     h = await startHarness({ url: vhost.url });
     const nsd = sample('NetworkServiceDescriptor-ncat-complex.json', h.type);
     const nsrId = await h.sim.deploy(nsd, { packages: packagesFor(nsd) });
     await h.sim.waitForNsStatus(nsrId, 'ACTIVE', { timeoutMs: 60_000 });
-    const ipOf = (vnfr: string, net: string) => h.sim.vnfr(nsrId, vnfr).vdu?.[0]?.vnfc_instance?.[0]?.ips?.find((i) => i.netName === net)?.ip;
+    const ipOf = (vnfr: string, net: string) =>
+      h.sim.vnfr(nsrId, vnfr).vdu?.[0]?.vnfc_instance?.[0]?.ips?.find((i) => i.netName === net)?.ip;
     const [peer1Conf] = await envs(h.vim, 'ncatpeer5-1', 'peer1_configure_private.sh');
     expect(peer1Conf?.['peer1_private']).toBe(ipOf('ncatpeer1', 'private'));
     const [peer3Conf] = await envs(h.vim, 'ncatpeer5-1', 'peer3_configure_private2.sh');
     expect(peer3Conf?.['peer3_private2']).toBe(ipOf('ncatpeer3', 'private2'));
-    expect(await runs(h.vim, 'ncatpeer5-1')).toEqual(['bring_interfaces_up.sh', 'ncat-install.sh', 'ncat-server-setup.sh', 'peer1_configure_private.sh', 'peer2_configure_private.sh', 'peer3_configure_private2.sh']);
+    expect(await runs(h.vim, 'ncatpeer5-1')).toEqual([
+      'bring_interfaces_up.sh',
+      'ncat-install.sh',
+      'ncat-server-setup.sh',
+      'peer1_configure_private.sh',
+      'peer2_configure_private.sh',
+      'peer3_configure_private2.sh',
+    ]);
     await h.sim.terminate(nsrId);
   });
 
@@ -170,14 +212,17 @@ describe('Generic VNFM with real Open Baton sample NSDs', () => {
     await h.sim.waitForNsStatus(nsrId, 'ACTIVE', { timeoutMs: 45_000 });
     const serverIp = (hostname: string) =>
       h.sim.vnfr(nsrId, 'sipp-server').vdu?.[0]?.vnfc_instance?.find((c) => c.hostname === hostname)?.ips?.[0]?.ip;
-    const stateOf = (hostname: string) => h.sim.vnfr(nsrId, 'sipp-server').vdu?.[0]?.vnfc_instance?.find((c) => c.hostname === hostname)?.state;
+    const stateOf = (hostname: string) =>
+      h.sim.vnfr(nsrId, 'sipp-server').vdu?.[0]?.vnfc_instance?.find((c) => c.hostname === hostname)?.state;
     expect(await runs(h.vim, 'sipp-client-1')).toEqual(['sipp_install.sh', 'server_sipp_configure.sh', 'sipp_client_start.sh']);
     const [configured] = await envs(h.vim, 'sipp-client-1', 'server_sipp_configure.sh');
     expect(configured).toMatchObject({ server_private: serverIp('sipp-server-1'), SIPP_RATE: '10', SIPP_TRANSPORT_MODE: 'u1' });
 
     // An ordinary heal: the HEAL scripts on that VNFC, with the cause.
     await h.sim.heal(nsrId, 'sipp-server', { hostname: 'sipp-server-1', cause: 'serviceDown' });
-    expect(await envs(h.vim, 'sipp-server-1', 'heal.sh')).toEqual([expect.objectContaining({ cause: 'serviceDown', hostname: 'sipp-server-1' })]);
+    expect(await envs(h.vim, 'sipp-server-1', 'heal.sh')).toEqual([
+      expect.objectContaining({ cause: 'serviceDown', hostname: 'sipp-server-1' }),
+    ]);
 
     // A standby VNFC: installed but not started.
     await h.sim.scaleOut(nsrId, 'sipp-server', { mode: 'standby' });
@@ -204,12 +249,25 @@ describe('Generic VNFM with real Open Baton sample NSDs', () => {
   });
 });
 
-
 describe('Generic VNFM error paths', () => {
   it('an agent that never says hello ends in ERROR naming the hostname', async () => {
     const h = await startHarness({ url: vhost.url, vim: new SilentVim(), startTimeoutS: 1 });
     try {
-      const nsrId = await h.sim.deploy({ name: 'ns', vnfd: [{ name: 'lonely', type: 't', endpoint: h.type, lifecycle_event: [{ event: 'INSTANTIATE', lifecycle_events: ['install.sh'] }], vdu: [{ name: 'v', vnfc: cp }] }] }, { packages: { lonely: { scripts: scripts(['install.sh']) } } });
+      const nsrId = await h.sim.deploy(
+        {
+          name: 'ns',
+          vnfd: [
+            {
+              name: 'lonely',
+              type: 't',
+              endpoint: h.type,
+              lifecycle_event: [{ event: 'INSTANTIATE', lifecycle_events: ['install.sh'] }],
+              vdu: [{ name: 'v', vnfc: cp }],
+            },
+          ],
+        },
+        { packages: { lonely: { scripts: scripts(['install.sh']) } } },
+      );
       await h.sim.waitForNsStatus(nsrId, 'ERROR', { timeoutMs: 20_000 });
       expect(h.sim.vnfr(nsrId, 'lonely').lifecycle_event_history?.at(-1)?.description).toMatch(/lonely-1/);
       expect(h.sim.vnfr(nsrId, 'lonely').lifecycle_event_history?.at(-1)?.description).toMatch(/EMS|agent/i);

@@ -86,58 +86,90 @@ function vnfmTransports(input: { url: string; type: string; transport: AmqpTrans
   };
 }
 
-export async function startHarness(options: {
-  vim?: VimDriver; startTimeoutS?: number; commandTimeoutS?: number; url?: string;
-  /** The VNFM's master key (`ems.signingKey`): each VNFR's VMs get their key through the user-data. */
-  signingKey?: string;
-  /** Every agent's `signing_key`, instead of the one its user-data carries. */
-  agentSigningKey?: string;
-  /** The user-data template. @default the agent's (`loadUserDataTemplate()`) */
-  userDataTemplate?: string;
-  /** Configure every party so that a force-closed broker connection loses nothing (see {@link DROP_PROOF}). */
-  dropProof?: boolean;
-  /** Command line of one agent (LocalVim's `agentCommand`). @default the installed @vnfkit/ems-agent */
-  agentCommand?: string[];
-  /** NFVO commands the VNFM handles at once. @default the Generic VNFM's (10) */
-  concurrency?: number;
-  /** The simulator's deadline for each VNFM reply, in ms. @default 30_000 */
-  simulatorCommandTimeoutMs?: number;
-  /** The simulator sends its commands with correlation ids (`commandCorrelationIds`). @default false, as Open Baton's NFVO */
-  simulatorCorrelationIds?: boolean;
-  /** Logger of the VNFM, the simulator and their transports. @default silent */
-  logger?: Logger;
-  /** The VNFM's `ems.agentGoneTimeoutS`. @default the Generic VNFM's (20) */
-  agentGoneTimeoutS?: number;
-  /** Extra agent config keys for every VM (LocalVim's `agentConfig`), e.g. `heartbeat`. */
-  agentConfig?: Record<string, string>;
-  /** Lifecycle plug-ins given to the VNFM as objects (`GenericVnfmOptions.plugins`). */
-  plugins?: readonly LifecyclePlugin[];
-  /** Lifecycle plug-in modules the VNFM loads itself (`config.plugins`). */
-  pluginModules?: string[];
-} = {}): Promise<Harness> {
+export async function startHarness(
+  options: {
+    vim?: VimDriver;
+    startTimeoutS?: number;
+    commandTimeoutS?: number;
+    url?: string;
+    /** The VNFM's master key (`ems.signingKey`): each VNFR's VMs get their key through the user-data. */
+    signingKey?: string;
+    /** Every agent's `signing_key`, instead of the one its user-data carries. */
+    agentSigningKey?: string;
+    /** The user-data template. @default the agent's (`loadUserDataTemplate()`) */
+    userDataTemplate?: string;
+    /** Configure every party so that a force-closed broker connection loses nothing (see {@link DROP_PROOF}). */
+    dropProof?: boolean;
+    /** Command line of one agent (LocalVim's `agentCommand`). @default the installed @vnfkit/ems-agent */
+    agentCommand?: string[];
+    /** NFVO commands the VNFM handles at once. @default the Generic VNFM's (10) */
+    concurrency?: number;
+    /** The simulator's deadline for each VNFM reply, in ms. @default 30_000 */
+    simulatorCommandTimeoutMs?: number;
+    /** The simulator sends its commands with correlation ids (`commandCorrelationIds`). @default false, as Open Baton's NFVO */
+    simulatorCorrelationIds?: boolean;
+    /** Logger of the VNFM, the simulator and their transports. @default silent */
+    logger?: Logger;
+    /** The VNFM's `ems.agentGoneTimeoutS`. @default the Generic VNFM's (20) */
+    agentGoneTimeoutS?: number;
+    /** Extra agent config keys for every VM (LocalVim's `agentConfig`), e.g. `heartbeat`. */
+    agentConfig?: Record<string, string>;
+    /** Lifecycle plug-ins given to the VNFM as objects (`GenericVnfmOptions.plugins`). */
+    plugins?: readonly LifecyclePlugin[];
+    /** Lifecycle plug-in modules the VNFM loads itself (`config.plugins`). */
+    pluginModules?: string[];
+  } = {},
+): Promise<Harness> {
   const url = options.url ?? AMQP_URL;
   const type = `gvnfm${randomBytes(3).toString('hex')}`;
   const work = await mkdtemp(join(tmpdir(), 'vnfkit-gvnfm-e2e-'));
   const closers: (() => Promise<void>)[] = [() => rm(work, { recursive: true, force: true })];
-  const agentConfig: Record<string, string> = { ...(options.dropProof ? DROP_PROOF.agentConfig : {}), ...(options.agentSigningKey ? { signing_key: options.agentSigningKey } : {}), ...options.agentConfig };
+  const agentConfig: Record<string, string> = {
+    ...(options.dropProof ? DROP_PROOF.agentConfig : {}),
+    ...(options.agentSigningKey ? { signing_key: options.agentSigningKey } : {}),
+    ...options.agentConfig,
+  };
   const vim = new LocalVim({ agentConfig, ...(options.agentCommand ? { agentCommand: options.agentCommand } : {}) });
   closers.push(() => vim.close());
   const logger = options.logger ? { logger: options.logger } : {};
-  const transport = await createAmqpTransport({ url, connectionName: simulatorConnectionName(type), ...(options.dropProof ? DROP_PROOF.transport : {}), ...logger });
+  const transport = await createAmqpTransport({
+    url,
+    connectionName: simulatorConnectionName(type),
+    ...(options.dropProof ? DROP_PROOF.transport : {}),
+    ...logger,
+  });
   closers.push(() => transport.close());
   const sim = await NfvoSimulator.create({
-    transport, vim: options.vim ?? vim, brokerUrl: url, commandTimeoutMs: options.simulatorCommandTimeoutMs ?? 30_000, commandCorrelationIds: options.simulatorCorrelationIds === true, ...logger,
+    transport,
+    vim: options.vim ?? vim,
+    brokerUrl: url,
+    commandTimeoutMs: options.simulatorCommandTimeoutMs ?? 30_000,
+    commandCorrelationIds: options.simulatorCorrelationIds === true,
+    ...logger,
   });
   closers.push(() => sim.close());
   const config = GenericVnfmConfig.parse({
-    amqpUrl: url, type, endpoint: type, resumeDir: join(work, 'resume'), logDir: join(work, 'logs'), journalFile: join(work, 'operations.jsonl'), logLevel: 'silent',
+    amqpUrl: url,
+    type,
+    endpoint: type,
+    resumeDir: join(work, 'resume'),
+    logDir: join(work, 'logs'),
+    journalFile: join(work, 'operations.jsonl'),
+    logLevel: 'silent',
     ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
     ...(options.pluginModules ? { plugins: options.pluginModules } : {}),
-    ems: { startTimeoutS: options.startTimeoutS ?? 20, commandTimeoutS: options.commandTimeoutS ?? 20, ...(options.agentGoneTimeoutS !== undefined ? { agentGoneTimeoutS: options.agentGoneTimeoutS } : {}), ...(options.signingKey ? { signingKey: options.signingKey } : {}) },
+    ems: {
+      startTimeoutS: options.startTimeoutS ?? 20,
+      commandTimeoutS: options.commandTimeoutS ?? 20,
+      ...(options.agentGoneTimeoutS !== undefined ? { agentGoneTimeoutS: options.agentGoneTimeoutS } : {}),
+      ...(options.signingKey ? { signingKey: options.signingKey } : {}),
+    },
   });
   const make = async (): Promise<GenericVnfm> => {
     const vnfm = new GenericVnfm({
-      config, userDataTemplate: options.userDataTemplate ?? (await loadUserDataTemplate()), bootstrapCredentials: { username: 'guest', password: 'guest' },
+      config,
+      userDataTemplate: options.userDataTemplate ?? (await loadUserDataTemplate()),
+      bootstrapCredentials: { username: 'guest', password: 'guest' },
       ...(options.dropProof ? { transportFactory: vnfmTransports({ url, type, transport: { ...DROP_PROOF.transport, ...logger } }) } : {}),
       ...(options.plugins ? { plugins: options.plugins } : {}),
       ...logger,
@@ -148,7 +180,13 @@ export async function startHarness(options: {
   };
   const vnfm = await make();
   return {
-    sim, vim, vnfm, type, url, work, restartVnfm: make,
+    sim,
+    vim,
+    vnfm,
+    type,
+    url,
+    work,
+    restartVnfm: make,
     close: async () => {
       for (const close of closers.reverse()) await close().catch(() => undefined);
     },
@@ -186,20 +224,33 @@ function closedCount(stdout: string): number {
  * Resolves with the number of connections closed.
  */
 export async function closeConnections(url: string, prefixes: readonly string[]): Promise<number> {
-  const { stdout } = await execFileAsync('rabbitmqctl', ['-q', 'eval', closeConnectionsProgram(url, prefixes)], { encoding: 'utf8', timeout: 30_000 });
+  const { stdout } = await execFileAsync('rabbitmqctl', ['-q', 'eval', closeConnectionsProgram(url, prefixes)], {
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
   return closedCount(stdout);
 }
 
 /** {@link closeConnections}, synchronous: for a test that holds this process (VNFM, simulator) up on purpose. */
 export function closeConnectionsSync(url: string, prefixes: readonly string[]): number {
-  return closedCount(execFileSync('rabbitmqctl', ['-q', 'eval', closeConnectionsProgram(url, prefixes)], { encoding: 'utf8', timeout: 30_000 }));
+  return closedCount(
+    execFileSync('rabbitmqctl', ['-q', 'eval', closeConnectionsProgram(url, prefixes)], { encoding: 'utf8', timeout: 30_000 }),
+  );
 }
 
 /** Messages (or `messages_ready`: not delivered yet) in the queues of `url`'s vhost whose name starts with `prefix`, per queue. Synchronous. */
 export function queueMessages(url: string, prefix: string, column: 'messages' | 'messages_ready' = 'messages'): Map<string, number> {
   const vhost = decodeURIComponent(new URL(url).pathname.slice(1)) || '/';
-  const lines = execFileSync('rabbitmqctl', ['-q', 'list_queues', '-p', vhost, 'name', column], { encoding: 'utf8', timeout: 30_000 }).split('\n');
-  return new Map(lines.map((l) => l.split('\t')).filter(([name]) => name?.startsWith(prefix)).map(([name = '', n]) => [name, Number(n)]));
+  const lines = execFileSync('rabbitmqctl', ['-q', 'list_queues', '-p', vhost, 'name', column], {
+    encoding: 'utf8',
+    timeout: 30_000,
+  }).split('\n');
+  return new Map(
+    lines
+      .map((l) => l.split('\t'))
+      .filter(([name]) => name?.startsWith(prefix))
+      .map(([name = '', n]) => [name, Number(n)]),
+  );
 }
 
 /** Lines of a VM's runs.log. */
@@ -210,8 +261,19 @@ export async function runs(vim: LocalVim, hostname: string): Promise<string[]> {
 /** The environments recorded for one script on one VM, in run order, as objects. */
 export async function envs(vim: LocalVim, hostname: string, script: string): Promise<Record<string, string>[]> {
   const dir = join(vim.scriptsDir(hostname), 'env');
-  const files = (await readdir(dir).catch(() => [])).filter((f) => f.startsWith(`${script}.`)).sort((a, b) => Number(a.split('.').pop()) - Number(b.split('.').pop()));
-  return Promise.all(files.map(async (f) => Object.fromEntries((await readFile(join(dir, f), 'utf8')).trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]))));
+  const files = (await readdir(dir).catch(() => []))
+    .filter((f) => f.startsWith(`${script}.`))
+    .sort((a, b) => Number(a.split('.').pop()) - Number(b.split('.').pop()));
+  return Promise.all(
+    files.map(async (f) =>
+      Object.fromEntries(
+        (await readFile(join(dir, f), 'utf8'))
+          .trim()
+          .split('\n')
+          .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+      ),
+    ),
+  );
 }
 
 /** True when the broker (vhost of `url`) has a queue of that name — e.g. a restarted agent's actions queue. */
@@ -223,7 +285,13 @@ export function queueExists(url: string, name: string): boolean {
 export class SilentVim implements VimDriver {
   readonly name = 'silent';
   async allocate(request: VmRequest): Promise<Vm> {
-    return { hostname: `${request.vnfrName}-1`, vimId: 'silent', vcId: 'x', ips: [{ netName: 'private', ip: '127.0.0.9' }], floatingIps: [] };
+    return {
+      hostname: `${request.vnfrName}-1`,
+      vimId: 'silent',
+      vcId: 'x',
+      ips: [{ netName: 'private', ip: '127.0.0.9' }],
+      floatingIps: [],
+    };
   }
   async release(): Promise<void> {}
   async restart(): Promise<void> {}
@@ -231,11 +299,15 @@ export class SilentVim implements VimDriver {
 }
 
 /** Records every message the simulator exchanges; `fromVnfm(action, vnfrName)` picks the bodies the VNFM sent about one VNFR. */
-export function recordMessages(sim: NfvoSimulator): { events: MessageEvent[]; fromVnfm: (action: string, vnfrName: string) => Record<string, unknown>[] } {
+export function recordMessages(sim: NfvoSimulator): {
+  events: MessageEvent[];
+  fromVnfm: (action: string, vnfrName: string) => Record<string, unknown>[];
+} {
   const events: MessageEvent[] = [];
   sim.on('message', (e) => events.push(e));
   const fromVnfm = (action: string, vnfrName: string): Record<string, unknown>[] =>
-    events.filter((e) => e.direction === 'from-vnfm' && e.action === action)
+    events
+      .filter((e) => e.direction === 'from-vnfm' && e.action === action)
       .map((e) => e.body as Record<string, unknown>)
       .filter((b) => (b['virtualNetworkFunctionRecord'] as { name?: string } | undefined)?.name === vnfrName);
   return { events, fromVnfm };

@@ -19,9 +19,14 @@ const cp = [{ connection_point: [{ virtual_link_reference: 'private' }] }];
 /** The package's own load metric, read by the plug-in's load script: the `sessions` file the test writes. */
 const LOAD_SH = '#!/bin/bash\ncat "$SCRIPTS_PATH/sessions" 2>/dev/null || echo 0\n';
 const vnfd = (input: { name: string; type: string; endpoint: string; port: number; vnfcs: number }): VirtualNetworkFunctionDescriptor => ({
-  name: input.name, type: input.type, endpoint: input.endpoint,
+  name: input.name,
+  type: input.type,
+  endpoint: input.endpoint,
   configurations: { name: 'c', configurationParameters: [{ confKey: 'port', value: String(input.port) }] },
-  lifecycle_event: [{ event: 'INSTANTIATE', lifecycle_events: ['install.sh'] }, { event: 'START', lifecycle_events: ['start.sh'] }],
+  lifecycle_event: [
+    { event: 'INSTANTIATE', lifecycle_events: ['install.sh'] },
+    { event: 'START', lifecycle_events: ['start.sh'] },
+  ],
   vdu: [{ name: `${input.name}-vdu`, scale_in_out: 3, vnfc: Array.from({ length: input.vnfcs }, () => cp[0] ?? {}) }],
 });
 const ns = (name: string, vnfds: VirtualNetworkFunctionDescriptor[]): NetworkServiceDescriptor => ({ name, vnfd: vnfds });
@@ -43,7 +48,8 @@ async function closedPort(): Promise<number> {
   await new Promise((resolve) => server.close(resolve));
   return port;
 }
-const lastHistory = (h: Harness, nsrId: string, name: string): string => h.sim.vnfr(nsrId, name).lifecycle_event_history?.at(-1)?.description ?? '';
+const lastHistory = (h: Harness, nsrId: string, name: string): string =>
+  h.sim.vnfr(nsrId, name).lifecycle_event_history?.at(-1)?.description ?? '';
 async function waitForVnfrStatus(h: Harness, nsrId: string, want: { name: string; status: string }): Promise<void> {
   const { name, status } = want;
   const deadline = Date.now() + 45_000;
@@ -64,8 +70,14 @@ describe.sequential('lifecycle plug-ins', () => {
   let h: Harness;
   let svc: Awaited<ReturnType<typeof service>>;
   const thrower = defineLifecyclePlugin({
-    name: 'thrower', serves: { types: ['fragile'] },
-    around: { start: async (ctx, next) => { await next(); throw new Error(`cannot check ${ctx.vnfcs.length} VNFC(s)`); } },
+    name: 'thrower',
+    serves: { types: ['fragile'] },
+    around: {
+      start: async (ctx, next) => {
+        await next();
+        throw new Error(`cannot check ${ctx.vnfcs.length} VNFC(s)`);
+      },
+    },
   });
   beforeAll(async () => {
     svc = await service();
@@ -77,7 +89,9 @@ describe.sequential('lifecycle plug-ins', () => {
   });
 
   it('health check passes: the service answers every VNFC → ACTIVE; after a scale-out too', async () => {
-    const nsrId = await h.sim.deploy(ns('web-ns', [vnfd({ name: 'web', type: 'server', endpoint: h.type, port: svc.port, vnfcs: 2 })]), { packages: { web: pkg } });
+    const nsrId = await h.sim.deploy(ns('web-ns', [vnfd({ name: 'web', type: 'server', endpoint: h.type, port: svc.port, vnfcs: 2 })]), {
+      packages: { web: pkg },
+    });
     await h.sim.waitForNsStatus(nsrId, 'ACTIVE', { timeoutMs: 45_000 });
     expect(svc.connections()).toBe(2);
     expect(await runs(h.vim, 'web-1')).toEqual(['install.sh', 'start.sh']);
@@ -87,20 +101,30 @@ describe.sequential('lifecycle plug-ins', () => {
 
     // The scale-in choice: each VNFC's agent reports its load (the package's load.sh); the least loaded one goes.
     const loads: Record<string, string> = { 'web-1': '9', 'web-2': '2', 'web-3': '5' };
-    for (const [hostname, sessions] of Object.entries(loads)) await writeFile(join(h.vim.scriptsDir(hostname), 'sessions'), `${sessions}\n`);
+    for (const [hostname, sessions] of Object.entries(loads))
+      await writeFile(join(h.vim.scriptsDir(hostname), 'sessions'), `${sessions}\n`);
     const chosen = await h.vnfm.chooseScaleIn(h.sim.vnfr(nsrId, 'web'));
     expect(chosen?.hostname).toBe('web-2');
     await h.sim.scaleIn(nsrId, 'web', chosen?.hostname ?? '');
-    expect(h.sim.vnfr(nsrId, 'web').vdu?.[0]?.vnfc_instance?.map((v) => v.hostname).sort()).toEqual(['web-1', 'web-3']);
+    expect(
+      h.sim
+        .vnfr(nsrId, 'web')
+        .vdu?.[0]?.vnfc_instance?.map((v) => v.hostname)
+        .sort(),
+    ).toEqual(['web-1', 'web-3']);
     await h.sim.terminate(nsrId);
   });
 
   it('health check fails: nothing answers → ERROR naming the plug-in', async () => {
     const port = await closedPort();
-    const nsrId = await h.sim.deploy(ns('dead-ns', [vnfd({ name: 'dead', type: 'server', endpoint: h.type, port, vnfcs: 1 })]), { packages: { dead: pkg } });
+    const nsrId = await h.sim.deploy(ns('dead-ns', [vnfd({ name: 'dead', type: 'server', endpoint: h.type, port, vnfcs: 1 })]), {
+      packages: { dead: pkg },
+    });
     await h.sim.waitForNsStatus(nsrId, 'ERROR', { timeoutMs: 45_000 });
     expect(await runs(h.vim, 'dead-1')).toEqual(['install.sh', 'start.sh']);
-    expect(lastHistory(h, nsrId, 'dead')).toContain(`lifecycle plug-in "health-check" failed START of VNFR dead: the service of dead-1 does not answer: nothing answers on 127.`);
+    expect(lastHistory(h, nsrId, 'dead')).toContain(
+      `lifecycle plug-in "health-check" failed START of VNFR dead: the service of dead-1 does not answer: nothing answers on 127.`,
+    );
     await h.sim.terminate(nsrId);
   });
 
@@ -120,7 +144,13 @@ describe.sequential('lifecycle plug-ins', () => {
   });
 
   it('a plug-in that fails to load stops the VNFM at start, naming it', async () => {
-    const config = GenericVnfmConfig.parse({ amqpUrl: vhost.url, type: `${h.type}x`, endpoint: `${h.type}x`, plugins: `${HEALTH_CHECK}, ./no/such/plugin.js`, logLevel: 'silent' });
+    const config = GenericVnfmConfig.parse({
+      amqpUrl: vhost.url,
+      type: `${h.type}x`,
+      endpoint: `${h.type}x`,
+      plugins: `${HEALTH_CHECK}, ./no/such/plugin.js`,
+      logLevel: 'silent',
+    });
     const vnfm = new GenericVnfm({ config, bootstrapCredentials: { username: 'guest', password: 'guest' } });
     await expect(vnfm.connect()).rejects.toThrow(/^cannot load lifecycle plug-in "\.\/no\/such\/plugin\.js": .*does not exist$/);
     expect(vnfm.state).not.toBe('running');

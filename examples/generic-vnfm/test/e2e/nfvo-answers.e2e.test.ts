@@ -11,14 +11,19 @@ afterAll(() => vhost.remove());
 
 const nsd = (type: string, name: string): NetworkServiceDescriptor => ({
   name,
-  vnfd: [{
-    name, type: 'server', endpoint: type,
-    lifecycle_event: [
-      { event: 'INSTANTIATE', lifecycle_events: ['install.sh'] }, { event: 'START', lifecycle_events: ['start.sh'] },
-      { event: 'ERROR', lifecycle_events: ['error.sh'] },
-    ],
-    vdu: [{ name: 'vdu', scale_in_out: 3, vnfc: [{ connection_point: [{ virtual_link_reference: 'private' }] }] }],
-  }],
+  vnfd: [
+    {
+      name,
+      type: 'server',
+      endpoint: type,
+      lifecycle_event: [
+        { event: 'INSTANTIATE', lifecycle_events: ['install.sh'] },
+        { event: 'START', lifecycle_events: ['start.sh'] },
+        { event: 'ERROR', lifecycle_events: ['error.sh'] },
+      ],
+      vdu: [{ name: 'vdu', scale_in_out: 3, vnfc: [{ connection_point: [{ virtual_link_reference: 'private' }] }] }],
+    },
+  ],
 });
 const packageOf = (name: string) => ({ packages: { [name]: { scripts: scripts(['install.sh', 'start.sh', 'error.sh']) } } });
 
@@ -43,7 +48,9 @@ describe.sequential('answers of the NFVO as Open Baton 6.0 sends them', () => {
     const saved = h.sim.vnfr(nsrId, 'refused-grant');
     const [error] = fromVnfm('ERROR', 'refused-grant');
     expect((error?.['virtualNetworkFunctionRecord'] as { id?: string }).id).toBe(saved.id);
-    expect((error?.['exception'] as { detailMessage?: string }).detailMessage).toContain('Not enough resources for deploying VNFR refused-grant');
+    expect((error?.['exception'] as { detailMessage?: string }).detailMessage).toContain(
+      'Not enough resources for deploying VNFR refused-grant',
+    );
     expect(h.sim.vnfrsOf(nsrId)).toHaveLength(1);
     expect(h.sim.duplicateVnfrs(nsrId)).toEqual([]);
   });
@@ -58,9 +65,14 @@ describe.sequential('answers of the NFVO as Open Baton 6.0 sends them', () => {
     expect(carried.id).toBe(h.sim.vnfr(nsrId, 'refused-allocate').id);
     // The NFVO saved the VNFR before refusing (hbVersion + 1): an ERROR with the granted copy would fail its
     // optimistic lock in ErrorTask.
-    const answer = recorded.events.find((e) => e.direction === 'to-vnfm' && e.action === 'ERROR' && (e.body as { vnfr?: { name?: string } }).vnfr?.name === 'refused-allocate');
+    const answer = recorded.events.find(
+      (e) =>
+        e.direction === 'to-vnfm' && e.action === 'ERROR' && (e.body as { vnfr?: { name?: string } }).vnfr?.name === 'refused-allocate',
+    );
     expect(carried.hbVersion).toBe((answer?.body as { vnfr: { hbVersion: number } }).vnfr.hbVersion);
-    expect(fromVnfm('ALLOCATE_RESOURCES', 'refused-allocate')[0]?.['virtualNetworkFunctionRecord']).not.toMatchObject({ hbVersion: carried.hbVersion });
+    expect(fromVnfm('ALLOCATE_RESOURCES', 'refused-allocate')[0]?.['virtualNetworkFunctionRecord']).not.toMatchObject({
+      hbVersion: carried.hbVersion,
+    });
     expect(h.sim.duplicateVnfrs(nsrId)).toEqual([]);
   });
 
@@ -71,7 +83,11 @@ describe.sequential('answers of the NFVO as Open Baton 6.0 sends them', () => {
     await h.sim.waitForNsStatus(nsrId, 'ERROR', { timeoutMs: 30_000 });
     h.sim.faults = {};
     // Both the INSTANTIATE and the NFVO's own ERROR command are answered null.
-    await expect.poll(() => recorded.events.slice(before).filter((e) => e.direction === 'from-vnfm' && e.action === 'null').length, { timeout: 10_000 }).toBe(2);
+    await expect
+      .poll(() => recorded.events.slice(before).filter((e) => e.direction === 'from-vnfm' && e.action === 'null').length, {
+        timeout: 10_000,
+      })
+      .toBe(2);
     expect(fromVnfm('ERROR', 'null-grant')).toEqual([]);
     expect(fromVnfm('ALLOCATE_RESOURCES', 'null-grant')).toEqual([]);
   });
@@ -80,21 +96,30 @@ describe.sequential('answers of the NFVO as Open Baton 6.0 sends them', () => {
     h.sim.faults = { answerNull: { action: 'ALLOCATE_RESOURCES', cause: 'nsr-deleted' } };
     const before = recorded.events.length;
     await h.sim.deploy(nsd(h.type, 'null-allocate'), packageOf('null-allocate'));
-    await expect.poll(() => recorded.events.slice(before).filter((e) => e.direction === 'from-vnfm' && e.action === 'null').length, { timeout: 30_000 }).toBe(1);
+    await expect
+      .poll(() => recorded.events.slice(before).filter((e) => e.direction === 'from-vnfm' && e.action === 'null').length, {
+        timeout: 30_000,
+      })
+      .toBe(1);
     h.sim.faults = {};
     expect(fromVnfm('ERROR', 'null-allocate')).toEqual([]);
     const nsrId = await h.sim.deploy(nsd(h.type, 'after-null'), packageOf('after-null'));
     await h.sim.waitForNsStatus(nsrId, 'ACTIVE', { timeoutMs: 30_000 });
   });
 
-  it('a refused SCALING: the VNFM runs the ERROR scripts with the NFVO\'s VNFR and answers SCALE_OUT null; the VNFR stays ACTIVE', async () => {
+  it("a refused SCALING: the VNFM runs the ERROR scripts with the NFVO's VNFR and answers SCALE_OUT null; the VNFR stays ACTIVE", async () => {
     const nsrId = await h.sim.deploy(nsd(h.type, 'scaler'), packageOf('scaler'));
     await h.sim.waitForNsStatus(nsrId, 'ACTIVE', { timeoutMs: 30_000 });
     h.sim.faults = { refuseScaling: 'Please consider enabling checkQuota ;)' };
     const before = recorded.events.length;
     await h.sim.scaleOut(nsrId, 'scaler');
     h.sim.faults = {};
-    expect(recorded.events.slice(before).filter((e) => e.direction === 'from-vnfm').map((e) => e.action)).toEqual(['SCALING', 'null']);
+    expect(
+      recorded.events
+        .slice(before)
+        .filter((e) => e.direction === 'from-vnfm')
+        .map((e) => e.action),
+    ).toEqual(['SCALING', 'null']);
     expect(h.sim.vnfr(nsrId, 'scaler').status).toBe('ACTIVE');
     expect(await runs(h.vim, 'scaler-1')).toEqual(['install.sh', 'start.sh', 'error.sh']);
   });

@@ -10,9 +10,14 @@ const quickstart = join(import.meta.dirname, '..', '..', '..', 'quickstart');
 
 const runDemo = (amqpUrl: string): Promise<{ code: number; out: string }> =>
   new Promise((resolve) => {
-    execFile(process.execPath, ['--conditions=@vnfkit/source', '--import', 'tsx', 'src/main.ts'], { cwd: quickstart, env: { ...process.env, AMQP_URL: amqpUrl }, timeout: 90_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, out: `${stdout}${stderr}` });
-    });
+    execFile(
+      process.execPath,
+      ['--conditions=@vnfkit/source', '--import', 'tsx', 'src/main.ts'],
+      { cwd: quickstart, env: { ...process.env, AMQP_URL: amqpUrl }, timeout: 90_000 },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, out: `${stdout}${stderr}` });
+      },
+    );
   });
 
 it('the demo deploys, scales, breaks, resumes and terminates the iperf NS on RabbitMQ', async () => {

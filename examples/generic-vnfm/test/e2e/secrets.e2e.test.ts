@@ -35,7 +35,12 @@ it('no broker password or signing key in any log line of a full run (deploy, fai
   url.password = password;
   const work = await mkdtemp(join(tmpdir(), 'vnfkit-secrets-'));
   const lines: string[] = [];
-  const sink = new Writable({ write(chunk: Buffer, _enc, done) { lines.push(chunk.toString('utf8')); done(); } });
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      lines.push(chunk.toString('utf8'));
+      done();
+    },
+  });
   const logger = pino({ level: 'trace' }, sink);
   const agentLog = join(work, 'agents.log');
   // The agents get their VNFR's key from the user-data (the master key stays in the VNFM); run from source.
@@ -46,17 +51,41 @@ it('no broker password or signing key in any log line of a full run (deploy, fai
   const transport = await createAmqpTransport({ url: url.toString(), logger });
   const sim = await NfvoSimulator.create({ transport, vim, brokerUrl: url.toString(), logger });
   const config = GenericVnfmConfig.parse({
-    amqpUrl: url.toString(), type: 'secretive', endpoint: 'secretive', resumeDir: join(work, 'r'), logDir: join(work, 'l'), journalFile: join(work, 'j.jsonl'),
+    amqpUrl: url.toString(),
+    type: 'secretive',
+    endpoint: 'secretive',
+    resumeDir: join(work, 'r'),
+    logDir: join(work, 'l'),
+    journalFile: join(work, 'j.jsonl'),
     ems: { startTimeoutS: 20, commandTimeoutS: 20, signingKey },
   });
-  const vnfm = new GenericVnfm({ config, userDataTemplate: await loadUserDataTemplate(), logger, bootstrapCredentials: { username: user, password } });
+  const vnfm = new GenericVnfm({
+    config,
+    userDataTemplate: await loadUserDataTemplate(),
+    logger,
+    bootstrapCredentials: { username: user, password },
+  });
   try {
     await vnfm.connect();
-    const nsrId = await sim.deploy({
-      name: 'ns',
-      vnfd: [{ name: 'quiet', type: 't', endpoint: 'secretive', configurations: { name: 'c', configurationParameters: [{ confKey: 'db_password', value: password }] },
-        lifecycle_event: [{ event: 'INSTANTIATE', lifecycle_events: ['install.sh'] }, { event: 'START', lifecycle_events: ['fail.sh'] }], vdu: [{ name: 'v', vnfc: [{}] }] }],
-    }, { packages: { quiet: { scripts: { ...scripts(['install.sh']), 'fail.sh': 'echo "no such thing" >&2\nexit 1\n' } } } });
+    const nsrId = await sim.deploy(
+      {
+        name: 'ns',
+        vnfd: [
+          {
+            name: 'quiet',
+            type: 't',
+            endpoint: 'secretive',
+            configurations: { name: 'c', configurationParameters: [{ confKey: 'db_password', value: password }] },
+            lifecycle_event: [
+              { event: 'INSTANTIATE', lifecycle_events: ['install.sh'] },
+              { event: 'START', lifecycle_events: ['fail.sh'] },
+            ],
+            vdu: [{ name: 'v', vnfc: [{}] }],
+          },
+        ],
+      },
+      { packages: { quiet: { scripts: { ...scripts(['install.sh']), 'fail.sh': 'echo "no such thing" >&2\nexit 1\n' } } } },
+    );
     await sim.waitForNsStatus(nsrId, 'ERROR', { timeoutMs: 20_000 });
     vnfrKey = deriveVnfrKey(signingKey, sim.vnfr(nsrId, 'quiet').id ?? '');
     await sim.logs(nsrId, 'quiet', 'quiet-1');

@@ -16,11 +16,15 @@ const agentCommand = [process.execPath, '--conditions=@vnfkit/source', '--import
 
 const nsd = (type: string, events: Record<string, string[]> = { INSTANTIATE: ['install.sh'] }, vnfcs = 1) => ({
   name: 'ns',
-  vnfd: [{
-    name: 'signed', type: 't', endpoint: type,
-    lifecycle_event: Object.entries(events).map(([event, lifecycle_events]) => ({ event: event as 'INSTANTIATE', lifecycle_events })),
-    vdu: [{ name: 'v', vnfc: Array.from({ length: vnfcs }, () => ({})) }],
-  }],
+  vnfd: [
+    {
+      name: 'signed',
+      type: 't',
+      endpoint: type,
+      lifecycle_event: Object.entries(events).map(([event, lifecycle_events]) => ({ event: event as 'INSTANTIATE', lifecycle_events })),
+      vdu: [{ name: 'v', vnfc: Array.from({ length: vnfcs }, () => ({})) }],
+    },
+  ],
 });
 
 /** What a root on some VM with the agents' broker account can do: read every command on the exchange, publish. */
@@ -50,7 +54,9 @@ it('deploys with per-VM keys from the user-data; a command captured for VM A is 
   const h = await startHarness({ url: vhost.url, signingKey: MASTER, agentCommand });
   try {
     const t = await tap(vhost.url);
-    const nsrId = await h.sim.deploy(nsd(h.type, { INSTANTIATE: ['install.sh'] }, 2), { packages: { signed: { scripts: scripts(['install.sh']) } } });
+    const nsrId = await h.sim.deploy(nsd(h.type, { INSTANTIATE: ['install.sh'] }, 2), {
+      packages: { signed: { scripts: scripts(['install.sh']) } },
+    });
     await h.sim.waitForNsStatus(nsrId, 'ACTIVE', { timeoutMs: 30_000 });
     expect(await runs(h.vim, 'signed-1')).toEqual(['install.sh']);
     expect(await runs(h.vim, 'signed-2')).toEqual(['install.sh']);
@@ -58,9 +64,17 @@ it('deploys with per-VM keys from the user-data; a command captured for VM A is 
     expect(execute?.properties.headers?.['x-vnfkit-signature']).toMatch(/^v3:/);
     if (!execute) return;
     // Replayed to the sibling (same VNFR, same VNFR key): B verifies with its own key and its own queue.
-    t.channel.publish('openbaton-exchange', 'vnfm.signed-2.actions', execute.content, { ...execute.properties, correlationId: 'replay-b', replyTo: t.own });
+    t.channel.publish('openbaton-exchange', 'vnfm.signed-2.actions', execute.content, {
+      ...execute.properties,
+      correlationId: 'replay-b',
+      replyTo: t.own,
+    });
     const atB = await t.waitFor('the refusal of signed-2', () => t.replies.get('replay-b'));
-    expect(JSON.parse(atB.content.toString())).toMatchObject({ status: 1, output: '', err: expect.stringMatching(/x-vnfkit-signature: invalid signature/) });
+    expect(JSON.parse(atB.content.toString())).toMatchObject({
+      status: 1,
+      output: '',
+      err: expect.stringMatching(/x-vnfkit-signature: invalid signature/),
+    });
     // Replayed to A itself, to collect the output on another reply_to: refused too (the id is bound, and so is reply_to).
     t.channel.publish('openbaton-exchange', 'vnfm.signed-1.actions', execute.content, { ...execute.properties, replyTo: t.own });
     const atA = await t.waitFor('the refusal of signed-1', () => t.replies.get(String(execute.properties.correlationId)));
@@ -72,7 +86,7 @@ it('deploys with per-VM keys from the user-data; a command captured for VM A is 
   }
 }, 60_000);
 
-it('a forged unsigned {status:0} published to the VNFM\'s reply queue is refused: ERROR naming the host, never success', async () => {
+it("a forged unsigned {status:0} published to the VNFM's reply queue is refused: ERROR naming the host, never success", async () => {
   const h = await startHarness({ url: vhost.url, signingKey: MASTER, agentCommand });
   try {
     const t = await tap(vhost.url);
@@ -81,9 +95,14 @@ it('a forged unsigned {status:0} published to the VNFM\'s reply queue is refused
     const nsrId = await h.sim.deploy(nsd(h.type), { packages: { signed: { scripts: scripts(['install.sh'], { 'install.sh': slow }) } } });
     const execute = await t.waitFor('the EXECUTE', () => t.captured.find((m) => m.content.toString().includes('"EXECUTE"')));
     const { replyTo, correlationId } = execute.properties as { replyTo: string; correlationId: string };
-    t.channel.sendToQueue(replyTo, Buffer.from(JSON.stringify({ output: 'forged', err: '', status: 0 })), { correlationId, contentType: 'text/plain' });
+    t.channel.sendToQueue(replyTo, Buffer.from(JSON.stringify({ output: 'forged', err: '', status: 0 })), {
+      correlationId,
+      contentType: 'text/plain',
+    });
     await h.sim.waitForNsStatus(nsrId, 'ERROR', { timeoutMs: 20_000 });
-    expect(h.sim.vnfr(nsrId, 'signed').lifecycle_event_history?.at(-1)?.description).toMatch(/signed-1.*reply refused: the reply is not signed/s);
+    expect(h.sim.vnfr(nsrId, 'signed').lifecycle_event_history?.at(-1)?.description).toMatch(
+      /signed-1.*reply refused: the reply is not signed/s,
+    );
     const { writeFile } = await import('node:fs/promises');
     await writeFile(join(h.vim.scriptsDir('signed-1'), 'release'), '');
   } finally {
@@ -128,4 +147,3 @@ it('an agent given another key refuses the VNFM (a wrong key or tampering); its 
     await h.close();
   }
 }, 60_000);
-

@@ -45,9 +45,18 @@ async function withRig(commandCorrelationIds: boolean, body: (rig: Rig) => Promi
       cwd: root,
       stdio: ['ignore', process.env['DEBUG_VNFM'] ? 'inherit' : 'ignore', 'inherit'],
       env: {
-        ...process.env, AMQP_URL: vhost.url, VNFM_TYPE: type, VNFM_ENDPOINT: type, VNFKIT_MANAGER_USERNAME: 'guest', VNFKIT_MANAGER_PASSWORD: 'guest',
-        VNFKIT_RESUME_DIR: join(work, 'resume'), VNFKIT_LOG_DIR: join(work, 'logs'), VNFKIT_JOURNAL_FILE: join(work, 'operations.jsonl'),
-        VNFKIT_LOG_LEVEL: process.env['DEBUG_VNFM'] ?? 'silent', VNFKIT_AGENT_START_TIMEOUT_S: '30', VNFKIT_AGENT_COMMAND_TIMEOUT_S: '30',
+        ...process.env,
+        AMQP_URL: vhost.url,
+        VNFM_TYPE: type,
+        VNFM_ENDPOINT: type,
+        VNFKIT_MANAGER_USERNAME: 'guest',
+        VNFKIT_MANAGER_PASSWORD: 'guest',
+        VNFKIT_RESUME_DIR: join(work, 'resume'),
+        VNFKIT_LOG_DIR: join(work, 'logs'),
+        VNFKIT_JOURNAL_FILE: join(work, 'operations.jsonl'),
+        VNFKIT_LOG_LEVEL: process.env['DEBUG_VNFM'] ?? 'silent',
+        VNFKIT_AGENT_START_TIMEOUT_S: '30',
+        VNFKIT_AGENT_COMMAND_TIMEOUT_S: '30',
       },
     });
     children.push(child);
@@ -60,7 +69,8 @@ async function withRig(commandCorrelationIds: boolean, body: (rig: Rig) => Promi
     const grants: string[] = [];
     sim.on('message', (e: MessageEvent) => {
       if (process.env['DEBUG_VNFM']) console.log('SIM', e.direction, e.action);
-      if (e.direction === 'from-vnfm' && e.action === 'GRANT_OPERATION') grants.push(String((e.body as { virtualNetworkFunctionRecord?: { name?: string } }).virtualNetworkFunctionRecord?.name));
+      if (e.direction === 'from-vnfm' && e.action === 'GRANT_OPERATION')
+        grants.push(String((e.body as { virtualNetworkFunctionRecord?: { name?: string } }).virtualNetworkFunctionRecord?.name));
     });
     await body({ type, work, vim, sim, grants, startVnfm });
   } finally {
@@ -86,11 +96,26 @@ describe.each([
       const first = startVnfm();
       await sim.waitForVnfm(type, { timeoutMs: 30_000 });
       // slow.sh stays in its first run (waits for a file the test never writes) until the VNFM is gone.
-      const slow = '#!/bin/bash\necho slow >> "$SCRIPTS_PATH/runs.log"\nif [ ! -e "$SCRIPTS_PATH/slow.done" ]; then touch "$SCRIPTS_PATH/slow.done"; sleep 3; fi\n';
-      const nsrId = await sim.deploy({
-        name: 'ns',
-        vnfd: [{ name: 'victim', type: 't', endpoint: type, lifecycle_event: [{ event: 'INSTANTIATE', lifecycle_events: ['install.sh', 'slow.sh'] }, { event: 'START', lifecycle_events: ['start.sh'] }], vdu: [{ name: 'v', vnfc: [{}] }] }],
-      }, { packages: { victim: { scripts: { ...scripts(['install.sh', 'start.sh']), 'slow.sh': slow } } } });
+      const slow =
+        '#!/bin/bash\necho slow >> "$SCRIPTS_PATH/runs.log"\nif [ ! -e "$SCRIPTS_PATH/slow.done" ]; then touch "$SCRIPTS_PATH/slow.done"; sleep 3; fi\n';
+      const nsrId = await sim.deploy(
+        {
+          name: 'ns',
+          vnfd: [
+            {
+              name: 'victim',
+              type: 't',
+              endpoint: type,
+              lifecycle_event: [
+                { event: 'INSTANTIATE', lifecycle_events: ['install.sh', 'slow.sh'] },
+                { event: 'START', lifecycle_events: ['start.sh'] },
+              ],
+              vdu: [{ name: 'v', vnfc: [{}] }],
+            },
+          ],
+        },
+        { packages: { victim: { scripts: { ...scripts(['install.sh', 'start.sh']), 'slow.sh': slow } } } },
+      );
       await expect.poll(() => runs(vim, 'victim-1'), { timeout: 30_000 }).toContain('slow');
       await kill(first);
 
@@ -116,10 +141,21 @@ describe.each([
         const first = startVnfm();
         await sim.waitForVnfm(type, { timeoutMs: 30_000 });
         sim.faults = { requestDelayMs: 120_000 }; // the NFVO holds its answer to the GRANT
-        const nsrId = await sim.deploy({
-          name: 'ns',
-          vnfd: [{ name: 'waiter', type: 't', endpoint: type, lifecycle_event: [{ event: 'INSTANTIATE', lifecycle_events: ['install.sh'] }], vdu: [{ name: 'v', vnfc: [{}] }] }],
-        }, { packages: { waiter: { scripts: scripts(['install.sh']) } } });
+        const nsrId = await sim.deploy(
+          {
+            name: 'ns',
+            vnfd: [
+              {
+                name: 'waiter',
+                type: 't',
+                endpoint: type,
+                lifecycle_event: [{ event: 'INSTANTIATE', lifecycle_events: ['install.sh'] }],
+                vdu: [{ name: 'v', vnfc: [{}] }],
+              },
+            ],
+          },
+          { packages: { waiter: { scripts: scripts(['install.sh']) } } },
+        );
         await expect.poll(() => grants.length, { timeout: 30_000 }).toBe(1);
         await kill(first);
         sim.faults = {}; // the GRANT is answered now, to the dead process's reply address
@@ -127,12 +163,16 @@ describe.each([
         startVnfm();
         await sim.waitForNsStatus(nsrId, 'ERROR', { timeoutMs: 30_000 });
         const description = sim.vnfr(nsrId, 'waiter').lifecycle_event_history?.at(-1)?.description ?? '';
-        expect(description).toMatch(new RegExp(`VNFM ${type} was restarted while running INSTANTIATE of VNFR waiter \\(last step: granting\\)`));
+        expect(description).toMatch(
+          new RegExp(`VNFM ${type} was restarted while running INSTANTIATE of VNFR waiter \\(last step: granting\\)`),
+        );
         // Give a second answer, or a second GRANT, time to show.
         await new Promise((r) => setTimeout(r, 1_500));
         expect(grants).toEqual(['waiter']);
 
-        const instantiate = trace.publishes.filter((p) => p.exchange === EXCHANGE && p.routingKey === type && p.body.includes('"INSTANTIATE"'));
+        const instantiate = trace.publishes.filter(
+          (p) => p.exchange === EXCHANGE && p.routingKey === type && p.body.includes('"INSTANTIATE"'),
+        );
         expect(instantiate).toHaveLength(1);
         const replyTo = instantiate[0]?.replyTo;
         expect(replyTo).toBeDefined();
@@ -141,7 +181,9 @@ describe.each([
         expect(answers).toHaveLength(1);
         expect(answers[0]?.correlationId).toBe(instantiate[0]?.correlationId);
         expect(JSON.parse(answers[0]?.body ?? '{}')).toMatchObject({ action: 'ERROR', virtualNetworkFunctionRecord: { name: 'waiter' } });
-        expect(trace.publishes.filter((p) => p.routingKey === 'vnfm.nfvo.actions.reply' && p.body.includes('GRANT_OPERATION'))).toHaveLength(1);
+        expect(
+          trace.publishes.filter((p) => p.routingKey === 'vnfm.nfvo.actions.reply' && p.body.includes('GRANT_OPERATION')),
+        ).toHaveLength(1);
         // Known limit (docs/reliability.md): the ERROR carries the VNFR without the id the NFVO gave it, so the
         // NFVO's ErrorTask inserts it beside the granted record.
         expect(sim.duplicateVnfrs(nsrId).map((d) => d.via)).toEqual(['ERROR']);

@@ -6,11 +6,7 @@ describe('buildBaseEnv', () => {
   it('takes provides with values, then configurations overriding them, names sanitised, values untouched', () => {
     const env = buildBaseEnv({
       provides: {
-        configurationParameters: [
-          { confKey: 'port', value: '80' },
-          { confKey: 'unfilled' },
-          { confKey: 'shared', value: 'from-provides' },
-        ],
+        configurationParameters: [{ confKey: 'port', value: '80' }, { confKey: 'unfilled' }, { confKey: 'shared', value: 'from-provides' }],
       },
       configurations: {
         configurationParameters: [

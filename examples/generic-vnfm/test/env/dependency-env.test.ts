@@ -8,7 +8,7 @@ const dependency = {
     server: {
       parameters: {
         'vnfc-b': { parameters: { private: '192.168.1.8', hostname: 'iperf-server-2' } },
-        'vnfc-a': { parameters: { private: '192.168.1.7', 'private_floatingIp': '172.24.4.20', hostname: 'iperf-server-1' } },
+        'vnfc-a': { parameters: { private: '192.168.1.7', private_floatingIp: '172.24.4.20', hostname: 'iperf-server-1' } },
       },
     },
     'sipp-server': { parameters: { x: { parameters: { 'net-1': '10.0.0.1' } } } },

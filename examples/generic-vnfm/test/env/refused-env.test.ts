@@ -1,12 +1,26 @@
 import { describe, expect, it } from 'vitest';
 import {
-  RefusedEnvKeyError, assertEnvNamesAllowed, buildBaseEnv, dependencyEnvNames, descriptorEnvNames, recordEnvNames, refusedEnvKeys, typedDependencyEnvs, vnfcEnv,
+  RefusedEnvKeyError,
+  assertEnvNamesAllowed,
+  buildBaseEnv,
+  dependencyEnvNames,
+  descriptorEnvNames,
+  recordEnvNames,
+  refusedEnvKeys,
+  typedDependencyEnvs,
+  vnfcEnv,
 } from '../../src/env/index.js';
 
 describe('descriptor keys that would become refused variables (issue #15)', () => {
   const vnfd = {
     name: 'web',
-    configurations: { configurationParameters: [{ confKey: 'port', value: '80' }, { confKey: 'BASH-ENV', value: 'x' }, { confKey: 'MYSQL_ROOT_PASSWORD', value: 'pw' }] },
+    configurations: {
+      configurationParameters: [
+        { confKey: 'port', value: '80' },
+        { confKey: 'BASH-ENV', value: 'x' },
+        { confKey: 'MYSQL_ROOT_PASSWORD', value: 'pw' },
+      ],
+    },
     provides: ['LD_PRELOAD', 'url'],
     requires: { LD: { parameters: ['LIBRARY_PATH', null] }, server: { parameters: ['private'] } },
     vdu: [{ vnfc: [{ connection_point: [{ virtual_link_reference: 'PATH' }, { virtual_link_reference: 'private' }] }] }],
@@ -35,11 +49,15 @@ describe('descriptor keys that would become refused variables (issue #15)', () =
       assertEnvNamesAllowed('INSTANTIATE refused: VNFD web', descriptorEnvNames(vnfd));
     } catch (error) {
       const message = (error as Error).message;
-      expect(message).toMatch(/^INSTANTIATE refused: VNFD web: configuration key "BASH-ENV" \(environment variable "BASH_ENV" is refused: /);
+      expect(message).toMatch(
+        /^INSTANTIATE refused: VNFD web: configuration key "BASH-ENV" \(environment variable "BASH_ENV" is refused: /,
+      );
       expect(message).toContain('network "PATH" (environment variable "PATH" is refused');
       expect(message).not.toContain('"port"');
     }
-    expect(() => assertEnvNamesAllowed('x', recordEnvNames({ configurations: { configurationParameters: [{ confKey: 'port' }] } }))).not.toThrow();
+    expect(() =>
+      assertEnvNamesAllowed('x', recordEnvNames({ configurations: { configurationParameters: [{ confKey: 'port' }] } })),
+    ).not.toThrow();
   });
 
   it('checks dependency parameters as typedDependencyEnvs names them: <type>_<key>', () => {
@@ -48,11 +66,19 @@ describe('descriptor keys that would become refused variables (issue #15)', () =
       vnfcParameters: { LD: { parameters: { vnfc1: { parameters: { hostname: 'h1', private: '10.0.0.1' } } } } },
     };
     const formed = typedDependencyEnvs(dependency, 'LD')?.flatMap((e) => Object.keys(e.env)) ?? [];
-    expect(dependencyEnvNames(dependency).map((n) => n.name).sort()).toEqual([...formed].sort());
+    expect(
+      dependencyEnvNames(dependency)
+        .map((n) => n.name)
+        .sort(),
+    ).toEqual([...formed].sort());
     expect(refusedEnvKeys(dependencyEnvNames(dependency)).map((r) => r.origin)).toEqual([
-      'dependency parameter "PRELOAD" of type "LD"', 'dependency parameter "hostname" of type "LD"', 'dependency parameter "private" of type "LD"',
+      'dependency parameter "PRELOAD" of type "LD"',
+      'dependency parameter "hostname" of type "LD"',
+      'dependency parameter "private" of type "LD"',
     ]);
-    expect(dependencyEnvNames({ vnfcParameters: { server: { parameters: { v: { parameters: { hostname: 'h' } } } } } }).map((n) => n.name)).toEqual(['server_hostname']);
+    expect(
+      dependencyEnvNames({ vnfcParameters: { server: { parameters: { v: { parameters: { hostname: 'h' } } } } } }).map((n) => n.name),
+    ).toEqual(['server_hostname']);
     expect(dependencyEnvNames(undefined)).toEqual([]);
   });
 });

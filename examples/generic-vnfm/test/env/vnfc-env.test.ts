@@ -29,10 +29,10 @@ describe('vnfcEnv', () => {
 describe('removingEnv', () => {
   it('exports removing_* names WITHOUT sanitising them, as upstream does', () => {
     expect(removingEnv(vnfc)).toEqual({
-      'removing_private': '192.168.1.7',
+      removing_private: '192.168.1.7',
       'removing_net-two': '10.0.0.7',
-      'removing_private_floatingIp': '172.24.4.20',
-      'removing_hostname': 'iperf-server-4821733',
+      removing_private_floatingIp: '172.24.4.20',
+      removing_hostname: 'iperf-server-4821733',
     });
   });
 });

@@ -25,7 +25,10 @@ class SlowAgents extends FakeAgents {
   peak = 0;
   readonly perVnfr = new Map<string, { now: number; peak: number }>();
 
-  constructor(hostnames: string[], private readonly delayMs: number) {
+  constructor(
+    hostnames: string[],
+    private readonly delayMs: number,
+  ) {
     super(hostnames);
   }
 
@@ -68,7 +71,15 @@ function vnfr(i: number) {
     id: `vnfr-${i}`,
     name: `v${i}`,
     lifecycle_event: [{ event: 'INSTANTIATE', lifecycle_events: SCRIPTS }],
-    vdu: [{ vnfc_instance: Array.from({ length: VNFCS }, (_v, c) => ({ id: `v${i}-c${c + 1}`, hostname: `v${i}-${c + 1}`, ips: [{ netName: 'private', ip: `10.0.${i}.${c + 1}` }] })) }],
+    vdu: [
+      {
+        vnfc_instance: Array.from({ length: VNFCS }, (_v, c) => ({
+          id: `v${i}-c${c + 1}`,
+          hostname: `v${i}-${c + 1}`,
+          ips: [{ netName: 'private', ip: `10.0.${i}.${c + 1}` }],
+        })),
+      },
+    ],
   };
 }
 
@@ -78,7 +89,12 @@ async function deploy(options: { emsConcurrency?: number; vnfcConcurrency?: 'par
   const agents = new SlowAgents(hostnames, 5);
   const dir = await mkdtemp(join(tmpdir(), 'vnfkit-ems-limit-'));
   dirs.push(dir);
-  const lifecycle = new GenericLifecycle({ agents, resumeStore: new MemoryResumeStore(), logs: new ScriptLogs({ directory: dir }), ...options });
+  const lifecycle = new GenericLifecycle({
+    agents,
+    resumeStore: new MemoryResumeStore(),
+    logs: new ScriptLogs({ directory: dir }),
+    ...options,
+  });
   const files = SCRIPTS.map((name) => ({ name, content: Buffer.from(`echo ${name}`) }));
   await Promise.all(Array.from({ length: VNFRS }, (_v, i) => lifecycle.instantiate({ vnfr: vnfr(i + 1), scripts: { files } })));
   return agents;
@@ -104,7 +120,9 @@ describe('emsConcurrency', () => {
     const agents = await deploy({ emsConcurrency: 2, vnfcConcurrency: 'serial' });
     expect(agents.peak).toBe(2);
     // Upstream's order: script-major, the VNFCs one after the other.
-    const executes = agents.calls.filter((c: FakeCall) => c.action === 'EXECUTE' && c.hostname.startsWith('v1-')).map((c) => `${c.hostname}:${c.payload}`);
+    const executes = agents.calls
+      .filter((c: FakeCall) => c.action === 'EXECUTE' && c.hostname.startsWith('v1-'))
+      .map((c) => `${c.hostname}:${c.payload}`);
     expect(executes).toEqual(['v1-1:one.sh', 'v1-2:one.sh', 'v1-3:one.sh', 'v1-1:two.sh', 'v1-2:two.sh', 'v1-3:two.sh']);
   });
 
@@ -139,12 +157,22 @@ describe('emsConcurrency and upstreamModel in the configuration', () => {
   });
 
   it('upstreamModel sets serial VNFCs and 5 commands at once, unless they are given explicitly', () => {
-    expect(run({ env: { VNFKIT_UPSTREAM_MODEL: '1' } })).toMatchObject({ upstreamModel: true, vnfcConcurrency: 'serial', emsConcurrency: 5 });
+    expect(run({ env: { VNFKIT_UPSTREAM_MODEL: '1' } })).toMatchObject({
+      upstreamModel: true,
+      vnfcConcurrency: 'serial',
+      emsConcurrency: 5,
+    });
     expect(run({ env: { VNFKIT_UPSTREAM_MODEL: 'true' } })).toMatchObject({ vnfcConcurrency: 'serial', emsConcurrency: 5 });
     expect(run({ env: { VNFKIT_UPSTREAM_MODEL: '0' } })).toMatchObject({ upstreamModel: false, vnfcConcurrency: 'parallel' });
     expect(run({ env: { VNFKIT_UPSTREAM_MODEL: '0' } }).emsConcurrency).toBeUndefined();
-    expect(run({ argv: ['--ems-concurrency', '15'], env: { VNFKIT_UPSTREAM_MODEL: '1' } })).toMatchObject({ vnfcConcurrency: 'serial', emsConcurrency: 15 });
-    expect(run({ argv: ['-c', 'x.json'], readFile: () => '{"upstreamModel": true, "vnfcConcurrency": "parallel"}' })).toMatchObject({ vnfcConcurrency: 'parallel', emsConcurrency: 5 });
+    expect(run({ argv: ['--ems-concurrency', '15'], env: { VNFKIT_UPSTREAM_MODEL: '1' } })).toMatchObject({
+      vnfcConcurrency: 'serial',
+      emsConcurrency: 15,
+    });
+    expect(run({ argv: ['-c', 'x.json'], readFile: () => '{"upstreamModel": true, "vnfcConcurrency": "parallel"}' })).toMatchObject({
+      vnfcConcurrency: 'parallel',
+      emsConcurrency: 5,
+    });
     expect(() => run({ env: { VNFKIT_UPSTREAM_MODEL: 'yes' } })).toThrow(ConfigError);
   });
 });

@@ -52,7 +52,13 @@ async function setup(options: { store?: ResumeStore; ready?: string[] } = {}) {
   const agents = new FakeAgents(options.ready ?? ['web-1', 'web-2', 'web-3']);
   const store = options.store ?? new MemoryResumeStore();
   const logs = new ScriptLogs({ directory: await tempDir() });
-  const lifecycle = new GenericLifecycle({ agents, resumeStore: store, logs, startTimeoutS: 5, now: () => new Date('2025-01-01T00:00:00Z') });
+  const lifecycle = new GenericLifecycle({
+    agents,
+    resumeStore: store,
+    logs,
+    startTimeoutS: 5,
+    now: () => new Date('2025-01-01T00:00:00Z'),
+  });
   return { agents, store, logs, lifecycle };
 }
 
@@ -94,7 +100,11 @@ describe('GenericLifecycle', () => {
     const blocker = join(await tempDir(), 'a-file');
     await writeFile(blocker, '');
     const agents = new FakeAgents(['web-1', 'web-2']);
-    const lifecycle = new GenericLifecycle({ agents, resumeStore: new MemoryResumeStore(), logs: new ScriptLogs({ directory: join(blocker, 'logs') }) });
+    const lifecycle = new GenericLifecycle({
+      agents,
+      resumeStore: new MemoryResumeStore(),
+      logs: new ScriptLogs({ directory: join(blocker, 'logs') }),
+    });
     await expect(lifecycle.start({ vnfr: makeVnfr() })).rejects.toThrow(/ENOTDIR|EEXIST/);
     expect(agents.of('EXECUTE')).toHaveLength(2);
   });
@@ -164,7 +174,15 @@ describe('GenericLifecycle', () => {
   it('TERMINATE runs its scripts then forgets record, logs and agents', async () => {
     const { agents, lifecycle, store, logs } = await setup();
     const vnfr = makeVnfr();
-    await store.record({ vnfrId: 'vnfr-1', vnfrName: 'web', event: 'START', scriptIndex: 0, scriptName: 'start.sh', hostname: 'web-1', at: 'x' });
+    await store.record({
+      vnfrId: 'vnfr-1',
+      vnfrName: 'web',
+      event: 'START',
+      scriptIndex: 0,
+      scriptName: 'start.sh',
+      hostname: 'web-1',
+      at: 'x',
+    });
     await lifecycle.terminate({ vnfr });
     expect(agents.of('EXECUTE')).toEqual(['web-1:terminate.sh', 'web-2:terminate.sh']);
     expect(await store.get('vnfr-1')).toBeUndefined();
@@ -245,7 +263,9 @@ describe('GenericLifecycle', () => {
     expect(agents.calls.filter((c) => c.action === 'EXECUTE').every((c) => c.env === undefined)).toBe(true);
     expect((await logs.read('web', 'web-1')).outputLog).toContain('Output of Script : adhoc.sh');
     agents.decide = (call) => (call.action === 'EXECUTE' ? { output: '', err: 'nope', status: 9 } : undefined);
-    await expect(lifecycle.executeScript({ vnfr, script: { name: 'adhoc.sh', content: Buffer.from('x') } })).rejects.toThrow(/status 9: nope/);
+    await expect(lifecycle.executeScript({ vnfr, script: { name: 'adhoc.sh', content: Buffer.from('x') } })).rejects.toThrow(
+      /status 9: nope/,
+    );
     expect(await store.get('vnfr-1')).toBeUndefined();
   });
 

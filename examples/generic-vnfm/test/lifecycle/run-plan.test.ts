@@ -62,7 +62,14 @@ describe('runPlan', () => {
     expect(error).toBeInstanceOf(ScriptFailedError);
     const failure = error as ScriptFailedError;
     // the first failing VNFC in hostname order is reported
-    expect(failure).toMatchObject({ vnfrId: 'vnfr-1', hostname: 'web-2', scriptIndex: 1, scriptName: 'b.sh', exitStatus: 7, event: 'START' });
+    expect(failure).toMatchObject({
+      vnfrId: 'vnfr-1',
+      hostname: 'web-2',
+      scriptIndex: 1,
+      scriptName: 'b.sh',
+      exitStatus: 7,
+      event: 'START',
+    });
     expect(failure.code).toBe('SCRIPT_FAILED');
     expect(failure.message).toContain('web');
     expect(failure.message).toContain('web-2');
@@ -83,7 +90,9 @@ describe('runPlan', () => {
   it('turns an unanswered command into a ScriptFailedError with the cause', async () => {
     const timeout = new Error('timed out after 10 ms waiting for EXECUTE a.sh on web-1');
     const f = fleet((hostname) => (hostname === 'web-1' ? timeout : { output: '', err: '', status: 0 }));
-    const error = (await runPlan({ plan: planEvent({ event: 'START', vnfr }), vnfr, send: f.send }).catch((e: unknown) => e)) as ScriptFailedError;
+    const error = (await runPlan({ plan: planEvent({ event: 'START', vnfr }), vnfr, send: f.send }).catch(
+      (e: unknown) => e,
+    )) as ScriptFailedError;
     expect(error).toBeInstanceOf(ScriptFailedError);
     expect(error.exitStatus).toBeUndefined();
     expect(error.cause).toBe(timeout);

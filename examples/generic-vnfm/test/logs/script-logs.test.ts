@@ -14,7 +14,14 @@ async function tempDir(): Promise<string> {
   return dir;
 }
 
-const entry = { vnfrName: 'iperf-server', hostname: 'iperf-server-1', script: 'install.sh', output: 'line 1\nline 2\n', err: '', status: 0 };
+const entry = {
+  vnfrName: 'iperf-server',
+  hostname: 'iperf-server-1',
+  script: 'install.sh',
+  output: 'line 1\nline 2\n',
+  err: '',
+  status: 0,
+};
 
 describe('ScriptLogs', () => {
   it('appends outputs per VNFC and errors only for failed scripts; read gives lines', async () => {

@@ -2,13 +2,7 @@ import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  FileResumeStore,
-  MemoryResumeStore,
-  resumedActionOf,
-  type ResumeStore,
-  type ScriptFailure,
-} from '../../src/resume-store/index.js';
+import { FileResumeStore, MemoryResumeStore, resumedActionOf, type ResumeStore, type ScriptFailure } from '../../src/resume-store/index.js';
 import { ResumeStoreError } from '../../src/errors.js';
 
 const dirs: string[] = [];
@@ -89,8 +83,15 @@ describe('FileResumeStore', () => {
 
 describe('resumedActionOf', () => {
   it('maps the failed event to the action reported to the NFVO', () => {
-    expect(
-      (['INSTANTIATE', 'CONFIGURE', 'START', 'STOP', 'TERMINATE', 'HEAL', 'UPDATE', 'ERROR'] as const).map(resumedActionOf),
-    ).toEqual(['INSTANTIATE', 'MODIFY', 'START', 'STOP', 'RELEASE_RESOURCES', 'HEAL', 'UPDATE', 'ERROR']);
+    expect((['INSTANTIATE', 'CONFIGURE', 'START', 'STOP', 'TERMINATE', 'HEAL', 'UPDATE', 'ERROR'] as const).map(resumedActionOf)).toEqual([
+      'INSTANTIATE',
+      'MODIFY',
+      'START',
+      'STOP',
+      'RELEASE_RESOURCES',
+      'HEAL',
+      'UPDATE',
+      'ERROR',
+    ]);
   });
 });

@@ -33,7 +33,10 @@ function track<T extends { close(): unknown }>(resource: T, label: string): T {
 /** A warn-level logger whose lines are parsed into `lines`. */
 function captureWarnings(): { logger: Logger; lines: Array<{ level: number; msg: string }> } {
   const lines: Array<{ level: number; msg: string }> = [];
-  const logger = pino({ level: 'warn' }, { write: (chunk: string) => void lines.push(JSON.parse(chunk) as { level: number; msg: string }) });
+  const logger = pino(
+    { level: 'warn' },
+    { write: (chunk: string) => void lines.push(JSON.parse(chunk) as { level: number; msg: string }) },
+  );
   return { logger, lines };
 }
 const WARN = 40;
@@ -50,7 +53,11 @@ const failure = (over: Partial<ScriptFailure> = {}): ScriptFailure => ({
 });
 
 async function connect(name: string): Promise<AmqpTransport> {
-  const transport = await createAmqpTransport({ url: AMQP_URL, connectionName: uniqueName(name), reconnect: { initialDelayMs: 20, maxDelayMs: 200 } });
+  const transport = await createAmqpTransport({
+    url: AMQP_URL,
+    connectionName: uniqueName(name),
+    reconnect: { initialDelayMs: 20, maxDelayMs: 200 },
+  });
   return track(transport, `amqp transport ${name}`);
 }
 

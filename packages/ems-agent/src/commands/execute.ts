@@ -23,7 +23,8 @@ export function checkScriptEnv(env: Readonly<Record<string, unknown>>): string[]
     else if (name.includes('=')) problems.push(`environment variable name ${shown} contains "="`);
     else if (name.includes('\0')) problems.push(`environment variable name ${shown.replace(/\\u0000/g, '\\0')} contains a NUL byte`);
     // A newline in a name makes `env` output show a second, fake variable (`A\nPATH=/x` prints `PATH=/x`).
-    else if ([...name].some((char) => char < ' ' || char === '\u007f')) problems.push(`environment variable name ${shown} contains a control character`);
+    else if ([...name].some((char) => char < ' ' || char === '\u007f'))
+      problems.push(`environment variable name ${shown} contains a control character`);
     if (typeof value !== 'string') problems.push(`environment variable ${shown} is not a string`);
     else if (value.includes('\0')) problems.push(`environment variable ${shown} has a value containing a NUL byte`);
   }
@@ -58,8 +59,14 @@ export interface ScriptInvocation {
  * its own variables win), then the agent's own variables, which the VNFM cannot replace:
  * `SCRIPTS_PATH` = `dir` here and the run's containment marker (`VNFKIT_EXECUTION_ID`) in `exec.ts`.
  */
-export function buildScriptRequest(invocation: ScriptInvocation, context: CommandContext): { ok: true; request: ScriptRunRequest } | { ok: false; reason: string } {
-  const parts = invocation.payload.trim().split(/\s+/).filter((part) => part.length > 0);
+export function buildScriptRequest(
+  invocation: ScriptInvocation,
+  context: CommandContext,
+): { ok: true; request: ScriptRunRequest } | { ok: false; reason: string } {
+  const parts = invocation.payload
+    .trim()
+    .split(/\s+/)
+    .filter((part) => part.length > 0);
   const [script, ...args] = parts;
   if (script === undefined) return { ok: false, reason: 'EXECUTE refused: the payload names no script' };
   const path = executableScriptPath(invocation.dir, script);
@@ -103,8 +110,13 @@ export async function execute(command: ExecuteCommand, context: CommandContext):
   if (problems.length > 0) return failure(`EXECUTE refused: ${problems.join('; ')}`);
   const refused = refusedScriptEnv(env, context.config.allow_env);
   if (refused.length > 0) {
-    context.logger.warn({ refused: refused.map((r) => r.name) }, 'EXECUTE refused: the VNFM set environment variables that scripts may not get');
-    return failure(`EXECUTE refused: ${refused.map((r) => r.reason).join('; ')} (this agent's allow_env setting can let named variables through)`);
+    context.logger.warn(
+      { refused: refused.map((r) => r.name) },
+      'EXECUTE refused: the VNFM set environment variables that scripts may not get',
+    );
+    return failure(
+      `EXECUTE refused: ${refused.map((r) => r.reason).join('; ')} (this agent's allow_env setting can let named variables through)`,
+    );
   }
   const built = buildScriptRequest({ payload: command.payload, dir: dir.value, env }, context);
   if (!built.ok) return failure(built.reason);
@@ -117,7 +129,13 @@ export async function execute(command: ExecuteCommand, context: CommandContext):
   log.info({ args: request.args.length - (request.command === BASH ? 1 : 0) }, 'script started');
   const result = await context.runner.run(request);
   log.info(
-    { status: result.status, durationMs: result.durationMs, timedOut: result.timedOut, stdoutTruncated: result.stdoutTruncated, stderrTruncated: result.stderrTruncated },
+    {
+      status: result.status,
+      durationMs: result.durationMs,
+      timedOut: result.timedOut,
+      stdoutTruncated: result.stdoutTruncated,
+      stderrTruncated: result.stderrTruncated,
+    },
     'script finished',
   );
   return { output: result.stdout, err: result.stderr, status: result.status };

@@ -17,10 +17,13 @@ export async function storeScript(command: SaveScriptsCommand | ScriptsUpdateCom
   if (!path.ok) return failure(`${command.action} refused: ${path.reason}`);
   const decoded = decodeBase64Strict(command.payload);
   if (!decoded.ok) return failure(`${command.action} of ${JSON.stringify(command.name)} failed: ${decoded.reason}`);
-  const limits = checkStoreLimits({ dir: dir.value, name: command.name, bytes: decoded.bytes.length }, {
-    maxScripts: context.config.max_scripts,
-    maxScriptsBytes: context.config.max_scripts_bytes,
-  });
+  const limits = checkStoreLimits(
+    { dir: dir.value, name: command.name, bytes: decoded.bytes.length },
+    {
+      maxScripts: context.config.max_scripts,
+      maxScriptsBytes: context.config.max_scripts_bytes,
+    },
+  );
   if (!limits.ok) return failure(`${command.action} of ${JSON.stringify(command.name)} refused: ${limits.reason}`);
   ensureScriptDir(dir.value);
   writeFileAtomic(path.value, decoded.bytes);

@@ -75,7 +75,9 @@ export async function saveVnfrDependency(command: SaveVnfrDependencyCommand, con
   const { VNFRecordDependency } = await protocol();
   const checked = VNFRecordDependency.safeParse(parsed);
   if (!checked.success) {
-    return failure(`SAVE_VNFR_DEPENDENCY failed: payload is not a VNFRecordDependency (${checked.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')})`);
+    return failure(
+      `SAVE_VNFR_DEPENDENCY failed: payload is not a VNFRecordDependency (${checked.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')})`,
+    );
   }
   ensureScriptDir(dir.value);
   writeFileAtomic(join(dir.value, PARAMETER_FILES.json), command.payload, DATA_MODE);

@@ -19,7 +19,8 @@ export function decodeBase64Strict(text: string): Base64Result {
   if (OUTSIDE_ALPHABET.test(padding === 0 ? compact : compact.slice(0, compact.length - padding))) {
     return { ok: false, reason: 'payload is not valid base64 (characters outside the base64 alphabet)' };
   }
-  if (compact.length % 4 !== 0) return { ok: false, reason: `payload is not valid base64 (length ${compact.length} is not a multiple of 4)` };
+  if (compact.length % 4 !== 0)
+    return { ok: false, reason: `payload is not valid base64 (length ${compact.length} is not a multiple of 4)` };
   const buffer = Buffer.from(compact, 'base64');
   return { ok: true, bytes: new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength) };
 }

@@ -28,7 +28,9 @@ const LAZY_MODULES: ReadonlyArray<readonly [string, () => Promise<unknown>]> = [
 export async function loadLazyModules(): Promise<void> {
   const results = await Promise.allSettled(LAZY_MODULES.map(([, load]) => load()));
   const failures = results.flatMap((result, index) =>
-    result.status === 'rejected' ? [`${LAZY_MODULES[index]?.[0]}: ${result.reason instanceof Error ? result.reason.message : String(result.reason)}`] : [],
+    result.status === 'rejected'
+      ? [`${LAZY_MODULES[index]?.[0]}: ${result.reason instanceof Error ? result.reason.message : String(result.reason)}`]
+      : [],
   );
   if (failures.length > 0) throw new Error(`cannot load ${failures.join('; ')}`);
 }

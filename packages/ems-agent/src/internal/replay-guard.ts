@@ -68,8 +68,10 @@ export class ReplayGuard {
   checkAge(signedAt: number): string | undefined {
     if (this.maxAgeMs <= 0) return undefined;
     const now = this.now();
-    if (now - signedAt > this.maxAgeMs) return `signed ${seconds(now - signedAt)} ago, longer than max_command_age (${seconds(this.maxAgeMs)}) allows: a replay, or a command that waited too long`;
-    if (signedAt - now > this.maxAgeMs) return `signed ${seconds(signedAt - now)} in the future: the VNFM's and this VM's clocks differ by more than max_command_age (${seconds(this.maxAgeMs)})`;
+    if (now - signedAt > this.maxAgeMs)
+      return `signed ${seconds(now - signedAt)} ago, longer than max_command_age (${seconds(this.maxAgeMs)}) allows: a replay, or a command that waited too long`;
+    if (signedAt - now > this.maxAgeMs)
+      return `signed ${seconds(signedAt - now)} in the future: the VNFM's and this VM's clocks differ by more than max_command_age (${seconds(this.maxAgeMs)})`;
     return undefined;
   }
 

@@ -72,7 +72,10 @@ export function checkGitUrl(url: string, allowed: readonly string[] = DEFAULT_GI
   if (url.includes('::')) return { ok: false, reason: `git URL ${shown} uses a git transport helper ("::"), which is not allowed` };
   if (SCP_STYLE.test(url)) {
     if (allowed.includes('ssh')) return { ok: true, value: url };
-    return { ok: false, reason: `git URL ${shown} is an ssh (user@host:path) URL, which is not allowed (allowed: ${describeAllowed(allowed)})` };
+    return {
+      ok: false,
+      reason: `git URL ${shown} is an ssh (user@host:path) URL, which is not allowed (allowed: ${describeAllowed(allowed)})`,
+    };
   }
   return { ok: false, reason: `git URL ${shown} is not a ${describeAllowed(allowed)} URL` };
 }
@@ -215,7 +218,10 @@ export async function cloneInto(options: CloneOptions): Promise<CloneResult> {
     for (const timer of timers) clearTimeout(timer);
     options.signal?.removeEventListener('abort', stop);
     if (timedOut) {
-      return { status: 124, err: `git clone of ${redactGitUrl(options.url)} timed out after ${options.timeoutMs / 1000} s\n${String(result.stderr)}` };
+      return {
+        status: 124,
+        err: `git clone of ${redactGitUrl(options.url)} timed out after ${options.timeoutMs / 1000} s\n${String(result.stderr)}`,
+      };
     }
     if (result.failed) {
       if (result.exitCode === undefined) {
@@ -226,8 +232,14 @@ export async function cloneInto(options: CloneOptions): Promise<CloneResult> {
     }
     const stored = storedGitUrl(checked.value);
     if (stored !== checked.value) {
-      const set = await execa('git', ['-C', temp, 'config', 'remote.origin.url', stored], { reject: false, stdin: 'ignore', env: { ...options.env, LC_ALL: 'C' }, extendEnv: false });
-      if (set.failed) return { status: 1, err: `cannot remove the credentials from the cloned repository's remote URL: ${String(set.stderr)}` };
+      const set = await execa('git', ['-C', temp, 'config', 'remote.origin.url', stored], {
+        reject: false,
+        stdin: 'ignore',
+        env: { ...options.env, LC_ALL: 'C' },
+        extendEnv: false,
+      });
+      if (set.failed)
+        return { status: 1, err: `cannot remove the credentials from the cloned repository's remote URL: ${String(set.stderr)}` };
     }
     await swapIn(temp, options.dir);
     await markExecutable(options.dir);

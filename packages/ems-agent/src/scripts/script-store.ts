@@ -162,7 +162,7 @@ export function writeFileAtomic(path: string, bytes: Uint8Array | string, mode =
   const fd = openSync(temp, 'wx', mode);
   try {
     const data = typeof bytes === 'string' ? Buffer.from(bytes, 'utf8') : bytes;
-    for (let offset = 0; offset < data.byteLength; ) offset += writeSync(fd, data, offset, data.byteLength - offset);
+    for (let offset = 0; offset < data.byteLength;) offset += writeSync(fd, data, offset, data.byteLength - offset);
     fchmodSync(fd, mode); // the umask may have narrowed the mode given to open()
     fsyncSync(fd);
   } catch (error) {

@@ -44,7 +44,11 @@ export async function createAgentTransport(config: ResolvedEmsConfig, logger: Lo
     urls: brokerUrls(config),
     heartbeatSeconds: config.heartbeat,
     connectionName: `vnfkit-ems ${config.hostname}`,
-    reconnect: { initialDelayMs: RECONNECT_INITIAL_DELAY_MS, maxDelayMs: Math.max(RECONNECT_INITIAL_DELAY_MS, config.reconnect_max_delay * 1000), jitter: 0.5 },
+    reconnect: {
+      initialDelayMs: RECONNECT_INITIAL_DELAY_MS,
+      maxDelayMs: Math.max(RECONNECT_INITIAL_DELAY_MS, config.reconnect_max_delay * 1000),
+      jitter: 0.5,
+    },
     ...AGENT_TRANSPORT_MODE,
     logger,
     ...(caFile !== undefined ? { caFile } : {}),

@@ -19,7 +19,10 @@ async function entries(dir: string): Promise<string[]> {
 describe('SAVE_SCRIPTS / SCRIPTS_UPDATE', () => {
   it('saves with mode 0700 in a 0700 dir (the configured one (Open Baton default script-path mapped) and replies the listing', async () => {
     const ctx = await context();
-    const reply = await runCommand({ action: 'SAVE_SCRIPTS', payload: b64('#!/bin/bash\necho hi\n'), name: 'install.sh', 'script-path': '/opt/openbaton/scripts' }, ctx);
+    const reply = await runCommand(
+      { action: 'SAVE_SCRIPTS', payload: b64('#!/bin/bash\necho hi\n'), name: 'install.sh', 'script-path': '/opt/openbaton/scripts' },
+      ctx,
+    );
     expect(reply).toEqual({ output: "['install.sh']", err: '', status: 0 });
     const path = join(ctx.config.scripts_dir, 'install.sh');
     expect(await readFile(path, 'utf8')).toBe('#!/bin/bash\necho hi\n');
@@ -32,7 +35,10 @@ describe('SAVE_SCRIPTS / SCRIPTS_UPDATE', () => {
   it('overwrites with SCRIPTS_UPDATE', async () => {
     const ctx = await context();
     await runCommand({ action: 'SAVE_SCRIPTS', payload: b64('old'), name: 'start.sh' }, ctx);
-    const reply = await runCommand({ action: 'SCRIPTS_UPDATE', payload: b64('new'), name: 'start.sh', 'script-path': ctx.config.scripts_dir }, ctx);
+    const reply = await runCommand(
+      { action: 'SCRIPTS_UPDATE', payload: b64('new'), name: 'start.sh', 'script-path': ctx.config.scripts_dir },
+      ctx,
+    );
     expect(reply.status).toBe(0);
     expect(await readFile(join(ctx.config.scripts_dir, 'start.sh'), 'utf8')).toBe('new');
   });
@@ -48,14 +54,17 @@ describe('SAVE_SCRIPTS / SCRIPTS_UPDATE', () => {
     expect(await entries(ctx.config.scripts_dir)).toEqual([]);
   });
 
-  it.each(['../escape.sh', '/etc/cron.d/x', '..', '.profile', 'a\\b', 'nul\0.sh'])('refuses the name %j and writes nothing', async (name) => {
-    const ctx = await context();
-    const reply = await runCommand({ action: 'SAVE_SCRIPTS', payload: b64('evil'), name }, ctx);
-    expect(reply.status).not.toBe(0);
-    expect(reply.err).toMatch(/^SAVE_SCRIPTS refused: script name/);
-    expect(await entries(ctx.config.scripts_dir)).toEqual([]);
-    expect(await entries(join(ctx.config.scripts_dir, '..'))).toEqual([]);
-  });
+  it.each(['../escape.sh', '/etc/cron.d/x', '..', '.profile', 'a\\b', 'nul\0.sh'])(
+    'refuses the name %j and writes nothing',
+    async (name) => {
+      const ctx = await context();
+      const reply = await runCommand({ action: 'SAVE_SCRIPTS', payload: b64('evil'), name }, ctx);
+      expect(reply.status).not.toBe(0);
+      expect(reply.err).toMatch(/^SAVE_SCRIPTS refused: script name/);
+      expect(await entries(ctx.config.scripts_dir)).toEqual([]);
+      expect(await entries(join(ctx.config.scripts_dir, '..'))).toEqual([]);
+    },
+  );
 
   it('refuses a foreign script-path unless overrides are allowed', async () => {
     const ctx = await context();
@@ -73,9 +82,14 @@ describe('SAVE_SCRIPTS / SCRIPTS_UPDATE', () => {
 describe('script directory limits (max_scripts, max_scripts_bytes)', () => {
   it('refuses a file beyond max_scripts, naming the limit; replacing an existing file still works', async () => {
     const ctx = await context({ max_scripts: 2 });
-    for (const name of ['a.sh', 'b.sh']) expect((await runCommand({ action: 'SAVE_SCRIPTS', payload: b64('x'), name }, ctx)).status).toBe(0);
+    for (const name of ['a.sh', 'b.sh'])
+      expect((await runCommand({ action: 'SAVE_SCRIPTS', payload: b64('x'), name }, ctx)).status).toBe(0);
     const refused = await runCommand({ action: 'SAVE_SCRIPTS', payload: b64('x'), name: 'c.sh' }, ctx);
-    expect(refused).toEqual({ output: '', err: 'SAVE_SCRIPTS of "c.sh" refused: the script directory would hold 3 files, above max_scripts (2)', status: 1 });
+    expect(refused).toEqual({
+      output: '',
+      err: 'SAVE_SCRIPTS of "c.sh" refused: the script directory would hold 3 files, above max_scripts (2)',
+      status: 1,
+    });
     expect(await entries(ctx.config.scripts_dir)).toEqual(['a.sh', 'b.sh']);
     expect((await runCommand({ action: 'SCRIPTS_UPDATE', payload: b64('y'), name: 'b.sh' }, ctx)).status).toBe(0);
   });
@@ -84,7 +98,11 @@ describe('script directory limits (max_scripts, max_scripts_bytes)', () => {
     const ctx = await context({ max_scripts_bytes: 4096 });
     expect((await runCommand({ action: 'SAVE_SCRIPTS', payload: b64('x'.repeat(3000)), name: 'big.sh' }, ctx)).status).toBe(0);
     const refused = await runCommand({ action: 'SAVE_SCRIPTS', payload: b64('x'.repeat(1100)), name: 'more.sh' }, ctx);
-    expect(refused).toEqual({ output: '', err: 'SAVE_SCRIPTS of "more.sh" refused: the script directory would hold 4100 bytes, above max_scripts_bytes (4096)', status: 1 });
+    expect(refused).toEqual({
+      output: '',
+      err: 'SAVE_SCRIPTS of "more.sh" refused: the script directory would hold 4100 bytes, above max_scripts_bytes (4096)',
+      status: 1,
+    });
     expect(await entries(ctx.config.scripts_dir)).toEqual(['big.sh']);
     // Replacing big.sh with 4000 bytes: 4000 in total, not 7000.
     expect((await runCommand({ action: 'SCRIPTS_UPDATE', payload: b64('x'.repeat(4000)), name: 'big.sh' }, ctx)).status).toBe(0);

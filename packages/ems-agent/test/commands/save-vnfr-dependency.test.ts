@@ -21,7 +21,7 @@ const dependency = {
     server: {
       parameters: {
         'f907f29f-5e19-4e5a-9b57-46b9695906c8': { parameters: { private: '192.168.1.7', hostname: 'iperf-server-4821733' } },
-        'a1b2': { parameters: { private: '192.168.1.8' } },
+        a1b2: { parameters: { private: '192.168.1.8' } },
       },
     },
     'sipp-server': { parameters: { x: { parameters: { 'net-one': '10.0.0.1' } } } },
@@ -62,9 +62,13 @@ describe('SAVE_VNFR_DEPENDENCY', () => {
     const shell = await readFile(join(dir, 'ob_parameters.sh'), 'utf8');
     expect(shell.match(/# VNF Parameters/g)).toHaveLength(1);
     // Dependency values may be passwords of other VNFs: root only, in a root-only directory.
-    for (const name of ['ob_parameters.sh', 'ob_parameters.json', 'ob_parameters.yaml']) expect((await stat(join(dir, name))).mode & 0o777, name).toBe(0o600);
+    for (const name of ['ob_parameters.sh', 'ob_parameters.json', 'ob_parameters.yaml'])
+      expect((await stat(join(dir, name))).mode & 0o777, name).toBe(0o600);
     expect((await stat(dir)).mode & 0o777).toBe(0o700);
-    const { stdout } = await run('/bin/bash', ['-c', `source ${join(dir, 'ob_parameters.sh')} && printf '%s\\n' "$OB_server_VNF_conf" "$OB_server_VNFC_private"`]);
+    const { stdout } = await run('/bin/bash', [
+      '-c',
+      `source ${join(dir, 'ob_parameters.sh')} && printf '%s\\n' "$OB_server_VNF_conf" "$OB_server_VNFC_private"`,
+    ]);
     expect(stdout).toBe("it's got spaces; $(rm -rf /)\n192.168.1.7:192.168.1.8\n");
   });
 

@@ -3,7 +3,9 @@ import type { EmsConfigInput } from '../../src/config.js';
 import { tempDir, uniqueHostname } from './temp.js';
 
 /** A config for an in-process agent with per-test script and state directories. */
-export async function testConfig(overrides: Partial<EmsConfigInput> = {}): Promise<EmsConfigInput & { scripts_dir: string; state_dir: string; hostname: string }> {
+export async function testConfig(
+  overrides: Partial<EmsConfigInput> = {},
+): Promise<EmsConfigInput & { scripts_dir: string; state_dir: string; hostname: string }> {
   const root = await tempDir('vnfkit-agent-');
   return {
     hostname: uniqueHostname(),

@@ -57,7 +57,12 @@ export function b64(text: string): string {
 
 /** Saves `text` as script `name` through a real SAVE_SCRIPTS command and checks the reply. */
 export async function saveScript(pair: AgentPair, name: string, text: string): Promise<void> {
-  const reply = await pair.vnfm.send(pair.hostname, { action: 'SAVE_SCRIPTS', name, payload: b64(text), 'script-path': '/opt/openbaton/scripts' });
+  const reply = await pair.vnfm.send(pair.hostname, {
+    action: 'SAVE_SCRIPTS',
+    name,
+    payload: b64(text),
+    'script-path': '/opt/openbaton/scripts',
+  });
   if (reply.json.status !== 0) throw new Error(`SAVE_SCRIPTS ${name} failed: ${reply.body}`);
 }
 

@@ -84,7 +84,11 @@ export function spawnAgent(args: readonly string[], env: Record<string, string |
 }
 
 /** Runs the CLI to completion and returns its exit code and output. */
-export async function runCli(args: readonly string[], env: Record<string, string | undefined> = {}, timeoutMs = 30_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export async function runCli(
+  args: readonly string[],
+  env: Record<string, string | undefined> = {},
+  timeoutMs = 30_000,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const agent = spawnAgent(args, env);
   let stdout = '';
   agent.child.stdout?.on('data', (chunk: string) => {

@@ -66,11 +66,19 @@ export class FakeVnfm {
     await channel.assertExchange(EXCHANGE, 'topic', { durable: true, autoDelete: false });
     const register = `ems.${type}.register`;
     await channel.assertQueue(register, { durable: false, autoDelete: true, exclusive: true, arguments: { 'x-expires': 600_000 } });
-    await channel.consume(register, (message) => {
-      if (!message) return;
-      const parsed = JSON.parse(message.content.toString('utf8')) as { hostname: string; verifies?: string };
-      vnfm.hellos.push({ hostname: parsed.hostname, contentType: message.properties.contentType as string | undefined, ...(parsed.verifies !== undefined ? { verifies: parsed.verifies } : {}) });
-    }, { noAck: true });
+    await channel.consume(
+      register,
+      (message) => {
+        if (!message) return;
+        const parsed = JSON.parse(message.content.toString('utf8')) as { hostname: string; verifies?: string };
+        vnfm.hellos.push({
+          hostname: parsed.hostname,
+          contentType: message.properties.contentType as string | undefined,
+          ...(parsed.verifies !== undefined ? { verifies: parsed.verifies } : {}),
+        });
+      },
+      { noAck: true },
+    );
     const reply = await channel.assertQueue('', { exclusive: true, autoDelete: true });
     vnfm.replyQueue = reply.queue;
     await channel.consume(reply.queue, (message) => vnfm.onReply(message), { noAck: true });
@@ -82,7 +90,13 @@ export class FakeVnfm {
     const body = message.content.toString('utf8');
     const correlationId = message.properties.correlationId as string | undefined;
     const headers = (message.properties.headers ?? {}) as Record<string, unknown>;
-    const reply: ReceivedReply = { body, json: JSON.parse(body) as ReceivedReply['json'], contentType: message.properties.contentType as string | undefined, correlationId, headers };
+    const reply: ReceivedReply = {
+      body,
+      json: JSON.parse(body) as ReceivedReply['json'],
+      contentType: message.properties.contentType as string | undefined,
+      correlationId,
+      headers,
+    };
     const waiter = correlationId !== undefined ? this.pending.get(correlationId) : undefined;
     if (waiter) {
       this.pending.delete(correlationId as string);
@@ -141,12 +155,20 @@ export class FakeVnfm {
 
 /** Closes the broker connection whose client-provided name is `connectionName` (rabbitmqctl). Returns how many were closed. */
 export async function closeConnectionNamed(connectionName: string): Promise<number> {
-  const list = async (items: string[]): Promise<string> => (await run('rabbitmqctl', ['list_connections', ...items, '-q', '--formatter', 'json'], { timeout: 20_000 })).stdout;
+  const list = async (items: string[]): Promise<string> =>
+    (await run('rabbitmqctl', ['list_connections', ...items, '-q', '--formatter', 'json'], { timeout: 20_000 })).stdout;
   const rows = JSON.parse(await list(['name', 'client_properties'])) as { name: string; client_properties: [string, string, unknown][] }[];
-  const names = new Set(rows.filter((row) => row.client_properties.some(([key, , value]) => key === 'connection_name' && value === connectionName)).map((row) => row.name));
+  const names = new Set(
+    rows
+      .filter((row) => row.client_properties.some(([key, , value]) => key === 'connection_name' && value === connectionName))
+      .map((row) => row.name),
+  );
   // close_connection wants the pid as the text formatter prints it (<rabbit@host.x.y.z>), not the JSON form.
   const { stdout } = await run('rabbitmqctl', ['list_connections', 'pid', 'name', '-q', '--no-table-headers'], { timeout: 20_000 });
-  const matches = stdout.split('\n').map((line) => line.split('\t')).filter(([pid, name]) => pid && name && names.has(name));
+  const matches = stdout
+    .split('\n')
+    .map((line) => line.split('\t'))
+    .filter(([pid, name]) => pid && name && names.has(name));
   for (const [pid] of matches) {
     await run('rabbitmqctl', ['close_connection', pid as string, 'vnfkit test: simulated connection loss'], { timeout: 20_000 });
   }

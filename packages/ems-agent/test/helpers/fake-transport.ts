@@ -1,5 +1,13 @@
 import { EventEmitter } from 'node:events';
-import type { ConsumeOptions, Consumer, IncomingMessage, MessageHandler, MessageProperties, QueueOptions, TransportEvent } from '@vnfkit/transport';
+import type {
+  ConsumeOptions,
+  Consumer,
+  IncomingMessage,
+  MessageHandler,
+  MessageProperties,
+  QueueOptions,
+  TransportEvent,
+} from '@vnfkit/transport';
 import type { AgentTransport } from '../../src/transport/agent-transport.js';
 
 /** A message the agent published. */
@@ -83,7 +91,11 @@ export class FakeTransport implements AgentTransport {
   }
 
   /** Delivers one message to the consumer of `queue` and reports how the handler settled it. */
-  async deliver(queue: string, body: string | Buffer, options: { properties?: MessageProperties; redelivered?: boolean } = {}): Promise<Settlement> {
+  async deliver(
+    queue: string,
+    body: string | Buffer,
+    options: { properties?: MessageProperties; redelivered?: boolean } = {},
+  ): Promise<Settlement> {
     const handler = this.handlers.get(queue);
     if (!handler) throw new Error(`fake transport: nobody consumes ${queue}`);
     const message: IncomingMessage = {

@@ -24,7 +24,9 @@ export async function freePort(): Promise<number> {
  * A bare repository with `files` committed, served by `git daemon` on 127.0.0.1 over git://
  * (file:// is refused by the agent's policy); the daemon is killed when the test finishes.
  */
-export async function servedRepository(files: Record<string, string> = { 'install.sh': '#!/bin/bash\necho installed\n', 'start.sh': '#!/bin/bash\necho started\n' }): Promise<string> {
+export async function servedRepository(
+  files: Record<string, string> = { 'install.sh': '#!/bin/bash\necho installed\n', 'start.sh': '#!/bin/bash\necho started\n' },
+): Promise<string> {
   const root = await tempDir('vnfkit-git-');
   const work = join(root, 'work');
   await mkdir(work);
@@ -35,12 +37,19 @@ export async function servedRepository(files: Record<string, string> = { 'instal
   await run('git', ['commit', '-q', '-m', 'scripts'], { cwd: work, env });
   await run('git', ['clone', '-q', '--bare', work, join(root, 'repo.git')], { cwd: root, env });
   const port = await freePort();
-  const daemon = spawn('git', ['daemon', '--reuseaddr', '--export-all', `--base-path=${root}`, '--listen=127.0.0.1', `--port=${port}`, root], { stdio: 'ignore' });
+  const daemon = spawn(
+    'git',
+    ['daemon', '--reuseaddr', '--export-all', `--base-path=${root}`, '--listen=127.0.0.1', `--port=${port}`, root],
+    { stdio: 'ignore' },
+  );
   onTestFinished(() => {
     daemon.kill('SIGKILL');
   });
   const url = `git://127.0.0.1:${port}/repo.git`;
-  await waitFor(async () => (await run('git', ['ls-remote', url])).stdout.includes('HEAD'), { timeoutMs: 10_000, what: 'git daemon to serve the repository' });
+  await waitFor(async () => (await run('git', ['ls-remote', url])).stdout.includes('HEAD'), {
+    timeoutMs: 10_000,
+    what: 'git daemon to serve the repository',
+  });
   return url;
 }
 
@@ -55,7 +64,10 @@ export interface HttpRepositoryRequests {
  * behind a small Node HTTP server that demands basic auth `user`/`token` (401 otherwise, as a forge
  * does for a private repository); the URL it returns carries no credentials.
  */
-export async function servedHttpRepository(credentials: { user: string; token: string }): Promise<{ url: string; requests: HttpRepositoryRequests }> {
+export async function servedHttpRepository(credentials: {
+  user: string;
+  token: string;
+}): Promise<{ url: string; requests: HttpRepositoryRequests }> {
   const root = await tempDir('vnfkit-git-http-');
   const work = join(root, 'work');
   await mkdir(work);

@@ -13,7 +13,11 @@ export async function tempDir(prefix = 'vnfkit-ems-'): Promise<string> {
 
 /** A unique name: prefix + slug of the test title + random suffix. */
 export function uniqueName(prefix: string, title = ''): string {
-  const slug = title.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 30);
+  const slug = title
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '')
+    .slice(0, 30);
   return [prefix, slug, randomBytes(4).toString('hex')].filter(Boolean).join('-');
 }
 

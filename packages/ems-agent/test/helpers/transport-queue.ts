@@ -11,7 +11,11 @@ export interface AgentTransportTestOptions extends Pick<AmqpTransportOptions, 'p
 }
 
 /** An idle transport in the agent's mode (as `createAgentTransport` builds it) to `url`; call `start()`. */
-export async function agentTransport(connectionName: string, options: AgentTransportTestOptions = {}, url = AMQP_URL): Promise<AmqpTransport> {
+export async function agentTransport(
+  connectionName: string,
+  options: AgentTransportTestOptions = {},
+  url = AMQP_URL,
+): Promise<AmqpTransport> {
   const transport = await AmqpTransport.create({
     ...AGENT_TRANSPORT_MODE,
     url,
@@ -39,8 +43,12 @@ export async function transportWithQueue(
   deleteQueueAfterTest(queue);
   await transport.declareQueue(queue, { expiresMs: 60_000 });
   const received: string[] = [];
-  await transport.consume(queue, async (message) => {
-    received.push(message.body.toString());
-  }, consume);
+  await transport.consume(
+    queue,
+    async (message) => {
+      received.push(message.body.toString());
+    },
+    consume,
+  );
   return { transport, name, queue, received };
 }

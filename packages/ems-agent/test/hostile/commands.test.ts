@@ -11,7 +11,10 @@ import { b64, saveScript, startAgentPair } from '../helpers/agent-pair.js';
 import { SKIP_BROKER_TESTS } from '../helpers/broker.js';
 
 async function exists(path: string): Promise<boolean> {
-  return stat(path).then(() => true, () => false);
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
 }
 
 describe('checkScriptEnv', () => {
@@ -51,7 +54,9 @@ describe.skipIf(SKIP_BROKER_TESTS)('hostile commands to a real agent over Rabbit
     }
     expect(await exists(join(pair.scriptsDir, 'ran'))).toBe(false);
     // A clean command still runs.
-    expect((await pair.vnfm.send(pair.hostname, { action: 'EXECUTE', payload: 'mark.sh', env: { '1net': '10.0.0.1' } })).json.status).toBe(0);
+    expect((await pair.vnfm.send(pair.hostname, { action: 'EXECUTE', payload: 'mark.sh', env: { '1net': '10.0.0.1' } })).json.status).toBe(
+      0,
+    );
     expect(await exists(join(pair.scriptsDir, 'ran'))).toBe(true);
   });
 
@@ -61,13 +66,40 @@ describe.skipIf(SKIP_BROKER_TESTS)('hostile commands to a real agent over Rabbit
     await saveScript(pair, 'inside.sh', 'echo inside\n');
     const before = await readdir(parent);
     for (const action of ['SAVE_SCRIPTS', 'SCRIPTS_UPDATE']) {
-      for (const name of ['../up.sh', '../../tmp/up.sh', '/tmp/abs.sh', 'sub/../../up.sh', '..\\up.sh', '..', '.', '.bashrc', 'a\0b.sh', 'x'.repeat(256), '']) {
-        const reply = await pair.vnfm.send(pair.hostname, { action, name, payload: b64('echo pwned\n'), 'script-path': '/opt/openbaton/scripts' });
+      for (const name of [
+        '../up.sh',
+        '../../tmp/up.sh',
+        '/tmp/abs.sh',
+        'sub/../../up.sh',
+        '..\\up.sh',
+        '..',
+        '.',
+        '.bashrc',
+        'a\0b.sh',
+        'x'.repeat(256),
+        '',
+      ]) {
+        const reply = await pair.vnfm.send(pair.hostname, {
+          action,
+          name,
+          payload: b64('echo pwned\n'),
+          'script-path': '/opt/openbaton/scripts',
+        });
         expect(reply.json.status, `${action} ${JSON.stringify(name)}`).toBe(1);
         expect(reply.json.err).not.toBe('');
       }
     }
-    for (const payload of ['../inside.sh', '../../../bin/sh -c id', '/bin/sh -c id', '/bin/bash', 'sub/../../x.sh', '..', './../x.sh', '../../../usr/bin/python3.py', '']) {
+    for (const payload of [
+      '../inside.sh',
+      '../../../bin/sh -c id',
+      '/bin/sh -c id',
+      '/bin/bash',
+      'sub/../../x.sh',
+      '..',
+      './../x.sh',
+      '../../../usr/bin/python3.py',
+      '',
+    ]) {
       const reply = await pair.vnfm.send(pair.hostname, { action: 'EXECUTE', payload });
       expect(reply.json.status, JSON.stringify(payload)).toBe(1);
       expect(reply.json.err, JSON.stringify(payload)).toMatch(/^EXECUTE refused: /);
@@ -80,7 +112,11 @@ describe.skipIf(SKIP_BROKER_TESTS)('hostile commands to a real agent over Rabbit
   it(`refuses a body beyond max_command_bytes with a clear err, writes nothing, and keeps serving`, async () => {
     const pair = await startAgentPair('oversized', { max_command_bytes: 1_048_576 });
     const big = randomBytes(900_000).toString('base64'); // 1.2 MB of base64
-    const reply = await pair.vnfm.send(pair.hostname, { action: 'SAVE_SCRIPTS', name: 'big.bin', payload: big, 'script-path': '/opt/openbaton/scripts' }, { timeoutMs: 30_000 });
+    const reply = await pair.vnfm.send(
+      pair.hostname,
+      { action: 'SAVE_SCRIPTS', name: 'big.bin', payload: big, 'script-path': '/opt/openbaton/scripts' },
+      { timeoutMs: 30_000 },
+    );
     expect(reply.json.status).toBe(1);
     expect(reply.json.err).toMatch(/^command refused: body of \d+ bytes exceeds max_command_bytes \(1048576\)$/);
     expect(await exists(join(pair.scriptsDir, 'big.bin'))).toBe(false);
@@ -88,7 +124,12 @@ describe.skipIf(SKIP_BROKER_TESTS)('hostile commands to a real agent over Rabbit
     // Also when it is not even JSON, and a body just under the limit still works.
     expect((await pair.vnfm.send(pair.hostname, 'x'.repeat(2_000_000))).json.err).toContain('exceeds max_command_bytes');
     const fits = randomBytes(600_000);
-    const saved = await pair.vnfm.send(pair.hostname, { action: 'SAVE_SCRIPTS', name: 'fits.bin', payload: fits.toString('base64'), 'script-path': '/opt/openbaton/scripts' });
+    const saved = await pair.vnfm.send(pair.hostname, {
+      action: 'SAVE_SCRIPTS',
+      name: 'fits.bin',
+      payload: fits.toString('base64'),
+      'script-path': '/opt/openbaton/scripts',
+    });
     expect(saved.json).toEqual({ output: "['fits.bin']", err: '', status: 0 });
     expect((await readFile(join(pair.scriptsDir, 'fits.bin'))).equals(fits)).toBe(true);
     expect(pair.agent.child.exitCode).toBeNull();
@@ -98,7 +139,9 @@ describe.skipIf(SKIP_BROKER_TESTS)('hostile commands to a real agent over Rabbit
     const pair = await startAgentPair('oversizeddefault');
     const command = { action: 'EXECUTE', payload: `x.sh ${'A'.repeat(64 * 1024 * 1024)}` };
     const reply = await pair.vnfm.send(pair.hostname, command, { timeoutMs: 60_000 });
-    expect(reply.json.err).toBe(`command refused: body of ${Buffer.byteLength(JSON.stringify(command))} bytes exceeds max_command_bytes (16777216)`);
+    expect(reply.json.err).toBe(
+      `command refused: body of ${Buffer.byteLength(JSON.stringify(command))} bytes exceeds max_command_bytes (16777216)`,
+    );
     await saveScript(pair, 'ok.sh', 'echo ok\n');
     expect((await pair.vnfm.send(pair.hostname, { action: 'EXECUTE', payload: 'ok.sh' })).json.output).toBe('ok\n');
     expect(pair.agent.child.exitCode).toBeNull();

@@ -9,7 +9,10 @@ import { saveScript, startAgentPair } from '../helpers/agent-pair.js';
 import { SKIP_BROKER_TESTS } from '../helpers/broker.js';
 
 async function exists(path: string): Promise<boolean> {
-  return stat(path).then(() => true, () => false);
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
 }
 
 describe.skipIf(SKIP_BROKER_TESTS)('EXECUTE env names that would run code, on a real agent over RabbitMQ', () => {
@@ -21,7 +24,10 @@ describe.skipIf(SKIP_BROKER_TESTS)('EXECUTE env names that would run code, on a 
     const evilBin = join(dir, '..', 'evil-bin');
     await mkdir(evilBin, { recursive: true });
     await writeFile(join(evilBin, 'touch'), `#!/bin/sh\n/usr/bin/env touch ${join(dir, '..', 'pwned-path')}\n`, { mode: 0o755 });
-    await writeFile(join(dir, '..', 'hook.js'), `require('node:fs').writeFileSync(${JSON.stringify(join(dir, '..', 'pwned-node'))}, 'x');\n`);
+    await writeFile(
+      join(dir, '..', 'hook.js'),
+      `require('node:fs').writeFileSync(${JSON.stringify(join(dir, '..', 'pwned-node'))}, 'x');\n`,
+    );
     const attacks: Record<string, string> = {
       BASH_ENV: `$(touch ${join(dir, '..', 'pwned-bash-env')})`,
       'BASH_FUNC_echo%%': `() { touch ${join(dir, '..', 'pwned-func')}; }`,
@@ -30,7 +36,11 @@ describe.skipIf(SKIP_BROKER_TESTS)('EXECUTE env names that would run code, on a 
       NODE_OPTIONS: `--require ${join(dir, '..', 'hook.js')}`,
     };
     for (const [name, value] of Object.entries(attacks)) {
-      const reply = await pair.vnfm.send(pair.hostname, { action: 'EXECUTE', payload: 'mark.sh', env: { hostname: pair.hostname, [name]: value } });
+      const reply = await pair.vnfm.send(pair.hostname, {
+        action: 'EXECUTE',
+        payload: 'mark.sh',
+        env: { hostname: pair.hostname, [name]: value },
+      });
       expect(reply.json.status, name).not.toBe(0);
       expect(reply.json.err, name).toMatch(/^EXECUTE refused: /);
       expect(reply.json.err, name).toContain(`environment variable ${JSON.stringify(name)} is refused`);
@@ -48,7 +58,14 @@ describe.skipIf(SKIP_BROKER_TESTS)('EXECUTE env names that would run code, on a 
     const clean = await pair.vnfm.send(pair.hostname, {
       action: 'EXECUTE',
       payload: 'mark.sh',
-      env: { hostname: pair.hostname, private: '10.0.0.5', private_floatingIp: '172.24.4.9', MYSQL_ROOT_PASSWORD: 'pw', server_private: '10.0.0.7', '1net': '10.1.0.1' },
+      env: {
+        hostname: pair.hostname,
+        private: '10.0.0.5',
+        private_floatingIp: '172.24.4.9',
+        MYSQL_ROOT_PASSWORD: 'pw',
+        server_private: '10.0.0.7',
+        '1net': '10.1.0.1',
+      },
     });
     expect(clean.json).toMatchObject({ status: 0 });
     expect(await exists(join(dir, 'ran'))).toBe(true);
@@ -61,7 +78,11 @@ describe.skipIf(SKIP_BROKER_TESTS)('EXECUTE env names that would run code, on a 
     const allowed = await pair.vnfm.send(pair.hostname, { action: 'EXECUTE', payload: 'show-path.sh', env: { PATH: path } });
     expect(allowed.json).toEqual({ output: path, err: '', status: 0 });
     const marker = join(pair.scriptsDir, '..', 'pwned-allow');
-    const refused = await pair.vnfm.send(pair.hostname, { action: 'EXECUTE', payload: 'show-path.sh', env: { PATH: path, BASH_ENV: `$(touch ${marker})` } });
+    const refused = await pair.vnfm.send(pair.hostname, {
+      action: 'EXECUTE',
+      payload: 'show-path.sh',
+      env: { PATH: path, BASH_ENV: `$(touch ${marker})` },
+    });
     expect(refused.json.status).not.toBe(0);
     expect(refused.json.err).toContain('environment variable "BASH_ENV" is refused');
     expect(refused.json.err).not.toContain('"PATH"');

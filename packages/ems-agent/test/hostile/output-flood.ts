@@ -26,7 +26,11 @@ export async function floodRealAgent(bytes: number, options: { maxOutputBytes?: 
   const pair = await startAgentPair('flood', { max_output_bytes: maxOutputBytes, command_timeout: timeoutS });
   const pid = pair.agent.child.pid ?? 0;
   const stderrBytes = Math.min(bytes, 64 * 1024 * 1024);
-  await saveScript(pair, 'flood.sh', `head -c ${bytes} /dev/zero | tr '\\0' x\nhead -c ${stderrBytes} /dev/zero | tr '\\0' e >&2\necho flood-done >&2\n`);
+  await saveScript(
+    pair,
+    'flood.sh',
+    `head -c ${bytes} /dev/zero | tr '\\0' x\nhead -c ${stderrBytes} /dev/zero | tr '\\0' e >&2\necho flood-done >&2\n`,
+  );
   await saveScript(pair, 'ok.sh', 'echo still-serving\n');
   // Warm the EXECUTE path first so the baseline includes its code and buffers.
   expect((await pair.vnfm.send(pair.hostname, { action: 'EXECUTE', payload: 'ok.sh' })).json.status).toBe(0);
@@ -34,9 +38,12 @@ export async function floodRealAgent(bytes: number, options: { maxOutputBytes?: 
   const peakBeforeMiB = await peakRssMiB(pid);
   let maxRssMiB = rssBeforeMiB;
   const sampler = setInterval(() => {
-    rssMiB(pid).then((rss) => {
-      maxRssMiB = Math.max(maxRssMiB, rss);
-    }, () => undefined);
+    rssMiB(pid).then(
+      (rss) => {
+        maxRssMiB = Math.max(maxRssMiB, rss);
+      },
+      () => undefined,
+    );
   }, 50);
   const started = Date.now();
   let reply;
@@ -56,9 +63,16 @@ export async function floodRealAgent(bytes: number, options: { maxOutputBytes?: 
   // (an uncapped capture of the flood would add `bytes`).
   const allowed = allowedGrowthMiB(maxOutputBytes);
   expect(maxRssMiB - rssBeforeMiB, `RSS ${rssBeforeMiB.toFixed(0)} → ${maxRssMiB.toFixed(0)} MiB during the flood`).toBeLessThan(allowed);
-  expect(peakAfterMiB - Math.max(peakBeforeMiB, rssBeforeMiB), `VmHWM ${peakBeforeMiB.toFixed(0)} → ${peakAfterMiB.toFixed(0)} MiB`).toBeLessThan(allowed);
+  expect(
+    peakAfterMiB - Math.max(peakBeforeMiB, rssBeforeMiB),
+    `VmHWM ${peakBeforeMiB.toFixed(0)} → ${peakAfterMiB.toFixed(0)} MiB`,
+  ).toBeLessThan(allowed);
   // The agent keeps serving.
-  expect((await pair.vnfm.send(pair.hostname, { action: 'EXECUTE', payload: 'ok.sh' })).json).toEqual({ output: 'still-serving\n', err: '', status: 0 });
+  expect((await pair.vnfm.send(pair.hostname, { action: 'EXECUTE', payload: 'ok.sh' })).json).toEqual({
+    output: 'still-serving\n',
+    err: '',
+    status: 0,
+  });
   expect(pair.agent.child.exitCode).toBeNull();
   return { bytes, durationMs, rssBeforeMiB, maxRssMiB, peakBeforeMiB, peakAfterMiB };
 }

@@ -23,7 +23,11 @@ export function treeSize(depth: number, fanout: number): number {
  * Runs the tree script through EXECUTE on a fresh agent, waits for the timeout reply and checks
  * that every process of the tree is gone. Returns figures for the caller to report.
  */
-export async function runTreeUnderTimeout(depth: number, fanout: number, timeoutS: number): Promise<{ processes: number; escapees: number; replyMs: number }> {
+export async function runTreeUnderTimeout(
+  depth: number,
+  fanout: number,
+  timeoutS: number,
+): Promise<{ processes: number; escapees: number; replyMs: number }> {
   const pair = await startAgentPair('tree', { command_timeout: timeoutS, kill_grace: 1 });
   await saveScript(pair, 'tree.sh', await readFile(FIXTURE, 'utf8'));
   const tag = randomUUID();
@@ -40,12 +44,19 @@ export async function runTreeUnderTimeout(depth: number, fanout: number, timeout
   const expected = treeSize(depth, fanout);
   const pidsFile = join(pair.scriptsDir, `${tag}.pids`);
   const started = Date.now();
-  const replied = pair.vnfm.send(pair.hostname, { action: 'EXECUTE', payload: `tree.sh ${depth} ${fanout}`, env: { TREE_TAG: tag } }, { timeoutMs: (timeoutS + 30) * 1000 });
+  const replied = pair.vnfm.send(
+    pair.hostname,
+    { action: 'EXECUTE', payload: `tree.sh ${depth} ${fanout}`, env: { TREE_TAG: tag } },
+    { timeoutMs: (timeoutS + 30) * 1000 },
+  );
   // While the tree runs: all of it is up, and part of it left the process group (setsid).
-  const pids = await waitFor(async () => {
-    const lines = (await readFile(pidsFile, 'utf8').catch(() => '')).trim().split('\n').filter(Boolean).map(Number);
-    return lines.length === expected ? lines : undefined;
-  }, { timeoutMs: timeoutS * 1000, what: `${expected} processes of the tree to start` });
+  const pids = await waitFor(
+    async () => {
+      const lines = (await readFile(pidsFile, 'utf8').catch(() => '')).trim().split('\n').filter(Boolean).map(Number);
+      return lines.length === expected ? lines : undefined;
+    },
+    { timeoutMs: timeoutS * 1000, what: `${expected} processes of the tree to start` },
+  );
   let escapees = 0;
   for (const pid of pids) {
     // Field 6 of /proc/<pid>/stat is the session id; a session leader here called setsid.
@@ -63,7 +74,11 @@ export async function runTreeUnderTimeout(depth: number, fanout: number, timeout
   for (const pid of pids) expect(await processState(pid).then((state) => state === undefined || state === 'Z')).toBe(true);
   // The agent keeps serving.
   await saveScript(pair, 'ok.sh', 'echo still-serving\n');
-  expect((await pair.vnfm.send(pair.hostname, { action: 'EXECUTE', payload: 'ok.sh' })).json).toEqual({ output: 'still-serving\n', err: '', status: 0 });
+  expect((await pair.vnfm.send(pair.hostname, { action: 'EXECUTE', payload: 'ok.sh' })).json).toEqual({
+    output: 'still-serving\n',
+    err: '',
+    status: 0,
+  });
   expect(pair.agent.child.exitCode).toBeNull();
   await waitFor(async () => (await processesWithEnv('TREE_TAG', tag)).length === 0, { what: 'no tree process left' });
   return { processes: pids.length, escapees, replyMs };

@@ -19,7 +19,12 @@ describe.skipIf(SKIP_BROKER_TESTS)('vnfkit-ems against a real RabbitMQ (the test
     expect(await closeConnectionNamed(`vnfkit-ems ${hostname}`)).toBe(1);
     await waitFor(() => vnfm.hellosFrom(hostname) >= 2, { timeoutMs: 20_000, what: 'the hello after reconnect' });
     // The actions queue was re-declared and re-consumed.
-    const reply = await vnfm.send(hostname, { action: 'SAVE_SCRIPTS', payload: b64('echo hi\n'), name: 'after.sh', 'script-path': '/opt/openbaton/scripts' });
+    const reply = await vnfm.send(hostname, {
+      action: 'SAVE_SCRIPTS',
+      payload: b64('echo hi\n'),
+      name: 'after.sh',
+      'script-path': '/opt/openbaton/scripts',
+    });
     expect(reply.json).toEqual({ output: "['after.sh']", err: '', status: 0 });
     expect(await readFile(join(scriptsDir, 'after.sh'), 'utf8')).toBe('echo hi\n');
     expect(agent.logged('reconnected to the broker')).toBe(true);
@@ -28,26 +33,61 @@ describe.skipIf(SKIP_BROKER_TESTS)('vnfkit-ems against a real RabbitMQ (the test
   it('handles every command, replying text/plain with the correlation id', async () => {
     // The local git daemon serves git://, which needs allow_git_protocols (https and ssh only by default).
     const { vnfm, hostname, scriptsDir } = await startPair('commands', { allow_git_protocols: 'https,ssh,git' });
-    const save = await vnfm.send(hostname, { action: 'SAVE_SCRIPTS', payload: b64('echo "install $1 $server_private $SCRIPTS_PATH"\n'), name: 'install.sh', 'script-path': '/opt/openbaton/scripts' }, { correlationId: 'corr-1' });
-    expect(save).toMatchObject({ contentType: 'text/plain', correlationId: 'corr-1', json: { output: "['install.sh']", err: '', status: 0 } });
+    const save = await vnfm.send(
+      hostname,
+      {
+        action: 'SAVE_SCRIPTS',
+        payload: b64('echo "install $1 $server_private $SCRIPTS_PATH"\n'),
+        name: 'install.sh',
+        'script-path': '/opt/openbaton/scripts',
+      },
+      { correlationId: 'corr-1' },
+    );
+    expect(save).toMatchObject({
+      contentType: 'text/plain',
+      correlationId: 'corr-1',
+      json: { output: "['install.sh']", err: '', status: 0 },
+    });
 
     const exec = await vnfm.send(hostname, { action: 'EXECUTE', payload: 'install.sh arg1', env: { server_private: '192.168.1.7' } });
     expect(exec.json).toEqual({ output: `install arg1 192.168.1.7 ${scriptsDir}\n`, err: '', status: 0 });
 
-    const update = await vnfm.send(hostname, { action: 'SCRIPTS_UPDATE', payload: b64('echo updated; exit 3\n'), name: 'install.sh', 'script-path': '/opt/openbaton/scripts' });
+    const update = await vnfm.send(hostname, {
+      action: 'SCRIPTS_UPDATE',
+      payload: b64('echo updated; exit 3\n'),
+      name: 'install.sh',
+      'script-path': '/opt/openbaton/scripts',
+    });
     expect(update.json.status).toBe(0);
     const failing = await vnfm.send(hostname, { action: 'EXECUTE', payload: 'install.sh' });
     expect(failing.json).toEqual({ output: 'updated\n', err: '', status: 3 });
 
-    const dependency = { target: 'client', parameters: { server: { parameters: { conf: 'a b' } } }, vnfcParameters: { server: { parameters: { id1: { parameters: { private: '10.0.0.7' } } } } }, idType: { 'iperf-server': 'server' } };
-    const dep = await vnfm.send(hostname, { action: 'SAVE_VNFR_DEPENDENCY', payload: JSON.stringify(dependency, null, 2), 'script-path': '/opt/openbaton/scripts' });
+    const dependency = {
+      target: 'client',
+      parameters: { server: { parameters: { conf: 'a b' } } },
+      vnfcParameters: { server: { parameters: { id1: { parameters: { private: '10.0.0.7' } } } } },
+      idType: { 'iperf-server': 'server' },
+    };
+    const dep = await vnfm.send(hostname, {
+      action: 'SAVE_VNFR_DEPENDENCY',
+      payload: JSON.stringify(dependency, null, 2),
+      'script-path': '/opt/openbaton/scripts',
+    });
     expect(dep.json.status).toBe(0);
     expect(await readFile(join(scriptsDir, 'ob_parameters.sh'), 'utf8')).toContain("export OB_server_VNFC_private='10.0.0.7'");
 
     const url = await servedRepository({ 'configure.sh': 'echo cloned\n' });
-    const clone = await vnfm.send(hostname, { action: 'CLONE_SCRIPTS', payload: url, 'script-path': '/opt/openbaton/scripts' }, { timeoutMs: 30_000 });
+    const clone = await vnfm.send(
+      hostname,
+      { action: 'CLONE_SCRIPTS', payload: url, 'script-path': '/opt/openbaton/scripts' },
+      { timeoutMs: 30_000 },
+    );
     expect(clone.json).toMatchObject({ output: "['.git', 'configure.sh']", status: 0 });
-    expect((await vnfm.send(hostname, { action: 'EXECUTE', payload: 'configure.sh' })).json).toEqual({ output: 'cloned\n', err: '', status: 0 });
+    expect((await vnfm.send(hostname, { action: 'EXECUTE', payload: 'configure.sh' })).json).toEqual({
+      output: 'cloned\n',
+      err: '',
+      status: 0,
+    });
 
     const refusedClone = await vnfm.send(hostname, { action: 'CLONE_SCRIPTS', payload: 'file:///etc' });
     expect(refusedClone.json.status).toBe(1);
@@ -77,13 +117,21 @@ describe.skipIf(SKIP_BROKER_TESTS)('vnfkit-ems against a real RabbitMQ (the test
           void channel.consume('amq.rabbitmq.reply-to', (m) => m && resolve(m), { noAck: true });
         });
         await new Promise((r) => setTimeout(r, 20)); // the consume is on the wire before the publish
-        channel.publish('openbaton-exchange', `vnfm.${hostname}.actions`, Buffer.from(JSON.stringify(command)), { replyTo: 'amq.rabbitmq.reply-to', contentType: 'text/plain' });
+        channel.publish('openbaton-exchange', `vnfm.${hostname}.actions`, Buffer.from(JSON.stringify(command)), {
+          replyTo: 'amq.rabbitmq.reply-to',
+          contentType: 'text/plain',
+        });
         return await withDeadline(reply, 20_000, 'the reply to a command without correlation id');
       } finally {
         await channel.close().catch(() => undefined);
       }
     };
-    const save = await springRequest({ action: 'SAVE_SCRIPTS', payload: b64('echo run >> "$SCRIPTS_PATH/count"\necho ran\n'), name: 'count.sh', 'script-path': '/opt/openbaton/scripts' });
+    const save = await springRequest({
+      action: 'SAVE_SCRIPTS',
+      payload: b64('echo run >> "$SCRIPTS_PATH/count"\necho ran\n'),
+      name: 'count.sh',
+      'script-path': '/opt/openbaton/scripts',
+    });
     expect(JSON.parse(save.content.toString())).toMatchObject({ status: 0 });
     for (let i = 0; i < 2; i++) {
       // The same body twice: two commands, not a command and its repeat.
@@ -123,7 +171,10 @@ describe.skipIf(SKIP_BROKER_TESTS)('vnfkit-ems against a real RabbitMQ (the test
     expect((await vnfm.send(hostname, { action: 'SAVE_SCRIPTS', payload: b64(script), name: 'slow.sh' })).json.status).toBe(0);
 
     vnfm.publishRaw(hostname, JSON.stringify({ action: 'EXECUTE', payload: 'slow.sh' }), { correlationId: 'crash-1' });
-    await waitFor(async () => (await readFile(side, 'utf8').catch(() => '')) === 'run\n', { timeoutMs: 15_000, what: 'the script to start' });
+    await waitFor(async () => (await readFile(side, 'utf8').catch(() => '')) === 'run\n', {
+      timeoutMs: 15_000,
+      what: 'the script to start',
+    });
     await agent.stop('SIGKILL');
     expect(await queueExists(`vnfm.${hostname}.actions`)).toBe(true);
 
@@ -142,9 +193,18 @@ describe.skipIf(SKIP_BROKER_TESTS)('vnfkit-ems against a real RabbitMQ (the test
     const script = `touch ${started}\nfor i in $(seq 1 600); do [ -f ${release} ] && break; sleep 0.05; done\necho finished\n`;
     expect((await vnfm.send(hostname, { action: 'SAVE_SCRIPTS', payload: b64(script), name: 'graceful.sh' })).json.status).toBe(0);
     const replied = vnfm.send(hostname, { action: 'EXECUTE', payload: 'graceful.sh' }, { timeoutMs: 30_000 });
-    await waitFor(async () => (await readFile(started).then(() => true).catch(() => false)), { timeoutMs: 15_000, what: 'the script to start' });
+    await waitFor(
+      async () =>
+        await readFile(started)
+          .then(() => true)
+          .catch(() => false),
+      { timeoutMs: 15_000, what: 'the script to start' },
+    );
     agent.child.kill('SIGTERM');
-    await waitFor(() => agent.logged('shutting down: finishing the running command first'), { timeoutMs: 10_000, what: 'the shutdown log line' });
+    await waitFor(() => agent.logged('shutting down: finishing the running command first'), {
+      timeoutMs: 10_000,
+      what: 'the shutdown log line',
+    });
     await writeFile(release, '');
     expect((await replied).json).toEqual({ output: 'finished\n', err: '', status: 0 });
     expect(await withDeadline(agent.exited, 15_000, 'the agent to exit after SIGTERM')).toEqual({ code: 0, signal: null });

@@ -32,7 +32,7 @@ describe('ProcessTreeMarker', () => {
     expect(await processState(theirs.pid ?? 0)).toBe('S');
   });
 
-  it('documented limit: a process exec\'ed with a cleared environment (env -i) is not found', async () => {
+  it("documented limit: a process exec'ed with a cleared environment (env -i) is not found", async () => {
     const marker = new ProcessTreeMarker();
     const child = spawn('env', ['-i', 'sleep', '1000'], { env: { ...process.env, ...marker.env }, stdio: 'ignore' });
     killLater(child.pid);

@@ -3,7 +3,9 @@ import { parseIni } from '../../src/internal/ini.js';
 
 describe('parseIni', () => {
   it('reads sections, both separators, comments, case-folded keys and continuation lines', () => {
-    const { sections, problems } = parseIni('\uFEFF# top\n[ems]\nBroker_IP = 1.2.3.4\ntype: generic\n; comment\nmulti = a\n  b\n[other]\nx=1\n');
+    const { sections, problems } = parseIni(
+      '\uFEFF# top\n[ems]\nBroker_IP = 1.2.3.4\ntype: generic\n; comment\nmulti = a\n  b\n[other]\nx=1\n',
+    );
     expect(problems).toEqual([]);
     expect(sections.ems).toEqual({ broker_ip: '1.2.3.4', type: 'generic', multi: 'a\nb' });
     expect(sections.other).toEqual({ x: '1' });

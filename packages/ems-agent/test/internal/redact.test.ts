@@ -26,15 +26,20 @@ describe('redactUrl / redactText', () => {
     expect(redactUrl('amqp://guest@h:5672')).toBe('amqp://guest@h:5672');
     expect(redactUrl('https://ghp_abcdef@github.com/o/r.git')).toBe('https://***@github.com/o/r.git');
     expect(redactUrl('ssh://git@github.com/o/r.git')).toBe('ssh://git@github.com/o/r.git');
-    expect(redactText(`Invalid URL: amqp://admin:${PASSWORD}@host/ and "https://u:t0k@h/x"`)).toBe('Invalid URL: amqp://admin:***@host/ and "https://u:***@h/x"');
+    expect(redactText(`Invalid URL: amqp://admin:${PASSWORD}@host/ and "https://u:t0k@h/x"`)).toBe(
+      'Invalid URL: amqp://admin:***@host/ and "https://u:***@h/x"',
+    );
   });
 
   it('withholds the body quote of a "not JSON" refusal', () => {
-    const reason = 'command refused: EmsCommand: body is not JSON (Unexpected token \'x\', "{"env":{"DB_PASSWORD":"hunter2"}x" is not valid JSON): "{\\"env\\":{\\"DB_PASSWORD\\":\\"hunter2\\"}x"';
+    const reason =
+      'command refused: EmsCommand: body is not JSON (Unexpected token \'x\', "{"env":{"DB_PASSWORD":"hunter2"}x" is not valid JSON): "{\\"env\\":{\\"DB_PASSWORD\\":\\"hunter2\\"}x"';
     const logged = redactBodyReason(reason);
     expect(logged).not.toContain('hunter2');
     expect(logged).toBe('command refused: EmsCommand: body is not JSON (details withheld from the log: they quote the body)');
-    expect(redactBodyReason('command refused: EXECUTE: at payload: expected string')).toBe('command refused: EXECUTE: at payload: expected string');
+    expect(redactBodyReason('command refused: EXECUTE: at payload: expected string')).toBe(
+      'command refused: EXECUTE: at payload: expected string',
+    );
   });
 });
 
@@ -55,7 +60,7 @@ describe('the agent refuses and never logs an unparsable amqp_url', () => {
     expect(maskConfig(config).amqp_url).toBe('amqp://admin:***@10.0.0.1:5672');
   });
 
-  it('masks URL credentials in logged errors (Node\'s Invalid URL error carries the whole URL as `input`)', () => {
+  it("masks URL credentials in logged errors (Node's Invalid URL error carries the whole URL as `input`)", () => {
     const out = capture();
     const logger = createRootLogger(resolveConfig({ hostname: 'h-1' }), { stdout: out.stream });
     let error: unknown;

@@ -46,7 +46,11 @@ describe('the agent wire codec', () => {
   });
 
   it('defers bodies that are not JSON, start with a byte-order mark or carry __proto__', async () => {
-    for (const text of ['not json', '\uFEFF{"action":"EXECUTE","payload":"x.sh"}', '{"action":"EXECUTE","payload":"x.sh","env":{"__proto__":{"A":"1"}}}']) {
+    for (const text of [
+      'not json',
+      '\uFEFF{"action":"EXECUTE","payload":"x.sh"}',
+      '{"action":"EXECUTE","payload":"x.sh","env":{"__proto__":{"A":"1"}}}',
+    ]) {
       expect(decodeCommandFast(Buffer.from(text))).toBeUndefined();
       let expected: unknown;
       try {

@@ -19,7 +19,10 @@ const VERSION = (JSON.parse(readFileSync(join(PKG, 'package.json'), 'utf8')) as 
 
 /** Node >= 20.19 loads ES modules with require() by default; this flag turns that off, so only real CommonJS loads. */
 async function noRequireEsmFlag(): Promise<string[]> {
-  const known = await exec(process.execPath, ['--no-experimental-require-module', '-e', '0']).then(() => true, () => false);
+  const known = await exec(process.execPath, ['--no-experimental-require-module', '-e', '0']).then(
+    () => true,
+    () => false,
+  );
   return known ? ['--no-experimental-require-module'] : [];
 }
 
@@ -36,7 +39,11 @@ async function runCommonJs(script: string): Promise<unknown> {
 beforeAll(async () => {
   if (!existsSync(join(PKG, 'dist/index.cjs')) || !existsSync(join(WORKSPACE_ROOT, 'packages/protocol/dist/index.cjs'))) {
     // The agent and what it requires (@vnfkit/protocol), built as `pnpm build` would.
-    await exec('pnpm', ['--filter', '@vnfkit/ems-agent...', 'run', 'build'], { cwd: WORKSPACE_ROOT, timeout: 150_000, maxBuffer: 16 * 1024 * 1024 });
+    await exec('pnpm', ['--filter', '@vnfkit/ems-agent...', 'run', 'build'], {
+      cwd: WORKSPACE_ROOT,
+      timeout: 150_000,
+      maxBuffer: 16 * 1024 * 1024,
+    });
   }
 }, 160_000);
 
@@ -55,7 +62,14 @@ describe('require() of @vnfkit/ems-agent', () => {
           templates: agent.USER_DATA_TEMPLATES,
         }));
       });
-    `)) as { resolved: string; createAgent: string; exports: string[]; esmExports: string[]; version: string; templates: Record<string, string>};
+    `)) as {
+      resolved: string;
+      createAgent: string;
+      exports: string[];
+      esmExports: string[];
+      version: string;
+      templates: Record<string, string>;
+    };
     expect(result.resolved).toBe(join(PKG, 'dist/index.cjs'));
     expect(result.createAgent).toBe('function');
     // The same names as the ESM entry.
@@ -63,7 +77,10 @@ describe('require() of @vnfkit/ems-agent', () => {
     expect(result.exports).toContain('loadConfig');
     // `import.meta.url` (shimmed): files beside dist/ are found from the CommonJS build too.
     expect(result.version).toBe(VERSION);
-    expect(result.templates).toEqual({ install: join(PKG, 'systemd/user-data.sh.tmpl'), preinstalled: join(PKG, 'systemd/user-data-preinstalled.sh.tmpl') });
+    expect(result.templates).toEqual({
+      install: join(PKG, 'systemd/user-data.sh.tmpl'),
+      preinstalled: join(PKG, 'systemd/user-data-preinstalled.sh.tmpl'),
+    });
     for (const template of Object.values(result.templates)) expect(existsSync(template)).toBe(true);
   });
 

@@ -42,7 +42,10 @@ const DSH_STATE = `/var/lib/systemd/deb-systemd-helper-enabled/${UNIT}.dsh-also`
 const CALLS = '/vnfkit-test-calls.log';
 const PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
-const canRun = process.getuid?.() === 0 && process.platform === 'linux' && ['unshare', 'dpkg', 'dpkg-deb', 'chroot'].every((tool) => PATH.split(':').some((dir) => existsSync(join(dir, tool))));
+const canRun =
+  process.getuid?.() === 0 &&
+  process.platform === 'linux' &&
+  ['unshare', 'dpkg', 'dpkg-deb', 'chroot'].every((tool) => PATH.split(':').some((dir) => existsSync(join(dir, tool))));
 
 /** A program that records its call (dpkg names the running script in DPKG_MAINTSCRIPT_NAME). */
 function shim(extra = ''): string {
@@ -77,7 +80,10 @@ async function buildDeb(version: string): Promise<string> {
   await copyFile(join(PKG, 'packaging/ems.conf'), join(stage, 'etc/vnfkit/ems.conf'));
   await chmod(join(stage, 'etc/vnfkit/ems.conf'), 0o600);
   await mkdir(join(stage, 'DEBIAN'));
-  const control = (await readFile(join(DEB_DIR, 'control.in'), 'utf8')).replace(/@VERSION@/g, version).replace(/@INSTALLED_SIZE@/g, '1').replace(/@NODE_VERSION@/g, process.versions.node);
+  const control = (await readFile(join(DEB_DIR, 'control.in'), 'utf8'))
+    .replace(/@VERSION@/g, version)
+    .replace(/@INSTALLED_SIZE@/g, '1')
+    .replace(/@NODE_VERSION@/g, process.versions.node);
   await writeFile(join(stage, 'DEBIAN/control'), control);
   await copyFile(join(DEB_DIR, 'conffiles'), join(stage, 'DEBIAN/conffiles'));
   for (const script of ['postinst', 'prerm', 'postrm']) {
@@ -99,15 +105,34 @@ class Root {
   static async create(name: string, options: { systemdRunning: boolean; initSystemHelpers: boolean; shims?: boolean }): Promise<Root> {
     const base = join(work, name);
     const root = new Root(join(base, 'root'));
-    for (const dir of ['usr', 'dev', 'proc', 'etc', 'tmp', 'opt', 'run', 'var/lib/dpkg/info', 'var/lib/dpkg/updates', 'var/lib/dpkg/triggers']) await mkdir(join(root.dir, dir), { recursive: true });
+    for (const dir of [
+      'usr',
+      'dev',
+      'proc',
+      'etc',
+      'tmp',
+      'opt',
+      'run',
+      'var/lib/dpkg/info',
+      'var/lib/dpkg/updates',
+      'var/lib/dpkg/triggers',
+    ])
+      await mkdir(join(root.dir, dir), { recursive: true });
     for (const dir of ['usr-upper/bin', 'usr-work']) await mkdir(join(base, dir), { recursive: true });
     await writeFile(join(root.dir, 'var/lib/dpkg/status'), '');
-    for (const [link, target] of [['bin', 'usr/bin'], ['sbin', 'usr/sbin'], ['lib', 'usr/lib'], ['lib64', 'usr/lib64']] as const) await exec('ln', ['-s', target, join(root.dir, link)]);
+    for (const [link, target] of [
+      ['bin', 'usr/bin'],
+      ['sbin', 'usr/sbin'],
+      ['lib', 'usr/lib'],
+      ['lib64', 'usr/lib64'],
+    ] as const)
+      await exec('ln', ['-s', target, join(root.dir, link)]);
     for (const [name, text] of options.shims === false ? [] : Object.entries(SHIMS)) {
       await writeFile(join(base, 'usr-upper/bin', name), text);
       await chmod(join(base, 'usr-upper/bin', name), 0o755);
     }
-    if (!options.initSystemHelpers) await root.run(['rm', '-f', root.path('/usr/bin/deb-systemd-helper'), root.path('/usr/bin/deb-systemd-invoke')]);
+    if (!options.initSystemHelpers)
+      await root.run(['rm', '-f', root.path('/usr/bin/deb-systemd-helper'), root.path('/usr/bin/deb-systemd-invoke')]);
     if (options.systemdRunning) await mkdir(root.path('/run/systemd/system'), { recursive: true });
     await writeFile(root.path(CALLS), '');
     return root;
@@ -129,7 +154,10 @@ class Root {
       'exec "$@"',
     ].join('\n');
     try {
-      const { stdout, stderr } = await exec('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', setup, 'sh', ...command], { env: { PATH, LANG: 'C.UTF-8', ...env }, timeout: 60_000 });
+      const { stdout, stderr } = await exec('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', setup, 'sh', ...command], {
+        env: { PATH, LANG: 'C.UTF-8', ...env },
+        timeout: 60_000,
+      });
       return { code: 0, stdout, stderr };
     } catch (error) {
       const failed = error as { code?: number; stdout?: string; stderr?: string };
@@ -167,13 +195,21 @@ class Root {
 }
 
 /** The calls postinst makes to enable the unit, as dh_installsystemd's snippet does. */
-const ENABLE = ['postinst deb-systemd-helper unmask vnfkit-ems.service', 'postinst deb-systemd-helper --quiet was-enabled vnfkit-ems.service', 'postinst deb-systemd-helper enable vnfkit-ems.service'];
+const ENABLE = [
+  'postinst deb-systemd-helper unmask vnfkit-ems.service',
+  'postinst deb-systemd-helper --quiet was-enabled vnfkit-ems.service',
+  'postinst deb-systemd-helper enable vnfkit-ems.service',
+];
 const NOT_STARTED = /vnfkit-ems: not started: configure \/etc\/vnfkit\/ems\.conf/;
 
 beforeAll(async () => {
   if (!canRun) return;
   if (!existsSync(join(PKG, 'dist/cli.js')) || !existsSync(join(PKG, 'dist/lazy'))) {
-    await exec('pnpm', ['--filter', '@vnfkit/ems-agent...', 'run', 'build'], { cwd: WORKSPACE_ROOT, timeout: 150_000, maxBuffer: 16 * 1024 * 1024 });
+    await exec('pnpm', ['--filter', '@vnfkit/ems-agent...', 'run', 'build'], {
+      cwd: WORKSPACE_ROOT,
+      timeout: 150_000,
+      maxBuffer: 16 * 1024 * 1024,
+    });
   }
   work = await mkdtemp(join(tmpdir(), 'vnfkit-maintainer-scripts-'));
   debs[VERSION] = await buildDeb(VERSION);
@@ -207,7 +243,10 @@ describe.skipIf(!canRun)('maintainer scripts: an image build (no systemd running
     expect(await root.status()).toBe('deinstall ok config-files');
 
     await root.dpkg('-P', 'vnfkit-ems');
-    expect(await root.calls()).toEqual(['postrm deb-systemd-helper purge vnfkit-ems.service', 'postrm deb-systemd-helper unmask vnfkit-ems.service']);
+    expect(await root.calls()).toEqual([
+      'postrm deb-systemd-helper purge vnfkit-ems.service',
+      'postrm deb-systemd-helper unmask vnfkit-ems.service',
+    ]);
     for (const path of ['/etc/vnfkit', '/var/lib/vnfkit-ems', '/opt/openbaton']) expect(await root.exists(path), path).toBe(false);
     expect(await root.status()).toBe('not installed');
   });
@@ -244,10 +283,20 @@ describe.skipIf(!canRun)('maintainer scripts: an image build (no systemd running
     await exec('ln', ['-s', `/lib/systemd/system/${UNIT}`, root.path(WANTS)]);
     await root.dpkg('-r', 'vnfkit-ems');
     expect(await root.calls()).toEqual([]);
-    expect(await lstat(root.path(WANTS)).then(() => true, () => false)).toBe(true);
+    expect(
+      await lstat(root.path(WANTS)).then(
+        () => true,
+        () => false,
+      ),
+    ).toBe(true);
     await root.dpkg('-P', 'vnfkit-ems');
     expect(await root.calls()).toEqual([]);
-    expect(await lstat(root.path(WANTS)).then(() => true, () => false)).toBe(false);
+    expect(
+      await lstat(root.path(WANTS)).then(
+        () => true,
+        () => false,
+      ),
+    ).toBe(false);
     for (const path of ['/etc/vnfkit', '/var/lib/vnfkit-ems', '/opt/openbaton']) expect(await root.exists(path), path).toBe(false);
   });
 });
@@ -298,7 +347,11 @@ describe.skipIf(!canRun)('maintainer scripts: a live system (systemd running)', 
     await writeFile(root.path('/etc/vnfkit/ems.conf'), '[ems]\nhostname = vnfc-live-2\n', { mode: 0o644 });
 
     await root.dpkg('-i', debs[VERSION] ?? '');
-    expect(await root.calls()).toEqual([...ENABLE, 'postinst systemctl --system daemon-reload', 'postinst deb-systemd-invoke start vnfkit-ems.service']);
+    expect(await root.calls()).toEqual([
+      ...ENABLE,
+      'postinst systemctl --system daemon-reload',
+      'postinst deb-systemd-invoke start vnfkit-ems.service',
+    ]);
     expect(await readFile(root.path('/etc/vnfkit/ems.conf'), 'utf8')).toBe('[ems]\nhostname = vnfc-live-2\n');
     expect(await root.mode('/etc/vnfkit/ems.conf')).toBe(0o600);
 

@@ -54,7 +54,11 @@ async function agentConfig(type: string): Promise<{ file: string; hostname: stri
   return { file, hostname, scriptsDir };
 }
 
-async function runProgram(program: string, args: readonly string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
+async function runProgram(
+  program: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
     const { stdout, stderr } = await exec(program, args, { env, timeout: 20_000 });
     return { code: 0, stdout, stderr };
@@ -86,20 +90,42 @@ async function exerciseAgent(program: string, expectedNode: string): Promise<voi
     // The wrapper exec'd the package's node: the agent process is that binary.
     expect(await readlink(`/proc/${agent.child.pid}/exe`)).toBe(expectedNode);
 
-    const save = await vnfm.send(hostname, { action: 'SAVE_SCRIPTS', payload: b64('echo "installed $1 in $SCRIPTS_PATH"\n'), name: 'install.sh', 'script-path': '/opt/openbaton/scripts' });
+    const save = await vnfm.send(hostname, {
+      action: 'SAVE_SCRIPTS',
+      payload: b64('echo "installed $1 in $SCRIPTS_PATH"\n'),
+      name: 'install.sh',
+      'script-path': '/opt/openbaton/scripts',
+    });
     expect(save.json).toEqual({ output: "['install.sh']", err: '', status: 0 });
     const run = await vnfm.send(hostname, { action: 'EXECUTE', payload: 'install.sh arg1' });
     expect(run.json).toEqual({ output: `installed arg1 in ${scriptsDir}\n`, err: '', status: 0 });
 
-    const dependency = { target: 'client', parameters: { server: { parameters: { conf: 'a b' } } }, vnfcParameters: { server: { parameters: { id1: { parameters: { private: '10.0.0.7' } } } } }, idType: { 'iperf-server': 'server' } };
-    const dep = await vnfm.send(hostname, { action: 'SAVE_VNFR_DEPENDENCY', payload: JSON.stringify(dependency), 'script-path': '/opt/openbaton/scripts' });
+    const dependency = {
+      target: 'client',
+      parameters: { server: { parameters: { conf: 'a b' } } },
+      vnfcParameters: { server: { parameters: { id1: { parameters: { private: '10.0.0.7' } } } } },
+      idType: { 'iperf-server': 'server' },
+    };
+    const dep = await vnfm.send(hostname, {
+      action: 'SAVE_VNFR_DEPENDENCY',
+      payload: JSON.stringify(dependency),
+      'script-path': '/opt/openbaton/scripts',
+    });
     expect(dep.json).toMatchObject({ err: '', status: 0 });
     expect(await readFile(join(scriptsDir, 'ob_parameters.sh'), 'utf8')).toContain("export OB_server_VNFC_private='10.0.0.7'");
 
     const url = await servedRepository({ 'configure.sh': 'echo cloned\n' });
-    const clone = await vnfm.send(hostname, { action: 'CLONE_SCRIPTS', payload: url, 'script-path': '/opt/openbaton/scripts' }, { timeoutMs: 30_000 });
+    const clone = await vnfm.send(
+      hostname,
+      { action: 'CLONE_SCRIPTS', payload: url, 'script-path': '/opt/openbaton/scripts' },
+      { timeoutMs: 30_000 },
+    );
     expect(clone.json).toMatchObject({ output: "['.git', 'configure.sh']", status: 0 });
-    expect((await vnfm.send(hostname, { action: 'EXECUTE', payload: 'configure.sh' })).json).toEqual({ output: 'cloned\n', err: '', status: 0 });
+    expect((await vnfm.send(hostname, { action: 'EXECUTE', payload: 'configure.sh' })).json).toEqual({
+      output: 'cloned\n',
+      err: '',
+      status: 0,
+    });
 
     expect(await agent.stop('SIGTERM')).toEqual({ code: 0, signal: null });
     expect(agent.stderr).toBe('');
@@ -112,7 +138,10 @@ async function exerciseAgent(program: string, expectedNode: string): Promise<voi
 }
 
 async function exists(path: string): Promise<boolean> {
-  return lstat(path).then(() => true, () => false);
+  return lstat(path).then(
+    () => true,
+    () => false,
+  );
 }
 
 beforeAll(async () => {
@@ -128,10 +157,26 @@ describe('pnpm package: the artefacts', () => {
 
   it('puts the bundled agent, its own node and no node_modules into the tarball', async () => {
     const { stdout } = await exec('tar', ['-tzf', TARBALL]);
-    const entries = stdout.split('\n').filter(Boolean).map((entry) => entry.replace(/\/$/, ''));
+    const entries = stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((entry) => entry.replace(/\/$/, ''));
     expect(entries.filter((entry) => entry.split('/').includes('node_modules'))).toEqual([]);
     expect(entries.every((entry) => entry === TOP || entry.startsWith(`${TOP}/`))).toBe(true);
-    for (const file of ['bin/vnfkit-ems', 'node/bin/node', 'node/LICENSE', 'dist/cli.js', 'package.json', 'install.sh', 'systemd/vnfkit-ems.service', 'ems.conf.example', 'user-data.sh.tmpl', 'README.md', 'LICENSE', 'THIRD-PARTY-LICENSES.md']) {
+    for (const file of [
+      'bin/vnfkit-ems',
+      'node/bin/node',
+      'node/LICENSE',
+      'dist/cli.js',
+      'package.json',
+      'install.sh',
+      'systemd/vnfkit-ems.service',
+      'ems.conf.example',
+      'user-data.sh.tmpl',
+      'README.md',
+      'LICENSE',
+      'THIRD-PARTY-LICENSES.md',
+    ]) {
       expect(entries).toContain(`${TOP}/${file}`);
     }
   });
@@ -139,7 +184,15 @@ describe('pnpm package: the artefacts', () => {
   it('builds the .deb with the wrapper, the unit, a conffile and no dependency on nodejs', async () => {
     const { stdout: files } = await exec('dpkg-deb', ['-c', DEB]);
     expect(files).not.toMatch(/node_modules/);
-    for (const path of ['./usr/bin/vnfkit-ems', './usr/lib/vnfkit-ems/node/bin/node', './usr/lib/vnfkit-ems/dist/cli.js', './lib/systemd/system/vnfkit-ems.service', './etc/vnfkit/ems.conf', './usr/share/vnfkit-ems/user-data.sh.tmpl', './usr/share/doc/vnfkit-ems/copyright']) {
+    for (const path of [
+      './usr/bin/vnfkit-ems',
+      './usr/lib/vnfkit-ems/node/bin/node',
+      './usr/lib/vnfkit-ems/dist/cli.js',
+      './lib/systemd/system/vnfkit-ems.service',
+      './etc/vnfkit/ems.conf',
+      './usr/share/vnfkit-ems/user-data.sh.tmpl',
+      './usr/share/doc/vnfkit-ems/copyright',
+    ]) {
       expect(files).toContain(path);
     }
     expect(files).toMatch(/^-rw------- root\/root .* \.\/etc\/vnfkit\/ems\.conf$/m);
@@ -168,7 +221,8 @@ describe('pnpm package: the artefacts', () => {
 describe.skipIf(SKIP_BROKER_TESTS)('the tarball, unpacked where no node_modules is', () => {
   it('runs its own node and the bundled agent: --check-config, hello, commands', async () => {
     const dir = await tempDir('vnfkit-tarball-');
-    for (let parent = dir; parent !== dirname(parent); parent = dirname(parent)) expect(existsSync(join(parent, 'node_modules'))).toBe(false);
+    for (let parent = dir; parent !== dirname(parent); parent = dirname(parent))
+      expect(existsSync(join(parent, 'node_modules'))).toBe(false);
     await exec('tar', ['-xzf', TARBALL, '-C', dir]);
     await exerciseAgent(join(dir, TOP, 'bin/vnfkit-ems'), join(dir, TOP, 'node/bin/node'));
   });
@@ -183,9 +237,15 @@ describe.skipIf(SKIP_BROKER_TESTS)('the tarball, unpacked where no node_modules 
     expect(await readFile(conf, 'utf8')).toBe(await readFile(join(dir, TOP, 'ems.conf.example'), 'utf8'));
     expect((await stat(conf)).mode & 0o777).toBe(0o600);
     expect((await stat(join(image, 'var/lib/vnfkit-ems'))).mode & 0o777).toBe(0o700);
-    expect(await readFile(join(image, 'usr/local/bin/vnfkit-ems'), 'utf8')).toContain('exec /opt/vnfkit/ems-agent/node/bin/node /opt/vnfkit/ems-agent/dist/cli.js "$@"');
-    expect(await readFile(join(image, 'etc/systemd/system/vnfkit-ems.service'), 'utf8')).toMatch(/^ExecStart=\/usr\/local\/bin\/vnfkit-ems$/m);
-    expect(await readlink(join(image, 'etc/systemd/system/multi-user.target.wants/vnfkit-ems.service'))).toBe('/etc/systemd/system/vnfkit-ems.service');
+    expect(await readFile(join(image, 'usr/local/bin/vnfkit-ems'), 'utf8')).toContain(
+      'exec /opt/vnfkit/ems-agent/node/bin/node /opt/vnfkit/ems-agent/dist/cli.js "$@"',
+    );
+    expect(await readFile(join(image, 'etc/systemd/system/vnfkit-ems.service'), 'utf8')).toMatch(
+      /^ExecStart=\/usr\/local\/bin\/vnfkit-ems$/m,
+    );
+    expect(await readlink(join(image, 'etc/systemd/system/multi-user.target.wants/vnfkit-ems.service'))).toBe(
+      '/etc/systemd/system/vnfkit-ems.service',
+    );
     const { stdout } = await exec(join(image, 'opt/vnfkit/ems-agent/bin/vnfkit-ems'), ['--version'], { env: await isolatedEnv() });
     expect(stdout.trim()).toBe(`vnfkit-ems ${VERSION}`);
 
@@ -208,8 +268,12 @@ describe.skipIf(!IS_ROOT || SKIP_BROKER_TESTS)('the .deb, installed with dpkg on
   const moved: string[] = [];
 
   beforeAll(async () => {
-    const status = await exec('dpkg-query', ['-W', '-f=${db:Status-Abbrev}', 'vnfkit-ems']).then((r) => r.stdout, () => '');
-    if (status.trim() !== '' && !status.startsWith('un')) throw new Error(`vnfkit-ems is already installed here (${status.trim()}); purge it before running this test`);
+    const status = await exec('dpkg-query', ['-W', '-f=${db:Status-Abbrev}', 'vnfkit-ems']).then(
+      (r) => r.stdout,
+      () => '',
+    );
+    if (status.trim() !== '' && !status.startsWith('un'))
+      throw new Error(`vnfkit-ems is already installed here (${status.trim()}); purge it before running this test`);
     for (const path of SAVED) {
       if (await exists(path)) {
         await rename(path, `${path}.vnfkit-test-saved`);
@@ -250,7 +314,8 @@ describe.skipIf(!IS_ROOT || SKIP_BROKER_TESTS)('the .deb, installed with dpkg on
     // remove: the program goes, the (changed) conffile and the execution records stay.
     await appendFile('/etc/vnfkit/ems.conf', 'hostname = changed-by-the-test-1\n');
     await exec('dpkg', ['-r', 'vnfkit-ems'], { timeout: 60_000 });
-    for (const path of ['/usr/bin/vnfkit-ems', '/usr/lib/vnfkit-ems', '/lib/systemd/system/vnfkit-ems.service', '/usr/share/vnfkit-ems']) expect(await exists(path)).toBe(false);
+    for (const path of ['/usr/bin/vnfkit-ems', '/usr/lib/vnfkit-ems', '/lib/systemd/system/vnfkit-ems.service', '/usr/share/vnfkit-ems'])
+      expect(await exists(path)).toBe(false);
     expect(await readFile('/etc/vnfkit/ems.conf', 'utf8')).toContain('hostname = changed-by-the-test-1');
     expect(await exists('/var/lib/vnfkit-ems')).toBe(true);
     expect((await exec('dpkg-query', ['-W', '-f=${Status}', 'vnfkit-ems'])).stdout).toBe('deinstall ok config-files');
@@ -258,7 +323,10 @@ describe.skipIf(!IS_ROOT || SKIP_BROKER_TESTS)('the .deb, installed with dpkg on
     // purge: the conffile, the state directory and the enablement go.
     await exec('dpkg', ['--purge', 'vnfkit-ems'], { timeout: 60_000 });
     for (const path of ['/etc/vnfkit/ems.conf', '/var/lib/vnfkit-ems', WANTS]) expect(await exists(path)).toBe(false);
-    const after = await exec('dpkg-query', ['-W', '-f=${db:Status-Abbrev}', 'vnfkit-ems']).then((r) => r.stdout.trim(), () => '');
+    const after = await exec('dpkg-query', ['-W', '-f=${db:Status-Abbrev}', 'vnfkit-ems']).then(
+      (r) => r.stdout.trim(),
+      () => '',
+    );
     expect(after === '' || after.startsWith('un')).toBe(true);
   }, 90_000);
 });

@@ -21,10 +21,18 @@ describe('checkGitUrl', () => {
   });
 
   it('refuses plaintext http:// and git:// unless allow_git_protocols lists them', () => {
-    for (const url of ['http://git.example.org/x.git', 'http://169.254.169.254/latest/meta-data', 'git://127.0.0.1:9418/repo.git', 'HTTP://x/y']) {
+    for (const url of [
+      'http://git.example.org/x.git',
+      'http://169.254.169.254/latest/meta-data',
+      'git://127.0.0.1:9418/repo.git',
+      'HTTP://x/y',
+    ]) {
       const checked = checkGitUrl(url);
       expect(checked.ok, url).toBe(false);
-      if (!checked.ok) expect(checked.reason).toMatch(/^git URL scheme "(http|git):\/\/" is not allowed \(allowed: https:\/\/, ssh:\/\/, user@host:path\); add "(http|git)" to allow_git_protocols to allow it$/);
+      if (!checked.ok)
+        expect(checked.reason).toMatch(
+          /^git URL scheme "(http|git):\/\/" is not allowed \(allowed: https:\/\/, ssh:\/\/, user@host:path\); add "(http|git)" to allow_git_protocols to allow it$/,
+        );
       expect(checkGitUrl(url, ALLOWED_GIT_SCHEMES)).toEqual({ ok: true, value: url });
     }
     // Without ssh, scp-style URLs go too; file:// never comes back.
@@ -100,7 +108,13 @@ describe('cloneInto', () => {
     const { url, requests } = await servedHttpRepository({ user: 'deploy', token: 'tok:en@/secret' });
     const withToken = url.replace('http://', `http://deploy:${encodeURIComponent('tok:en@/secret')}@`);
     const dir = join(await tempDir(), 'scripts');
-    const result = await cloneInto({ url: withToken, dir, timeoutMs: 30_000, env: process.env, allowedProtocols: ['https', 'ssh', 'http'] });
+    const result = await cloneInto({
+      url: withToken,
+      dir,
+      timeoutMs: 30_000,
+      env: process.env,
+      allowedProtocols: ['https', 'ssh', 'http'],
+    });
     expect(result, result.err).toMatchObject({ status: 0 });
     expect(requests.authorized).toBeGreaterThan(0); // the credentials were used
     const config = await readFile(join(dir, '.git', 'config'), 'utf8');
@@ -123,13 +137,19 @@ describe('cloneInto', () => {
     expect(await readFile(join(dir, 'start.sh'), 'utf8')).toBe('#!/bin/bash\necho started\n');
   });
 
-  it('keeps the old directory and reports git\'s status when the clone fails', async () => {
+  it("keeps the old directory and reports git's status when the clone fails", async () => {
     const url = await servedRepository();
     const parent = await tempDir();
     const dir = join(parent, 'scripts');
     await mkdir(dir);
     await writeFile(join(dir, 'keep.sh'), 'old');
-    const result = await cloneInto({ url: url.replace('repo.git', 'missing.git'), dir, timeoutMs: 30_000, env: process.env, allowedProtocols: WITH_GIT });
+    const result = await cloneInto({
+      url: url.replace('repo.git', 'missing.git'),
+      dir,
+      timeoutMs: 30_000,
+      env: process.env,
+      allowedProtocols: WITH_GIT,
+    });
     expect(result.status).toBe(128);
     expect(result.err).toMatch(/missing\.git|not exported|does not appear/i);
     expect(await readdir(parent)).toEqual(['scripts']);
@@ -148,13 +168,21 @@ describe('cloneInto', () => {
     const sockets = new Set<Socket>();
     const server = createServer((socket) => sockets.add(socket));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    onTestFinished(() => new Promise<void>((resolve) => {
-      for (const socket of sockets) socket.destroy();
-      server.close(() => resolve());
-    }));
+    onTestFinished(
+      () =>
+        new Promise<void>((resolve) => {
+          for (const socket of sockets) socket.destroy();
+          server.close(() => resolve());
+        }),
+    );
     const { port } = server.address() as AddressInfo;
     const parent = await tempDir();
-    const result = await cloneInto({ url: `git://127.0.0.1:${port}/repo.git`, dir: join(parent, 'scripts'), timeoutMs: 500, allowedProtocols: WITH_GIT });
+    const result = await cloneInto({
+      url: `git://127.0.0.1:${port}/repo.git`,
+      dir: join(parent, 'scripts'),
+      timeoutMs: 500,
+      allowedProtocols: WITH_GIT,
+    });
     expect(result.status).toBe(124);
     expect(result.err).toMatch(/timed out after 0\.5 s/);
     expect(await readdir(parent)).toEqual([]);

@@ -30,9 +30,12 @@ describe('scriptFilePath', () => {
     if (!checked.ok) expect(checked.reason).toMatch(reason);
   });
 
-  it.each(['install.sh', 'default_options', 'iperf-install.py', 'a b.sh', 'ünïcode.sh', '-leading-dash.sh'])('accepts %j inside the directory', (name) => {
-    expect(scriptFilePath('/opt/openbaton/scripts', name)).toEqual({ ok: true, value: `/opt/openbaton/scripts/${name}` });
-  });
+  it.each(['install.sh', 'default_options', 'iperf-install.py', 'a b.sh', 'ünïcode.sh', '-leading-dash.sh'])(
+    'accepts %j inside the directory',
+    (name) => {
+      expect(scriptFilePath('/opt/openbaton/scripts', name)).toEqual({ ok: true, value: `/opt/openbaton/scripts/${name}` });
+    },
+  );
 });
 
 describe('executableScriptPath', () => {
@@ -50,7 +53,14 @@ describe('resolveScriptDir', () => {
   const policy = { scriptsDir: '/tmp/agent-1/scripts', allowOverride: false };
 
   it('uses the configured directory when script-path is missing, equal, or the Open Baton default', () => {
-    for (const requested of [undefined, '', '/tmp/agent-1/scripts', '/tmp/agent-1/scripts/', '/opt/openbaton/scripts', '/opt/openbaton/scripts/']) {
+    for (const requested of [
+      undefined,
+      '',
+      '/tmp/agent-1/scripts',
+      '/tmp/agent-1/scripts/',
+      '/opt/openbaton/scripts',
+      '/opt/openbaton/scripts/',
+    ]) {
       expect(resolveScriptDir(requested, policy)).toEqual({ ok: true, value: '/tmp/agent-1/scripts' });
     }
   });
@@ -58,7 +68,10 @@ describe('resolveScriptDir', () => {
   it('refuses any other directory unless overrides are allowed (absolute only)', () => {
     const refused = resolveScriptDir('/etc', policy);
     expect(refused.ok).toBe(false);
-    if (!refused.ok) expect(refused.reason).toBe('script-path "/etc" refused: this agent\'s script directory is /tmp/agent-1/scripts (set allow_script_path_override=true to allow other directories)');
+    if (!refused.ok)
+      expect(refused.reason).toBe(
+        'script-path "/etc" refused: this agent\'s script directory is /tmp/agent-1/scripts (set allow_script_path_override=true to allow other directories)',
+      );
     expect(resolveScriptDir('/srv/other', { ...policy, allowOverride: true })).toEqual({ ok: true, value: '/srv/other' });
     expect(resolveScriptDir('relative', { ...policy, allowOverride: true }).ok).toBe(false);
     expect(resolveScriptDir('/opt/openbaton/scripts/../../etc', policy).ok).toBe(false);

@@ -38,13 +38,20 @@ const PUBLISH_TIMEOUT_MS = 1_500;
 describe.skipIf(SKIP_BROKER_TESTS)('agent transport during a broker memory alarm (real RabbitMQ, broker-global alarm)', () => {
   it('publishes made while the broker blocks the connection wait past their deadline (logged) and are confirmed and delivered once after', async () => {
     const lines: Record<string, unknown>[] = [];
-    const logger = pino({ level: 'info' }, new Writable({
-      write(chunk: Buffer, _encoding, callback) {
-        lines.push(JSON.parse(chunk.toString('utf8')) as Record<string, unknown>);
-        callback();
-      },
-    }));
-    const { transport: link, queue, received } = await transportWithQueue('alarm', { publishTimeoutMs: PUBLISH_TIMEOUT_MS, logger }, { prefetch: 50 });
+    const logger = pino(
+      { level: 'info' },
+      new Writable({
+        write(chunk: Buffer, _encoding, callback) {
+          lines.push(JSON.parse(chunk.toString('utf8')) as Record<string, unknown>);
+          callback();
+        },
+      }),
+    );
+    const {
+      transport: link,
+      queue,
+      received,
+    } = await transportWithQueue('alarm', { publishTimeoutMs: PUBLISH_TIMEOUT_MS, logger }, { prefetch: 50 });
     link.start();
     await waitFor(() => link.state === 'open', { what: 'the link to connect' });
     await link.publish('', queue, 'warm-up');
@@ -55,14 +62,25 @@ describe.skipIf(SKIP_BROKER_TESTS)('agent transport during a broker memory alarm
     const N = 20;
     const failures: unknown[] = [];
     let confirmed = 0;
-    const publishes = Array.from({ length: N }, (_, i) => link.publish('', queue, `r${i}`).then(() => {
-      confirmed += 1;
-    }, (error: unknown) => {
-      failures.push(error);
-    }));
-    await waitFor(() => lines.some((l) => l['msg'] === 'the broker blocked this connection (resource alarm); publishes wait until it unblocks'), { timeoutMs: 15_000, what: 'the blocked notice' });
+    const publishes = Array.from({ length: N }, (_, i) =>
+      link.publish('', queue, `r${i}`).then(
+        () => {
+          confirmed += 1;
+        },
+        (error: unknown) => {
+          failures.push(error);
+        },
+      ),
+    );
+    await waitFor(
+      () => lines.some((l) => l['msg'] === 'the broker blocked this connection (resource alarm); publishes wait until it unblocks'),
+      { timeoutMs: 15_000, what: 'the blocked notice' },
+    );
     const blockedAt = Date.now();
-    await waitFor(() => Date.now() - blockedAt >= 3 * PUBLISH_TIMEOUT_MS, { timeoutMs: 10_000, what: 'three publish deadlines of blocked time' });
+    await waitFor(() => Date.now() - blockedAt >= 3 * PUBLISH_TIMEOUT_MS, {
+      timeoutMs: 10_000,
+      what: 'three publish deadlines of blocked time',
+    });
     expect(failures).toEqual([]);
     expect(confirmed).toBeLessThan(N);
 

@@ -11,6 +11,8 @@ describe.skipIf(SKIP_BROKER_TESTS)('soak: process tree under the command timeout
   it(`kills a ${treeSize(3, FANOUT)}-process tree with SIGTERM-ignoring and setsid children; nothing is left`, async () => {
     const figures = await runTreeUnderTimeout(3, FANOUT, 15);
     expect(figures.processes).toBe(treeSize(3, FANOUT));
-    console.log(`process tree: ${figures.processes} processes (${figures.escapees} setsid session leaders), reply after ${figures.replyMs} ms`);
+    console.log(
+      `process tree: ${figures.processes} processes (${figures.escapees} setsid session leaders), reply after ${figures.replyMs} ms`,
+    );
   }, 180_000);
 });

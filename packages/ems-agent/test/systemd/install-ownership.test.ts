@@ -50,9 +50,14 @@ describe.skipIf(!isRoot)('install.sh file ownership (needs root)', () => {
     await writeFile(join(src, 'systemd', 'vnfkit-ems.service'), await readFile(UNIT, 'utf8'));
     await chownTree(src, 1000);
     const root = join(dir, 'root');
-    await run('bash', [INSTALL, '--no-enable', '--no-check'], { env: { PATH: process.env.PATH ?? '', EMS_INSTALL_ROOT: root, EMS_INSTALL_SRC: src, Hostname: 'web-1' } });
+    await run('bash', [INSTALL, '--no-enable', '--no-check'], {
+      env: { PATH: process.env.PATH ?? '', EMS_INSTALL_ROOT: root, EMS_INSTALL_SRC: src, Hostname: 'web-1' },
+    });
     const prefix = join(root, 'opt', 'vnfkit', 'ems-agent');
-    const entries = [{ path: prefix, ...(await lstat(prefix).then((s) => ({ uid: s.uid, gid: s.gid, mode: s.mode & 0o7777, link: false }))) }, ...(await walk(prefix))];
+    const entries = [
+      { path: prefix, ...(await lstat(prefix).then((s) => ({ uid: s.uid, gid: s.gid, mode: s.mode & 0o7777, link: false }))) },
+      ...(await walk(prefix)),
+    ];
     expect(entries.map((e) => e.path)).toEqual(expect.arrayContaining([join(prefix, 'dist', 'lib.js'), join(prefix, 'dist', 'alias.js')]));
     // dist/ is self-contained: a node_modules (a pnpm tree's are symlinks) is not copied.
     expect(entries.map((e) => e.path).filter((path) => path.includes('node_modules'))).toEqual([]);

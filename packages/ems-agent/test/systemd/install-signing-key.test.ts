@@ -23,7 +23,9 @@ async function sandbox() {
   const root = join(dir, 'root');
   const conf = join(root, 'etc', 'vnfkit', 'ems.conf');
   const install = (args: string[], env: Record<string, string> = {}) =>
-    run('bash', [INSTALL, '--no-enable', '--no-check', ...args], { env: { PATH: process.env.PATH ?? '', EMS_INSTALL_ROOT: root, EMS_INSTALL_SRC: src, Hostname: 'web-1', ...env } });
+    run('bash', [INSTALL, '--no-enable', '--no-check', ...args], {
+      env: { PATH: process.env.PATH ?? '', EMS_INSTALL_ROOT: root, EMS_INSTALL_SRC: src, Hostname: 'web-1', ...env },
+    });
   return { dir, conf, install, config: () => readFile(conf, 'utf8') };
 }
 
@@ -44,10 +46,14 @@ describe('install.sh signing key', () => {
     expect(await box.config()).not.toMatch(/signing_key/);
     const file = join(box.dir, 'key');
     await writeFile(file, `${'b'.repeat(40)}\r\nignored\n`, { mode: 0o600 });
-    await expect(box.install([`--signing-key-file=${file}`])).rejects.toMatchObject({ stderr: expect.stringMatching(/rerun with --force-config/) });
+    await expect(box.install([`--signing-key-file=${file}`])).rejects.toMatchObject({
+      stderr: expect.stringMatching(/rerun with --force-config/),
+    });
     const { stdout, stderr } = await box.install(['--force-config', `--signing-key-file=${file}`]);
     expect(`${stdout}${stderr}`).not.toContain('b'.repeat(40));
     expect(await box.config()).toMatch(new RegExp(`^signing_key=${'b'.repeat(40)}$`, 'm'));
-    await expect(box.install(['--force-config', `--signing-key-file=${join(box.dir, 'missing')}`])).rejects.toMatchObject({ stderr: expect.stringMatching(/cannot read the signing key file/) });
+    await expect(box.install(['--force-config', `--signing-key-file=${join(box.dir, 'missing')}`])).rejects.toMatchObject({
+      stderr: expect.stringMatching(/cannot read the signing key file/),
+    });
   });
 });

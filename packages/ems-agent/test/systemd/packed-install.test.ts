@@ -35,7 +35,8 @@ beforeAll(async () => {
   tarball = join(dir, (await exec('sh', ['-c', 'ls *.tgz'], { cwd: dir })).stdout.trim());
   await exec('tar', ['-xzf', tarball, '-C', dir]);
   unpacked = join(dir, 'package');
-  for (let parent = unpacked; parent !== dirname(parent); parent = dirname(parent)) expect(existsSync(join(parent, 'node_modules'))).toBe(false);
+  for (let parent = unpacked; parent !== dirname(parent); parent = dirname(parent))
+    expect(existsSync(join(parent, 'node_modules'))).toBe(false);
 }, 90_000);
 
 afterAll(() => (packDir ? rm(packDir, { recursive: true, force: true }) : undefined));
@@ -61,7 +62,13 @@ async function userDataScript(kind: UserDataKind, values: UserDataValues, vm: { 
   expect(rendered).not.toMatch(/\{\{/);
   await exec('bash', ['-n', '-c', rendered]);
   const file = join(dir, `user-data-${kind}.sh`);
-  await writeFile(file, rendered.replaceAll('#Hostname=', `Hostname=${hostname}`).replaceAll('/etc/vnfkit', join(dir, 'etc-vnfkit')).replaceAll('/var/log/', `${dir}/`));
+  await writeFile(
+    file,
+    rendered
+      .replaceAll('#Hostname=', `Hostname=${hostname}`)
+      .replaceAll('/etc/vnfkit', join(dir, 'etc-vnfkit'))
+      .replaceAll('/var/log/', `${dir}/`),
+  );
   return file;
 }
 
@@ -69,12 +76,20 @@ describe('the npm tarball (pnpm pack)', () => {
   it('ships install.sh without its execute bit (so everything runs it with bash), both templates and dist/lazy', async () => {
     const { stdout } = await exec('tar', ['-tvzf', tarball]);
     expect(stdout).toMatch(/^-rw-r--r-- .* package\/systemd\/install\.sh$/m);
-    for (const file of ['systemd/user-data.sh.tmpl', 'systemd/user-data-preinstalled.sh.tmpl', 'dist/lazy/protocol.js', 'dist/lazy/yaml.js', 'dist/lazy/execa.js']) {
+    for (const file of [
+      'systemd/user-data.sh.tmpl',
+      'systemd/user-data-preinstalled.sh.tmpl',
+      'dist/lazy/protocol.js',
+      'dist/lazy/yaml.js',
+      'dist/lazy/execa.js',
+    ]) {
       expect(stdout).toContain(`package/${file}`);
     }
     for (const kind of ['install', 'preinstalled'] as const) expect(existsSync(USER_DATA_TEMPLATES[kind])).toBe(true);
     // The templates run it through bash, never directly.
-    expect(await readFile(join(unpacked, 'systemd/user-data.sh.tmpl'), 'utf8')).toMatch(/^bash "\$\(npm root -g\)\/@vnfkit\/ems-agent\/systemd\/install\.sh" --force-config$/m);
+    expect(await readFile(join(unpacked, 'systemd/user-data.sh.tmpl'), 'utf8')).toMatch(
+      /^bash "\$\(npm root -g\)\/@vnfkit\/ems-agent\/systemd\/install\.sh" --force-config$/m,
+    );
   });
 
   it('installs in an image build without anything host-specific in ems.conf', async () => {
@@ -107,7 +122,13 @@ describe('the npm tarball (pnpm pack)', () => {
   });
 
   it('renders both user-data templates with amqp_url, the CA PEM, signing_key and the vhost; the preinstalled one writes them', async () => {
-    const values: UserDataValues = { AMQP_URL: 'amqps://ems:pw@broker.example:5671/nfv', TLS_CA_PEM: PEM, SIGNING_KEY: KEY, VIRTUAL_HOST: 'nfv', TYPE: 'generic' };
+    const values: UserDataValues = {
+      AMQP_URL: 'amqps://ems:pw@broker.example:5671/nfv',
+      TLS_CA_PEM: PEM,
+      SIGNING_KEY: KEY,
+      VIRTUAL_HOST: 'nfv',
+      TYPE: 'generic',
+    };
     for (const kind of ['install', 'preinstalled'] as const) {
       const text = await renderUserData(values, kind);
       expect(text).toContain("export AMQP_URL='amqps://ems:pw@broker.example:5671/nfv'\n");
@@ -138,7 +159,9 @@ describe('the npm tarball (pnpm pack)', () => {
       'require_signing=true',
     ]);
     expect(await readFile(join(dir, 'etc-vnfkit/broker-ca.pem'), 'utf8')).toBe(`${PEM}\n`);
-    expect(await readFile(calls, 'utf8')).toBe('vnfkit-ems --check-config\nsystemctl enable vnfkit-ems.service\nsystemctl restart vnfkit-ems.service\n');
+    expect(await readFile(calls, 'utf8')).toBe(
+      'vnfkit-ems --check-config\nsystemctl enable vnfkit-ems.service\nsystemctl restart vnfkit-ems.service\n',
+    );
   });
 });
 
@@ -155,10 +178,14 @@ describe.skipIf(SKIP_BROKER_TESTS)('the npm tarball installed by the install use
     const hostname = uniqueHostname('packed');
     const vnfm = await FakeVnfm.start(type);
     const script = await userDataScript('install', { AMQP_URL, TLS_CA_PEM: PEM, VIRTUAL_HOST: '/', TYPE: type }, { hostname, dir });
-    await exec('bash', [script], { env: { PATH: `${bin}:${process.env.PATH ?? ''}`, EMS_INSTALL_ROOT: root }, timeout: 60_000 }).catch(async (error: Error) => {
-      throw new Error(`${error.message}\n${await readFile(join(dir, 'vnfkit-ems-user-data.log'), 'utf8').catch(() => '')}`);
-    });
-    expect(await readFile(calls, 'utf8')).toBe(`npm install -g @vnfkit/ems-agent\nnpm root -g\nsystemctl --root=${root} enable vnfkit-ems.service\n`);
+    await exec('bash', [script], { env: { PATH: `${bin}:${process.env.PATH ?? ''}`, EMS_INSTALL_ROOT: root }, timeout: 60_000 }).catch(
+      async (error: Error) => {
+        throw new Error(`${error.message}\n${await readFile(join(dir, 'vnfkit-ems-user-data.log'), 'utf8').catch(() => '')}`);
+      },
+    );
+    expect(await readFile(calls, 'utf8')).toBe(
+      `npm install -g @vnfkit/ems-agent\nnpm root -g\nsystemctl --root=${root} enable vnfkit-ems.service\n`,
+    );
     const conf = join(root, 'etc/vnfkit/ems.conf');
     const text = await readFile(conf, 'utf8');
     expect(text).toMatch(new RegExp(`^hostname=${hostname}$`, 'm'));
@@ -172,15 +199,29 @@ describe.skipIf(SKIP_BROKER_TESTS)('the npm tarball installed by the install use
     const env = { PATH: process.env.PATH ?? '', VNFKIT_EMS_SCRIPTS_DIR: join(dir, 'scripts'), VNFKIT_EMS_STATE_DIR: join(dir, 'state') };
     const check = await exec(process.execPath, [join(prefix, 'dist/cli.js'), '--check-config', '--config', conf], { env });
     expect(check.stderr).toBe('');
-    const agent = new AgentProcess(spawn(process.execPath, [join(prefix, 'dist/cli.js'), '--config', conf], { env, stdio: ['ignore', 'pipe', 'pipe'] }));
+    const agent = new AgentProcess(
+      spawn(process.execPath, [join(prefix, 'dist/cli.js'), '--config', conf], { env, stdio: ['ignore', 'pipe', 'pipe'] }),
+    );
     try {
-      await waitFor(() => vnfm.hellosFrom(hostname) >= 1, { timeoutMs: 15_000, what: `the hello of ${hostname} (stderr: ${agent.stderr})` });
+      await waitFor(() => vnfm.hellosFrom(hostname) >= 1, {
+        timeoutMs: 15_000,
+        what: `the hello of ${hostname} (stderr: ${agent.stderr})`,
+      });
       // A malformed command: refused by the protocol's schema, loaded on first use.
       const malformed = await vnfm.send(hostname, { action: 'EXECUTE' });
       expect(malformed.json.status).not.toBe(0);
       expect(malformed.body).not.toMatch(/ERR_MODULE_NOT_FOUND|Cannot find/);
-      const dependency = { target: 'client', parameters: { server: { parameters: { conf: 'a b' } } }, vnfcParameters: {}, idType: { 'iperf-server': 'server' } };
-      const dep = await vnfm.send(hostname, { action: 'SAVE_VNFR_DEPENDENCY', payload: JSON.stringify(dependency), 'script-path': '/opt/openbaton/scripts' });
+      const dependency = {
+        target: 'client',
+        parameters: { server: { parameters: { conf: 'a b' } } },
+        vnfcParameters: {},
+        idType: { 'iperf-server': 'server' },
+      };
+      const dep = await vnfm.send(hostname, {
+        action: 'SAVE_VNFR_DEPENDENCY',
+        payload: JSON.stringify(dependency),
+        'script-path': '/opt/openbaton/scripts',
+      });
       expect(dep.json).toMatchObject({ err: '', status: 0 });
       expect(await readFile(join(dir, 'scripts/ob_parameters.yaml'), 'utf8')).toContain('conf: a b');
       expect(await agent.stop('SIGTERM')).toEqual({ code: 0, signal: null });

@@ -8,7 +8,12 @@ import { waitFor } from '../helpers/wait-for.js';
 
 describe.skipIf(SKIP_BROKER_TESTS)('agent transport publishes across a reconnect (real RabbitMQ)', () => {
   it('a publish made while the connection is down is sent once the link is back; before start() it fails at once', async () => {
-    const { transport: link, name, queue, received } = await transportWithQueue('publish-wait', { reconnectMinDelayMs: 200, reconnectMaxDelayMs: 400, publishTimeoutMs: 15_000 });
+    const {
+      transport: link,
+      name,
+      queue,
+      received,
+    } = await transportWithQueue('publish-wait', { reconnectMinDelayMs: 200, reconnectMaxDelayMs: 400, publishTimeoutMs: 15_000 });
     await expect(link.publish('', queue, 'too early')).rejects.toThrow(/not connected/);
     const events: string[] = [];
     // Published from the 'disconnected' listener, so it is certainly issued while the link is down.

@@ -34,16 +34,24 @@ describe.skipIf(SKIP_BROKER_TESTS)('agent transport (real RabbitMQ)', () => {
     const queue = `${name}.q`;
     await link.declareQueue(queue, { autoDelete: true, expiresMs: 60_000 });
     const received: IncomingMessage[] = [];
-    await link.consume(queue, async (message) => {
-      received.push(message);
-    }, { prefetch: 1 });
+    await link.consume(
+      queue,
+      async (message) => {
+        received.push(message);
+      },
+      { prefetch: 1 },
+    );
     await expect(link.publish('', queue, 'early')).rejects.toThrow(/not connected/);
     link.start();
     await waitFor(() => link.state === 'open', { what: 'the link to connect' });
     const correlationId = randomUUID();
     await link.publish('', queue, 'hello', { contentType: 'text/plain', correlationId, replyTo: 'r', headers: { 'x-test': 'v' } });
     await waitFor(() => received.length === 1, { what: 'the first delivery' });
-    expect(received[0]).toMatchObject({ routingKey: queue, redelivered: false, properties: { contentType: 'text/plain', correlationId, replyTo: 'r', headers: { 'x-test': 'v' } } });
+    expect(received[0]).toMatchObject({
+      routingKey: queue,
+      redelivered: false,
+      properties: { contentType: 'text/plain', correlationId, replyTo: 'r', headers: { 'x-test': 'v' } },
+    });
     expect(received[0]?.body.toString()).toBe('hello');
 
     expect(await closeConnectionNamed(name)).toBe(1);
@@ -61,7 +69,11 @@ describe.skipIf(SKIP_BROKER_TESTS)('agent transport (real RabbitMQ)', () => {
   it('keeps retrying an unreachable broker quietly (one warn per streak) until closed', async () => {
     const { logger, lines } = collectingLogger();
     const port = await freePort();
-    const link = await agentTransport('vnfkit-link-unreachable', { reconnectMinDelayMs: 10, reconnectMaxDelayMs: 20, logger }, `amqp://guest:guest@127.0.0.1:${port}`);
+    const link = await agentTransport(
+      'vnfkit-link-unreachable',
+      { reconnectMinDelayMs: 10, reconnectMaxDelayMs: 20, logger },
+      `amqp://guest:guest@127.0.0.1:${port}`,
+    );
     link.start();
     await waitFor(() => lines.filter((l) => l.msg === 'broker still unreachable; retrying').length >= 3, { what: 'several retries' });
     expect(lines.filter((l) => l.msg === 'cannot reach the broker; retrying')).toHaveLength(1);
@@ -73,7 +85,9 @@ describe.skipIf(SKIP_BROKER_TESTS)('agent transport (real RabbitMQ)', () => {
     const name = uniqueName('vnfkit-link', 'redeliver');
     const queue = `${name}.q`;
     let release: () => void = () => undefined;
-    const blocked = new Promise<void>((resolve) => { release = resolve; });
+    const blocked = new Promise<void>((resolve) => {
+      release = resolve;
+    });
     const first = await agentTransport(name, { reconnectMinDelayMs: 50, reconnectMaxDelayMs: 200 });
     deleteQueueAfterTest(queue);
     onTestFinished(async () => {

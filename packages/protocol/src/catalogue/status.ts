@@ -6,7 +6,14 @@ export const Status = z.enum(['ERROR', 'NULL', 'INITIALIZED', 'INACTIVE', 'SCALI
 export type Status = z.infer<typeof Status>;
 
 const ORDER: Record<Status, number> = {
-  ERROR: 0, NULL: 1, INITIALIZED: 2, INACTIVE: 3, SCALING: 4, ACTIVE: 5, TERMINATED: 6, RESUMING: 7,
+  ERROR: 0,
+  NULL: 1,
+  INITIALIZED: 2,
+  INACTIVE: 3,
+  SCALING: 4,
+  ACTIVE: 5,
+  TERMINATED: 6,
+  RESUMING: 7,
 };
 
 /**
@@ -22,9 +29,26 @@ export function lowestStatus(statuses: readonly Status[]): Status {
 
 /** Lifecycle event names (`Event` enum). */
 export const Event = z.enum([
-  'GRANTED', 'ALLOCATE', 'SCALE', 'RELEASE', 'ERROR', 'INSTANTIATE', 'TERMINATE', 'CONFIGURE', 'START', 'STOP',
-  'HEAL', 'SCALE_OUT', 'SCALE_IN', 'SCALE_UP', 'SCALE_DOWN', 'UPDATE', 'UPDATE_ROLLBACK', 'UPGRADE',
-  'UPGRADE_ROLLBACK', 'RESET',
+  'GRANTED',
+  'ALLOCATE',
+  'SCALE',
+  'RELEASE',
+  'ERROR',
+  'INSTANTIATE',
+  'TERMINATE',
+  'CONFIGURE',
+  'START',
+  'STOP',
+  'HEAL',
+  'SCALE_OUT',
+  'SCALE_IN',
+  'SCALE_UP',
+  'SCALE_DOWN',
+  'UPDATE',
+  'UPDATE_ROLLBACK',
+  'UPGRADE',
+  'UPGRADE_ROLLBACK',
+  'RESET',
 ]);
 /** A lifecycle event name. */
 export type Event = z.infer<typeof Event>;

@@ -78,7 +78,11 @@ export const OrVnfmErrorMessage = z.looseObject({ action: z.literal('ERROR'), vn
 export type OrVnfmErrorMessage = z.infer<typeof OrVnfmErrorMessage>;
 
 /** LOG_REQUEST command. */
-export const OrVnfmLogMessage = z.looseObject({ action: z.literal('LOG_REQUEST'), vnfrName: z.string().optional(), hostname: z.string().optional() });
+export const OrVnfmLogMessage = z.looseObject({
+  action: z.literal('LOG_REQUEST'),
+  vnfrName: z.string().optional(),
+  hostname: z.string().optional(),
+});
 /** LOG_REQUEST command. */
 export type OrVnfmLogMessage = z.infer<typeof OrVnfmLogMessage>;
 
@@ -161,7 +165,11 @@ export const VnfmOrInstantiateMessage = z.looseObject({ action: z.literal('INSTA
 export type VnfmOrInstantiateMessage = z.infer<typeof VnfmOrInstantiateMessage>;
 
 /** SCALED reply to SCALE_OUT; the NFVO dereferences `vnfcInstance`, so it is required. */
-export const VnfmOrScaledMessage = z.looseObject({ action: z.literal('SCALED'), virtualNetworkFunctionRecord: Vnfr, vnfcInstance: VNFCInstance });
+export const VnfmOrScaledMessage = z.looseObject({
+  action: z.literal('SCALED'),
+  virtualNetworkFunctionRecord: Vnfr,
+  vnfcInstance: VNFCInstance,
+});
 /** SCALED reply. */
 export type VnfmOrScaledMessage = z.infer<typeof VnfmOrScaledMessage>;
 

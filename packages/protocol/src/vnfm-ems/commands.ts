@@ -3,7 +3,12 @@ import { z } from 'zod';
 const scriptPath = { 'script-path': z.string().optional() };
 
 /** Save one script file (base64 `payload`) into the agent's script directory. */
-export const SaveScriptsCommand = z.looseObject({ action: z.literal('SAVE_SCRIPTS'), payload: z.string(), name: z.string(), ...scriptPath });
+export const SaveScriptsCommand = z.looseObject({
+  action: z.literal('SAVE_SCRIPTS'),
+  payload: z.string(),
+  name: z.string(),
+  ...scriptPath,
+});
 /** Save one script file. */
 export type SaveScriptsCommand = z.infer<typeof SaveScriptsCommand>;
 
@@ -23,7 +28,12 @@ export const ExecuteCommand = z.looseObject({
 export type ExecuteCommand = z.infer<typeof ExecuteCommand>;
 
 /** Overwrite one script (base64 `payload`). */
-export const ScriptsUpdateCommand = z.looseObject({ action: z.literal('SCRIPTS_UPDATE'), payload: z.string(), name: z.string(), ...scriptPath });
+export const ScriptsUpdateCommand = z.looseObject({
+  action: z.literal('SCRIPTS_UPDATE'),
+  payload: z.string(),
+  name: z.string(),
+  ...scriptPath,
+});
 /** Overwrite one script. */
 export type ScriptsUpdateCommand = z.infer<typeof ScriptsUpdateCommand>;
 
@@ -61,7 +71,13 @@ export type EmsHello = z.infer<typeof EmsHello>;
 export const EmsReply = z.looseObject({
   output: z.string().default(''),
   err: z.string().default(''),
-  status: z.union([z.number().int(), z.string().regex(/^-?\d+$/).transform(Number)]),
+  status: z.union([
+    z.number().int(),
+    z
+      .string()
+      .regex(/^-?\d+$/)
+      .transform(Number),
+  ]),
 });
 /** The agent's reply. */
 export type EmsReply = z.output<typeof EmsReply>;

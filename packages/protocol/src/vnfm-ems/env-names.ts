@@ -80,8 +80,19 @@ const RULES: RefusedEnvRule[] = [
   {
     match: 'exact',
     names: [
-      'GLIBC_TUNABLES', 'GCONV_PATH', 'GETCONF_DIR', 'HOSTALIASES', 'LOCALDOMAIN', 'LOCPATH', 'MALLOC_TRACE', 'NIS_PATH',
-      'NLSPATH', 'RESOLV_HOST_CONF', 'RES_OPTIONS', 'TMPDIR', 'TZDIR',
+      'GLIBC_TUNABLES',
+      'GCONV_PATH',
+      'GETCONF_DIR',
+      'HOSTALIASES',
+      'LOCALDOMAIN',
+      'LOCPATH',
+      'MALLOC_TRACE',
+      'NIS_PATH',
+      'NLSPATH',
+      'RESOLV_HOST_CONF',
+      'RES_OPTIONS',
+      'TMPDIR',
+      'TZDIR',
     ],
     why: 'glibc strips it for setuid programs (unsecvars.h): it makes the C library load modules or read and write files it names',
   },
@@ -181,5 +192,8 @@ export function refusedEnvNames(names: Iterable<string>, options?: EnvNameOption
  */
 export function parseEnvNameList(text: string | undefined): string[] {
   if (text === undefined) return [];
-  return text.split(',').map((entry) => entry.trim()).filter((entry) => entry.length > 0);
+  return text
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry.length > 0);
 }

@@ -6,8 +6,17 @@ import { withDeadline } from '../internal/deadline.js';
 import { LinkLostError } from '../internal/pending-requests.js';
 import { redactUrl } from '../redact.js';
 import type {
-  ConsumeOptions, Consumer, ExchangeOptions, IncomingMessage, MessageHandler, MessageProperties, QueueOptions, QueueState,
-  RequestOptions, Transport, TransportEvent,
+  ConsumeOptions,
+  Consumer,
+  ExchangeOptions,
+  IncomingMessage,
+  MessageHandler,
+  MessageProperties,
+  QueueOptions,
+  QueueState,
+  RequestOptions,
+  Transport,
+  TransportEvent,
 } from '../transport.js';
 import { confirmPublish } from './confirm.js';
 import { ConnectionKeeper, type AmqpTransportState, type Link } from './connection.js';
@@ -154,7 +163,8 @@ export class AmqpTransport implements Transport {
         await this.publishOnce(what, { exchange, routingKey, payload, properties, timeoutMs: Math.max(1, deadline - Date.now()) });
         return;
       } catch (error) {
-        const again = this.options.resendPublishes && error instanceof LinkLostError && Date.now() < deadline && !this.keeper.stopping.signal.aborted;
+        const again =
+          this.options.resendPublishes && error instanceof LinkLostError && Date.now() < deadline && !this.keeper.stopping.signal.aborted;
         if (!again) throw error instanceof LinkLostError ? new TransportError(error.message, { cause: error }) : error;
         this.keeper.log.debug({ routingKey }, 'publish interrupted by a lost connection; sending it again after the reconnect');
       }
@@ -177,7 +187,14 @@ export class AmqpTransport implements Transport {
       channel = await link.publisher.get();
       const key = input.exchange === '' ? this.ops.topology.resolve(input.routingKey) : input.routingKey;
       await this.ops.exchangeExists(link, input.exchange);
-      await confirmPublish(channel, { exchange: input.exchange, routingKey: key, timeoutMs: input.timeoutMs, flow: link.flow, payload: input.payload, options: publishOptions(input.properties) });
+      await confirmPublish(channel, {
+        exchange: input.exchange,
+        routingKey: key,
+        timeoutMs: input.timeoutMs,
+        flow: link.flow,
+        payload: input.payload,
+        options: publishOptions(input.properties),
+      });
     } catch (error) {
       if (link.lost) throw new LinkLostError(`connection lost before the broker confirmed ${what}`, { cause: error });
       if (error instanceof TimeoutError) throw error;
@@ -188,7 +205,8 @@ export class AmqpTransport implements Transport {
 
   async reply(request: IncomingMessage, body: Uint8Array | string, properties: MessageProperties = {}): Promise<void> {
     const replyTo = request.properties.replyTo;
-    if (!replyTo) throw new TransportError(`cannot reply to a message from ${request.routingKey || '(default exchange)'}: it has no reply_to`);
+    if (!replyTo)
+      throw new TransportError(`cannot reply to a message from ${request.routingKey || '(default exchange)'}: it has no reply_to`);
     const p: MessageProperties = { ...properties };
     if (request.properties.correlationId) p.correlationId = request.properties.correlationId;
     await this.publish('', replyTo, body, p);
@@ -241,7 +259,10 @@ export class AmqpTransport implements Transport {
     const link = keeper.link;
     const lastingQueue = this.rpc.lastingReplyQueue;
     if (link?.established && lastingQueue !== undefined) {
-      await withDeadline(link.admin.get().then((channel) => channel.deleteQueue(lastingQueue)), Math.min(5_000, this.options.closeTimeoutMs));
+      await withDeadline(
+        link.admin.get().then((channel) => channel.deleteQueue(lastingQueue)),
+        Math.min(5_000, this.options.closeTimeoutMs),
+      );
     }
     keeper.link = undefined;
     if (link) {

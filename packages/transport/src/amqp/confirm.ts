@@ -27,7 +27,12 @@ export function confirmPublish(channel: ConfirmChannel, target: ConfirmTarget): 
     const cancelDeadline = target.flow.deadline(target.timeoutMs, () => {
       if (settled) return;
       settled = true;
-      reject(new TimeoutError(`the broker to confirm a publish to ${target.exchange || '(default exchange)'}/${target.routingKey}`, target.timeoutMs));
+      reject(
+        new TimeoutError(
+          `the broker to confirm a publish to ${target.exchange || '(default exchange)'}/${target.routingKey}`,
+          target.timeoutMs,
+        ),
+      );
     });
     const done = (error: unknown): void => {
       cancelDeadline();

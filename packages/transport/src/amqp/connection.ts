@@ -133,10 +133,17 @@ export class ConnectionKeeper {
           throw new TransportError(`cannot connect to ${redactUrl(url)}: ${message}`, { cause: error });
         }
         if (initial && Date.now() - started + delay >= this.options.connectTimeoutMs) {
-          throw new TransportError(`cannot connect to ${this.options.urls.map(redactUrl).join(', ')} within ${this.options.connectTimeoutMs} ms: ${message}`, { cause: error });
+          throw new TransportError(
+            `cannot connect to ${this.options.urls.map(redactUrl).join(', ')} within ${this.options.connectTimeoutMs} ms: ${message}`,
+            { cause: error },
+          );
         }
         // Only the first failure of a streak is worth a warning; the retries are expected.
-        if (attempt === 0) this.log.warn({ err: message, broker: redactUrl(url), retryInMs: delay }, initial || !this.everEstablished ? 'cannot reach the broker; retrying' : 'reconnect attempt failed; retrying');
+        if (attempt === 0)
+          this.log.warn(
+            { err: message, broker: redactUrl(url), retryInMs: delay },
+            initial || !this.everEstablished ? 'cannot reach the broker; retrying' : 'reconnect attempt failed; retrying',
+          );
         else this.log.debug({ err: message, broker: redactUrl(url), attempt, retryInMs: delay }, 'broker still unreachable; retrying');
         await sleep(delay, this.stopping.signal);
       }
@@ -233,7 +240,10 @@ export class ConnectionKeeper {
     this.state = 'reconnecting';
     // The node that went away is likely down: start with the next address.
     this.nextUrl = (this.options.urls.indexOf(link.url) + 1) % this.options.urls.length;
-    this.log.warn({ err: error ? redactSecret(error.message, link.url) : undefined, broker: redactUrl(link.url) }, 'connection to the broker lost; reconnecting');
+    this.log.warn(
+      { err: error ? redactSecret(error.message, link.url) : undefined, broker: redactUrl(link.url) },
+      'connection to the broker lost; reconnecting',
+    );
     this.emit('disconnected');
     this.reconnecting = this.establish(false).then(
       () => this.onEstablished(),

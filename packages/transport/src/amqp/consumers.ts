@@ -39,9 +39,11 @@ export class Consumers {
 
   async consume(queue: string, handler: MessageHandler, options: ConsumeOptions = {}): Promise<Consumer> {
     const prefetch = options.prefetch ?? 1;
-    if (!Number.isInteger(prefetch) || prefetch < 1) throw new ConfigError(`consume option prefetch must be a positive integer, got ${String(options.prefetch)}`);
+    if (!Number.isInteger(prefetch) || prefetch < 1)
+      throw new ConfigError(`consume option prefetch must be a positive integer, got ${String(options.prefetch)}`);
     const concurrency = Math.min(options.concurrency ?? prefetch, prefetch);
-    if (!Number.isInteger(concurrency) || concurrency < 1) throw new ConfigError(`consume option concurrency must be a positive integer, got ${String(options.concurrency)}`);
+    if (!Number.isInteger(concurrency) || concurrency < 1)
+      throw new ConfigError(`consume option concurrency must be a positive integer, got ${String(options.concurrency)}`);
     const { state: current } = this.keeper;
     if (current === 'closing' || current === 'closed') throw new TransportError(`transport is ${current} (consuming ${queue})`);
     const handle = this.topology.handleOf(queue) ?? queue;
@@ -105,7 +107,10 @@ export class Consumers {
       } catch (error) {
         if (this.keeper.failsAttempt(link, error)) throw error;
         // E.g. a stream or quorum queue whose member on this node is not ready yet after a node went down.
-        this.keeper.log.error({ queue: state.handle, err: this.keeper.describe(undefined, error) }, 'resuming a consumer after a reconnect failed; retrying');
+        this.keeper.log.error(
+          { queue: state.handle, err: this.keeper.describe(undefined, error) },
+          'resuming a consumer after a reconnect failed; retrying',
+        );
         this.retry(state, link);
       }
     }
@@ -119,12 +124,20 @@ export class Consumers {
   private async start(state: ConsumerState, link: Link): Promise<void> {
     if (state.link === link && state.channel && !isChannelClosed(state.channel)) return;
     const channel = await link.connection.createChannel();
-    watchChannel(channel, { name: `consumer ${state.handle}`, log: this.keeper.log, onClose: () => this.onChannelClosed(state, channel, link) });
+    watchChannel(channel, {
+      name: `consumer ${state.handle}`,
+      log: this.keeper.log,
+      onClose: () => this.onChannelClosed(state, channel, link),
+    });
     try {
       // Per-consumer prefetch (global=false): the broker pushes at most this many unacked deliveries.
       await channel.prefetch(state.prefetch, false);
       const args = state.streamOffset !== undefined ? { arguments: { 'x-stream-offset': state.streamOffset } } : {};
-      const ok = await channel.consume(this.topology.resolve(state.handle), (msg) => this.onDelivery(state, channel, msg), { exclusive: state.exclusive, noAck: false, ...args });
+      const ok = await channel.consume(this.topology.resolve(state.handle), (msg) => this.onDelivery(state, channel, msg), {
+        exclusive: state.exclusive,
+        noAck: false,
+        ...args,
+      });
       if (state.cancelled) {
         await channel.close().catch(() => undefined);
         return;
@@ -166,7 +179,9 @@ export class Consumers {
     const { keeper } = this;
     const delay = backoffDelay(state.restarts++, keeper.options.reconnect);
     void sleep(delay, keeper.stopping.signal)
-      .then(() => (state.cancelled || link.lost || keeper.link !== link || keeper.stopping.signal.aborted ? undefined : this.start(state, link)))
+      .then(() =>
+        state.cancelled || link.lost || keeper.link !== link || keeper.stopping.signal.aborted ? undefined : this.start(state, link),
+      )
       .then(
         () => {
           state.restarts = 0;
@@ -200,7 +215,10 @@ export class Consumers {
       state.runner.stop();
       const { closeTimeoutMs } = this.keeper.options;
       if (!(await withDeadline(state.runner.idle(), closeTimeoutMs))) {
-        this.keeper.log.warn({ queue: state.handle, running: state.runner.running, waitedMs: closeTimeoutMs }, 'handlers still running after the close timeout; their messages will be redelivered');
+        this.keeper.log.warn(
+          { queue: state.handle, running: state.runner.running, waitedMs: closeTimeoutMs },
+          'handlers still running after the close timeout; their messages will be redelivered',
+        );
       }
       this.states.delete(state);
       state.channel = undefined;

@@ -108,14 +108,19 @@ export const DEFAULT_AMQP_URL = 'amqp://guest:guest@127.0.0.1:5672';
 function positive(field: string, value: number | undefined, fallback: number, allowZero = false): number {
   const v = value ?? fallback;
   if (!Number.isFinite(v) || v < 0 || (!allowZero && v === 0)) {
-    throw new ConfigError(`amqp transport option ${field} must be a ${allowZero ? 'non-negative' : 'positive'} number, got ${String(value)}`);
+    throw new ConfigError(
+      `amqp transport option ${field} must be a ${allowZero ? 'non-negative' : 'positive'} number, got ${String(value)}`,
+    );
   }
   return v;
 }
 
 /** A comma-separated list of broker URLs (one URL is a list of one); blanks around commas are ignored. */
 export function splitUrls(list: string): string[] {
-  return list.split(',').map((url) => url.trim()).filter((url) => url.length > 0);
+  return list
+    .split(',')
+    .map((url) => url.trim())
+    .filter((url) => url.length > 0);
 }
 
 function checkUrl(url: string): void {
@@ -125,22 +130,30 @@ function checkUrl(url: string): void {
   } catch {
     throw new ConfigError('amqp transport option url is not a valid URL');
   }
-  if (protocol !== 'amqp:' && protocol !== 'amqps:') throw new ConfigError(`amqp transport option url must start with amqp:// or amqps://, got ${protocol}//`);
+  if (protocol !== 'amqp:' && protocol !== 'amqps:')
+    throw new ConfigError(`amqp transport option url must start with amqp:// or amqps://, got ${protocol}//`);
 }
 
 /**
  * Applies defaults and checks the transport options once. This is the only place that reads the
  * environment (`AMQP_URL`); throws a `ConfigError` naming the bad field.
  */
-export function resolveAmqpOptions(options: AmqpTransportOptions = {}, env: Readonly<Record<string, string | undefined>> = process.env): ResolvedAmqpTransportOptions {
+export function resolveAmqpOptions(
+  options: AmqpTransportOptions = {},
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): ResolvedAmqpTransportOptions {
   const urls = options.urls !== undefined ? [...options.urls] : splitUrls(options.url ?? env['AMQP_URL'] ?? DEFAULT_AMQP_URL);
   if (urls.length === 0) throw new ConfigError('amqp transport option urls is empty');
   for (const url of urls) checkUrl(url);
   const jitter = options.reconnect?.jitter ?? 0.5;
-  if (!(jitter >= 0 && jitter <= 1)) throw new ConfigError(`amqp transport option reconnect.jitter must be between 0 and 1, got ${String(jitter)}`);
+  if (!(jitter >= 0 && jitter <= 1))
+    throw new ConfigError(`amqp transport option reconnect.jitter must be between 0 and 1, got ${String(jitter)}`);
   const initialDelayMs = positive('reconnect.initialDelayMs', options.reconnect?.initialDelayMs, 100);
   const maxDelayMs = positive('reconnect.maxDelayMs', options.reconnect?.maxDelayMs, 30_000);
-  if (maxDelayMs < initialDelayMs) throw new ConfigError(`amqp transport option reconnect.maxDelayMs (${maxDelayMs}) is below reconnect.initialDelayMs (${initialDelayMs})`);
+  if (maxDelayMs < initialDelayMs)
+    throw new ConfigError(
+      `amqp transport option reconnect.maxDelayMs (${maxDelayMs}) is below reconnect.initialDelayMs (${initialDelayMs})`,
+    );
   const replyMode = options.replyMode ?? 'direct';
   if (replyMode !== 'direct' && replyMode !== 'queue' && replyMode !== 'lasting-queue') {
     throw new ConfigError(`amqp transport option replyMode must be 'direct', 'queue' or 'lasting-queue', got ${String(replyMode)}`);

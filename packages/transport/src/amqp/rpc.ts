@@ -42,13 +42,20 @@ export class Rpc {
   }
 
   async request(exchange: string, routingKey: string, body: Uint8Array | string, options: RequestOptions): Promise<IncomingMessage> {
-    if (!(options.timeoutMs > 0) || !Number.isFinite(options.timeoutMs)) throw new ConfigError(`request option timeoutMs must be a positive number, got ${String(options.timeoutMs)}`);
+    if (!(options.timeoutMs > 0) || !Number.isFinite(options.timeoutMs))
+      throw new ConfigError(`request option timeoutMs must be a positive number, got ${String(options.timeoutMs)}`);
     if (this.keeper.state === 'closed') throw new TransportError('transport is closed');
     const waitedFor = options.waitedFor ?? `a reply from ${routingKey}`;
     const pendingOptions = { timeoutMs: options.timeoutMs, waitedFor, idempotent: options.idempotent, signal: options.signal };
     const input: RequestInput = {
-      exchange, routingKey, payload: toBuffer(body), headers: options.headers, headersForReplyTo: options.headersForReplyTo, waitedFor,
-      mandatory: options.retryUnroutable === true, persistent: options.persistent === true,
+      exchange,
+      routingKey,
+      payload: toBuffer(body),
+      headers: options.headers,
+      headersForReplyTo: options.headersForReplyTo,
+      waitedFor,
+      mandatory: options.retryUnroutable === true,
+      persistent: options.persistent === true,
     };
     if (options.withoutCorrelationId === true) {
       // The bookkeeping needs a key; it never goes on the wire.
@@ -68,12 +75,22 @@ export class Rpc {
     return properties;
   }
 
-  private publishOn(on: { channel: ConfirmChannel; link: Link }, input: RequestInput, properties: MessageProperties, onWritten?: () => void): Promise<void> {
+  private publishOn(
+    on: { channel: ConfirmChannel; link: Link },
+    input: RequestInput,
+    properties: MessageProperties,
+    onWritten?: () => void,
+  ): Promise<void> {
     const { channel, link } = on;
     const key = input.exchange === '' ? this.ops.topology.resolve(input.routingKey) : input.routingKey;
     return confirmPublish(channel, {
-      exchange: input.exchange, routingKey: key, timeoutMs: this.keeper.options.publishTimeoutMs, flow: link.flow, payload: input.payload,
-      options: { ...publishOptions(properties), ...(input.mandatory ? { mandatory: true } : {}) }, ...(onWritten ? { onWritten } : {}),
+      exchange: input.exchange,
+      routingKey: key,
+      timeoutMs: this.keeper.options.publishTimeoutMs,
+      flow: link.flow,
+      payload: input.payload,
+      options: { ...publishOptions(properties), ...(input.mandatory ? { mandatory: true } : {}) },
+      ...(onWritten ? { onWritten } : {}),
     });
   }
 
@@ -120,18 +137,28 @@ export class Rpc {
       if (!context.signal.aborted) this.pending.linkLost(link.lost ? 'connection lost' : 'the reply channel closed', channel);
     });
     channel.on('return', () => {
-      if (this.pending.unroutable(key) === 1) keeper.log.info({ routingKey: input.routingKey }, `no queue took the request (yet); sending it again every ${UNROUTABLE_RETRY_MS} ms until one does or it times out`);
+      if (this.pending.unroutable(key) === 1)
+        keeper.log.info(
+          { routingKey: input.routingKey },
+          `no queue took the request (yet); sending it again every ${UNROUTABLE_RETRY_MS} ms until one does or it times out`,
+        );
     });
     try {
-      await channel.consume(DIRECT_REPLY_TO, (msg) => {
-        if (msg !== null && !this.pending.settle(key, toIncoming(msg))) keeper.log.debug('late reply to a request without correlation id dropped');
-      }, { noAck: true });
+      await channel.consume(
+        DIRECT_REPLY_TO,
+        (msg) => {
+          if (msg !== null && !this.pending.settle(key, toIncoming(msg)))
+            keeper.log.debug('late reply to a request without correlation id dropped');
+        },
+        { noAck: true },
+      );
       if (context.signal.aborted) return closeChannel();
       context.sentOn(channel);
       await this.publishOn({ channel, link }, input, this.properties(input, DIRECT_REPLY_TO));
     } catch (error) {
       closeChannel();
-      if (link.lost) throw new LinkLostError(`connection lost before the broker accepted the request for ${input.waitedFor}`, { cause: error });
+      if (link.lost)
+        throw new LinkLostError(`connection lost before the broker accepted the request for ${input.waitedFor}`, { cause: error });
       throw new TransportError(`${what} failed: ${keeper.describe(channel, error)}`, { cause: error });
     }
   }
@@ -178,10 +205,14 @@ export class Rpc {
           // taken it, and then the reply lands in the lasting queue; sending it again could run it twice,
           // so the request just keeps waiting (until its own deadline).
           if (!written) continue;
-          keeper.log.warn({ waitedFor: input.waitedFor }, 'connection lost before the broker confirmed a request; waiting for its reply on the lasting reply queue');
+          keeper.log.warn(
+            { waitedFor: input.waitedFor },
+            'connection lost before the broker confirmed a request; waiting for its reply on the lasting reply queue',
+          );
           return;
         }
-        if (link.lost) throw new LinkLostError(`connection lost before the broker accepted the request for ${input.waitedFor}`, { cause: error });
+        if (link.lost)
+          throw new LinkLostError(`connection lost before the broker accepted the request for ${input.waitedFor}`, { cause: error });
         throw new TransportError(`${what} failed: ${keeper.describe(rpc.channel, error)}`, { cause: error });
       }
     }
@@ -215,7 +246,10 @@ export class Rpc {
       replyTo = this.lastingQueueName();
       // Durable, so that it also outlives a broker restart: a reply published after the restart is routed even
       // before this transport has reconnected (the replies are not persistent, so nothing goes to disk).
-      await channel.assertQueue(replyTo, queueArguments({ durable: true, expiresMs: keeper.options.replyQueueExpiresMs, type: keeper.options.replyQueueType }));
+      await channel.assertQueue(
+        replyTo,
+        queueArguments({ durable: true, expiresMs: keeper.options.replyQueueExpiresMs, type: keeper.options.replyQueueType }),
+      );
       noAck = false;
     }
     // A `mandatory` request (retryUnroutable) that no queue took comes back here; it is sent again shortly.
@@ -223,7 +257,11 @@ export class Rpc {
       const id = typeof msg.properties.correlationId === 'string' ? msg.properties.correlationId : undefined;
       const returns = this.pending.unroutable(id);
       // Once per request at info (an agent reconnecting, or a VM that is gone), then quiet.
-      if (returns === 1) keeper.log.info({ correlationId: id, routingKey: msg.fields.routingKey }, `no queue took the request (yet); sending it again every ${UNROUTABLE_RETRY_MS} ms until one does or it times out`);
+      if (returns === 1)
+        keeper.log.info(
+          { correlationId: id, routingKey: msg.fields.routingKey },
+          `no queue took the request (yet); sending it again every ${UNROUTABLE_RETRY_MS} ms until one does or it times out`,
+        );
     });
     // Direct reply-to: the consumer must be on the channel the requests are published on, with noAck.
     await channel.consume(replyTo, (msg) => this.onReply(msg, noAck ? undefined : channel), { noAck });
@@ -242,7 +280,12 @@ export class Rpc {
     if (!reason || link.lost || this.keeper.link !== link) return;
     if (this.lasting) {
       // The replies still arrive in the lasting queue: consume it again on a new channel.
-      void this.channel(link).catch((error: unknown) => this.keeper.log.error({ err: this.keeper.describe(undefined, error) }, 'cannot re-open the reply channel; retried with the next request or reconnect'));
+      void this.channel(link).catch((error: unknown) =>
+        this.keeper.log.error(
+          { err: this.keeper.describe(undefined, error) },
+          'cannot re-open the reply channel; retried with the next request or reconnect',
+        ),
+      );
       return;
     }
     // The broker closed only this channel (e.g. a request to a missing exchange): replies to it can no longer arrive.

@@ -30,5 +30,7 @@ export function coalesceWrites(socket: Pick<Socket, 'write' | 'cork' | 'uncork'>
 /** The socket under an amqplib connection (`ChannelModel.connection.stream`, not in its typings), if any. */
 export function amqplibSocket(model: unknown): Socket | undefined {
   const stream = (model as { connection?: { stream?: unknown } } | undefined)?.connection?.stream as Partial<Socket> | undefined;
-  return typeof stream?.cork === 'function' && typeof stream.uncork === 'function' && typeof stream.write === 'function' ? (stream as Socket) : undefined;
+  return typeof stream?.cork === 'function' && typeof stream.uncork === 'function' && typeof stream.write === 'function'
+    ? (stream as Socket)
+    : undefined;
 }

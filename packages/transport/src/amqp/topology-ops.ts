@@ -34,7 +34,9 @@ export class TopologyOps {
       });
     }
     for (const b of this.topology.bindings) {
-      await this.restoreStep(link, `binding ${b.queue} → ${b.exchange}`, (ch) => ch.bindQueue(this.topology.resolve(b.queue), b.exchange, b.routingKey));
+      await this.restoreStep(link, `binding ${b.queue} → ${b.exchange}`, (ch) =>
+        ch.bindQueue(this.topology.resolve(b.queue), b.exchange, b.routingKey),
+      );
     }
   }
 
@@ -45,10 +47,14 @@ export class TopologyOps {
       await step(channel);
     } catch (error) {
       if (this.keeper.failsAttempt(link, error)) {
-        if (!link.lost) this.keeper.log.warn({ what, err: this.keeper.describe(channel, error) }, 'restoring the topology failed; connecting again');
+        if (!link.lost)
+          this.keeper.log.warn({ what, err: this.keeper.describe(channel, error) }, 'restoring the topology failed; connecting again');
         throw error;
       }
-      this.keeper.log.error({ what, err: this.keeper.describe(channel, error) }, 'restoring the topology after a reconnect failed for one item; skipped');
+      this.keeper.log.error(
+        { what, err: this.keeper.describe(channel, error) },
+        'restoring the topology after a reconnect failed for one item; skipped',
+      );
     }
   }
 
@@ -75,7 +81,10 @@ export class TopologyOps {
     return this.keeper.onLink(what, (link, used) => {
       const task = async (): Promise<T> => op(used(await link.admin.get()));
       const result = link.adminChain.then(task, task);
-      link.adminChain = result.then(() => undefined, () => undefined);
+      link.adminChain = result.then(
+        () => undefined,
+        () => undefined,
+      );
       return result;
     });
   }
@@ -100,7 +109,10 @@ export class TopologyOps {
         }
       };
       check = link.adminChain.then(task, task);
-      link.adminChain = check.then(() => undefined, () => undefined);
+      link.adminChain = check.then(
+        () => undefined,
+        () => undefined,
+      );
       void check.catch(() => link.exchangeChecks.delete(exchange));
       link.exchangeChecks.set(exchange, check);
     }
@@ -108,7 +120,8 @@ export class TopologyOps {
   }
 
   async declareExchange(name: string, type: 'topic' | 'direct' | 'fanout', options: ExchangeOptions = {}): Promise<void> {
-    if (!this.keeper.deferring) await this.adminOp(`declaring exchange ${name}`, (ch) => ch.assertExchange(name, type, exchangeArguments(options)));
+    if (!this.keeper.deferring)
+      await this.adminOp(`declaring exchange ${name}`, (ch) => ch.assertExchange(name, type, exchangeArguments(options)));
     this.topology.addExchange({ name, type, options: { ...options } });
   }
 
@@ -118,14 +131,18 @@ export class TopologyOps {
       this.topology.addQueue(name, name, { ...options });
       return name;
     }
-    const ok = await this.adminOp(`declaring queue ${name || '(server-named)'}`, (ch) => ch.assertQueue(name === '' ? '' : this.topology.resolve(name), queueArguments(options)));
+    const ok = await this.adminOp(`declaring queue ${name || '(server-named)'}`, (ch) =>
+      ch.assertQueue(name === '' ? '' : this.topology.resolve(name), queueArguments(options)),
+    );
     this.topology.addQueue(name, ok.queue, { ...options });
     return ok.queue;
   }
 
   async bindQueue(queue: string, exchange: string, routingKey: string): Promise<void> {
     if (!this.keeper.deferring) {
-      await this.adminOp(`binding queue ${queue} to ${exchange || '(default)'} with ${routingKey}`, (ch) => ch.bindQueue(this.topology.resolve(queue), exchange, routingKey));
+      await this.adminOp(`binding queue ${queue} to ${exchange || '(default)'} with ${routingKey}`, (ch) =>
+        ch.bindQueue(this.topology.resolve(queue), exchange, routingKey),
+      );
     }
     this.topology.addBinding(queue, exchange, routingKey);
   }

@@ -15,11 +15,20 @@ export function toIncoming(msg: ConsumeMessage): IncomingMessage {
   if (p.headers && Object.keys(p.headers).length > 0) properties.headers = p.headers as Record<string, unknown>;
   if (p.deliveryMode === 2) properties.persistent = true;
   if (p.expiration !== undefined && p.expiration !== null && String(p.expiration) !== '') properties.expiration = Number(p.expiration);
-  return { body: msg.content, properties, exchange: msg.fields.exchange, routingKey: msg.fields.routingKey, redelivered: msg.fields.redelivered };
+  return {
+    body: msg.content,
+    properties,
+    exchange: msg.fields.exchange,
+    routingKey: msg.fields.routingKey,
+    redelivered: msg.fields.redelivered,
+  };
 }
 
 export function publishOptions(properties: MessageProperties): Options.Publish {
-  const o: Options.Publish = { contentType: properties.contentType ?? CONTENT_TYPE, contentEncoding: properties.contentEncoding ?? 'UTF-8' };
+  const o: Options.Publish = {
+    contentType: properties.contentType ?? CONTENT_TYPE,
+    contentEncoding: properties.contentEncoding ?? 'UTF-8',
+  };
   if (properties.correlationId) o.correlationId = properties.correlationId;
   if (properties.replyTo) o.replyTo = properties.replyTo;
   if (properties.messageId) o.messageId = properties.messageId;
@@ -30,7 +39,11 @@ export function publishOptions(properties: MessageProperties): Options.Publish {
 }
 
 export function queueArguments(options: QueueOptions): Options.AssertQueue {
-  const args: Options.AssertQueue = { durable: options.durable ?? false, autoDelete: options.autoDelete ?? false, exclusive: options.exclusive ?? false };
+  const args: Options.AssertQueue = {
+    durable: options.durable ?? false,
+    autoDelete: options.autoDelete ?? false,
+    exclusive: options.exclusive ?? false,
+  };
   if (options.expiresMs !== undefined) args.expires = options.expiresMs;
   const extra: Record<string, unknown> = {};
   if (options.type !== undefined && options.type !== 'classic') extra['x-queue-type'] = options.type;

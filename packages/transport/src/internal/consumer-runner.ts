@@ -76,7 +76,10 @@ export class ConsumerRunner {
       await this.input.handler(delivery.message);
       safely(() => delivery.ack());
     } catch (error) {
-      this.input.log.error({ err: toError(error).message, routingKey: delivery.message.routingKey }, 'message handler failed; message rejected without requeue');
+      this.input.log.error(
+        { err: toError(error).message, routingKey: delivery.message.routingKey },
+        'message handler failed; message rejected without requeue',
+      );
       safely(() => delivery.nack(false));
     } finally {
       this.active -= 1;

@@ -23,5 +23,11 @@ export function withDeadline(promise: Promise<unknown>, ms: number): Promise<boo
   const deadline = new Promise<boolean>((resolve) => {
     timer = setTimeout(() => resolve(false), ms);
   });
-  return Promise.race([promise.then(() => true, () => true), deadline]).finally(() => clearTimeout(timer));
+  return Promise.race([
+    promise.then(
+      () => true,
+      () => true,
+    ),
+    deadline,
+  ]).finally(() => clearTimeout(timer));
 }

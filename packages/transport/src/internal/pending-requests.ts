@@ -66,13 +66,18 @@ export class PendingRequests {
   }
 
   /** Registers a request, sends it, and resolves with the reply delivered to {@link settle}. */
-  start(correlationId: string, input: { options: PendingRequestOptions; send: (context: SendContext) => Promise<void> }): Promise<IncomingMessage> {
+  start(
+    correlationId: string,
+    input: { options: PendingRequestOptions; send: (context: SendContext) => Promise<void> },
+  ): Promise<IncomingMessage> {
     const { options } = input;
     if (this.pending.has(correlationId)) {
       return Promise.reject(new TransportError(`correlation id ${correlationId} is already in use (request for ${options.waitedFor})`));
     }
     if (options.signal?.aborted) {
-      return Promise.reject(new TransportError(`request aborted before waiting for ${options.waitedFor}`, { cause: options.signal.reason }));
+      return Promise.reject(
+        new TransportError(`request aborted before waiting for ${options.waitedFor}`, { cause: options.signal.reason }),
+      );
     }
     return new Promise<IncomingMessage>((resolve, reject) => {
       const done = (): void => {
@@ -83,10 +88,14 @@ export class PendingRequests {
         this.pending.delete(correlationId);
       };
       const timer = setTimeout(() => {
-        const unrouted = entry.returns > 0 ? ` (no queue took the request: the broker returned it ${entry.returns} time${entry.returns === 1 ? '' : 's'} as unroutable)` : '';
+        const unrouted =
+          entry.returns > 0
+            ? ` (no queue took the request: the broker returned it ${entry.returns} time${entry.returns === 1 ? '' : 's'} as unroutable)`
+            : '';
         entry.reject(new TimeoutError(`${options.waitedFor}${unrouted}`, options.timeoutMs));
       }, options.timeoutMs);
-      const onAbort = (): void => entry.reject(new TransportError(`request aborted while waiting for ${options.waitedFor}`, { cause: options.signal?.reason }));
+      const onAbort = (): void =>
+        entry.reject(new TransportError(`request aborted while waiting for ${options.waitedFor}`, { cause: options.signal?.reason }));
       const entry: Entry = {
         correlationId,
         options,
@@ -168,13 +177,17 @@ export class PendingRequests {
 
   /** Fails every request (the transport is closing). */
   failAll(reason: string): void {
-    for (const entry of [...this.pending.values()]) entry.reject(new TransportError(`${reason} while waiting for ${entry.options.waitedFor}`));
+    for (const entry of [...this.pending.values()])
+      entry.reject(new TransportError(`${reason} while waiting for ${entry.options.waitedFor}`));
   }
 
   private orphan(entry: Entry, reason: string, cause?: unknown): void {
     entry.channel = undefined;
     if (entry.options.idempotent) entry.orphan = true;
-    else entry.reject(new TransportError(`${reason} while waiting for ${entry.options.waitedFor}`, cause === undefined ? undefined : { cause }));
+    else
+      entry.reject(
+        new TransportError(`${reason} while waiting for ${entry.options.waitedFor}`, cause === undefined ? undefined : { cause }),
+      );
   }
 
   private dispatch(entry: Entry): void {
@@ -192,7 +205,12 @@ export class PendingRequests {
       // A failure of a superseded attempt (the request was re-sent meanwhile) is not this request's fate.
       if (!this.pending.has(entry.correlationId) || entry.orphan || entry.attempt !== attempt) return;
       if (error instanceof LinkLostError) this.orphan(entry, 'connection lost', error);
-      else entry.reject(error instanceof TransportError || error instanceof TimeoutError ? error : new TransportError(`sending the request for ${entry.options.waitedFor} failed: ${toError(error).message}`, { cause: error }));
+      else
+        entry.reject(
+          error instanceof TransportError || error instanceof TimeoutError
+            ? error
+            : new TransportError(`sending the request for ${entry.options.waitedFor} failed: ${toError(error).message}`, { cause: error }),
+        );
     });
   }
 }

@@ -52,7 +52,7 @@ export class Topology {
 
   /** Records a queue declaration; `name` is what was asked for (`''` = server-named), `actual` what the broker returned. */
   addQueue(name: string, actual: string, options: QueueOptions): void {
-    const handle = name === '' ? actual : this.handleOf(name) ?? name;
+    const handle = name === '' ? actual : (this.handleOf(name) ?? name);
     const existing = this.queues.get(handle);
     if (existing) {
       existing.current = actual;

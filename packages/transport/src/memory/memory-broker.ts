@@ -105,7 +105,12 @@ export interface BrokerConsumer {
 }
 
 function normalize(options: QueueOptions): NormalizedQueueOptions {
-  return { durable: options.durable ?? false, autoDelete: options.autoDelete ?? false, exclusive: options.exclusive ?? false, expiresMs: options.expiresMs };
+  return {
+    durable: options.durable ?? false,
+    autoDelete: options.autoDelete ?? false,
+    exclusive: options.exclusive ?? false,
+    expiresMs: options.expiresMs,
+  };
 }
 
 /**
@@ -212,7 +217,8 @@ export class MemoryBroker {
 
   /** @internal */
   declareExchange(name: string, type: 'topic' | 'direct' | 'fanout', options: ExchangeOptions = {}): void {
-    if (name === '' || name.startsWith('amq.')) throw brokerError('ACCESS_REFUSED', `exchange name '${name}' contains reserved prefix 'amq.*'`);
+    if (name === '' || name.startsWith('amq.'))
+      throw brokerError('ACCESS_REFUSED', `exchange name '${name}' contains reserved prefix 'amq.*'`);
     const durable = options.durable ?? true;
     const autoDelete = options.autoDelete ?? false;
     const existing = this.exchanges.get(name);
@@ -220,9 +226,21 @@ export class MemoryBroker {
       this.exchanges.set(name, { type, durable, autoDelete, bindings: [] });
       return;
     }
-    if (existing.type !== type) throw brokerError('PRECONDITION_FAILED', `inequivalent arg 'type' for exchange '${name}' in vhost '/': received '${type}' but current is '${existing.type}'`);
-    if (existing.durable !== durable) throw brokerError('PRECONDITION_FAILED', `inequivalent arg 'durable' for exchange '${name}' in vhost '/': received '${String(durable)}' but current is '${String(existing.durable)}'`);
-    if (existing.autoDelete !== autoDelete) throw brokerError('PRECONDITION_FAILED', `inequivalent arg 'auto_delete' for exchange '${name}' in vhost '/': received '${String(autoDelete)}' but current is '${String(existing.autoDelete)}'`);
+    if (existing.type !== type)
+      throw brokerError(
+        'PRECONDITION_FAILED',
+        `inequivalent arg 'type' for exchange '${name}' in vhost '/': received '${type}' but current is '${existing.type}'`,
+      );
+    if (existing.durable !== durable)
+      throw brokerError(
+        'PRECONDITION_FAILED',
+        `inequivalent arg 'durable' for exchange '${name}' in vhost '/': received '${String(durable)}' but current is '${String(existing.durable)}'`,
+      );
+    if (existing.autoDelete !== autoDelete)
+      throw brokerError(
+        'PRECONDITION_FAILED',
+        `inequivalent arg 'auto_delete' for exchange '${name}' in vhost '/': received '${String(autoDelete)}' but current is '${String(existing.autoDelete)}'`,
+      );
   }
 
   /** @internal Declares a queue (`''` = server-named) and returns its name. */
@@ -234,22 +252,37 @@ export class MemoryBroker {
     if (existing) {
       this.checkOwner(existing, client);
       if (existing.options.exclusive !== wanted.exclusive) {
-        throw brokerError('RESOURCE_LOCKED', `cannot obtain exclusive access to locked queue '${queueName}' in vhost '/' (the exclusive property does not match the original declaration)`);
+        throw brokerError(
+          'RESOURCE_LOCKED',
+          `cannot obtain exclusive access to locked queue '${queueName}' in vhost '/' (the exclusive property does not match the original declaration)`,
+        );
       }
       // RabbitMQ does not compare `durable` for exclusive queues.
-      const fields = existing.options.exclusive ? (['autoDelete', 'expiresMs'] as const) : (['durable', 'autoDelete', 'expiresMs'] as const);
+      const fields = existing.options.exclusive
+        ? (['autoDelete', 'expiresMs'] as const)
+        : (['durable', 'autoDelete', 'expiresMs'] as const);
       for (const field of fields) {
         if (existing.options[field] !== wanted[field]) {
           const arg = { durable: 'durable', autoDelete: 'auto_delete', expiresMs: 'x-expires' }[field];
-          throw brokerError('PRECONDITION_FAILED', `inequivalent arg '${arg}' for queue '${queueName}' in vhost '/': received '${String(wanted[field])}' but current is '${String(existing.options[field])}'`);
+          throw brokerError(
+            'PRECONDITION_FAILED',
+            `inequivalent arg '${arg}' for queue '${queueName}' in vhost '/': received '${String(wanted[field])}' but current is '${String(existing.options[field])}'`,
+          );
         }
       }
       this.armExpiry(existing);
       return queueName;
     }
     const queue: BrokerQueue = {
-      name: queueName, options: wanted, owner: wanted.exclusive ? client : undefined, ready: [], consumers: [], next: 0,
-      hadConsumer: false, pumpScheduled: false, expiryTimer: undefined,
+      name: queueName,
+      options: wanted,
+      owner: wanted.exclusive ? client : undefined,
+      ready: [],
+      consumers: [],
+      next: 0,
+      hadConsumer: false,
+      pumpScheduled: false,
+      expiryTimer: undefined,
     };
     this.queues.set(queueName, queue);
     this.armExpiry(queue);
@@ -302,7 +335,9 @@ export class MemoryBroker {
     if (!ex) throw brokerError('NOT_FOUND', `no exchange '${message.exchange}' in vhost '/'`);
     const targets = new Set<string>();
     for (const b of ex.bindings) {
-      const hit = ex.type === 'fanout' || (ex.type === 'topic' ? topicMatches(b.routingKey, message.routingKey) : b.routingKey === message.routingKey);
+      const hit =
+        ex.type === 'fanout' ||
+        (ex.type === 'topic' ? topicMatches(b.routingKey, message.routingKey) : b.routingKey === message.routingKey);
       if (hit) targets.add(b.queue);
     }
     let routed = false;
@@ -339,8 +374,14 @@ export class MemoryBroker {
       throw brokerError('ACCESS_REFUSED', `queue '${queueName}' in vhost '/' in exclusive use`);
     }
     const consumer: BrokerConsumer = {
-      client, queue: queueName, prefetch: input.prefetch, exclusive: input.exclusive, unacked: new Set(), active: true,
-      onDelivery: input.onDelivery, onCancelled: input.onCancelled,
+      client,
+      queue: queueName,
+      prefetch: input.prefetch,
+      exclusive: input.exclusive,
+      unacked: new Set(),
+      active: true,
+      onDelivery: input.onDelivery,
+      onCancelled: input.onCancelled,
     };
     queue.consumers.push(consumer);
     queue.hadConsumer = true;
@@ -370,7 +411,8 @@ export class MemoryBroker {
   // ---------------------------------------------------------------- internals
 
   private checkOwner(queue: BrokerQueue, client: BrokerClient): void {
-    if (queue.owner && queue.owner !== client) throw brokerError('RESOURCE_LOCKED', `cannot obtain exclusive access to locked queue '${queue.name}' in vhost '/'`);
+    if (queue.owner && queue.owner !== client)
+      throw brokerError('RESOURCE_LOCKED', `cannot obtain exclusive access to locked queue '${queue.name}' in vhost '/'`);
   }
 
   private removeConsumer(queue: BrokerQueue, consumer: BrokerConsumer, requeueUnacked: boolean): void {
@@ -443,7 +485,12 @@ export class MemoryBroker {
       const stored = queue.ready.shift() as StoredMessage;
       if (stored.expiresAt !== undefined && stored.expiresAt <= Date.now()) continue;
       const delivery: BrokerDelivery = {
-        message: { ...stored.message, body: Buffer.from(stored.message.body), properties: { ...stored.message.properties }, redelivered: stored.redelivered },
+        message: {
+          ...stored.message,
+          body: Buffer.from(stored.message.body),
+          properties: { ...stored.message.properties },
+          redelivered: stored.redelivered,
+        },
         consumer,
         stored,
         settled: false,

@@ -9,14 +9,22 @@ import { PendingRequests, type SendContext } from '../internal/pending-requests.
 import { Topology } from '../internal/topology.js';
 import { MemoryBroker, type BrokerClient, type BrokerConsumer, type BrokerDelivery } from './memory-broker.js';
 import type {
-  ConsumeOptions, Consumer, ExchangeOptions, IncomingMessage, MessageHandler, MessageProperties, QueueOptions, QueueState,
-  RequestOptions, Transport, TransportEvent,
+  ConsumeOptions,
+  Consumer,
+  ExchangeOptions,
+  IncomingMessage,
+  MessageHandler,
+  MessageProperties,
+  QueueOptions,
+  QueueState,
+  RequestOptions,
+  Transport,
+  TransportEvent,
 } from '../transport.js';
 import { withReplyToHeaders } from '../transport.js';
 
 export { MemoryBroker, topicMatches } from './memory-broker.js';
 export type { BrokerClient } from './memory-broker.js';
-
 
 /** What a request's send attempts need. */
 interface RequestInput {
@@ -70,12 +78,19 @@ function withDeadline(promise: Promise<unknown>, ms: number): Promise<boolean> {
   const deadline = new Promise<boolean>((resolve) => {
     timer = setTimeout(() => resolve(false), ms);
   });
-  return Promise.race([promise.then(() => true, () => true), deadline]).finally(() => clearTimeout(timer));
+  return Promise.race([
+    promise.then(
+      () => true,
+      () => true,
+    ),
+    deadline,
+  ]).finally(() => clearTimeout(timer));
 }
 
 function positive(field: string, value: number | undefined, fallback: number): number {
   const v = value ?? fallback;
-  if (!Number.isFinite(v) || v < 0) throw new ConfigError(`memory transport option ${field} must be a non-negative number, got ${String(value)}`);
+  if (!Number.isFinite(v) || v < 0)
+    throw new ConfigError(`memory transport option ${field} must be a non-negative number, got ${String(value)}`);
   return v;
 }
 
@@ -111,7 +126,10 @@ export class MemoryTransport implements Transport, BrokerClient {
       closeTimeoutMs: positive('closeTimeoutMs', options.closeTimeoutMs, 30_000),
       connectionName: options.connectionName ?? 'memory',
     });
-    this.log = (options.logger ?? pino({ enabled: false })).child({ component: 'memory-transport', connectionName: this.options.connectionName });
+    this.log = (options.logger ?? pino({ enabled: false })).child({
+      component: 'memory-transport',
+      connectionName: this.options.connectionName,
+    });
     broker.connect(this);
     this.gate.open();
   }
@@ -158,7 +176,10 @@ export class MemoryTransport implements Transport, BrokerClient {
       try {
         this.startConsumer(state);
       } catch (error) {
-        this.log.error({ queue: state.handle, err: toError(error).message }, 'resuming a consumer after a reconnect failed; retried after the next one');
+        this.log.error(
+          { queue: state.handle, err: toError(error).message },
+          'resuming a consumer after a reconnect failed; retried after the next one',
+        );
       }
     }
     this.current = 'open';
@@ -177,7 +198,8 @@ export class MemoryTransport implements Transport, BrokerClient {
         this.log.error({ what, err: toError(error).message }, 'restoring the topology after a reconnect failed for one item; skipped');
       }
     };
-    for (const ex of this.topology.exchanges.values()) step(`exchange ${ex.name}`, () => this.broker.declareExchange(ex.name, ex.type, ex.options));
+    for (const ex of this.topology.exchanges.values())
+      step(`exchange ${ex.name}`, () => this.broker.declareExchange(ex.name, ex.type, ex.options));
     for (const q of this.topology.queues.values()) {
       step(`queue ${q.handle}`, () => {
         if (!q.serverNamed) {
@@ -190,7 +212,9 @@ export class MemoryTransport implements Transport, BrokerClient {
       });
     }
     for (const b of this.topology.bindings) {
-      step(`binding ${b.queue} → ${b.exchange}`, () => this.broker.bindQueue(this.topology.resolve(b.queue), b.exchange, b.routingKey, this));
+      step(`binding ${b.queue} → ${b.exchange}`, () =>
+        this.broker.bindQueue(this.topology.resolve(b.queue), b.exchange, b.routingKey, this),
+      );
     }
   }
 
@@ -225,14 +249,19 @@ export class MemoryTransport implements Transport, BrokerClient {
   }
 
   async declareQueue(name: string, options: QueueOptions = {}): Promise<string> {
-    if (options.type === 'stream') throw new ConfigError(`the memory transport has no stream queues (declaring ${name}); use the amqp transport`);
-    const actual = await this.op(`declaring queue ${name || '(server-named)'}`, () => this.broker.declareQueue(name === '' ? '' : this.topology.resolve(name), options, this));
+    if (options.type === 'stream')
+      throw new ConfigError(`the memory transport has no stream queues (declaring ${name}); use the amqp transport`);
+    const actual = await this.op(`declaring queue ${name || '(server-named)'}`, () =>
+      this.broker.declareQueue(name === '' ? '' : this.topology.resolve(name), options, this),
+    );
     this.topology.addQueue(name, actual, { ...options });
     return actual;
   }
 
   async bindQueue(queue: string, exchange: string, routingKey: string): Promise<void> {
-    await this.op(`binding queue ${queue} to ${exchange || '(default)'} with ${routingKey}`, () => this.broker.bindQueue(this.topology.resolve(queue), exchange, routingKey, this));
+    await this.op(`binding queue ${queue} to ${exchange || '(default)'} with ${routingKey}`, () =>
+      this.broker.bindQueue(this.topology.resolve(queue), exchange, routingKey, this),
+    );
     this.topology.addBinding(queue, exchange, routingKey);
   }
 
@@ -264,7 +293,8 @@ export class MemoryTransport implements Transport, BrokerClient {
 
   async reply(request: IncomingMessage, body: Uint8Array | string, properties: MessageProperties = {}): Promise<void> {
     const replyTo = request.properties.replyTo;
-    if (!replyTo) throw new TransportError(`cannot reply to a message from ${request.routingKey || '(default exchange)'}: it has no reply_to`);
+    if (!replyTo)
+      throw new TransportError(`cannot reply to a message from ${request.routingKey || '(default exchange)'}: it has no reply_to`);
     const p: MessageProperties = { ...properties };
     if (request.properties.correlationId) p.correlationId = request.properties.correlationId;
     await this.publish('', replyTo, body, p);
@@ -274,10 +304,13 @@ export class MemoryTransport implements Transport, BrokerClient {
 
   async consume(queue: string, handler: MessageHandler, options: ConsumeOptions = {}): Promise<Consumer> {
     const prefetch = options.prefetch ?? 1;
-    if (!Number.isInteger(prefetch) || prefetch < 1) throw new ConfigError(`consume option prefetch must be a positive integer, got ${String(options.prefetch)}`);
+    if (!Number.isInteger(prefetch) || prefetch < 1)
+      throw new ConfigError(`consume option prefetch must be a positive integer, got ${String(options.prefetch)}`);
     const concurrency = Math.min(options.concurrency ?? prefetch, prefetch);
-    if (!Number.isInteger(concurrency) || concurrency < 1) throw new ConfigError(`consume option concurrency must be a positive integer, got ${String(options.concurrency)}`);
-    if (this.current === 'closing' || this.current === 'closed') throw new TransportError(`transport is ${this.current} (consuming ${queue})`);
+    if (!Number.isInteger(concurrency) || concurrency < 1)
+      throw new ConfigError(`consume option concurrency must be a positive integer, got ${String(options.concurrency)}`);
+    if (this.current === 'closing' || this.current === 'closed')
+      throw new TransportError(`transport is ${this.current} (consuming ${queue})`);
     const handle = this.topology.handleOf(queue) ?? queue;
     const state: ConsumerState = {
       handle,
@@ -349,25 +382,38 @@ export class MemoryTransport implements Transport, BrokerClient {
   }
 
   async request(exchange: string, routingKey: string, body: Uint8Array | string, options: RequestOptions): Promise<IncomingMessage> {
-    if (!(options.timeoutMs > 0) || !Number.isFinite(options.timeoutMs)) throw new ConfigError(`request option timeoutMs must be a positive number, got ${String(options.timeoutMs)}`);
+    if (!(options.timeoutMs > 0) || !Number.isFinite(options.timeoutMs))
+      throw new ConfigError(`request option timeoutMs must be a positive number, got ${String(options.timeoutMs)}`);
     if (this.current === 'closed') throw new TransportError('transport is closed');
     const waitedFor = options.waitedFor ?? `a reply from ${routingKey}`;
     const payload = toBuffer(body);
     const pendingOptions = { timeoutMs: options.timeoutMs, waitedFor, idempotent: options.idempotent, signal: options.signal };
-    const input = { exchange, routingKey, payload, headers: options.headers, headersForReplyTo: options.headersForReplyTo, waitedFor, mandatory: options.retryUnroutable === true, persistent: options.persistent === true };
+    const input = {
+      exchange,
+      routingKey,
+      payload,
+      headers: options.headers,
+      headersForReplyTo: options.headersForReplyTo,
+      waitedFor,
+      mandatory: options.retryUnroutable === true,
+      persistent: options.persistent === true,
+    };
     if (options.withoutCorrelationId === true) {
       const key = randomUUID();
-      return this.pending.start(key, { options: pendingOptions, send: (context) => this.sendWithoutCorrelationId({ ...input, key }, context) });
+      return this.pending.start(key, {
+        options: pendingOptions,
+        send: (context) => this.sendWithoutCorrelationId({ ...input, key }, context),
+      });
     }
     const correlationId = options.correlationId ?? randomUUID();
-    return this.pending.start(correlationId, { options: pendingOptions, send: (context) => this.sendRequest({ ...input, correlationId }, context) });
+    return this.pending.start(correlationId, {
+      options: pendingOptions,
+      send: (context) => this.sendRequest({ ...input, correlationId }, context),
+    });
   }
 
   /** As the amqp transport: a direct reply-to address of its own per send attempt; its first message is the reply. */
-  private async sendWithoutCorrelationId(
-    input: RequestInput & { key: string },
-    context: SendContext,
-  ): Promise<void> {
+  private async sendWithoutCorrelationId(input: RequestInput & { key: string }, context: SendContext): Promise<void> {
     await this.ready(`sending the request for ${input.waitedFor}`, context.signal);
     if (context.signal.aborted) return;
     const address = this.broker.openReplyTo(this, (message) => {
@@ -380,16 +426,17 @@ export class MemoryTransport implements Transport, BrokerClient {
     this.publishRequest(input, { contentType: CONTENT_TYPE, contentEncoding: 'UTF-8', replyTo: address }, input.key);
   }
 
-  private async sendRequest(
-    input: RequestInput & { correlationId: string },
-    context: SendContext,
-  ): Promise<void> {
+  private async sendRequest(input: RequestInput & { correlationId: string }, context: SendContext): Promise<void> {
     const what = `sending the request for ${input.waitedFor}`;
     await this.ready(what, context.signal);
     if (context.signal.aborted) return;
     const endpoint = this.openReplyEndpoint();
     context.sentOn(endpoint);
-    this.publishRequest(input, { contentType: CONTENT_TYPE, contentEncoding: 'UTF-8', correlationId: input.correlationId, replyTo: endpoint.address }, input.correlationId);
+    this.publishRequest(
+      input,
+      { contentType: CONTENT_TYPE, contentEncoding: 'UTF-8', correlationId: input.correlationId, replyTo: endpoint.address },
+      input.correlationId,
+    );
   }
 
   /** Publishes a request with its reply address set; one no queue takes (`mandatory`) is marked for a re-send. */
@@ -410,7 +457,8 @@ export class MemoryTransport implements Transport, BrokerClient {
   private openReplyEndpoint(): ReplyEndpoint {
     if (this.replyEndpoint) return this.replyEndpoint;
     const onReply = (message: IncomingMessage): void => {
-      if (!this.pending.settle(message.properties.correlationId, message)) this.log.debug({ correlationId: message.properties.correlationId }, 'late or unknown reply dropped');
+      if (!this.pending.settle(message.properties.correlationId, message))
+        this.log.debug({ correlationId: message.properties.correlationId }, 'late or unknown reply dropped');
     };
     if (this.options.replyMode === 'direct') {
       this.replyEndpoint = { address: this.broker.openReplyTo(this, onReply) };

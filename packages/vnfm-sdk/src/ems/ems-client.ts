@@ -1,8 +1,25 @@
 import { randomUUID } from 'node:crypto';
 import {
-  DEDUP_HEADER, DEDUPLICATES_BY_CORRELATION_ID, DEFAULT_SCRIPTS_PATH, EXCHANGE, REPLY_SIGNATURE_HEADER, SIGNATURE_HEADER, VERIFIES_SIGNATURE_V3,
-  decodeEmsHello, decodeEmsReply, deriveAgentKey, emsActionsQueue, emsRegisterQueue, encodeMessage, signCommand, toBase64, toError,
-  verifyReplySignature, type EmsCommand, type EmsReply, type VNFRecordDependency,
+  DEDUP_HEADER,
+  DEDUPLICATES_BY_CORRELATION_ID,
+  DEFAULT_SCRIPTS_PATH,
+  EXCHANGE,
+  REPLY_SIGNATURE_HEADER,
+  SIGNATURE_HEADER,
+  VERIFIES_SIGNATURE_V3,
+  decodeEmsHello,
+  decodeEmsReply,
+  deriveAgentKey,
+  emsActionsQueue,
+  emsRegisterQueue,
+  encodeMessage,
+  signCommand,
+  toBase64,
+  toError,
+  verifyReplySignature,
+  type EmsCommand,
+  type EmsReply,
+  type VNFRecordDependency,
 } from '@vnfkit/protocol';
 import { pino, type Logger } from 'pino';
 import { EmsAgentGoneError, EmsCommandError, EmsTimeoutError, EmsUntrustedError } from '../errors.js';
@@ -164,7 +181,8 @@ export class EmsClient {
   private readonly onReconnected = (): void => {
     // What was seen before this connection dropped says nothing now: the agents reconnect too.
     for (const watch of this.watches.values()) watch.absentSince = undefined;
-    for (const [hostname, waiting] of this.waitingCommands) if (this.deduplicating.has(hostname)) this.resend(waiting, 'the broker connection came back');
+    for (const [hostname, waiting] of this.waitingCommands)
+      if (this.deduplicating.has(hostname)) this.resend(waiting, 'the broker connection came back');
   };
 
   private resend(waiting: Set<string> | undefined, why: string): void {
@@ -209,7 +227,11 @@ export class EmsClient {
     const { signingKey } = this.options;
     if (signingKey === undefined) return undefined;
     const key = typeof signingKey === 'string' ? signingKey : signingKey(hostname);
-    if (key === undefined) throw new EmsUntrustedError(hostname, 'no signing key is known for this host (it is no VM of a VNFR this VNFM manages); nothing was sent');
+    if (key === undefined)
+      throw new EmsUntrustedError(
+        hostname,
+        'no signing key is known for this host (it is no VM of a VNFR this VNFM manages); nothing was sent',
+      );
     return deriveAgentKey(key, hostname);
   }
 
@@ -223,13 +245,22 @@ export class EmsClient {
     if (key !== undefined && this.registered.has(hostname) && !this.verifying.has(hostname)) {
       // Its hello says it runs unsigned commands: anyone on the broker could drive it, so it is not driven from here.
       // (An agent whose hello this client has not seen — e.g. after a VNFM restart — is judged by its signed reply.)
-      throw new EmsUntrustedError(hostname, `its agent does not verify signed commands (its hello has no "verifies":"${VERIFIES_SIGNATURE_V3}"): give it the signing key; nothing was sent`);
+      throw new EmsUntrustedError(
+        hostname,
+        `its agent does not verify signed commands (its hello has no "verifies":"${VERIFIES_SIGNATURE_V3}"): give it the signing key; nothing was sent`,
+      );
     }
     const queue = emsActionsQueue(hostname);
     const signedAt = Date.now();
     // Signed for each publish: the signature binds the reply_to the command goes out with.
-    const headersForReplyTo = key === undefined ? undefined : (replyTo: string) => ({ [SIGNATURE_HEADER]: signCommand(key, { body: encoded.body, correlationId, routingKey: queue, replyTo, signedAt }) });
-    const script: string | undefined = command.action === 'EXECUTE' ? command.payload.split(/\s+/)[0] : 'name' in command ? String(command.name) : undefined;
+    const headersForReplyTo =
+      key === undefined
+        ? undefined
+        : (replyTo: string) => ({
+            [SIGNATURE_HEADER]: signCommand(key, { body: encoded.body, correlationId, routingKey: queue, replyTo, signedAt }),
+          });
+    const script: string | undefined =
+      command.action === 'EXECUTE' ? command.payload.split(/\s+/)[0] : 'name' in command ? String(command.name) : undefined;
     const watched = this.watch(hostname, command.action, script);
     let reply: IncomingMessage;
     try {
@@ -251,15 +282,30 @@ export class EmsClient {
       if (watched) this.unwatch(hostname, watched);
     }
     if (key !== undefined) {
-      const check = verifyReplySignature(key, { body: reply.body, correlationId, hostname, signature: headerText(reply.properties.headers?.[REPLY_SIGNATURE_HEADER]) });
+      const check = verifyReplySignature(key, {
+        body: reply.body,
+        correlationId,
+        hostname,
+        signature: headerText(reply.properties.headers?.[REPLY_SIGNATURE_HEADER]),
+      });
       if (!check.ok) {
         this.log.warn({ hostname, command: command.action, reason: check.reason }, 'reply refused: not signed by the agent of this host');
-        throw new EmsUntrustedError(hostname, `${command.action}${script ? ` ${script}` : ''}: reply refused: ${check.reason}; its outcome is unknown`);
+        throw new EmsUntrustedError(
+          hostname,
+          `${command.action}${script ? ` ${script}` : ''}: reply refused: ${check.reason}; its outcome is unknown`,
+        );
       }
     }
     const decoded = decodeEmsReply(reply.body);
     if (decoded.status !== 0) {
-      throw new EmsCommandError({ hostname, command: command.action, ...(script ? { script } : {}), status: decoded.status, stderr: decoded.err, stdout: decoded.output });
+      throw new EmsCommandError({
+        hostname,
+        command: command.action,
+        ...(script ? { script } : {}),
+        status: decoded.status,
+        stderr: decoded.err,
+        stdout: decoded.output,
+      });
     }
     return decoded;
   }
@@ -320,7 +366,8 @@ export class EmsClient {
     if (this.watches.get(hostname) !== watch) return; // nothing waits any more
     const now = Date.now();
     if (state !== undefined && state.consumers > 0) {
-      if (watch.absentSince !== undefined) this.log.info({ hostname, absentMs: now - watch.absentSince }, 'agent is back on its actions queue');
+      if (watch.absentSince !== undefined)
+        this.log.info({ hostname, absentMs: now - watch.absentSince }, 'agent is back on its actions queue');
       watch.absentSince = undefined;
     } else {
       watch.seen = state === undefined ? 'no queue' : 'no consumer';
@@ -330,11 +377,23 @@ export class EmsClient {
       }
       const absentMs = now - watch.absentSince;
       if (absentMs >= this.absenceTimeoutMs) {
-        this.log.warn({ hostname, queue, seen: watch.seen, absentMs, commands: watch.commands.size }, 'agent gone: failing the commands that wait for it');
+        this.log.warn(
+          { hostname, queue, seen: watch.seen, absentMs, commands: watch.commands.size },
+          'agent gone: failing the commands that wait for it',
+        );
         clearTimeout(watch.timer);
         this.watches.delete(hostname);
         for (const { controller, command, script } of watch.commands) {
-          controller.abort(new EmsAgentGoneError({ hostname, command, ...(script ? { script } : {}), absentMs, boundMs: this.absenceTimeoutMs, seen: watch.seen }));
+          controller.abort(
+            new EmsAgentGoneError({
+              hostname,
+              command,
+              ...(script ? { script } : {}),
+              absentMs,
+              boundMs: this.absenceTimeoutMs,
+              seen: watch.seen,
+            }),
+          );
         }
         return;
       }
@@ -368,7 +427,12 @@ export class EmsClient {
 
   /** SAVE_SCRIPTS of one file. */
   saveScript(hostname: string, file: { name: string; content: Uint8Array | string }): Promise<EmsReply> {
-    return this.send(hostname, { action: 'SAVE_SCRIPTS', name: file.name, payload: toBase64(file.content), 'script-path': this.scriptPath });
+    return this.send(hostname, {
+      action: 'SAVE_SCRIPTS',
+      name: file.name,
+      payload: toBase64(file.content),
+      'script-path': this.scriptPath,
+    });
   }
 
   /** CLONE_SCRIPTS from a git URL. */
@@ -378,18 +442,31 @@ export class EmsClient {
 
   /** EXECUTE a script (`payload` = name + arguments) with an environment (omit `env` for ad-hoc runs). */
   execute(hostname: string, input: { payload: string; env?: Record<string, string>; timeoutMs?: number }): Promise<EmsReply> {
-    const command: EmsCommand = { action: 'EXECUTE', payload: input.payload, ...(input.env ? { env: input.env } : { 'script-path': this.scriptPath }) };
+    const command: EmsCommand = {
+      action: 'EXECUTE',
+      payload: input.payload,
+      ...(input.env ? { env: input.env } : { 'script-path': this.scriptPath }),
+    };
     return this.send(hostname, command, input.timeoutMs !== undefined ? { timeoutMs: input.timeoutMs } : {});
   }
 
   /** SCRIPTS_UPDATE of one file. */
   updateScript(hostname: string, file: { name: string; content: Uint8Array | string }): Promise<EmsReply> {
-    return this.send(hostname, { action: 'SCRIPTS_UPDATE', name: file.name, payload: toBase64(file.content), 'script-path': this.scriptPath });
+    return this.send(hostname, {
+      action: 'SCRIPTS_UPDATE',
+      name: file.name,
+      payload: toBase64(file.content),
+      'script-path': this.scriptPath,
+    });
   }
 
   /** SAVE_VNFR_DEPENDENCY: the dependency as a JSON string. */
   saveVnfrDependency(hostname: string, dependency: VNFRecordDependency): Promise<EmsReply> {
-    return this.send(hostname, { action: 'SAVE_VNFR_DEPENDENCY', payload: JSON.stringify(dependency, null, 2), 'script-path': this.scriptPath });
+    return this.send(hostname, {
+      action: 'SAVE_VNFR_DEPENDENCY',
+      payload: JSON.stringify(dependency, null, 2),
+      'script-path': this.scriptPath,
+    });
   }
 
   private get scriptPath(): string {

@@ -59,7 +59,13 @@ const STEPS: ReadonlySet<string> = new Set(['received', 'granting', 'granted', '
 /** A step read from a shared journal; anything else throws (and is skipped). */
 function parseEntry(value: unknown): JournalEntry {
   const entry = value as Partial<JournalEntry> | null;
-  if (typeof entry !== 'object' || entry === null || typeof entry.key !== 'string' || typeof entry.step !== 'string' || !STEPS.has(entry.step)) {
+  if (
+    typeof entry !== 'object' ||
+    entry === null ||
+    typeof entry.key !== 'string' ||
+    typeof entry.step !== 'string' ||
+    !STEPS.has(entry.step)
+  ) {
     throw new Error('not an operation journal step');
   }
   return entry as JournalEntry;
@@ -105,7 +111,8 @@ export class OperationJournal {
         onRecord: (entry) => {
           if (entry.owner !== owner) journal.merge(entry);
         },
-        onError: (error) => options.logger?.warn({ stream: options.stream?.name, err: error.message }, 'skipping an unreadable operation journal record'),
+        onError: (error) =>
+          options.logger?.warn({ stream: options.stream?.name, err: error.message }, 'skipping an unreadable operation journal record'),
       });
       return journal;
     }
@@ -166,7 +173,15 @@ export class OperationJournal {
   /** Records a step (merging into the command's record) and resolves once it is on disk. */
   async step(key: string, step: JournalStep, patch: Patch = {}): Promise<void> {
     const previous = this.records.get(key);
-    const record: JournalRecord = { ...previous, ...patch, key, action: patch.action ?? previous?.action ?? '', step, owner: this.owner, at: new Date().toISOString() };
+    const record: JournalRecord = {
+      ...previous,
+      ...patch,
+      key,
+      action: patch.action ?? previous?.action ?? '',
+      step,
+      owner: this.owner,
+      at: new Date().toISOString(),
+    };
     if (step === 'answered') {
       // Only the key matters once answered (a late redelivery is acked): no VNFR or reply is kept in
       // memory for the retained answers, nor serialised again.
@@ -211,7 +226,7 @@ export class OperationJournal {
           // The append is synchronous (a thread-pool round trip costs more CPU than the write); the data sync,
           // which waits for the disk, is not.
           const bytes = Buffer.from(batch.map((p) => p.line).join(''), 'utf8');
-          for (let offset = 0; offset < bytes.length; ) offset += writeSync(handle.fd, bytes, offset, bytes.length - offset);
+          for (let offset = 0; offset < bytes.length;) offset += writeSync(handle.fd, bytes, offset, bytes.length - offset);
           await handle.datasync();
           for (const p of batch) p.resolve();
         } catch (error) {

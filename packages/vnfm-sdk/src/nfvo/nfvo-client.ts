@@ -1,13 +1,28 @@
 import {
-  EXCHANGE, NFVO_MANAGER_HANDLING, VNFM_NFVO_ACTIONS_REPLY, decodeManagerCredentials, decodeNfvoCommand, encodeMessage,
-  type ManagerCredentials, type NfvoCommand, type VnfmManagerEndpoint, type VnfmMessage,
+  EXCHANGE,
+  NFVO_MANAGER_HANDLING,
+  VNFM_NFVO_ACTIONS_REPLY,
+  decodeManagerCredentials,
+  decodeNfvoCommand,
+  encodeMessage,
+  type ManagerCredentials,
+  type NfvoCommand,
+  type VnfmManagerEndpoint,
+  type VnfmMessage,
 } from '@vnfkit/protocol';
 import { NfvoRefusedError } from '../errors.js';
 import type { Transport } from '@vnfkit/transport';
 
 /** The endpoint object a VNFM registers with. */
 export function managerEndpoint(input: { type: string; endpoint: string; description: string }): VnfmManagerEndpoint {
-  return { type: input.type, endpoint: input.endpoint, endpointType: 'RABBIT', description: input.description, enabled: true, active: true };
+  return {
+    type: input.type,
+    endpoint: input.endpoint,
+    endpointType: 'RABBIT',
+    description: input.description,
+    enabled: true,
+    active: true,
+  };
 }
 
 /** `register` RPC (nfvo-vnfm §2.1) with a per-try timeout and bounded retries. */
@@ -33,7 +48,10 @@ export async function registerWithNfvo(
 }
 
 /** One-way `unregister` (§2.2). */
-export async function unregisterFromNfvo(transport: Transport, input: { endpoint: VnfmManagerEndpoint; credentials: ManagerCredentials }): Promise<void> {
+export async function unregisterFromNfvo(
+  transport: Transport,
+  input: { endpoint: VnfmManagerEndpoint; credentials: ManagerCredentials },
+): Promise<void> {
   const message = {
     action: 'unregister',
     type: input.endpoint.type,
@@ -51,7 +69,10 @@ export async function unregisterFromNfvo(transport: Transport, input: { endpoint
  * (`AbstractTask.run` in openbaton/NFVO 6.0.0); that is returned as `null`, for the caller to handle as the
  * Java VNFM SDK does (`AbstractVnfm` 6.0.0 replies `null` to the INSTANTIATE it was running, AV:329-331, 353-355).
  */
-export async function requestNfvo(transport: Transport, input: { message: VnfmMessage; timeoutMs: number; what: string }): Promise<NfvoCommand | null> {
+export async function requestNfvo(
+  transport: Transport,
+  input: { message: VnfmMessage; timeoutMs: number; what: string },
+): Promise<NfvoCommand | null> {
   const reply = await transport.request(EXCHANGE, VNFM_NFVO_ACTIONS_REPLY, encodeMessage(input.message).body, {
     timeoutMs: input.timeoutMs,
     waitedFor: `the NFVO's answer to ${input.what}`,

@@ -1,7 +1,5 @@
 import { allVnfcs } from '@vnfkit/protocol';
-import type {
-  NetworkServiceDescriptor, VNFCInstance, VNFRecordDependency, VirtualNetworkFunctionRecord,
-} from '@vnfkit/protocol';
+import type { NetworkServiceDescriptor, VNFCInstance, VNFRecordDependency, VirtualNetworkFunctionRecord } from '@vnfkit/protocol';
 import { mergedDependencies } from './nsd-rules.js';
 
 type Vnfr = VirtualNetworkFunctionRecord;

@@ -25,7 +25,10 @@ export class InProcessVim implements VimDriver {
   private rootReady: Promise<string> | undefined;
   private nextIp = 2;
 
-  constructor(private readonly transportFactory: () => Promise<Transport>, private readonly agentConfig: Record<string, unknown> = {}) {}
+  constructor(
+    private readonly transportFactory: () => Promise<Transport>,
+    private readonly agentConfig: Record<string, unknown> = {},
+  ) {}
 
   async allocate(request: VmRequest): Promise<Vm> {
     // One root for all VMs, also when several are allocated at once.
@@ -35,7 +38,10 @@ export class InProcessVim implements VimDriver {
     this.counters.set(request.vnfrName, n);
     const hostname = `${request.vnfrName}-${n}`;
     const octet = this.nextIp++;
-    const ips = (request.networks.length > 0 ? request.networks : ['private']).map((netName, i) => ({ netName, ip: `127.${10 + i}.${Math.floor(octet / 250)}.${(octet % 250) + 2}` }));
+    const ips = (request.networks.length > 0 ? request.networks : ['private']).map((netName, i) => ({
+      netName,
+      ip: `127.${10 + i}.${Math.floor(octet / 250)}.${(octet % 250) + 2}`,
+    }));
     await this.startAgent(hostname, request);
     return { hostname, vimId: this.name, vcId: randomUUID(), ips, floatingIps: [] };
   }

@@ -119,11 +119,23 @@ export class LocalVim implements VimDriver {
     const configFile = join(dir, 'ems.conf');
     const signingKey = userDataSigningKey(request.userData);
     const config: Record<string, string> = {
-      amqp_url: brokerUrl, hostname, type: request.emsType, scripts_dir: join(dir, 'scripts'), state_dir: join(dir, 'state'),
-      log_level: this.options.logLevel ?? 'warn', autodelete: 'true', ...(signingKey !== undefined ? { signing_key: signingKey, require_signing: 'true' } : {}),
+      amqp_url: brokerUrl,
+      hostname,
+      type: request.emsType,
+      scripts_dir: join(dir, 'scripts'),
+      state_dir: join(dir, 'state'),
+      log_level: this.options.logLevel ?? 'warn',
+      autodelete: 'true',
+      ...(signingKey !== undefined ? { signing_key: signingKey, require_signing: 'true' } : {}),
       ...this.options.agentConfig,
     };
-    await writeFile(configFile, `[ems]\n${Object.entries(config).map(([k, v]) => `${k} = ${v}`).join('\n')}\n`, { mode: 0o600 });
+    await writeFile(
+      configFile,
+      `[ems]\n${Object.entries(config)
+        .map(([k, v]) => `${k} = ${v}`)
+        .join('\n')}\n`,
+      { mode: 0o600 },
+    );
     const entry: LocalVm = { vm, dir, configFile, child: this.spawn(configFile, netns), netns };
     this.vms.set(hostname, entry);
     return vm;
@@ -138,7 +150,9 @@ export class LocalVim implements VimDriver {
 
   private spawn(configFile: string, netns: NetnsHost | undefined): ChildProcess {
     const [agentCmd, ...agentArgs] = this.options.agentCommand ?? defaultAgentCommand();
-    const [cmd, ...args] = netns ? ['ip', 'netns', 'exec', netns.name, agentCmd ?? process.execPath, ...agentArgs] : [agentCmd, ...agentArgs];
+    const [cmd, ...args] = netns
+      ? ['ip', 'netns', 'exec', netns.name, agentCmd ?? process.execPath, ...agentArgs]
+      : [agentCmd, ...agentArgs];
     // The agent reads its config only from the file: keep our own VNFKIT_EMS_* out of its environment.
     const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VNFKIT_EMS_')));
     const child = spawn(cmd ?? process.execPath, [...args, '--config', configFile], { stdio: this.options.stdio ?? 'ignore', env });

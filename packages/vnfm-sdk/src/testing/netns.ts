@@ -23,7 +23,12 @@ export interface NetnsHost {
  * removed here) and a TCP forwarder from the host side of the veth pair to the broker, so agents in
  * the namespace reach a broker that listens on loopback only. Needs root.
  */
-export async function createNetnsHost(input: { index: number; brokerHost: string; brokerPort: number; prefix: string }): Promise<NetnsHost> {
+export async function createNetnsHost(input: {
+  index: number;
+  brokerHost: string;
+  brokerPort: number;
+  prefix: string;
+}): Promise<NetnsHost> {
   const name = `${input.prefix}${input.index}`;
   const hostIf = `vkh${input.prefix.slice(-4)}${input.index}`.slice(0, 15);
   const nsIf = `vkn${input.prefix.slice(-4)}${input.index}`.slice(0, 15);
@@ -56,7 +61,10 @@ export async function createNetnsHost(input: { index: number; brokerHost: string
     forwarder.listen(0, gatewayIp, resolve);
   });
   return {
-    name, ip, gatewayIp, brokerPort: (forwarder.address() as AddressInfo).port,
+    name,
+    ip,
+    gatewayIp,
+    brokerPort: (forwarder.address() as AddressInfo).port,
     remove: async () => {
       await new Promise((r) => forwarder.close(r));
       await ipCmd('netns', 'del', name).catch(() => undefined);

@@ -1,7 +1,12 @@
 import { EventEmitter } from 'node:events';
 import {
-  EXCHANGE, NFVO_MANAGER_HANDLING, VNFM_NFVO_ACTIONS, VNFM_NFVO_ACTIONS_REPLY,
-  type NetworkServiceDescriptor, type Status, type VirtualNetworkFunctionRecord,
+  EXCHANGE,
+  NFVO_MANAGER_HANDLING,
+  VNFM_NFVO_ACTIONS,
+  VNFM_NFVO_ACTIONS_REPLY,
+  type NetworkServiceDescriptor,
+  type Status,
+  type VirtualNetworkFunctionRecord,
 } from '@vnfkit/protocol';
 import { pino, type Logger } from 'pino';
 import type { Consumer, Transport } from '@vnfkit/transport';
@@ -86,7 +91,10 @@ export class NfvoSimulator {
     };
     const records = new Records({ events: this.events, log });
     const commands = new Commands({
-      transport, records, emit, log,
+      transport,
+      records,
+      emit,
+      log,
       onReply: (nsr, reply, vnfrName) => this.tasks.onReply(nsr, reply, vnfrName),
       timeoutMs: options.commandTimeoutMs ?? 60_000,
       correlationIds: options.commandCorrelationIds === true,
@@ -115,7 +123,9 @@ export class NfvoSimulator {
       await t.declareQueue(q, { durable: true, autoDelete: true });
       await t.bindQueue(q, EXCHANGE, q);
     }
-    this.consumers.push(await t.consume(NFVO_MANAGER_HANDLING, (m) => this.registration.onManagerMessage(m), { prefetch: 10, concurrency: 10 }));
+    this.consumers.push(
+      await t.consume(NFVO_MANAGER_HANDLING, (m) => this.registration.onManagerMessage(m), { prefetch: 10, concurrency: 10 }),
+    );
     this.consumers.push(await t.consume(VNFM_NFVO_ACTIONS_REPLY, (m) => this.requests.onRequest(m), { prefetch: 50, concurrency: 50 }));
     this.consumers.push(await t.consume(VNFM_NFVO_ACTIONS, (m) => this.tasks.onNotification(m), { prefetch: 10, concurrency: 10 }));
   }
@@ -163,7 +173,10 @@ export class NfvoSimulator {
   // ---- operations (the NFVO's REST API) ----
 
   /** Deploys an NSD: one INSTANTIATE per VNFD, in parallel. Returns the NSR id at once; follow with {@link waitForNsStatus}. */
-  async deploy(uploaded: NetworkServiceDescriptor, input: { packages?: Record<string, PackageInput>; keys?: { name: string; publicKey: string }[] } = {}): Promise<string> {
+  async deploy(
+    uploaded: NetworkServiceDescriptor,
+    input: { packages?: Record<string, PackageInput>; keys?: { name: string; publicKey: string }[] } = {},
+  ): Promise<string> {
     return this.operations.deploy(uploaded, input);
   }
 

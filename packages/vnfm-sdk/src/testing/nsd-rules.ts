@@ -1,8 +1,6 @@
 // What the Open Baton 6.0.0 NFVO checks before it deploys an NSD or scales a VNFR, as pure functions for
 // the NfvoSimulator. Messages are the NFVO's own, so a test can match them against a real NFVO's answers.
-import {
-  Event, NetworkServiceDescriptor, type VNFDependency, type VirtualDeploymentUnit,
-} from '@vnfkit/protocol';
+import { Event, NetworkServiceDescriptor, type VNFDependency, type VirtualDeploymentUnit } from '@vnfkit/protocol';
 
 /** Thrown when the NFVO would refuse an NSD or an operation (its NetworkServiceIntegrityException / NotFoundException / WrongStatusException). */
 export class NfvoRefusedError extends Error {
@@ -20,7 +18,11 @@ const nameOf = (ref: string | { name: string }): string => (typeof ref === 'stri
 function dropNullMembers(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(dropNullMembers);
   if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null).map(([k, v]) => [k, dropNullMembers(v)]));
+    return Object.fromEntries(
+      Object.entries(value)
+        .filter(([, v]) => v !== null)
+        .map(([k, v]) => [k, dropNullMembers(v)]),
+    );
   }
   return value;
 }
@@ -43,7 +45,8 @@ export function checkLifecycleEvents(nsd: unknown): void {
     for (const event of events as unknown[]) {
       if (event === null || event === undefined) throw new NfvoRefusedError(`LifecycleEvent in VNFD ${shown} is null`);
       const value = (event as { event?: unknown }).event;
-      if (typeof value !== 'string' || !EVENTS.has(value)) throw new NfvoRefusedError(`Event in one LifecycleEvent of VNFD ${shown} does not exist`);
+      if (typeof value !== 'string' || !EVENTS.has(value))
+        throw new NfvoRefusedError(`Event in one LifecycleEvent of VNFD ${shown} does not exist`);
     }
   }
 }
@@ -71,7 +74,9 @@ export function dependenciesFromRequires(nsd: NetworkServiceDescriptor): VNFDepe
   for (const vnfd of nsd.vnfd) {
     for (const [source, wanted] of Object.entries(vnfd.requires ?? {})) {
       if (!names.has(source)) {
-        throw new NfvoRefusedError(`VNFD source name ${source} from the requires field in the VNFD ${vnfd.name ?? 'null'} was not found in the NSD.`);
+        throw new NfvoRefusedError(
+          `VNFD source name ${source} from the requires field in the VNFD ${vnfd.name ?? 'null'} was not found in the NSD.`,
+        );
       }
       // A JSON NSD may hold `null` here (Gson: no parameters).
       const parameters = (wanted as { parameters?: string[] | null } | null)?.parameters ?? [];
@@ -101,8 +106,14 @@ export function mergedDependencies(nsd: NetworkServiceDescriptor): VNFDependency
 
 function describeIssues(issues: readonly { path: readonly PropertyKey[]; message: string }[]): string {
   const at = (path: readonly PropertyKey[]): string =>
-    path.reduce<string>((out, key) => (typeof key === 'number' ? `${out}[${key}]` : out === '' ? String(key) : `${out}.${String(key)}`), '') || '(root)';
-  const shown = issues.slice(0, 3).map((i) => `at ${at(i.path)}: ${i.message}`).join('; ');
+    path.reduce<string>(
+      (out, key) => (typeof key === 'number' ? `${out}[${key}]` : out === '' ? String(key) : `${out}.${String(key)}`),
+      '',
+    ) || '(root)';
+  const shown = issues
+    .slice(0, 3)
+    .map((i) => `at ${at(i.path)}: ${i.message}`)
+    .join('; ');
   return issues.length > 3 ? `${shown} (+${issues.length - 3} more)` : shown;
 }
 
@@ -117,7 +128,9 @@ export function validateNsd(input: unknown): NetworkServiceDescriptor {
   const parsed = NetworkServiceDescriptor.safeParse(raw);
   if (!parsed.success) {
     const name = (raw as { name?: unknown } | null)?.name;
-    throw new NfvoRefusedError(`NSD ${typeof name === 'string' ? name : '(unnamed)'} is not a valid NetworkServiceDescriptor: ${describeIssues(parsed.error.issues)}`);
+    throw new NfvoRefusedError(
+      `NSD ${typeof name === 'string' ? name : '(unnamed)'} is not a valid NetworkServiceDescriptor: ${describeIssues(parsed.error.issues)}`,
+    );
   }
   checkDependencyParameters(parsed.data);
   dependenciesFromRequires(parsed.data);
@@ -148,5 +161,6 @@ export function checkScaleOutAnyVdu(vdus: readonly VirtualDeploymentUnit[]): voi
  * (NFVO/core/core-impl/src/main/java/org/openbaton/nfvo/core/api/NetworkServiceRecordManagement.java L794-797, L838-841).
  */
 export function checkScaleIn(vdu: VirtualDeploymentUnit): void {
-  if ((vdu.vnfc_instance ?? []).length === 1) throw new NfvoRefusedError('The VirtualDeploymentUnit chosen has reached the minimum number of VNFCInstance');
+  if ((vdu.vnfc_instance ?? []).length === 1)
+    throw new NfvoRefusedError('The VirtualDeploymentUnit chosen has reached the minimum number of VNFCInstance');
 }

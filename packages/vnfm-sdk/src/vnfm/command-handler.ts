@@ -4,7 +4,14 @@
  */
 import { createHash } from 'node:crypto';
 import {
-  decodeNfvoCommand, encodeMessage, recordOf, toError, vnfmErrorMessage, type NfvoCommand, type VirtualNetworkFunctionRecord, type VnfmMessage,
+  decodeNfvoCommand,
+  encodeMessage,
+  recordOf,
+  toError,
+  vnfmErrorMessage,
+  type NfvoCommand,
+  type VirtualNetworkFunctionRecord,
+  type VnfmMessage,
 } from '@vnfkit/protocol';
 import type { JournalRecord, OperationJournal } from '../journal/operation-journal.js';
 import { runInOperation } from '../ems/operation-context.js';
@@ -36,7 +43,10 @@ export class CommandHandler {
     const limit = options.maxCommandBytes;
     if (delivery.body.length > limit) {
       const message = `VNFM ${options.type} refuses a command of ${delivery.body.length} bytes: the limit is ${limit} bytes (maxCommandBytes)`;
-      logger.error({ bytes: delivery.body.length, limit, correlationId: delivery.properties.correlationId }, 'oversized NFVO command refused');
+      logger.error(
+        { bytes: delivery.body.length, limit, correlationId: delivery.properties.correlationId },
+        'oversized NFVO command refused',
+      );
       if (delivery.properties.replyTo) await this.reply(delivery, vnfmErrorMessage({ message }));
       return;
     }
@@ -47,7 +57,10 @@ export class CommandHandler {
       const salvaged = salvageRecord(delivery.body);
       logger.error({ err: toError(error).message, correlationId: delivery.properties.correlationId }, 'undecodable NFVO command');
       if (delivery.properties.replyTo) {
-        await this.reply(delivery, vnfmErrorMessage({ vnfr: salvaged, message: `VNFM ${options.type} could not decode the command: ${toError(error).message}` }));
+        await this.reply(
+          delivery,
+          vnfmErrorMessage({ vnfr: salvaged, message: `VNFM ${options.type} could not decode the command: ${toError(error).message}` }),
+        );
       }
       return;
     }
@@ -57,7 +70,12 @@ export class CommandHandler {
     const track: Tracker = key === undefined ? async () => undefined : (step, patch) => journal.step(key, step, patch);
     if (resumeFrom === undefined) {
       await track('received', {
-        action: command.action, vnfrId: vnfr?.id, vnfrName: vnfr?.name, replyTo: delivery.properties.replyTo, correlationId: delivery.properties.correlationId, vnfr,
+        action: command.action,
+        vnfrId: vnfr?.id,
+        vnfrName: vnfr?.name,
+        replyTo: delivery.properties.replyTo,
+        correlationId: delivery.properties.correlationId,
+        vnfr,
       });
     } else {
       log.warn({ step: resumeFrom.step }, 'running a command again that a replica which is gone had started');

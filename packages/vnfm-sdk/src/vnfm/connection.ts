@@ -62,7 +62,9 @@ export async function declareEndpointQueue(
  * transport the VNFM runs on: the bootstrap one when `reuseBootstrapConnection`, else a new one as the per-VNFM
  * user the NFVO answered with.
  */
-export async function registerAndOpen(input: ConnectionInput & { endpoint: VnfmManagerEndpoint }): Promise<{ transport: Transport; credentials: ManagerCredentials }> {
+export async function registerAndOpen(
+  input: ConnectionInput & { endpoint: VnfmManagerEndpoint },
+): Promise<{ transport: Transport; credentials: ManagerCredentials }> {
   const { options, logger, endpoint } = input;
   const bootstrap = await openTransport(input, { credentials: options.bootstrapCredentials, bootstrap: true });
   await declareEndpointQueue(bootstrap, options).catch((error: unknown) =>
@@ -84,5 +86,8 @@ export async function registerAndOpen(input: ConnectionInput & { endpoint: VnfmM
   logger.info({ username: credentials.rabbitUsername }, 'registered with the NFVO');
   if (options.reuseBootstrapConnection) return { transport: bootstrap, credentials };
   await bootstrap.close();
-  return { transport: await openTransport(input, { credentials: { username: credentials.rabbitUsername, password: credentials.rabbitPassword } }), credentials };
+  return {
+    transport: await openTransport(input, { credentials: { username: credentials.rabbitUsername, password: credentials.rabbitPassword } }),
+    credentials,
+  };
 }

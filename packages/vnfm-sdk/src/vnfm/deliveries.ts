@@ -64,7 +64,8 @@ export class Deliveries {
     const known = journal.get(key);
     if (known) {
       const owner = known.owner;
-      if (known.step !== 'answered' && journal.shared && owner !== undefined && owner !== journal.owner) await this.awaitOwner(delivery, key, owner);
+      if (known.step !== 'answered' && journal.shared && owner !== undefined && owner !== journal.owner)
+        await this.awaitOwner(delivery, key, owner);
       else await this.finishFromJournal(known);
       return;
     }
@@ -139,14 +140,22 @@ export class Deliveries {
     for (const record of journal.interrupted()) {
       if (journal.get(record.key)?.step === 'answered') continue;
       await this.finishFromJournal(record).catch((error: unknown) =>
-        logger.error({ commandKey: record.key, err: toError(error).message }, 'could not answer an interrupted command; retrying on its redelivery'),
+        logger.error(
+          { commandKey: record.key, err: toError(error).message },
+          'could not answer an interrupted command; retrying on its redelivery',
+        ),
       );
     }
   }
 
   private async finishFromJournal(record: JournalRecord): Promise<void> {
     const { journal, transport, hooks, vnfmType } = this.input;
-    const log = this.input.logger.child({ action: record.action, vnfrId: record.vnfrId, vnfrName: record.vnfrName, commandKey: record.key });
+    const log = this.input.logger.child({
+      action: record.action,
+      vnfrId: record.vnfrId,
+      vnfrName: record.vnfrName,
+      commandKey: record.key,
+    });
     if (record.step === 'answered') {
       log.warn('redelivery of a command already answered; acknowledged without running it again');
       return;
@@ -163,7 +172,10 @@ export class Deliveries {
       log.warn('re-sending the stored answer of a command whose acknowledgement was lost');
     }
     // The reply carries the command's correlation id, or none when the command had none (as Spring answers).
-    const properties = { ...encodeMessage(null).properties, ...(record.correlationId !== undefined ? { correlationId: record.correlationId } : {}) };
+    const properties = {
+      ...encodeMessage(null).properties,
+      ...(record.correlationId !== undefined ? { correlationId: record.correlationId } : {}),
+    };
     if (record.replyTo) await transport.publish('', record.replyTo, body, properties);
     await journal.step(record.key, 'answered');
   }

@@ -24,7 +24,10 @@ export async function dispatch(input: DispatchInput): Promise<VnfmMessage | null
       return vnfr === null ? null : { action: 'INSTANTIATE', virtualNetworkFunctionRecord: vnfr };
     }
     case 'MODIFY':
-      return { action: 'MODIFY', virtualNetworkFunctionRecord: await hooks.modify({ vnfr: command.vnfr, dependency: command.vnfrd, logger }) };
+      return {
+        action: 'MODIFY',
+        virtualNetworkFunctionRecord: await hooks.modify({ vnfr: command.vnfr, dependency: command.vnfrd, logger }),
+      };
     case 'START':
     case 'STOP': {
       const ctx = { vnfr: command.virtualNetworkFunctionRecord, vnfcInstance: command.vnfcInstance, logger };
@@ -41,7 +44,12 @@ export async function dispatch(input: DispatchInput): Promise<VnfmMessage | null
       await hooks.scaleIn({ vnfr: command.virtualNetworkFunctionRecord, vnfcInstance: command.vnfcInstance, logger });
       return null;
     case 'HEAL': {
-      const result = await hooks.heal({ vnfr: command.virtualNetworkFunctionRecord, vnfcInstance: command.vnfcInstance, cause: command.cause, logger });
+      const result = await hooks.heal({
+        vnfr: command.virtualNetworkFunctionRecord,
+        vnfcInstance: command.vnfcInstance,
+        cause: command.cause,
+        logger,
+      });
       const reply: VnfmMessage = { action: 'HEAL', virtualNetworkFunctionRecord: result };
       const vnfc = command.vnfcInstance ? (findVnfc(result, command.vnfcInstance) ?? command.vnfcInstance) : undefined;
       if (vnfc) reply.vnfcInstance = vnfc;
@@ -53,7 +61,10 @@ export async function dispatch(input: DispatchInput): Promise<VnfmMessage | null
     case 'UPDATE':
       return { action: 'UPDATE', virtualNetworkFunctionRecord: await hooks.update({ vnfr: command.vnfr, script: command.script, logger }) };
     case 'EXECUTE':
-      return { action: 'EXECUTE', virtualNetworkFunctionRecord: await hooks.execute({ vnfr: command.vnfr, script: command.script, logger }) };
+      return {
+        action: 'EXECUTE',
+        virtualNetworkFunctionRecord: await hooks.execute({ vnfr: command.vnfr, script: command.script, logger }),
+      };
     case 'RESUME': {
       const result = await hooks.resume({ vnfr: command.vnfr, dependency: command.vnfrd, logger });
       return resumedReply(result);

@@ -1,7 +1,13 @@
 // What the SDK hands a VNFM's hooks: one context type per hook (the public API, re-exported by `vnfm.ts` and the
 // package index), and `VnfmHooks`, the hooks of an `AbstractVnfm` as bound callbacks for the flows.
 import type {
-  OrVnfmInstantiateMessage, Script, VNFCInstance, VNFComponent, VNFPackage, VNFRecordDependency, VirtualNetworkFunctionRecord,
+  OrVnfmInstantiateMessage,
+  Script,
+  VNFCInstance,
+  VNFComponent,
+  VNFPackage,
+  VNFRecordDependency,
+  VirtualNetworkFunctionRecord,
 } from '@vnfkit/protocol';
 import type { Logger } from 'pino';
 import type { JournalStep } from '../journal/operation-journal.js';

@@ -26,7 +26,15 @@ export interface InstantiateFlowInput extends FlowInput<InstantiateHooks> {
  * NFVO's task failed without a message, or the NSR is gone) ends it with the reply `null`, as the Java SDK does
  * (AbstractVnfm.java 6.0.0:329-331, 353-355): `null` is returned then.
  */
-export async function runInstantiate({ message, logger, track, transport, options, hooks, resumeFrom }: InstantiateFlowInput): Promise<Vnfr | null> {
+export async function runInstantiate({
+  message,
+  logger,
+  track,
+  transport,
+  options,
+  hooks,
+  resumeFrom,
+}: InstantiateFlowInput): Promise<Vnfr | null> {
   const extension = message.extension ?? {};
   const base = { message, vnfPackage: message.vnfPackage, scripts: message.vnfPackage?.scripts ?? [], extension };
   if (resumeFrom?.step === 'allocated' && resumeFrom.vnfr) {
@@ -93,6 +101,9 @@ export async function runInstantiate({ message, logger, track, transport, option
 
 /** A `null` answer from the NFVO ends the INSTANTIATE with the reply `null` (see `runInstantiate`). */
 function answeredNull(logger: Logger, request: string, vnfr: Vnfr): null {
-  logger.error({ vnfrName: vnfr.name }, `the NFVO answered null to ${request} (its task failed without a message, or the NSR was deleted); replying null to INSTANTIATE, as the Java VNFM SDK does`);
+  logger.error(
+    { vnfrName: vnfr.name },
+    `the NFVO answered null to ${request} (its task failed without a message, or the NSR was deleted); replying null to INSTANTIATE, as the Java VNFM SDK does`,
+  );
   return null;
 }

@@ -5,7 +5,9 @@ type Vnfr = VirtualNetworkFunctionRecord;
 
 /** The VNFC of `vnfr` that is `like` (same id, or same hostname). */
 export function findVnfc(vnfr: Vnfr, like: VNFCInstance): VNFCInstance | undefined {
-  return allVnfcs(vnfr).find((c) => (like.id !== undefined && c.id === like.id) || (like.hostname !== undefined && c.hostname === like.hostname));
+  return allVnfcs(vnfr).find(
+    (c) => (like.id !== undefined && c.id === like.id) || (like.hostname !== undefined && c.hostname === like.hostname),
+  );
 }
 
 /** The VNFR of a command that did not decode, if its body is JSON with one, so that the ERROR reply carries it. */

@@ -29,23 +29,39 @@ export async function runScaleOut({ message, logger, transport, options, hooks }
   if (message.vimInstance) scaling.vimInstance = message.vimInstance;
   let answer: NfvoCommand | null;
   try {
-    answer = await requestNfvo(transport, { message: scaling, timeoutMs: options.allocateTimeoutMs, what: `SCALING of VNFR ${vnfr.name ?? ''}` });
+    answer = await requestNfvo(transport, {
+      message: scaling,
+      timeoutMs: options.allocateTimeoutMs,
+      what: `SCALING of VNFR ${vnfr.name ?? ''}`,
+    });
   } catch (error) {
     if (!(error instanceof NfvoRefusedError)) throw error;
-    logger.error({ nfvoMessage: error.nfvoMessage }, 'the NFVO refused SCALING; handing its VNFR to onNfvoError and replying null (as the Java VNFM SDK)');
+    logger.error(
+      { nfvoMessage: error.nfvoMessage },
+      'the NFVO refused SCALING; handing its VNFR to onNfvoError and replying null (as the Java VNFM SDK)',
+    );
     await hooks.onNfvoError({ vnfr: error.vnfr, message: error.nfvoMessage, logger });
     return null;
   }
-  if (answer === null) logger.error('the NFVO answered null to SCALING (its task failed, or the NSR is gone); looking for the new VNFC in the VNFR as it was');
+  if (answer === null)
+    logger.error('the NFVO answered null to SCALING (its task failed, or the NSR is gone); looking for the new VNFC in the VNFR as it was');
   const scaled = answer === null ? vnfr : recordOf(answer);
   if (!scaled) throw new ProtocolError('SCALING answer without a VNFR');
   vnfr = scaled;
   const component = message.component ?? {};
   const vnfcInstance = allVnfcs(vnfr).find((c) => component.id !== undefined && c.vnfComponent?.id === component.id);
-  if (!vnfcInstance) throw Object.assign(new Error(`SCALING answer has no VNFC instance for component ${component.id ?? '(no id)'}`), { vnfr });
+  if (!vnfcInstance)
+    throw Object.assign(new Error(`SCALING answer has no VNFC instance for component ${component.id ?? '(no id)'}`), { vnfr });
   if (message.mode?.toLowerCase() === 'standby') vnfcInstance.state = 'STANDBY';
   const result = await hooks.scaleOut({
-    vnfr, vnfcInstance, component, dependency: message.dependency, mode: message.mode, vnfPackage: message.vnfPackage, extension, logger,
+    vnfr,
+    vnfcInstance,
+    component,
+    dependency: message.dependency,
+    mode: message.mode,
+    vnfPackage: message.vnfPackage,
+    extension,
+    logger,
   });
   return { action: 'SCALED', virtualNetworkFunctionRecord: result, vnfcInstance: findVnfc(result, vnfcInstance) ?? vnfcInstance };
 }

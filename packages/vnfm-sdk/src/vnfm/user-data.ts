@@ -9,7 +9,9 @@ import { payloadToBytes, type VNFPackage } from '@vnfkit/protocol';
 export function withPackageUserData(userData: string, vnfPackage: VNFPackage | undefined): string {
   const script = vnfPackage?.scripts?.find((s) => s.name === 'userdata.sh' || s.name === 'user-data.sh');
   if (!script?.payload) return userData;
-  const own = Buffer.from(payloadToBytes(script.payload)).toString('utf8').replace(/^\uFEFF/, '');
+  const own = Buffer.from(payloadToBytes(script.payload))
+    .toString('utf8')
+    .replace(/^\uFEFF/, '');
   if (own === '') return userData;
   return userData === '' || userData.endsWith('\n') ? `${userData}${own}` : `${userData}\n${own}`;
 }

@@ -19,10 +19,15 @@ it('the VNFM of docs/writing-a-vnfm.md instantiates against the test NFVO peer',
   // The agent of the VM the peer allocates (hostname hello-vnf-1) says hello.
   await peer.transport.publish('', 'ems.hello.register', '{"hostname":"hello-vnf-1"}');
   const reply = await peer.command('hello', {
-    action: 'INSTANTIATE', extension: { 'nsr-id': 'nsr-1' }, keys: [],
+    action: 'INSTANTIATE',
+    extension: { 'nsr-id': 'nsr-1' },
+    keys: [],
     vnfd: { name: 'hello-vnf', type: 'hello', endpoint: 'hello', provides: ['state'], vdu: [{ id: 'v1', name: 'vdu', vnfc: [{}] }] },
   });
-  expect(reply).toMatchObject({ action: 'INSTANTIATE', virtualNetworkFunctionRecord: { provides: { configurationParameters: [{ confKey: 'state', value: 'ready' }] } } });
+  expect(reply).toMatchObject({
+    action: 'INSTANTIATE',
+    virtualNetworkFunctionRecord: { provides: { configurationParameters: [{ confKey: 'state', value: 'ready' }] } },
+  });
   // The user data that brings the agent onto the VM: the agent's template, filled in.
   const allocate = peer.requests.find((r) => r.action === 'ALLOCATE_RESOURCES') as { userdata?: string } | undefined;
   expect(allocate?.userdata).toContain('vnfkit-ems');

@@ -3,7 +3,13 @@ import { readFile } from 'node:fs/promises';
 import { USER_DATA_TEMPLATE_PATH, fillUserDataTemplate } from '@vnfkit/ems-agent';
 import { payloadToBytes, type VirtualNetworkFunctionRecord } from '@vnfkit/protocol';
 import {
-  AbstractVnfm, EmsClient, allVnfcs, type InstantiateContext, type StartStopContext, type Transport, type UserDataContext,
+  AbstractVnfm,
+  EmsClient,
+  allVnfcs,
+  type InstantiateContext,
+  type StartStopContext,
+  type Transport,
+  type UserDataContext,
 } from '@vnfkit/vnfm-sdk';
 import { pino } from 'pino';
 
@@ -23,8 +29,11 @@ export class HelloVnfm extends AbstractVnfm {
   // at the broker the NFVO names, on `ems.<endpoint>.register`.
   protected override userData({ extension }: UserDataContext): string {
     return fillUserDataTemplate(this.template, {
-      BROKER_IP: extension['brokerIp'] ?? 'localhost', BROKER_PORT: extension['brokerPort'] ?? 5672,
-      USERNAME: process.env['EMS_USERNAME'] ?? 'admin', PASSWORD: process.env['EMS_PASSWORD'] ?? 'openbaton', TYPE: this.options.endpoint,
+      BROKER_IP: extension['brokerIp'] ?? 'localhost',
+      BROKER_PORT: extension['brokerPort'] ?? 5672,
+      USERNAME: process.env['EMS_USERNAME'] ?? 'admin',
+      PASSWORD: process.env['EMS_PASSWORD'] ?? 'openbaton',
+      TYPE: this.options.endpoint,
     });
   }
 

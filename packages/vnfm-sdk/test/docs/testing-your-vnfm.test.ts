@@ -17,16 +17,23 @@ it('deploys a two-VNF service and terminates it', async () => {
   const sim = await NfvoSimulator.create({ transport: createMemoryTransport(broker), vim, brokerUrl: 'amqp://in-process' });
   const vnfm = new MyVnfm({ type: 'mine', transportFactory: async () => createMemoryTransport(broker) });
   await vnfm.connect();
-  cleanup.push(() => vim.close(), () => sim.close(), () => vnfm.close());
+  cleanup.push(
+    () => vim.close(),
+    () => sim.close(),
+    () => vnfm.close(),
+  );
 
-  const nsrId = await sim.deploy({
-    name: 'demo',
-    vnfd: [
-      { name: 'server', type: 'server', endpoint: 'mine', vdu: [{ name: 'v', vnfc: [{}] }] },
-      { name: 'client', type: 'client', endpoint: 'mine', vdu: [{ name: 'v', vnfc: [{}] }] },
-    ],
-    vnf_dependency: [{ source: { name: 'server' }, target: { name: 'client' }, parameters: ['private'] }],
-  }, { packages: { server: { scripts: SCRIPTS }, client: { scripts: SCRIPTS } } });
+  const nsrId = await sim.deploy(
+    {
+      name: 'demo',
+      vnfd: [
+        { name: 'server', type: 'server', endpoint: 'mine', vdu: [{ name: 'v', vnfc: [{}] }] },
+        { name: 'client', type: 'client', endpoint: 'mine', vdu: [{ name: 'v', vnfc: [{}] }] },
+      ],
+      vnf_dependency: [{ source: { name: 'server' }, target: { name: 'client' }, parameters: ['private'] }],
+    },
+    { packages: { server: { scripts: SCRIPTS }, client: { scripts: SCRIPTS } } },
+  );
 
   await sim.waitForNsStatus(nsrId, 'ACTIVE', { timeoutMs: 20_000 });
   expect(sim.vnfr(nsrId, 'client').lifecycle_event_history?.map((h) => h.event)).toContain('CONFIGURE');

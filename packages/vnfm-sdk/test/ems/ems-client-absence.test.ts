@@ -25,16 +25,24 @@ afterEach(async () => {
  * A fake agent on the memory broker: consumes `vnfm.<hostname>.actions` (auto-delete) and answers status 0 after
  * `replyAfterMs`, or never (`'never'`: the command is taken and dropped, as by an agent that dies with it).
  */
-async function fakeAgent(broker: MemoryBroker, hostname: string, replyAfterMs: number | 'never' = 0): Promise<{ transport: Transport; consumer: Consumer; stop: () => Promise<void> }> {
+async function fakeAgent(
+  broker: MemoryBroker,
+  hostname: string,
+  replyAfterMs: number | 'never' = 0,
+): Promise<{ transport: Transport; consumer: Consumer; stop: () => Promise<void> }> {
   const transport = createMemoryTransport(broker);
   await transport.declareExchange(EXCHANGE, 'topic', { durable: true });
   const queue = await transport.declareQueue(emsActionsQueue(hostname), { autoDelete: true });
   await transport.bindQueue(queue, EXCHANGE, queue);
-  const consumer = await transport.consume(queue, async (m) => {
-    if (replyAfterMs === 'never') return;
-    await sleep(replyAfterMs);
-    await transport.reply(m, JSON.stringify({ output: 'done', err: '', status: 0 }));
-  }, { prefetch: 10, concurrency: 10 });
+  const consumer = await transport.consume(
+    queue,
+    async (m) => {
+      if (replyAfterMs === 'never') return;
+      await sleep(replyAfterMs);
+      await transport.reply(m, JSON.stringify({ output: 'done', err: '', status: 0 }));
+    },
+    { prefetch: 10, concurrency: 10 },
+  );
   let stopped = false;
   const stop = async (): Promise<void> => {
     if (stopped) return;
@@ -46,7 +54,10 @@ async function fakeAgent(broker: MemoryBroker, hostname: string, replyAfterMs: n
 }
 
 /** An EmsClient on the memory broker whose transport counts the passive declares it makes. */
-async function memoryClient(broker: MemoryBroker, options: { absenceMs: number; pollMs?: number; commandTimeoutMs?: number }): Promise<{ ems: EmsClient; inspections: () => number }> {
+async function memoryClient(
+  broker: MemoryBroker,
+  options: { absenceMs: number; pollMs?: number; commandTimeoutMs?: number },
+): Promise<{ ems: EmsClient; inspections: () => number }> {
   const transport = createMemoryTransport(broker);
   let inspections = 0;
   const inspectQueue = transport.inspectQueue.bind(transport);
@@ -55,7 +66,10 @@ async function memoryClient(broker: MemoryBroker, options: { absenceMs: number; 
     return inspectQueue(name);
   };
   const ems = new EmsClient({
-    transport, endpoint: 'absence', commandTimeoutMs: options.commandTimeoutMs ?? 30_000, agentAbsenceTimeoutMs: options.absenceMs,
+    transport,
+    endpoint: 'absence',
+    commandTimeoutMs: options.commandTimeoutMs ?? 30_000,
+    agentAbsenceTimeoutMs: options.absenceMs,
     ...(options.pollMs !== undefined ? { agentPollIntervalMs: options.pollMs } : {}),
   });
   await ems.start();
@@ -112,7 +126,13 @@ describe('EmsClient agent absence watch (memory transport)', () => {
     await sleep(800); // away for 0.8 s of the 1.5 s bound
     await fakeAgent(broker, 'blink-1', 0);
     // Not deduplicating (no hello here), so the lost command is not re-sent; it must simply not be failed by the watch.
-    const outcome = await Promise.race([pending.then(() => 'answered', (e: unknown) => e), sleep(2_500).then(() => 'still waiting')]);
+    const outcome = await Promise.race([
+      pending.then(
+        () => 'answered',
+        (e: unknown) => e,
+      ),
+      sleep(2_500).then(() => 'still waiting'),
+    ]);
     expect(outcome).toBe('still waiting');
   });
 
@@ -140,8 +160,6 @@ describe('EmsClient agent absence watch (memory transport)', () => {
   });
 });
 
-
-
 describeBroker('EmsClient agent absence watch (RabbitMQ, real agent)', () => {
   async function setUp(absenceMs: number): Promise<{ ems: EmsClient; endpoint: string; dir: string }> {
     const endpoint = uniqueName('absence').replace(/-/g, '');
@@ -159,12 +177,22 @@ describeBroker('EmsClient agent absence watch (RabbitMQ, real agent)', () => {
     const { ems, endpoint, dir } = await setUp(2_000);
     const hostname = `${endpoint}-vnf-1`;
     const scripts = join(dir, 'scripts');
-    const agent = spawnAgent({
-      VNFKIT_EMS_AMQP_URL: AMQP_URL, VNFKIT_EMS_HOSTNAME: hostname, VNFKIT_EMS_TYPE: endpoint,
-      VNFKIT_EMS_SCRIPTS_DIR: scripts, VNFKIT_EMS_STATE_DIR: join(dir, 'state'), VNFKIT_EMS_LOG_LEVEL: 'warn',
-    }, cleanups);
+    const agent = spawnAgent(
+      {
+        VNFKIT_EMS_AMQP_URL: AMQP_URL,
+        VNFKIT_EMS_HOSTNAME: hostname,
+        VNFKIT_EMS_TYPE: endpoint,
+        VNFKIT_EMS_SCRIPTS_DIR: scripts,
+        VNFKIT_EMS_STATE_DIR: join(dir, 'state'),
+        VNFKIT_EMS_LOG_LEVEL: 'warn',
+      },
+      cleanups,
+    );
     await ems.waitForAgent(hostname);
-    await ems.saveScript(hostname, { name: 'slow.sh', content: '#!/bin/bash\necho started >> "$SCRIPTS_PATH/slow.log"\nsleep "${1:-30}"\n' });
+    await ems.saveScript(hostname, {
+      name: 'slow.sh',
+      content: '#!/bin/bash\necho started >> "$SCRIPTS_PATH/slow.log"\nsleep "${1:-30}"\n',
+    });
     // Slow but alive: 4 s, twice the bound.
     const t1 = Date.now();
     expect((await ems.execute(hostname, { payload: 'slow.sh 4', env: {} })).status).toBe(0);
@@ -172,7 +200,10 @@ describeBroker('EmsClient agent absence watch (RabbitMQ, real agent)', () => {
 
     const pending = ems.execute(hostname, { payload: 'slow.sh 30', env: {} });
     pending.catch(() => undefined);
-    await waitFor(async () => (await readFile(join(scripts, 'slow.log'), 'utf8').catch(() => '')).split('\n').filter(Boolean).length === 2, { what: 'slow.sh to start again' });
+    await waitFor(
+      async () => (await readFile(join(scripts, 'slow.log'), 'utf8').catch(() => '')).split('\n').filter(Boolean).length === 2,
+      { what: 'slow.sh to start again' },
+    );
     const t0 = Date.now();
     agent.kill('SIGKILL');
     const error = await pending.catch((e: unknown) => e);

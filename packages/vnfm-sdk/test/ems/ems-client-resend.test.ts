@@ -20,11 +20,14 @@ afterEach(async () => {
 });
 
 /** Appends its name to runs.log (a second run shows as a second line), then waits for its gate file. */
-const GATED = '#!/bin/bash\necho "$(basename "$0")" >> "$SCRIPTS_PATH/runs.log"\nfor _ in $(seq 1 300); do [ -e "$SCRIPTS_PATH/gate" ] && exit 0; sleep 0.05; done\nexit 1\n';
+const GATED =
+  '#!/bin/bash\necho "$(basename "$0")" >> "$SCRIPTS_PATH/runs.log"\nfor _ in $(seq 1 300); do [ -e "$SCRIPTS_PATH/gate" ] && exit 0; sleep 0.05; done\nexit 1\n';
 const MARKER = '#!/bin/bash\necho "$(basename "$0")" >> "$SCRIPTS_PATH/runs.log"\n';
 
 /** An EmsClient (own connection, named for closing it) and one real agent that said hello. */
-async function setUp(replyMode: ReplyMode): Promise<{ ems: EmsClient; hostname: string; connectionName: string; scripts: string; runs: () => Promise<string[]> }> {
+async function setUp(
+  replyMode: ReplyMode,
+): Promise<{ ems: EmsClient; hostname: string; connectionName: string; scripts: string; runs: () => Promise<string[]> }> {
   const endpoint = uniqueName('resend').replace(/-/g, '');
   const hostname = `${endpoint}-vnf-1`;
   const dir = await mkdtemp(join(tmpdir(), 'vnfkit-ems-resend-'));
@@ -38,8 +41,13 @@ async function setUp(replyMode: ReplyMode): Promise<{ ems: EmsClient; hostname: 
   const scripts = join(dir, 'scripts');
   const child = spawn(process.execPath, ['--conditions=@vnfkit/source', '--import', 'tsx', join(agentDir, 'src/cli.ts')], {
     env: {
-      ...process.env, VNFKIT_EMS_AMQP_URL: AMQP_URL, VNFKIT_EMS_HOSTNAME: hostname, VNFKIT_EMS_TYPE: endpoint,
-      VNFKIT_EMS_SCRIPTS_DIR: scripts, VNFKIT_EMS_STATE_DIR: join(dir, 'state'), VNFKIT_EMS_LOG_LEVEL: 'warn',
+      ...process.env,
+      VNFKIT_EMS_AMQP_URL: AMQP_URL,
+      VNFKIT_EMS_HOSTNAME: hostname,
+      VNFKIT_EMS_TYPE: endpoint,
+      VNFKIT_EMS_SCRIPTS_DIR: scripts,
+      VNFKIT_EMS_STATE_DIR: join(dir, 'state'),
+      VNFKIT_EMS_LOG_LEVEL: 'warn',
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -52,12 +60,15 @@ async function setUp(replyMode: ReplyMode): Promise<{ ems: EmsClient; hostname: 
   await ems.waitForAgent(hostname);
   await ems.saveScript(hostname, { name: 'gated.sh', content: GATED });
   await ems.saveScript(hostname, { name: 'marker.sh', content: MARKER });
-  const runs = async (): Promise<string[]> => (await readFile(join(scripts, 'runs.log'), 'utf8').catch(() => '')).split('\n').filter(Boolean);
+  const runs = async (): Promise<string[]> =>
+    (await readFile(join(scripts, 'runs.log'), 'utf8').catch(() => '')).split('\n').filter(Boolean);
   return { ems, hostname, connectionName, scripts, runs };
 }
 
 function readyMessages(queue: string): number {
-  const line = execFileSync('rabbitmqctl', ['-q', 'list_queues', 'name', 'messages_ready'], { encoding: 'utf8', timeout: 20_000 }).split('\n').find((l) => l.startsWith(`${queue}\t`));
+  const line = execFileSync('rabbitmqctl', ['-q', 'list_queues', 'name', 'messages_ready'], { encoding: 'utf8', timeout: 20_000 })
+    .split('\n')
+    .find((l) => l.startsWith(`${queue}\t`));
   return Number(line?.split('\t')[1] ?? NaN);
 }
 

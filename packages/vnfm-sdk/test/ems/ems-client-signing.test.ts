@@ -17,7 +17,6 @@ afterEach(async () => {
 });
 const KEY = 'the-vnfr-key-of-these-vms-0123456789';
 
-
 /** A started EmsClient with `signingKey` on its own transport, plus a function that starts a real agent for it. */
 async function setUp(signingKey: EmsClientKey, replyMode: ReplyMode = 'direct') {
   const endpoint = uniqueName('sig').replace(/-/g, '');
@@ -25,15 +24,29 @@ async function setUp(signingKey: EmsClientKey, replyMode: ReplyMode = 'direct') 
   cleanups.push(() => rm(dir, { recursive: true, force: true }));
   const transport = await createAmqpTransport({ url: AMQP_URL, connectionName: endpoint, replyMode });
   cleanups.push(() => transport.close());
-  const ems = new EmsClient({ transport, endpoint, commandTimeoutMs: 20_000, helloTimeoutMs: 20_000, ...(signingKey !== undefined ? { signingKey } : {}) });
+  const ems = new EmsClient({
+    transport,
+    endpoint,
+    commandTimeoutMs: 20_000,
+    helloTimeoutMs: 20_000,
+    ...(signingKey !== undefined ? { signingKey } : {}),
+  });
   await ems.start();
   cleanups.push(() => ems.stop());
   const agent = async (name: string, env: Record<string, string> = {}) => {
     const hostname = `${endpoint}-${name}-1`;
-    spawnAgent({
-      VNFKIT_EMS_AMQP_URL: AMQP_URL, VNFKIT_EMS_HOSTNAME: hostname, VNFKIT_EMS_TYPE: endpoint, VNFKIT_EMS_LOG_LEVEL: 'error',
-      VNFKIT_EMS_SCRIPTS_DIR: join(dir, name, 'scripts'), VNFKIT_EMS_STATE_DIR: join(dir, name, 'state'), ...env,
-    }, cleanups);
+    spawnAgent(
+      {
+        VNFKIT_EMS_AMQP_URL: AMQP_URL,
+        VNFKIT_EMS_HOSTNAME: hostname,
+        VNFKIT_EMS_TYPE: endpoint,
+        VNFKIT_EMS_LOG_LEVEL: 'error',
+        VNFKIT_EMS_SCRIPTS_DIR: join(dir, name, 'scripts'),
+        VNFKIT_EMS_STATE_DIR: join(dir, name, 'state'),
+        ...env,
+      },
+      cleanups,
+    );
     await ems.waitForAgent(hostname);
     return { hostname, scripts: join(dir, name, 'scripts') };
   };
@@ -69,7 +82,7 @@ describe('EmsClient signing (v3, per-VM keys)', () => {
     await expect(readFile(join(scripts, 'x.sh'))).rejects.toThrow(/ENOENT/);
   });
 
-  it('refuses replies not signed by the target VM: unsigned, signed with a sibling\'s key, or for another host', async () => {
+  it("refuses replies not signed by the target VM: unsigned, signed with a sibling's key, or for another host", async () => {
     const { ems, endpoint } = await setUp(KEY);
     // A fake agent on the real broker that claims to verify and answers every command with success.
     const fake = await createAmqpTransport({ url: AMQP_URL, connectionName: `${endpoint}-fake` });
@@ -89,7 +102,11 @@ describe('EmsClient signing (v3, per-VM keys)', () => {
       const signature = forgeries[n++ % forgeries.length]?.(body, m.properties.correlationId);
       await fake.reply(m, body, signature === undefined ? {} : { headers: { [REPLY_SIGNATURE_HEADER]: signature } });
     });
-    await fake.publish('', emsRegisterQueue(endpoint), JSON.stringify({ hostname, deduplicates: 'correlation-id', verifies: 'signature-v3' }));
+    await fake.publish(
+      '',
+      emsRegisterQueue(endpoint),
+      JSON.stringify({ hostname, deduplicates: 'correlation-id', verifies: 'signature-v3' }),
+    );
     await ems.waitForAgent(hostname);
     for (let i = 0; i < forgeries.length; i++) {
       const error = await ems.execute(hostname, { payload: 'x.sh', env: {} }).catch((e: unknown) => e);

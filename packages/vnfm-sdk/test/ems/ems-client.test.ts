@@ -14,7 +14,6 @@ afterEach(async () => {
   for (const f of cleanups.splice(0).reverse()) await f();
 });
 
-
 describe('EmsClient with a real agent', () => {
   it('waits for the hello by exact hostname, saves, executes with env, and turns failures into EmsCommandError', async () => {
     const endpoint = uniqueName('ems').replace(/-/g, '');
@@ -29,10 +28,17 @@ describe('EmsClient with a real agent', () => {
 
     // A hostname that is a substring of the real one must not match (upstream's substring bug).
     const wrong = ems.waitForAgent(`${endpoint}-vnf-`, 1_000).catch((e: unknown) => e);
-    spawnAgent({
-      VNFKIT_EMS_AMQP_URL: AMQP_URL, VNFKIT_EMS_HOSTNAME: hostname, VNFKIT_EMS_TYPE: endpoint,
-      VNFKIT_EMS_SCRIPTS_DIR: join(dir, 'scripts'), VNFKIT_EMS_STATE_DIR: join(dir, 'state'), VNFKIT_EMS_LOG_LEVEL: 'warn',
-    }, cleanups);
+    spawnAgent(
+      {
+        VNFKIT_EMS_AMQP_URL: AMQP_URL,
+        VNFKIT_EMS_HOSTNAME: hostname,
+        VNFKIT_EMS_TYPE: endpoint,
+        VNFKIT_EMS_SCRIPTS_DIR: join(dir, 'scripts'),
+        VNFKIT_EMS_STATE_DIR: join(dir, 'state'),
+        VNFKIT_EMS_LOG_LEVEL: 'warn',
+      },
+      cleanups,
+    );
     await ems.waitForAgent(hostname);
     expect(await wrong).toBeInstanceOf(EmsTimeoutError);
 
@@ -53,6 +59,8 @@ describe('EmsClient with a real agent', () => {
     const ems = new EmsClient({ transport, endpoint: uniqueName('silent').replace(/-/g, ''), brokerAddress: '10.0.0.10:5672' });
     await ems.start();
     cleanups.push(() => ems.stop());
-    await expect(ems.waitForAgent('ghost-42', 200)).rejects.toThrow('Timeout waiting for EMS: ghost-42 did not register within 200 ms; check that the VM runs vnfkit-ems and reaches the broker at 10.0.0.10:5672');
+    await expect(ems.waitForAgent('ghost-42', 200)).rejects.toThrow(
+      'Timeout waiting for EMS: ghost-42 did not register within 200 ms; check that the VM runs vnfkit-ems and reaches the broker at 10.0.0.10:5672',
+    );
   });
 });

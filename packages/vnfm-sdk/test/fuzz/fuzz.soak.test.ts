@@ -14,7 +14,12 @@ const vhost = privateVhost('fuzzsoak');
 afterAll(() => vhost.remove());
 
 it(`answers all ${PER_TARGET} hostile commands on a VNFM's queue without crashing or growing`, async () => {
-  const outcome = await fuzzVnfm({ url: vhost.url, name: uniqueName('fuzzsoak').replace(/-/g, ''), bodies: hostileBodies(PER_TARGET, 4242), batches: BATCHES });
+  const outcome = await fuzzVnfm({
+    url: vhost.url,
+    name: uniqueName('fuzzsoak').replace(/-/g, ''),
+    bodies: hostileBodies(PER_TARGET, 4242),
+    batches: BATCHES,
+  });
   console.log(describeFuzz('VNFM', outcome));
   expect(outcome.failed.slice(0, 3)).toEqual([]);
   expect(outcome.answered).toBe(PER_TARGET);
@@ -23,7 +28,12 @@ it(`answers all ${PER_TARGET} hostile commands on a VNFM's queue without crashin
 }, 900_000);
 
 it(`a real agent answers all ${PER_TARGET} hostile commands, keeps running and does not grow`, async () => {
-  const outcome = await fuzzAgent({ url: vhost.url, name: uniqueName('fuzzsoakems').replace(/-/g, ''), bodies: hostileBodies(PER_TARGET, 77), batches: BATCHES });
+  const outcome = await fuzzAgent({
+    url: vhost.url,
+    name: uniqueName('fuzzsoakems').replace(/-/g, ''),
+    bodies: hostileBodies(PER_TARGET, 77),
+    batches: BATCHES,
+  });
   console.log(describeFuzz('agent', outcome));
   expect(outcome.failed.slice(0, 3)).toEqual([]);
   expect(outcome.answered).toBe(PER_TARGET);

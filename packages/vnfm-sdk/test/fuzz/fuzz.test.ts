@@ -29,16 +29,21 @@ it(`answers all ${PER_TARGET} hostile commands on a VNFM's queue without crashin
   expect(growthAfterWarmup(outcome.samples)).toBeLessThan(VNFM_HEAP_GROWTH_LIMIT);
 }, 180_000);
 
-it('answers a 32 MiB hostile command on a VNFM\'s queue with ERROR and keeps running', async () => {
+it("answers a 32 MiB hostile command on a VNFM's queue with ERROR and keeps running", async () => {
   // Below the default maxCommandBytes (64 MiB): decoded whole, answered with ERROR, released (the limit itself: test/vnfm/scenarios.ts).
   const type = vnfmType();
   let answer = '';
-  const outcome = await fuzzVnfm({ url: vhost.url, name: type, bodies: hostileBodies(100, 3) }, {
-    after: async (nfvo) => {
-      const big = JSON.stringify({ action: 'INSTANTIATE', vnfd: 'A'.repeat(32 * 1024 * 1024), extension: {}, keys: [] });
-      answer = (await nfvo.request(EXCHANGE, type, big, { timeoutMs: 60_000, waitedFor: 'the answer to a 32 MiB command' })).body.toString('utf8');
+  const outcome = await fuzzVnfm(
+    { url: vhost.url, name: type, bodies: hostileBodies(100, 3) },
+    {
+      after: async (nfvo) => {
+        const big = JSON.stringify({ action: 'INSTANTIATE', vnfd: 'A'.repeat(32 * 1024 * 1024), extension: {}, keys: [] });
+        answer = (
+          await nfvo.request(EXCHANGE, type, big, { timeoutMs: 60_000, waitedFor: 'the answer to a 32 MiB command' })
+        ).body.toString('utf8');
+      },
     },
-  });
+  );
   expect(outcome.answered).toBe(100);
   expect(JSON.parse(answer)).toMatchObject({ action: 'ERROR' });
   expect(outcome.state).toBe('running');
@@ -53,7 +58,10 @@ it('the memory bound is meaningful: a VNFM that leaks ~64 KiB per undecodable co
       done();
     },
   });
-  const outcome = await fuzzVnfm({ url: vhost.url, name: vnfmType(), bodies: hostileBodies(PER_TARGET, 42) }, { logger: pino({ level: 'error' }, leaky) });
+  const outcome = await fuzzVnfm(
+    { url: vhost.url, name: vnfmType(), bodies: hostileBodies(PER_TARGET, 42) },
+    { logger: pino({ level: 'error' }, leaky) },
+  );
   console.log(describeFuzz('leaky VNFM', outcome), `(${kept.length} log lines kept)`);
   expect(outcome.answered).toBe(PER_TARGET);
   expect(kept.length).toBeGreaterThan(PER_TARGET / 5);

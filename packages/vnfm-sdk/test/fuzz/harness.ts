@@ -33,9 +33,20 @@ const seeds: Record<string, unknown>[] = [
 ];
 
 /** Mutations: drop/replace fields with hostile values, truncate, or plain random bytes. */
-const hostile = fc.oneof(fc.string(), fc.integer(), fc.constant(null), fc.array(fc.anything(), { maxLength: 3 }), fc.object({ maxDepth: 2 }), fc.constant('A'.repeat(70_000)));
+const hostile = fc.oneof(
+  fc.string(),
+  fc.integer(),
+  fc.constant(null),
+  fc.array(fc.anything(), { maxLength: 3 }),
+  fc.object({ maxDepth: 2 }),
+  fc.constant('A'.repeat(70_000)),
+);
 const body = fc.oneof(
-  fc.tuple(fc.constantFrom(...seeds), fc.string({ maxLength: 20 }), hostile).map(([seed, key, value]) => JSON.stringify({ ...seed, [Object.keys(seed)[Math.abs(key.length) % Object.keys(seed).length] ?? 'action']: value })),
+  fc
+    .tuple(fc.constantFrom(...seeds), fc.string({ maxLength: 20 }), hostile)
+    .map(([seed, key, value]) =>
+      JSON.stringify({ ...seed, [Object.keys(seed)[Math.abs(key.length) % Object.keys(seed).length] ?? 'action']: value }),
+    ),
   fc.tuple(fc.constantFrom(...seeds), fc.nat()).map(([seed, cut]) => JSON.stringify(seed).slice(0, cut % 60)),
   fc.constantFrom(...seeds).map((seed) => JSON.stringify(seed)),
   fc.uint8Array({ maxLength: 200 }),
@@ -58,21 +69,27 @@ export interface FuzzOutcome {
 }
 
 /** Sends `bodies` as requests with reply_to, 32 at a time; counts the answers. */
-export async function blast(transport: Transport, routingKey: string, bodies: readonly (string | Uint8Array)[]): Promise<{ answered: number; failed: string[] }> {
+export async function blast(
+  transport: Transport,
+  routingKey: string,
+  bodies: readonly (string | Uint8Array)[],
+): Promise<{ answered: number; failed: string[] }> {
   let answered = 0;
   const failed: string[] = [];
   let next = 0;
-  await Promise.all(Array.from({ length: 32 }, async () => {
-    while (next < bodies.length) {
-      const b = bodies[next++] ?? '';
-      try {
-        await transport.request(EXCHANGE, routingKey, b, { timeoutMs: 15_000, waitedFor: 'a fuzz reply' });
-        answered += 1;
-      } catch (error) {
-        failed.push(`${(error as Error).message} for ${Buffer.from(b).toString('utf8').slice(0, 120)}`);
+  await Promise.all(
+    Array.from({ length: 32 }, async () => {
+      while (next < bodies.length) {
+        const b = bodies[next++] ?? '';
+        try {
+          await transport.request(EXCHANGE, routingKey, b, { timeoutMs: 15_000, waitedFor: 'a fuzz reply' });
+          answered += 1;
+        } catch (error) {
+          failed.push(`${(error as Error).message} for ${Buffer.from(b).toString('utf8').slice(0, 120)}`);
+        }
       }
-    }
-  }));
+    }),
+  );
   return { answered, failed };
 }
 
@@ -140,11 +157,22 @@ export interface FuzzTarget {
   batches?: number;
 }
 
-export async function fuzzVnfm({ url, name: type, bodies, batches }: FuzzTarget, options: { logger?: Logger; after?: (nfvo: Transport) => Promise<void> } = {}): Promise<FuzzOutcome & { state: string }> {
+export async function fuzzVnfm(
+  { url, name: type, bodies, batches }: FuzzTarget,
+  options: { logger?: Logger; after?: (nfvo: Transport) => Promise<void> } = {},
+): Promise<FuzzOutcome & { state: string }> {
   const nfvo = await createAmqpTransport({ url });
   const peer = new NfvoPeer(nfvo);
   await peer.start();
-  const vnfm = new TestVnfm({ type, amqpUrl: url, bootstrapCredentials: { username: 'guest', password: 'guest' }, grantTimeoutMs: 2_000, allocateTimeoutMs: 2_000, concurrency: 32, ...(options.logger ? { logger: options.logger } : {}) });
+  const vnfm = new TestVnfm({
+    type,
+    amqpUrl: url,
+    bootstrapCredentials: { username: 'guest', password: 'guest' },
+    grantTimeoutMs: 2_000,
+    allocateTimeoutMs: 2_000,
+    concurrency: 32,
+    ...(options.logger ? { logger: options.logger } : {}),
+  });
   await vnfm.connect();
   try {
     const outcome = await blastInBatches({ transport: nfvo, routingKey: type, bodies, batches: batches ?? 5, sample: heapAfterGc });
@@ -170,20 +198,44 @@ async function rssOf(pid: number): Promise<number> {
 export const AGENT_MAX_OLD_SPACE_MB = 64;
 
 /** Fuzzes a real `vnfkit-ems` process (run from source, heap capped) over RabbitMQ; RSS sampled per batch. */
-export async function fuzzAgent({ url, name: endpoint, bodies, batches }: FuzzTarget): Promise<FuzzOutcome & { exitCode: number | null; signal: string | null }> {
+export async function fuzzAgent({
+  url,
+  name: endpoint,
+  bodies,
+  batches,
+}: FuzzTarget): Promise<FuzzOutcome & { exitCode: number | null; signal: string | null }> {
   const hostname = `${endpoint}-1`;
   const dir = await mkdtemp(join(tmpdir(), 'vnfkit-fuzz-'));
   const transport = await createAmqpTransport({ url });
   const ems = new EmsClient({ transport, endpoint, helloTimeoutMs: 20_000 });
   await ems.start();
   const agentDir = dirname(createRequire(import.meta.url).resolve('@vnfkit/ems-agent/package.json'));
-  const agent: ChildProcess = spawn(process.execPath, [`--max-old-space-size=${AGENT_MAX_OLD_SPACE_MB}`, '--conditions=@vnfkit/source', '--import', 'tsx', join(agentDir, 'src/cli.ts')], {
-    env: { ...process.env, VNFKIT_EMS_AMQP_URL: url, VNFKIT_EMS_HOSTNAME: hostname, VNFKIT_EMS_TYPE: endpoint, VNFKIT_EMS_SCRIPTS_DIR: join(dir, 'scripts'), VNFKIT_EMS_STATE_DIR: join(dir, 'state'), VNFKIT_EMS_LOG_LEVEL: 'fatal', VNFKIT_EMS_GIT_TIMEOUT: '5' },
-    stdio: 'ignore',
-  });
+  const agent: ChildProcess = spawn(
+    process.execPath,
+    [`--max-old-space-size=${AGENT_MAX_OLD_SPACE_MB}`, '--conditions=@vnfkit/source', '--import', 'tsx', join(agentDir, 'src/cli.ts')],
+    {
+      env: {
+        ...process.env,
+        VNFKIT_EMS_AMQP_URL: url,
+        VNFKIT_EMS_HOSTNAME: hostname,
+        VNFKIT_EMS_TYPE: endpoint,
+        VNFKIT_EMS_SCRIPTS_DIR: join(dir, 'scripts'),
+        VNFKIT_EMS_STATE_DIR: join(dir, 'state'),
+        VNFKIT_EMS_LOG_LEVEL: 'fatal',
+        VNFKIT_EMS_GIT_TIMEOUT: '5',
+      },
+      stdio: 'ignore',
+    },
+  );
   try {
     await ems.waitForAgent(hostname);
-    const outcome = await blastInBatches({ transport, routingKey: emsActionsQueue(hostname), bodies, batches: batches ?? 5, sample: () => rssOf(agent.pid ?? 0) });
+    const outcome = await blastInBatches({
+      transport,
+      routingKey: emsActionsQueue(hostname),
+      bodies,
+      batches: batches ?? 5,
+      sample: () => rssOf(agent.pid ?? 0),
+    });
     return { ...outcome, exitCode: agent.exitCode, signal: agent.signalCode };
   } finally {
     agent.kill('SIGKILL');

@@ -10,7 +10,8 @@ export const agentDir = dirname(require.resolve('@vnfkit/ems-agent/package.json'
 /** Starts an agent with `env` (its VNFKIT_EMS_* settings); `cleanups` gets the step that kills it. */
 export function spawnAgent(env: Record<string, string>, cleanups: (() => Promise<void>)[]): ChildProcess {
   const child = spawn(process.execPath, ['--conditions=@vnfkit/source', '--import', 'tsx', join(agentDir, 'src/cli.ts')], {
-    env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'],
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
   });
   cleanups.push(async () => {
     if (child.exitCode === null && child.signalCode === null) {

@@ -12,9 +12,14 @@ describe('waitFor', () => {
   });
 
   it('fails after the deadline naming what it waited for and the last error', async () => {
-    await expect(waitFor(() => {
-      throw new Error('still broken');
-    }, { what: 'the impossible', timeoutMs: 30, intervalMs: 5 })).rejects.toThrow('timed out after 30 ms waiting for the impossible (last error: still broken)');
+    await expect(
+      waitFor(
+        () => {
+          throw new Error('still broken');
+        },
+        { what: 'the impossible', timeoutMs: 30, intervalMs: 5 },
+      ),
+    ).rejects.toThrow('timed out after 30 ms waiting for the impossible (last error: still broken)');
   });
 });
 

@@ -14,11 +14,14 @@ export const LEVEL = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fata
 export function captureLogger(level: keyof typeof LEVEL = 'trace'): { logger: Logger; lines: LogLine[]; raw: string[] } {
   const lines: LogLine[] = [];
   const raw: string[] = [];
-  const logger = pino({ level }, {
-    write(chunk: string): void {
-      raw.push(chunk);
-      lines.push(JSON.parse(chunk) as LogLine);
+  const logger = pino(
+    { level },
+    {
+      write(chunk: string): void {
+        raw.push(chunk);
+        lines.push(JSON.parse(chunk) as LogLine);
+      },
     },
-  });
+  );
   return { logger, lines, raw };
 }

@@ -11,7 +11,12 @@ export function testSlug(maxLength = 24): string {
   }
   if (!title) return '';
   const last = title.split('>').pop() ?? title;
-  return last.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, maxLength).replace(/-+$/, '');
+  return last
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, maxLength)
+    .replace(/-+$/, '');
 }
 
 /**

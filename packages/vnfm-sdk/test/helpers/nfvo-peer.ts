@@ -2,8 +2,14 @@
 // SCALING the way Open Baton 6.0 does, and sends commands to a VNFM. (The full simulator is the test kit.)
 import { randomUUID } from 'node:crypto';
 import {
-  EXCHANGE, NFVO_MANAGER_HANDLING, VNFM_NFVO_ACTIONS_REPLY, decodeManagerMessage, decodeVnfmMessage, encodeMessage,
-  type VirtualNetworkFunctionRecord, type VnfmMessage,
+  EXCHANGE,
+  NFVO_MANAGER_HANDLING,
+  VNFM_NFVO_ACTIONS_REPLY,
+  decodeManagerMessage,
+  decodeVnfmMessage,
+  encodeMessage,
+  type VirtualNetworkFunctionRecord,
+  type VnfmMessage,
 } from '@vnfkit/protocol';
 import type { Transport } from '@vnfkit/transport';
 
@@ -45,23 +51,33 @@ export class NfvoPeer {
       this.registrations.push(`${msg.action}:${msg.type}`);
       if (msg.action === 'register') await t.reply(m, encodeMessage({ rabbitUsername: 'guest', rabbitPassword: 'guest' }).body);
     });
-    await t.consume(VNFM_NFVO_ACTIONS_REPLY, async (m) => {
-      const msg = decodeVnfmMessage(m.body);
-      this.requests.push(msg);
-      const answer = this.answer(msg);
-      if (answer !== undefined) await t.reply(m, encodeMessage(answer).body);
-    }, { prefetch: 10, concurrency: 10 });
+    await t.consume(
+      VNFM_NFVO_ACTIONS_REPLY,
+      async (m) => {
+        const msg = decodeVnfmMessage(m.body);
+        this.requests.push(msg);
+        const answer = this.answer(msg);
+        if (answer !== undefined) await t.reply(m, encodeMessage(answer).body);
+      },
+      { prefetch: 10, concurrency: 10 },
+    );
   }
 
   private answer(msg: VnfmMessage): unknown {
     switch (msg.action) {
       case 'GRANT_OPERATION': {
         if (this.behaviour.silentOnGrant) return undefined;
-        if (this.behaviour.refuseGrant) return { action: 'ERROR', vnfr: msg.virtualNetworkFunctionRecord, message: this.behaviour.refuseGrant };
+        if (this.behaviour.refuseGrant)
+          return { action: 'ERROR', vnfr: msg.virtualNetworkFunctionRecord, message: this.behaviour.refuseGrant };
         const vnfr = assignIds(msg.virtualNetworkFunctionRecord);
         vnfr.lifecycle_event_history = [{ event: 'GRANTED', description: 'granted' }];
         const vim = { name: 'vim-1', type: 'test', id: 'vim-id' };
-        return { action: 'GRANT_OPERATION', grantAllowed: true, virtualNetworkFunctionRecord: vnfr, vduVim: Object.fromEntries((vnfr.vdu ?? []).map((v) => [v.id, vim])) };
+        return {
+          action: 'GRANT_OPERATION',
+          grantAllowed: true,
+          virtualNetworkFunctionRecord: vnfr,
+          vduVim: Object.fromEntries((vnfr.vdu ?? []).map((v) => [v.id, vim])),
+        };
       }
       case 'ALLOCATE_RESOURCES': {
         const vnfr = structuredClone(msg.virtualNetworkFunctionRecord);
@@ -74,7 +90,8 @@ export class NfvoPeer {
         vnfr.hbVersion = (vnfr.hbVersion ?? 0) + 1;
         for (const vdu of vnfr.vdu ?? []) {
           for (const c of vdu.vnfc ?? []) {
-            if (!(vdu.vnfc_instance ?? []).some((i) => i.vnfComponent?.id === c.id)) vdu.vnfc_instance = [...(vdu.vnfc_instance ?? []), this.instance(vnfr, c)];
+            if (!(vdu.vnfc_instance ?? []).some((i) => i.vnfComponent?.id === c.id))
+              vdu.vnfc_instance = [...(vdu.vnfc_instance ?? []), this.instance(vnfr, c)];
           }
         }
         return { action: 'SCALED', vnfr };
@@ -87,14 +104,24 @@ export class NfvoPeer {
   private instance(vnfr: Vnfr, component: { id?: string }): Record<string, unknown> {
     this.counter += 1;
     return {
-      id: randomUUID(), hbVersion: 0, hostname: `${vnfr.name ?? 'vnf'}-${this.counter}`, vim_id: 'vim-id', vc_id: `vm-${this.counter}`,
-      state: 'INACTIVE', vnfComponent: component, ips: [{ netName: 'private', ip: `10.0.0.${this.counter}` }], floatingIps: [],
+      id: randomUUID(),
+      hbVersion: 0,
+      hostname: `${vnfr.name ?? 'vnf'}-${this.counter}`,
+      vim_id: 'vim-id',
+      vc_id: `vm-${this.counter}`,
+      state: 'INACTIVE',
+      vnfComponent: component,
+      ips: [{ netName: 'private', ip: `10.0.0.${this.counter}` }],
+      floatingIps: [],
     };
   }
 
   /** Sends an NFVO → VNFM command and returns the raw reply body (JSON-parsed). */
   async command(endpoint: string, message: unknown, timeoutMs = 10_000): Promise<Record<string, unknown> | null> {
-    const reply = await this.transport.request(EXCHANGE, endpoint, encodeMessage(message).body, { timeoutMs, waitedFor: `VNFM reply on ${endpoint}` });
+    const reply = await this.transport.request(EXCHANGE, endpoint, encodeMessage(message).body, {
+      timeoutMs,
+      waitedFor: `VNFM reply on ${endpoint}`,
+    });
     return JSON.parse(reply.body.toString('utf8')) as Record<string, unknown> | null;
   }
 }

@@ -30,7 +30,8 @@ async function runAll(entries: Entry[]): Promise<void> {
     }
   }
   if (errors.length === 1) throw errors[0];
-  if (errors.length > 1) throw new AggregateError(errors, `${errors.length} teardown steps failed: ${errors.map((e) => e.message).join('; ')}`);
+  if (errors.length > 1)
+    throw new AggregateError(errors, `${errors.length} teardown steps failed: ${errors.map((e) => e.message).join('; ')}`);
 }
 
 /**

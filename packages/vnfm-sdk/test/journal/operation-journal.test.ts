@@ -28,8 +28,17 @@ describe('OperationJournal', () => {
     await a.close();
 
     const b = await OperationJournal.open({ file });
-    expect(b.interrupted().map((r) => [r.key, r.step])).toEqual([['c1', 'granted'], ['c2', 'replying']]);
-    expect(b.get('c1')).toMatchObject({ action: 'INSTANTIATE', vnfrId: 'vnfr-1', vnfrName: 'v1', replyTo: 'amq.rabbitmq.reply-to.x', vnfr: { id: 'vnfr-1' } });
+    expect(b.interrupted().map((r) => [r.key, r.step])).toEqual([
+      ['c1', 'granted'],
+      ['c2', 'replying'],
+    ]);
+    expect(b.get('c1')).toMatchObject({
+      action: 'INSTANTIATE',
+      vnfrId: 'vnfr-1',
+      vnfrName: 'v1',
+      replyTo: 'amq.rabbitmq.reply-to.x',
+      vnfr: { id: 'vnfr-1' },
+    });
     expect(b.get('c2')?.reply).toBe('{"action":"START"}');
     expect(b.get('c3')).toMatchObject({ step: 'answered' });
     expect(b.get('c3')?.reply).toBeUndefined(); // answered: the stored reply is dropped

@@ -56,7 +56,12 @@ const PUBLISH_TIMEOUT_MS = 1_500;
 async function connect(options: AmqpTransportOptions = {}): Promise<AmqpTransport> {
   const connectionName = options.connectionName ?? uniqueName('soak');
   const transport = await createAmqpTransport({
-    url: vhost.url, reconnect: { initialDelayMs: 20, maxDelayMs: 200 }, connectTimeoutMs: 5_000, closeTimeoutMs: 5_000, ...options, connectionName,
+    url: vhost.url,
+    reconnect: { initialDelayMs: 20, maxDelayMs: 200 },
+    connectTimeoutMs: 5_000,
+    closeTimeoutMs: 5_000,
+    ...options,
+    connectionName,
   });
   return teardown.track(transport, `amqp transport ${connectionName}`);
 }
@@ -65,11 +70,18 @@ async function connect(options: AmqpTransportOptions = {}): Promise<AmqpTranspor
 function track(promises: Promise<unknown>[]): { resolved: () => number; failures: Error[]; all: Promise<unknown> } {
   let resolved = 0;
   const failures: Error[] = [];
-  const all = Promise.allSettled(promises.map((p) => p.then(() => {
-    resolved += 1;
-  }, (error: unknown) => {
-    failures.push(error instanceof Error ? error : new Error(String(error)));
-  })));
+  const all = Promise.allSettled(
+    promises.map((p) =>
+      p.then(
+        () => {
+          resolved += 1;
+        },
+        (error: unknown) => {
+          failures.push(error instanceof Error ? error : new Error(String(error)));
+        },
+      ),
+    ),
+  );
   return { resolved: () => resolved, failures, all };
 }
 
@@ -97,7 +109,13 @@ async function watchBackPressure(): Promise<{ fullAnswers: () => number; writesW
     }
     return accepted;
   };
-  return { fullAnswers: () => fullAnswers, writesWhileFull: () => writesWhileFull, restore: () => { proto.publish = original; } };
+  return {
+    fullAnswers: () => fullAnswers,
+    writesWhileFull: () => writesWhileFull,
+    restore: () => {
+      proto.publish = original;
+    },
+  };
 }
 
 describeBroker('broker memory alarm and slow consumers (real RabbitMQ, broker-global alarm)', () => {
@@ -112,21 +130,29 @@ describeBroker('broker memory alarm and slow consumers (real RabbitMQ, broker-gl
     // A plain queue and a fake EMS agent (consumes vnfm.<host>.actions, answers every command).
     const queue = await consumer.declareQueue(uniqueName('alarm-q'), { expiresMs: 60_000 });
     const received = new Map<string, number>();
-    await consumer.consume(queue, async (m) => {
-      const id = m.body.toString();
-      received.set(id, (received.get(id) ?? 0) + 1);
-    }, { prefetch: 50 });
+    await consumer.consume(
+      queue,
+      async (m) => {
+        const id = m.body.toString();
+        received.set(id, (received.get(id) ?? 0) + 1);
+      },
+      { prefetch: 50 },
+    );
     const hostname = `${uniqueName('vm')}-1`;
     const ems = new EmsClient({ transport: publisher, commandTimeoutMs: 60_000 });
     await agentSide.declareExchange('openbaton-exchange', 'topic', { durable: true });
     const actions = await agentSide.declareQueue(`vnfm.${hostname}.actions`, { expiresMs: 60_000 });
     await agentSide.bindQueue(actions, 'openbaton-exchange', actions);
     const commands = new Map<string, number>();
-    await agentSide.consume(actions, async (m: IncomingMessage) => {
-      const payload = (JSON.parse(m.body.toString()) as { payload: string }).payload;
-      commands.set(payload, (commands.get(payload) ?? 0) + 1);
-      await agentSide.reply(m, JSON.stringify({ output: `ran ${payload}`, err: '', status: 0 }));
-    }, { prefetch: 10 });
+    await agentSide.consume(
+      actions,
+      async (m: IncomingMessage) => {
+        const payload = (JSON.parse(m.body.toString()) as { payload: string }).payload;
+        commands.set(payload, (commands.get(payload) ?? 0) + 1);
+        await agentSide.reply(m, JSON.stringify({ output: `ran ${payload}`, err: '', status: 0 }));
+      },
+      { prefetch: 10 },
+    );
     // Everything above is declared before the alarm: declarations are publishes' neighbours on a blocked socket too.
     await publisher.publish('', queue, 'warm-up');
     await waitFor(() => received.get('warm-up') === 1, { what: 'the warm-up message' });
@@ -142,7 +168,10 @@ describeBroker('broker memory alarm and slow consumers (real RabbitMQ, broker-gl
     expect(lines.some((l) => l.level === LEVEL.warn && l.msg.includes('blocked this connection'))).toBe(true);
 
     // Well past the publish deadline: nothing failed, (almost) nothing got through.
-    await waitFor(() => Date.now() - blockedAt >= 3 * PUBLISH_TIMEOUT_MS, { timeoutMs: 10_000, what: 'three publish deadlines of blocked time' });
+    await waitFor(() => Date.now() - blockedAt >= 3 * PUBLISH_TIMEOUT_MS, {
+      timeoutMs: 10_000,
+      what: 'three publish deadlines of blocked time',
+    });
     expect(publishes.failures).toEqual([]);
     expect(executes.failures).toEqual([]);
     expect(publishes.resolved()).toBeLessThan(N);
@@ -150,7 +179,10 @@ describeBroker('broker memory alarm and slow consumers (real RabbitMQ, broker-gl
 
     liftMemoryAlarm();
     await unblocked;
-    await withTimeout(Promise.all([publishes.all, executes.all]), { timeoutMs: 30_000, what: 'the publishes and commands after the alarm' });
+    await withTimeout(Promise.all([publishes.all, executes.all]), {
+      timeoutMs: 30_000,
+      what: 'the publishes and commands after the alarm',
+    });
     expect(publishes.failures).toEqual([]);
     expect(executes.failures).toEqual([]);
     expect(publishes.resolved()).toBe(N);
@@ -171,13 +203,17 @@ describeBroker('broker memory alarm and slow consumers (real RabbitMQ, broker-gl
     const queue = await consumer.declareQueue(uniqueName('slow-q'), { expiresMs: 120_000 });
     const seen = new Uint8Array(N);
     let handled = 0;
-    await consumer.consume(queue, async (m) => {
-      const index = m.body.readUInt32BE(0);
-      seen[index] = (seen[index] ?? 0) + 1;
-      handled += 1;
-      // Slow: every delivery yields, every 100th one waits a little (ack only after that).
-      await new Promise((resolve) => (handled % 100 === 0 ? setTimeout(resolve, 5) : setImmediate(resolve)));
-    }, { prefetch: 20, concurrency: 1 });
+    await consumer.consume(
+      queue,
+      async (m) => {
+        const index = m.body.readUInt32BE(0);
+        seen[index] = (seen[index] ?? 0) + 1;
+        handled += 1;
+        // Slow: every delivery yields, every 100th one waits a little (ack only after that).
+        await new Promise((resolve) => (handled % 100 === 0 ? setTimeout(resolve, 5) : setImmediate(resolve)));
+      },
+      { prefetch: 20, concurrency: 1 },
+    );
 
     const payloads = Array.from({ length: N }, (_, i) => {
       const b = Buffer.alloc(SIZE);
@@ -195,7 +231,10 @@ describeBroker('broker memory alarm and slow consumers (real RabbitMQ, broker-gl
     }, 5);
     try {
       // Everything at once, as a VNFM replying to a burst would: the transport must pace the writes.
-      await withTimeout(Promise.all(payloads.map((p) => publisher.publish('', queue, p))), { timeoutMs: 60_000, what: `${N} confirmed publishes` });
+      await withTimeout(Promise.all(payloads.map((p) => publisher.publish('', queue, p))), {
+        timeoutMs: 60_000,
+        what: `${N} confirmed publishes`,
+      });
     } finally {
       clearInterval(sampler);
     }
@@ -210,6 +249,8 @@ describeBroker('broker memory alarm and slow consumers (real RabbitMQ, broker-gl
     expect(extraMb).toBeLessThan(totalMb);
     await waitFor(() => handled >= N, { timeoutMs: 60_000, what: `the slow consumer to get all ${N} messages` });
     expect(seen.every((count) => count === 1)).toBe(true);
-    console.info(`slow consumer: ${N} × ${SIZE / 1024} KiB (${totalMb.toFixed(0)} MiB) published; amqplib said "buffer full" ${pressure.fullAnswers()} times, 0 writes while full; memory peaked at +${extraMb.toFixed(1)} MiB`);
+    console.info(
+      `slow consumer: ${N} × ${SIZE / 1024} KiB (${totalMb.toFixed(0)} MiB) published; amqplib said "buffer full" ${pressure.fullAnswers()} times, 0 writes while full; memory peaked at +${extraMb.toFixed(1)} MiB`,
+    );
   }, 120_000);
 });

@@ -10,19 +10,27 @@ import { RabbitmqctlAccounts } from '../../src/testing/broker-accounts.js';
 let dir = '';
 let fake = '';
 /** One JSON array of arguments per call. */
-const calls = async (): Promise<string[][]> => (await readFile(join(dir, 'calls'), 'utf8').catch(() => '')).trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as string[]);
+const calls = async (): Promise<string[][]> =>
+  (await readFile(join(dir, 'calls'), 'utf8').catch(() => ''))
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as string[]);
 
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'vnfkit-accounts-'));
   fake = join(dir, 'rabbitmqctl');
   // Records argv (no shell expansion can happen: the regexes arrive verbatim); `add_user exists` fails like rabbitmqctl.
-  await writeFile(fake, `#!/usr/bin/env node
+  await writeFile(
+    fake,
+    `#!/usr/bin/env node
 const args = process.argv.slice(2);
 require('node:fs').appendFileSync(${JSON.stringify(join(dir, 'calls'))}, JSON.stringify(args) + '\\n');
 if (args[1] === 'add_user' && args[2] === 'exists') { process.stderr.write('Error:\\nUser "exists" already exists\\n'); process.exit(70); }
 if (args[1] === 'delete_user' && args[2] === 'gone') { process.stderr.write('Error:\\nUser "gone" does not exist\\n'); process.exit(67); }
 if (args[1] === 'set_user_tags' && args[2] === 'broken') { process.stderr.write('Error: boom\\n'); process.exit(1); }
-`);
+`,
+  );
   await chmod(fake, 0o755);
 });
 afterEach(async () => rm(dir, { recursive: true, force: true }));
@@ -32,8 +40,16 @@ describe('RabbitmqctlAccounts', () => {
     await new RabbitmqctlAccounts({ vhost: 'v1', rabbitmqctl: fake }).ensureManagerUser();
     expect(await calls()).toEqual([
       ['-q', 'add_user', 'openbaton-manager-user', 'openbaton'],
-      ['-q', 'set_permissions', '-p', 'v1', 'openbaton-manager-user', '^amq\\.gen.*|amq\\.default$',
-        '^amq\\.gen.*|amq\\.default$|nfvo.manager.handling|openbaton-exchange', '^amq\\.gen.*|amq\\.default$|nfvo.manager.handling|openbaton-exchange'],
+      [
+        '-q',
+        'set_permissions',
+        '-p',
+        'v1',
+        'openbaton-manager-user',
+        '^amq\\.gen.*|amq\\.default$',
+        '^amq\\.gen.*|amq\\.default$|nfvo.manager.handling|openbaton-exchange',
+        '^amq\\.gen.*|amq\\.default$|nfvo.manager.handling|openbaton-exchange',
+      ],
     ]);
   });
 
@@ -45,10 +61,16 @@ describe('RabbitmqctlAccounts', () => {
     expect(await calls()).toEqual([
       ['-q', 'add_user', 'generic', credentials.password],
       ['-q', 'set_user_tags', 'generic', 'administrator'],
-      ['-q', 'set_permissions', '-p', '/', 'generic',
+      [
+        '-q',
+        'set_permissions',
+        '-p',
+        '/',
+        'generic',
         '^amq\\.gen.*|amq\\.default$|(generic-ep)|(nfvo.generic-ep.actions)',
         '^amq\\.gen.*|amq\\.default$|(generic-ep)|(vnfm.nfvo.actions)|(vnfm.nfvo.actions.reply)|(nfvo.generic-ep.actions)|(openbaton-exchange)',
-        '^amq\\.gen.*|amq\\.default$|(nfvo.generic-ep.actions)|(generic-ep)|(openbaton-exchange)'],
+        '^amq\\.gen.*|amq\\.default$|(nfvo.generic-ep.actions)|(generic-ep)|(openbaton-exchange)',
+      ],
     ]);
     // Re-registration: the stored credentials, nothing run.
     expect(await accounts.registerVnfm({ type: 'generic', endpoint: 'generic-ep' })).toEqual(credentials);
@@ -62,10 +84,13 @@ describe('RabbitmqctlAccounts', () => {
     expect(await calls()).toHaveLength(4);
   });
 
-  it('resets an existing user\'s password, ignores deleting a missing one, and never puts a password in an error', async () => {
+  it("resets an existing user's password, ignores deleting a missing one, and never puts a password in an error", async () => {
     const accounts = new RabbitmqctlAccounts({ rabbitmqctl: fake });
     const { password } = await accounts.registerVnfm({ type: 'exists', endpoint: 'exists' });
-    expect((await calls()).slice(0, 2)).toEqual([['-q', 'add_user', 'exists', password], ['-q', 'change_password', 'exists', password]]);
+    expect((await calls()).slice(0, 2)).toEqual([
+      ['-q', 'add_user', 'exists', password],
+      ['-q', 'change_password', 'exists', password],
+    ]);
     await accounts.registerVnfm({ type: 'gone', endpoint: 'gone' });
     await expect(accounts.unregisterVnfm('gone')).resolves.toBeUndefined(); // delete_user exits 67: already gone
     const error = await accounts.registerVnfm({ type: 'broken', endpoint: 'broken' }).catch((e: unknown) => e as Error);

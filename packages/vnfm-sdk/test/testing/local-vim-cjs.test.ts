@@ -31,7 +31,11 @@ it('require() of the test kit starts a LocalVim VM with the default agent comman
       await vim.close();
       await connection.close();
     })().catch((e) => { console.error(e); process.exit(1); });`;
-  const { stdout } = await promisify(execFile)(process.execPath, ['-e', program], { cwd: packageDir, env: { ...process.env, AMQP_URL }, timeout: 30_000 });
+  const { stdout } = await promisify(execFile)(process.execPath, ['-e', program], {
+    cwd: packageDir,
+    env: { ...process.env, AMQP_URL },
+    timeout: 30_000,
+  });
   const result = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as { hostname: string; hello: string };
   expect(result.hello).toBe(result.hostname);
 }, 40_000);

@@ -27,14 +27,27 @@ it('deploys a dependent NS onto VMs in their own network namespaces', async () =
     await vnfm.connect();
     cleanups.push(() => vnfm.close());
 
-    const nsrId = await sim.deploy({
-      name: 'ns',
-      vnfd: [
-        { name: 'srv', type: 'server', endpoint: type, vdu: [{ name: 'v', vnfc: [{ connection_point: [{ virtual_link_reference: 'private' }] }] }] },
-        { name: 'cli', type: 'client', endpoint: type, vdu: [{ name: 'v', vnfc: [{ connection_point: [{ virtual_link_reference: 'private' }] }] }] },
-      ],
-      vnf_dependency: [{ source: { name: 'srv' }, target: { name: 'cli' }, parameters: ['private'] }],
-    }, { packages: { srv: { scripts: SCRIPTS }, cli: { scripts: SCRIPTS } } });
+    const nsrId = await sim.deploy(
+      {
+        name: 'ns',
+        vnfd: [
+          {
+            name: 'srv',
+            type: 'server',
+            endpoint: type,
+            vdu: [{ name: 'v', vnfc: [{ connection_point: [{ virtual_link_reference: 'private' }] }] }],
+          },
+          {
+            name: 'cli',
+            type: 'client',
+            endpoint: type,
+            vdu: [{ name: 'v', vnfc: [{ connection_point: [{ virtual_link_reference: 'private' }] }] }],
+          },
+        ],
+        vnf_dependency: [{ source: { name: 'srv' }, target: { name: 'cli' }, parameters: ['private'] }],
+      },
+      { packages: { srv: { scripts: SCRIPTS }, cli: { scripts: SCRIPTS } } },
+    );
     await sim.waitForNsStatus(nsrId, 'ACTIVE', { timeoutMs: 30_000 });
 
     const serverIp = sim.vnfr(nsrId, 'srv').vdu?.[0]?.vnfc_instance?.[0]?.ips?.[0]?.ip ?? '';
@@ -43,7 +56,10 @@ it('deploys a dependent NS onto VMs in their own network namespaces', async () =
     expect(steps).toContain(`configure cli-1 ${serverIp}`);
     // The agent really lives in a namespace that owns that address.
     const namespaces = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' });
-    const owner = namespaces.split('\n').map((l) => l.split(' ')[0] ?? '').filter(Boolean)
+    const owner = namespaces
+      .split('\n')
+      .map((l) => l.split(' ')[0] ?? '')
+      .filter(Boolean)
       .find((ns) => execFileSync('ip', ['netns', 'exec', ns, 'ip', '-4', 'addr'], { encoding: 'utf8' }).includes(`${serverIp}/30`));
     expect(owner).toBeDefined();
     expect(execFileSync('ip', ['netns', 'pids', owner ?? ''], { encoding: 'utf8' }).trim()).not.toBe('');

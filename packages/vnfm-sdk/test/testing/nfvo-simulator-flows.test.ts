@@ -31,7 +31,11 @@ async function setup(options: { startOrdered?: boolean } = {}) {
   const sim = await NfvoSimulator.create({ transport: createMemoryTransport(broker), vim, brokerUrl: 'amqp://in-process', ...options });
   const vnfm = new StandbyVnfm({ type: 'flows', transportFactory: async () => createMemoryTransport(broker) });
   await vnfm.connect();
-  cleanups.push(() => vim.close(), () => sim.close(), () => vnfm.close());
+  cleanups.push(
+    () => vim.close(),
+    () => sim.close(),
+    () => vnfm.close(),
+  );
   const messages: MessageEvent[] = [];
   sim.on('message', (m) => messages.push(m));
   return { sim, messages };
@@ -40,14 +44,26 @@ async function setup(options: { startOrdered?: boolean } = {}) {
 const nsd: NetworkServiceDescriptor = {
   name: 'ns',
   vnfd: [
-    { name: 'srv', type: 'server', endpoint: 'flows', vdu: [{ name: 'v', vnfc: [{ connection_point: [{ virtual_link_reference: 'private' }] }] }] },
-    { name: 'cli', type: 'client', endpoint: 'flows', vdu: [{ name: 'v', vnfc: [{ connection_point: [{ virtual_link_reference: 'private' }] }] }] },
+    {
+      name: 'srv',
+      type: 'server',
+      endpoint: 'flows',
+      vdu: [{ name: 'v', vnfc: [{ connection_point: [{ virtual_link_reference: 'private' }] }] }],
+    },
+    {
+      name: 'cli',
+      type: 'client',
+      endpoint: 'flows',
+      vdu: [{ name: 'v', vnfc: [{ connection_point: [{ virtual_link_reference: 'private' }] }] }],
+    },
   ],
   vnf_dependency: [{ source: { name: 'srv' }, target: { name: 'cli' }, parameters: ['private'] }],
 };
 const packages = { srv: { scripts: SCRIPTS }, cli: { scripts: SCRIPTS } };
 const startsOf = (messages: MessageEvent[]) =>
-  messages.filter((m) => m.direction === 'to-vnfm' && m.action === 'START').map((m) => (m.body as { virtualNetworkFunctionRecord: { name: string } }).virtualNetworkFunctionRecord.name);
+  messages
+    .filter((m) => m.direction === 'to-vnfm' && m.action === 'START')
+    .map((m) => (m.body as { virtualNetworkFunctionRecord: { name: string } }).virtualNetworkFunctionRecord.name);
 
 it('startOrdered: START only once every VNFR is INACTIVE, sources before targets', async () => {
   const { sim, messages } = await setup({ startOrdered: true });
@@ -71,12 +87,17 @@ it('HEAL switchToStandby: the failed VNFC is FAILED, the standby one healed, tar
 
   const before = messages.length;
   await sim.heal(nsrId, 'srv', { hostname: 'srv-1', cause: 'switchToStandby' });
-  const heal = messages.slice(before).find((m) => m.direction === 'to-vnfm' && m.action === 'HEAL')?.body as { vnfcInstance: { hostname: string }; cause: string };
+  const heal = messages.slice(before).find((m) => m.direction === 'to-vnfm' && m.action === 'HEAL')?.body as {
+    vnfcInstance: { hostname: string };
+    cause: string;
+  };
   expect(heal).toMatchObject({ cause: 'switchToStandby', vnfcInstance: { hostname: 'srv-2' } });
   const vnfcs = allVnfcs(sim.vnfr(nsrId, 'srv'));
   expect(vnfcs.find((c) => c.hostname === 'srv-1')?.state).toBe('FAILED');
   expect(vnfcs.find((c) => c.hostname === 'srv-2')?.state).toBe('ACTIVE');
-  const modify = messages.slice(before).find((m) => m.direction === 'to-vnfm' && m.action === 'MODIFY')?.body as { vnfrd: { vnfcParameters: { server: { parameters: Record<string, unknown> } } } };
+  const modify = messages.slice(before).find((m) => m.direction === 'to-vnfm' && m.action === 'MODIFY')?.body as {
+    vnfrd: { vnfcParameters: { server: { parameters: Record<string, unknown> } } };
+  };
   expect(Object.keys(modify.vnfrd.vnfcParameters.server.parameters)).toEqual([standby?.id]);
 });
 
@@ -85,7 +106,10 @@ it('EXECUTE sends the script as signed bytes with the vnfr and gets the VNFM ans
   const nsrId = await sim.deploy(nsd, { packages });
   await sim.waitForNsStatus(nsrId, 'ACTIVE', { timeoutMs: 20_000 });
   await sim.execute(nsrId, 'srv', { name: 'adhoc.sh', content: 'echo é\n' });
-  const sent = messages.find((m) => m.direction === 'to-vnfm' && m.action === 'EXECUTE')?.body as { script: { name: string; payload: number[] }; vnfr: { name: string } };
+  const sent = messages.find((m) => m.direction === 'to-vnfm' && m.action === 'EXECUTE')?.body as {
+    script: { name: string; payload: number[] };
+    vnfr: { name: string };
+  };
   expect(sent.vnfr.name).toBe('srv');
   expect(sent.script.name).toBe('adhoc.sh');
   expect(sent.script.payload.some((b) => b < 0)).toBe(true); // é is two bytes ≥ 128: Gson writes them negative

@@ -8,7 +8,14 @@ import amqp from 'amqplib';
 import type { ConfirmChannel } from 'amqplib';
 import { EXCHANGE, NFVO_MANAGER_HANDLING, VNFM_NFVO_ACTIONS_REPLY, type NetworkServiceDescriptor, type Status } from '@vnfkit/protocol';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { NfvoSimulator, type MessageEvent, type NfvoSimulatorOptions, type Vm, type VimDriver, type VmRequest } from '../../src/testing/index.js';
+import {
+  NfvoSimulator,
+  type MessageEvent,
+  type NfvoSimulatorOptions,
+  type Vm,
+  type VimDriver,
+  type VmRequest,
+} from '../../src/testing/index.js';
 import { createAmqpTransport, type IncomingMessage, type Transport } from '@vnfkit/transport';
 import { privateVhost, uniqueName, waitFor } from '../helpers/broker.js';
 import { withTimeout } from '../helpers/wait.js';
@@ -37,7 +44,13 @@ class NullVim implements VimDriver {
     this.n += 1;
     const hostname = `${request.vnfrName}-${this.n}`;
     this.allocated.push(hostname);
-    return Promise.resolve({ hostname, vimId: this.name, vcId: randomUUID(), ips: request.networks.map((netName) => ({ netName, ip: `10.0.0.${this.n}` })), floatingIps: [] });
+    return Promise.resolve({
+      hostname,
+      vimId: this.name,
+      vcId: randomUUID(),
+      ips: request.networks.map((netName) => ({ netName, ip: `10.0.0.${this.n}` })),
+      floatingIps: [],
+    });
   }
   release(hostname: string): Promise<void> {
     this.released.push(hostname);
@@ -105,7 +118,10 @@ class RawVnfm {
   readonly commands: Command[] = [];
   private channel: ConfirmChannel | undefined;
 
-  private constructor(readonly transport: Transport, private readonly connection: Awaited<ReturnType<typeof amqp.connect>>) {}
+  private constructor(
+    readonly transport: Transport,
+    private readonly connection: Awaited<ReturnType<typeof amqp.connect>>,
+  ) {}
 
   static async create(): Promise<RawVnfm> {
     const transport = await createAmqpTransport({ url: vhost.url });
@@ -180,7 +196,10 @@ function newVnfrText(instantiate: Json): string {
   const vnfd = instantiate['vnfd'] as { name: string; type?: string; endpoint?: string; vdu?: VduIn[] };
   const nsrId = (instantiate['extension'] as Record<string, string>)['nsr-id'];
   const vdus = (vnfd.vdu ?? []).map((vdu) => {
-    const vnfcs = (vdu.vnfc ?? []).map((c) => `{"id": null, "hbVersion": null, "connection_point": ${J((c.connection_point ?? []).map((cp) => ({ virtual_link_reference: cp.virtual_link_reference })))}}`);
+    const vnfcs = (vdu.vnfc ?? []).map(
+      (c) =>
+        `{"id": null, "hbVersion": null, "connection_point": ${J((c.connection_point ?? []).map((cp) => ({ virtual_link_reference: cp.virtual_link_reference })))}}`,
+    );
     return `{"id": null, "hbVersion": null, "name": ${J(vdu.name)}, "parent_vdu": ${J(vdu.id)}, "scale_in_out": ${J(vdu.scale_in_out ?? 1)}, "monitoring_parameter": null, "vnfc": [${vnfcs.join(', ')}], "vnfc_instance": []}`;
   });
   return `{"id": null, "hbVersion": null, "name": ${J(vnfd.name)}, "type": ${J(vnfd.type)}, "endpoint": ${J(vnfd.endpoint)}, "parent_ns_id": ${J(nsrId)}, "status": "NULL", "requires": null, "packageId": null, "monitoring_parameter": null, "cyclicDependency": null, "lifecycle_event": [], "lifecycle_event_history": [], "vdu": [${vdus.join(', ')}]}`;
@@ -188,11 +207,20 @@ function newVnfrText(instantiate: Json): string {
 
 /** A VNFR received from the NFVO, sent back with the Python SDK's `None` members. */
 function withNulls(vnfr: Json): string {
-  const rest = Object.fromEntries(Object.entries(vnfr).filter(([k]) => !['requires', 'packageId', 'monitoring_parameter', 'cyclicDependency'].includes(k)));
+  const rest = Object.fromEntries(
+    Object.entries(vnfr).filter(([k]) => !['requires', 'packageId', 'monitoring_parameter', 'cyclicDependency'].includes(k)),
+  );
   return J(rest).replace(/^\{/, '{"requires": null, "packageId": null, "monitoring_parameter": null, "cyclicDependency": null, ');
 }
 
-const NULLS = ['"id": null', '"hbVersion": null', '"requires": null', '"packageId": null', '"monitoring_parameter": null', '"cyclicDependency": null'];
+const NULLS = [
+  '"id": null',
+  '"hbVersion": null',
+  '"requires": null',
+  '"packageId": null',
+  '"monitoring_parameter": null',
+  '"cyclicDependency": null',
+];
 
 /** What the Python-like VNFM sent and got during one INSTANTIATE. */
 interface Trace {
@@ -217,7 +245,8 @@ function pythonLikeHandler(vnfm: RawVnfm, trace: Trace, options: { grants?: numb
           const answer = await vnfm.request(text, 'GRANT_OPERATION');
           trace.grantAnswers.push(answer);
           const parsed = JSON.parse(answer) as Json | null;
-          if (parsed?.['action'] !== 'GRANT_OPERATION') return `{"action": "ERROR", "nsrId": null, "exception": {"detailMessage": "grant refused"}}`;
+          if (parsed?.['action'] !== 'GRANT_OPERATION')
+            return `{"action": "ERROR", "nsrId": null, "exception": {"detailMessage": "grant refused"}}`;
           granted = parsed['virtualNetworkFunctionRecord'] as Json;
         }
         const vduVim = ((JSON.parse(trace.grantAnswers.at(-1) ?? '{}') as Json)['vduVim'] ?? {}) as Json;
@@ -244,7 +273,15 @@ async function pythonLikeVnfm(trace: Trace, options: { grants?: number } = {}): 
 }
 
 const oneVnf = (endpoint: string, name = 'pyvnf'): NetworkServiceDescriptor => ({
-  name: 'ns', vnfd: [{ name, type: 'server', endpoint, vdu: [{ name: 'vdu', scale_in_out: 2, vnfc: [{ connection_point: [{ virtual_link_reference: 'private' }] }] }] }],
+  name: 'ns',
+  vnfd: [
+    {
+      name,
+      type: 'server',
+      endpoint,
+      vdu: [{ name: 'vdu', scale_in_out: 2, vnfc: [{ connection_point: [{ virtual_link_reference: 'private' }] }] }],
+    },
+  ],
 });
 
 describe('NfvoSimulator as Open Baton 6.0 towards a Python-like raw VNFM', () => {
@@ -268,12 +305,19 @@ describe('NfvoSimulator as Open Baton 6.0 towards a Python-like raw VNFM', () =>
 
     // The GRANT had Python's None members on the wire and was answered (a dropped one would have timed out above).
     for (const n of NULLS) expect(trace.grantTexts[0]).toContain(n);
-    const grant = JSON.parse(trace.grantAnswers[0] ?? 'null') as { action: string; grantAllowed: boolean; virtualNetworkFunctionRecord: { id?: string; hbVersion?: number } };
+    const grant = JSON.parse(trace.grantAnswers[0] ?? 'null') as {
+      action: string;
+      grantAllowed: boolean;
+      virtualNetworkFunctionRecord: { id?: string; hbVersion?: number };
+    };
     expect(grant).toMatchObject({ action: 'GRANT_OPERATION', grantAllowed: true });
     expect(grant.virtualNetworkFunctionRecord.id).toEqual(expect.any(String));
     expect(grant.virtualNetworkFunctionRecord.hbVersion).toEqual(expect.any(Number));
     for (const n of NULLS.slice(2)) expect(trace.allocateText).toContain(n);
-    expect(JSON.parse(trace.allocateAnswer ?? 'null')).toMatchObject({ action: 'ALLOCATE_RESOURCES', vnfr: { id: grant.virtualNetworkFunctionRecord.id } });
+    expect(JSON.parse(trace.allocateAnswer ?? 'null')).toMatchObject({
+      action: 'ALLOCATE_RESOURCES',
+      vnfr: { id: grant.virtualNetworkFunctionRecord.id },
+    });
 
     // The INSTANTIATE reply (only content_type, no correlation id) moved the VNFR to INITIALIZED, START's to ACTIVE.
     const mine = statuses.filter((s) => s.name === 'pyvnf').map((s) => s.status);
@@ -321,7 +365,8 @@ describe('NfvoSimulator as Open Baton 6.0 towards a Python-like raw VNFM', () =>
       const name = (body['vnfd'] as { name: string }).name;
       const nsrId = (body['extension'] as Record<string, string>)['nsr-id'] ?? '';
       // 'granted' fails after its GRANT; 'early' before anything (the NFVO has no record of it yet).
-      if (name === 'granted') await vnfm.request(`{"action": "GRANT_OPERATION", "virtualNetworkFunctionRecord": ${newVnfrText(body)}}`, 'GRANT_OPERATION');
+      if (name === 'granted')
+        await vnfm.request(`{"action": "GRANT_OPERATION", "virtualNetworkFunctionRecord": ${newVnfrText(body)}}`, 'GRANT_OPERATION');
       return `{"action": "ERROR", "nsrId": ${J(nsrId)}, "exception": {"detailMessage": "boom ${name}", "cause": null}}`;
     });
     await sim.waitForVnfm(vnfm.type, { timeoutMs: 3_000 });
@@ -330,9 +375,13 @@ describe('NfvoSimulator as Open Baton 6.0 towards a Python-like raw VNFM', () =>
       vnfd: ['granted', 'early'].map((name) => ({ name, type: 'x', endpoint: vnfm.endpoint, vdu: [{ name: 'v', vnfc: [{}] }] })),
     };
     const nsrId = await sim.deploy(nsd);
-    await waitFor(() => sim.vnfrsOf(nsrId).length === 2 && sim.vnfrsOf(nsrId).every((v) => v.status === 'ERROR'), { timeoutMs: 8_000, what: 'both VNFRs in ERROR' });
+    await waitFor(() => sim.vnfrsOf(nsrId).length === 2 && sim.vnfrsOf(nsrId).every((v) => v.status === 'ERROR'), {
+      timeoutMs: 8_000,
+      what: 'both VNFRs in ERROR',
+    });
     expect(sim.nsStatus(nsrId)).toBe('ERROR');
-    for (const name of ['granted', 'early']) expect(sim.vnfr(nsrId, name).lifecycle_event_history?.at(-1)).toMatchObject({ event: 'ERROR', description: `boom ${name}` });
+    for (const name of ['granted', 'early'])
+      expect(sim.vnfr(nsrId, name).lifecycle_event_history?.at(-1)).toMatchObject({ event: 'ERROR', description: `boom ${name}` });
   });
 
   it('a VNFR that failed before its GRANT (INSTANTIATE never answered) is ERROR, and terminate takes the NS to TERMINATED without an empty routing key', async () => {
@@ -347,7 +396,9 @@ describe('NfvoSimulator as Open Baton 6.0 towards a Python-like raw VNFM', () =>
     const nsrId = await sim.deploy(oneVnf(vnfm.endpoint, 'mute'));
     await sim.waitForNsStatus(nsrId, 'ERROR', { timeoutMs: 5_000 });
     expect(vnfm.commandsOf('INSTANTIATE')).toHaveLength(1);
-    expect(sim.vnfr(nsrId, 'mute').lifecycle_event_history?.at(-1)?.description).toMatch(/timed out after 1500 ms waiting for VNFM .* to answer INSTANTIATE/);
+    expect(sim.vnfr(nsrId, 'mute').lifecycle_event_history?.at(-1)?.description).toMatch(
+      /timed out after 1500 ms waiting for VNFM .* to answer INSTANTIATE/,
+    );
 
     await withTimeout(sim.terminate(nsrId), { timeoutMs: 3_000, what: 'terminate' });
     expect(sim.nsStatus(nsrId)).toBe('TERMINATED');
@@ -379,7 +430,11 @@ describe('NfvoSimulator as Open Baton 6.0 towards a Python-like raw VNFM', () =>
     await sim.waitForNsStatus(nsrId, 'ERROR', { timeoutMs: 5_000 });
     await waitFor(() => answer !== '', { timeoutMs: 3_000, what: 'the GRANT answer' });
 
-    const parsed = JSON.parse(answer) as { action: string; vnfr: { id?: string; hbVersion?: number; status?: string; name?: string }; message: string };
+    const parsed = JSON.parse(answer) as {
+      action: string;
+      vnfr: { id?: string; hbVersion?: number; status?: string; name?: string };
+      message: string;
+    };
     expect(Object.keys(parsed)).toEqual(['action', 'vnfr', 'message']);
     expect(parsed.action).toBe('ERROR');
     expect(parsed.message).toBe('x');

@@ -18,7 +18,11 @@ it('a request delivered twice with one correlation id is answered twice with the
   const vim = new InProcessVim(async () => createMemoryTransport(broker));
   const sim = await NfvoSimulator.create({ transport: createMemoryTransport(broker), vim, brokerUrl: 'amqp://in-process' });
   const vnfm = createMemoryTransport(broker);
-  cleanup.push(() => vim.close(), () => sim.close(), () => vnfm.close());
+  cleanup.push(
+    () => vim.close(),
+    () => sim.close(),
+    () => vnfm.close(),
+  );
   const handled: MessageEvent[] = [];
   sim.on('message', (m) => {
     if (m.direction === 'from-vnfm') handled.push(m);
@@ -32,7 +36,8 @@ it('a request delivered twice with one correlation id is answered twice with the
   // Held at the simulator, so the second delivery arrives while the first is still being answered.
   sim.faults = { requestDelayMs: 60_000 };
   const grant = JSON.stringify({ action: 'GRANT_OPERATION', virtualNetworkFunctionRecord: { name: 'v', parent_ns_id: 'no-such-nsr' } });
-  for (let i = 0; i < 2; i++) await vnfm.publish(EXCHANGE, VNFM_NFVO_ACTIONS_REPLY, grant, { correlationId: 'grant-1', replyTo: replyQueue });
+  for (let i = 0; i < 2; i++)
+    await vnfm.publish(EXCHANGE, VNFM_NFVO_ACTIONS_REPLY, grant, { correlationId: 'grant-1', replyTo: replyQueue });
   await waitFor(() => handled.length === 1, { what: 'the first delivery at the simulator' });
   sim.faults = {};
   await waitFor(() => replies.length === 2, { what: 'two replies' });

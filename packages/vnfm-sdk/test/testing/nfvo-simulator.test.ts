@@ -19,8 +19,21 @@ afterEach(async () => {
 const iperfNsd = (type: string): NetworkServiceDescriptor => ({
   name: 'iperf-ns',
   vnfd: [
-    { name: 'iperf-server', type: 'server', endpoint: type, provides: [], lifecycle_event: [], vdu: [{ name: 'vdu', scale_in_out: 3, vnfc: [{ connection_point: [{ virtual_link_reference: 'private' }] }] }] },
-    { name: 'iperf-client', type: 'client', endpoint: type, lifecycle_event: [], vdu: [{ name: 'vdu', scale_in_out: 1, vnfc: [{ connection_point: [{ virtual_link_reference: 'private' }] }] }] },
+    {
+      name: 'iperf-server',
+      type: 'server',
+      endpoint: type,
+      provides: [],
+      lifecycle_event: [],
+      vdu: [{ name: 'vdu', scale_in_out: 3, vnfc: [{ connection_point: [{ virtual_link_reference: 'private' }] }] }],
+    },
+    {
+      name: 'iperf-client',
+      type: 'client',
+      endpoint: type,
+      lifecycle_event: [],
+      vdu: [{ name: 'vdu', scale_in_out: 1, vnfc: [{ connection_point: [{ virtual_link_reference: 'private' }] }] }],
+    },
   ],
   vnf_dependency: [{ source: { name: 'iperf-server' }, target: { name: 'iperf-client' }, parameters: ['private', 'hostname'] }],
 });
@@ -32,7 +45,12 @@ async function setup(options: { commandTimeoutMs?: number; cleanups?: (() => Pro
   cleanups.push(() => nfvoTransport.close());
   const vim = new LocalVim();
   cleanups.push(() => vim.close());
-  const sim = await NfvoSimulator.create({ transport: nfvoTransport, vim, brokerUrl: vhost.url, commandTimeoutMs: options.commandTimeoutMs ?? 30_000 });
+  const sim = await NfvoSimulator.create({
+    transport: nfvoTransport,
+    vim,
+    brokerUrl: vhost.url,
+    commandTimeoutMs: options.commandTimeoutMs ?? 30_000,
+  });
   cleanups.push(() => sim.close());
   const messages: MessageEvent[] = [];
   sim.on('message', (m) => messages.push(m));
@@ -71,14 +89,26 @@ describe.sequential('NfvoSimulator + LocalVim + an SDK VNFM', () => {
     const clientHost = client.vdu?.[0]?.vnfc_instance?.[0]?.hostname ?? '';
     expect(serverHost).toBe('iperf-server-1');
     expect(await steps(vim, serverHost)).toEqual(['instantiate iperf-server-1', 'start iperf-server-1']);
-    expect(await steps(vim, clientHost)).toEqual(['instantiate iperf-client-1', `configure iperf-client-1 ${serverIp},iperf-server-1`, 'start iperf-client-1']);
+    expect(await steps(vim, clientHost)).toEqual([
+      'instantiate iperf-client-1',
+      `configure iperf-client-1 ${serverIp},iperf-server-1`,
+      'start iperf-client-1',
+    ]);
 
-    const byAction = (a: string, d: MessageEvent['direction']) => messages.find((m) => m.action === a && m.direction === d)?.body as Record<string, unknown>;
-    expect(Object.keys(byAction('INSTANTIATE', 'to-vnfm'))).toEqual(expect.arrayContaining(['vnfd', 'vnfdf', 'extension', 'vimInstances', 'vnfPackage', 'keys', 'vlrs']));
+    const byAction = (a: string, d: MessageEvent['direction']) =>
+      messages.find((m) => m.action === a && m.direction === d)?.body as Record<string, unknown>;
+    expect(Object.keys(byAction('INSTANTIATE', 'to-vnfm'))).toEqual(
+      expect.arrayContaining(['vnfd', 'vnfdf', 'extension', 'vimInstances', 'vnfPackage', 'keys', 'vlrs']),
+    );
     expect(Object.keys(byAction('GRANT_OPERATION', 'from-vnfm'))).toEqual(['action', 'virtualNetworkFunctionRecord']);
-    expect(Object.keys(byAction('GRANT_OPERATION', 'to-vnfm'))).toEqual(expect.arrayContaining(['grantAllowed', 'vduVim', 'virtualNetworkFunctionRecord']));
+    expect(Object.keys(byAction('GRANT_OPERATION', 'to-vnfm'))).toEqual(
+      expect.arrayContaining(['grantAllowed', 'vduVim', 'virtualNetworkFunctionRecord']),
+    );
     expect(byAction('ALLOCATE_RESOURCES', 'from-vnfm')).toHaveProperty('keyPairs');
-    const modify = byAction('MODIFY', 'to-vnfm') as { vnfr: unknown; vnfrd: { target: string; idType: Record<string, string>; vnfcParameters: Record<string, unknown> } };
+    const modify = byAction('MODIFY', 'to-vnfm') as {
+      vnfr: unknown;
+      vnfrd: { target: string; idType: Record<string, string>; vnfcParameters: Record<string, unknown> };
+    };
     expect(modify.vnfr).toBeDefined();
     expect(modify.vnfrd.target).toBe('iperf-client');
     expect(modify.vnfrd.idType).toEqual({ 'iperf-server': 'server' });
@@ -93,7 +123,9 @@ describe.sequential('NfvoSimulator + LocalVim + an SDK VNFM', () => {
     await sim.waitForNsStatus(nsrId, 'ACTIVE', { timeoutMs: 30_000 });
     expect(sim.vnfr(nsrId, 'iperf-server').vdu?.[0]?.vnfc_instance).toHaveLength(2);
     expect(await steps(vim, 'iperf-server-2')).toEqual(['instantiate iperf-server-2', 'start iperf-server-2']);
-    const modify = messages.slice(before).find((m) => m.action === 'MODIFY' && m.direction === 'to-vnfm')?.body as { vnfrd: { vnfcParameters: { server: { parameters: Record<string, unknown> } } } };
+    const modify = messages.slice(before).find((m) => m.action === 'MODIFY' && m.direction === 'to-vnfm')?.body as {
+      vnfrd: { vnfcParameters: { server: { parameters: Record<string, unknown> } } };
+    };
     expect(Object.keys(modify.vnfrd.vnfcParameters.server.parameters)).toHaveLength(1);
     expect((await steps(vim, 'iperf-client-1')).at(-1)).toMatch(/^configure iperf-client-1 127\.[\d.]+,iperf-server-2$/);
     const scaledReply = messages.slice(before).find((m) => m.action === 'SCALED' && m.direction === 'from-vnfm')?.body;
@@ -128,9 +160,14 @@ describe('NfvoSimulator error paths', () => {
   it('puts the VNFR in ERROR with a timeout message when the VNFM never answers', async () => {
     const { sim, vnfm, type } = await setup({ commandTimeoutMs: 1_500 });
     vnfm.silent = true;
-    const nsrId = await sim.deploy({ name: 'ns', vnfd: [{ name: 'mute', type: 'x', endpoint: type, vdu: [{ name: 'v', vnfc: [{}] }] }] }, { packages: { mute: { scripts: SCRIPTS } } });
+    const nsrId = await sim.deploy(
+      { name: 'ns', vnfd: [{ name: 'mute', type: 'x', endpoint: type, vdu: [{ name: 'v', vnfc: [{}] }] }] },
+      { packages: { mute: { scripts: SCRIPTS } } },
+    );
     await sim.waitForNsStatus(nsrId, 'ERROR', { timeoutMs: 20_000 });
-    expect(sim.vnfr(nsrId, 'mute').lifecycle_event_history?.at(-1)?.description).toMatch(/timed out after 1500 ms waiting for VNFM .* to answer INSTANTIATE/);
+    expect(sim.vnfr(nsrId, 'mute').lifecycle_event_history?.at(-1)?.description).toMatch(
+      /timed out after 1500 ms waiting for VNFM .* to answer INSTANTIATE/,
+    );
   });
 
   it('puts the VNFR in ERROR when its INSTANTIATE never reaches a VNFM (no GRANT_OPERATION, no record yet): the NS is ERROR, not NULL', async () => {
@@ -139,15 +176,27 @@ describe('NfvoSimulator error paths', () => {
     const ghost = uniqueName('ghost').replace(/-/g, '');
     const transport = await createAmqpTransport({ url: vhost.url });
     defaultCleanups.push(() => transport.close());
-    await registerWithNfvo(transport, { endpoint: managerEndpoint({ type: ghost, endpoint: ghost, description: 'never consumes' }), timeoutMs: 10_000, attempts: 1 });
-    const nsrId = await sim.deploy({ name: 'ns', vnfd: [{ name: 'lost', type: 'x', endpoint: ghost, vdu: [{ name: 'v', vnfc: [{}] }] }] }, { packages: { lost: { scripts: SCRIPTS } } });
+    await registerWithNfvo(transport, {
+      endpoint: managerEndpoint({ type: ghost, endpoint: ghost, description: 'never consumes' }),
+      timeoutMs: 10_000,
+      attempts: 1,
+    });
+    const nsrId = await sim.deploy(
+      { name: 'ns', vnfd: [{ name: 'lost', type: 'x', endpoint: ghost, vdu: [{ name: 'v', vnfc: [{}] }] }] },
+      { packages: { lost: { scripts: SCRIPTS } } },
+    );
     await sim.waitForNsStatus(nsrId, 'ERROR', { timeoutMs: 20_000 });
-    expect(sim.vnfr(nsrId, 'lost').lifecycle_event_history?.at(-1)?.description).toMatch(new RegExp(`timed out after 1000 ms waiting for VNFM ${ghost} to answer INSTANTIATE`));
+    expect(sim.vnfr(nsrId, 'lost').lifecycle_event_history?.at(-1)?.description).toMatch(
+      new RegExp(`timed out after 1000 ms waiting for VNFM ${ghost} to answer INSTANTIATE`),
+    );
   });
 
   it('rejects a save whose hbVersion is stale, as JPA does', async () => {
     const { sim, type } = await setup();
-    const nsrId = await sim.deploy({ name: 'ns', vnfd: [{ name: 'solo', type: 'x', endpoint: type, vdu: [{ name: 'v', vnfc: [{}] }] }] }, { packages: { solo: { scripts: SCRIPTS } } });
+    const nsrId = await sim.deploy(
+      { name: 'ns', vnfd: [{ name: 'solo', type: 'x', endpoint: type, vdu: [{ name: 'v', vnfc: [{}] }] }] },
+      { packages: { solo: { scripts: SCRIPTS } } },
+    );
     await sim.waitForNsStatus(nsrId, 'ACTIVE', { timeoutMs: 30_000 });
     const stale = structuredClone(sim.vnfr(nsrId, 'solo'));
     stale.hbVersion = 0;
@@ -162,8 +211,14 @@ describe('NfvoSimulator error paths', () => {
   it('answers a refused grant with ERROR and reports it in the VNFR history', async () => {
     const { sim, type } = await setup();
     sim.faults = { refuseGrant: 'Not enough resources for deploying VNFR refused' };
-    const nsrId = await sim.deploy({ name: 'ns', vnfd: [{ name: 'refused', type: 'x', endpoint: type, vdu: [{ name: 'v', vnfc: [{}] }] }] });
+    const nsrId = await sim.deploy({
+      name: 'ns',
+      vnfd: [{ name: 'refused', type: 'x', endpoint: type, vdu: [{ name: 'v', vnfc: [{}] }] }],
+    });
     await sim.waitForNsStatus(nsrId, 'ERROR', { timeoutMs: 10_000 });
-    expect(sim.vnfr(nsrId, 'refused').lifecycle_event_history?.at(-1)).toMatchObject({ event: 'ERROR', description: expect.stringContaining('Not enough resources') });
+    expect(sim.vnfr(nsrId, 'refused').lifecycle_event_history?.at(-1)).toMatchObject({
+      event: 'ERROR',
+      description: expect.stringContaining('Not enough resources'),
+    });
   });
 });

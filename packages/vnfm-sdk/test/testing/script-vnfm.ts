@@ -4,7 +4,16 @@ import { allVnfcs } from '@vnfkit/protocol';
 import type { VNFCInstance, VNFRecordDependency, VirtualNetworkFunctionRecord } from '@vnfkit/protocol';
 import { EmsClient } from '../../src/ems/ems-client.js';
 import type { Transport } from '@vnfkit/transport';
-import { AbstractVnfm, type HealContext, type HookContext, type InstantiateContext, type ModifyContext, type ScaleInContext, type ScaleOutContext, type StartStopContext } from '../../src/vnfm.js';
+import {
+  AbstractVnfm,
+  type HealContext,
+  type HookContext,
+  type InstantiateContext,
+  type ModifyContext,
+  type ScaleInContext,
+  type ScaleOutContext,
+  type StartStopContext,
+} from '../../src/vnfm.js';
 
 type Vnfr = VirtualNetworkFunctionRecord;
 
@@ -15,7 +24,8 @@ export const SCRIPTS: Record<string, string> = {
 function dependencyEnv(dependency: VNFRecordDependency | undefined): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [type, params] of Object.entries(dependency?.vnfcParameters ?? {})) {
-    for (const vnfc of Object.values(params.parameters ?? {})) for (const [k, v] of Object.entries(vnfc.parameters ?? {})) env[`${type}_${k}`] = v;
+    for (const vnfc of Object.values(params.parameters ?? {}))
+      for (const [k, v] of Object.entries(vnfc.parameters ?? {})) env[`${type}_${k}`] = v;
   }
   return env;
 }
@@ -37,17 +47,20 @@ export class ScriptVnfm extends AbstractVnfm {
     await this.ems.start();
   }
   private async run(vnfcs: VNFCInstance[], step: string, env: Record<string, string> = {}): Promise<void> {
-    await Promise.all(vnfcs.map(async (c) => {
-      const host = c.hostname ?? '';
-      await this.ems?.waitForAgent(host);
-      await this.ems?.execute(host, { payload: `step.sh ${step}`, env: { hostname: host, ...env } });
-    }));
+    await Promise.all(
+      vnfcs.map(async (c) => {
+        const host = c.hostname ?? '';
+        await this.ems?.waitForAgent(host);
+        await this.ems?.execute(host, { payload: `step.sh ${step}`, env: { hostname: host, ...env } });
+      }),
+    );
   }
   protected override async instantiate({ vnfr, scripts }: InstantiateContext): Promise<Vnfr> {
     if (this.silent) await this.blocked;
     for (const c of allVnfcs(vnfr)) {
       await this.ems?.waitForAgent(c.hostname ?? '');
-      for (const s of scripts) await this.ems?.saveScript(c.hostname ?? '', { name: s.name, content: Uint8Array.from(s.payload ?? [], (b) => b & 0xff) });
+      for (const s of scripts)
+        await this.ems?.saveScript(c.hostname ?? '', { name: s.name, content: Uint8Array.from(s.payload ?? [], (b) => b & 0xff) });
     }
     await this.run(allVnfcs(vnfr), 'instantiate');
     return vnfr;
@@ -68,7 +81,8 @@ export class ScriptVnfm extends AbstractVnfm {
   protected override async scaleOut({ vnfr, vnfcInstance, vnfPackage }: ScaleOutContext): Promise<Vnfr> {
     const host = vnfcInstance.hostname ?? '';
     await this.ems?.waitForAgent(host);
-    for (const s of vnfPackage?.scripts ?? []) await this.ems?.saveScript(host, { name: s.name, content: Uint8Array.from(s.payload ?? [], (b) => b & 0xff) });
+    for (const s of vnfPackage?.scripts ?? [])
+      await this.ems?.saveScript(host, { name: s.name, content: Uint8Array.from(s.payload ?? [], (b) => b & 0xff) });
     await this.run([vnfcInstance], 'instantiate');
     await this.run([vnfcInstance], 'start');
     return vnfr;

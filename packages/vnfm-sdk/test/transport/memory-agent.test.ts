@@ -38,7 +38,12 @@ it('runs an EMS agent in-process on the memory transport', async () => {
     const reply = await vnfm.request(EXCHANGE, emsActionsQueue('inproc-1'), encodeMessage(command).body, { timeoutMs: 10_000 });
     return decodeEmsReply(reply.body);
   };
-  const saved = await send({ action: 'SAVE_SCRIPTS', name: 'hi.sh', payload: toBase64('echo "hi $WHO"\n'), 'script-path': '/opt/openbaton/scripts' });
+  const saved = await send({
+    action: 'SAVE_SCRIPTS',
+    name: 'hi.sh',
+    payload: toBase64('echo "hi $WHO"\n'),
+    'script-path': '/opt/openbaton/scripts',
+  });
   expect(saved.status).toBe(0);
   const ran = await send({ action: 'EXECUTE', payload: 'hi.sh', env: { WHO: 'memory' } });
   expect(ran).toMatchObject({ status: 0, output: 'hi memory\n' });

@@ -5,12 +5,24 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  NetworkServiceDescriptor, OrVnfmInstantiateMessage, VirtualNetworkFunctionRecord, type VirtualNetworkFunctionDescriptor,
+  NetworkServiceDescriptor,
+  OrVnfmInstantiateMessage,
+  VirtualNetworkFunctionRecord,
+  type VirtualNetworkFunctionDescriptor,
 } from '@vnfkit/protocol';
 import { describe, expect, it } from 'vitest';
 import { buildVnfr } from '../../src/vnfr.js';
 
-const FIXTURE = join(import.meta.dirname, '..', '..', '..', '..', 'fixtures', 'openbaton-samples', 'NetworkServiceDescriptor-SIPp-floatingIPs.json');
+const FIXTURE = join(
+  import.meta.dirname,
+  '..',
+  '..',
+  '..',
+  '..',
+  'fixtures',
+  'openbaton-samples',
+  'NetworkServiceDescriptor-SIPp-floatingIPs.json',
+);
 const nsd = NetworkServiceDescriptor.parse(JSON.parse(readFileSync(FIXTURE, 'utf8')));
 
 /** Java `Map` fields: no id of their own (their values may be entities). */
@@ -31,7 +43,10 @@ function withIds<T>(value: T, key?: string): T {
 function idPaths(value: unknown, path = '$'): string[] {
   if (Array.isArray(value)) return value.flatMap((v, i) => idPaths(v, `${path}[${i}]`));
   if (value !== null && typeof value === 'object') {
-    return Object.entries(value).flatMap(([k, v]) => [...(k === 'id' || k === 'hbVersion' ? [`${path}.${k}`] : []), ...idPaths(v, `${path}.${k}`)]);
+    return Object.entries(value).flatMap(([k, v]) => [
+      ...(k === 'id' || k === 'hbVersion' ? [`${path}.${k}`] : []),
+      ...idPaths(v, `${path}.${k}`),
+    ]);
   }
   return [];
 }
@@ -45,7 +60,13 @@ function vnfdNamed(name: string): VirtualNetworkFunctionDescriptor {
 /** An INSTANTIATE as the NFVO (and NfvoSimulator.instantiate) sends it. */
 function instantiateMessage(vnfd: VirtualNetworkFunctionDescriptor, nsrId = randomUUID()): OrVnfmInstantiateMessage {
   const vim = { id: randomUUID(), name: 'vim-1', type: 'test', active: true };
-  const networks = [...new Set((vnfd.vdu ?? []).flatMap((v) => (v.vnfc ?? []).flatMap((c) => (c.connection_point ?? []).map((cp) => cp.virtual_link_reference ?? 'private'))))];
+  const networks = [
+    ...new Set(
+      (vnfd.vdu ?? []).flatMap((v) =>
+        (v.vnfc ?? []).flatMap((c) => (c.connection_point ?? []).map((cp) => cp.virtual_link_reference ?? 'private')),
+      ),
+    ),
+  ];
   return OrVnfmInstantiateMessage.parse({
     action: 'INSTANTIATE',
     vnfd,
@@ -73,12 +94,24 @@ describe('buildVnfr: auto_scale_policy (SIPp floating-IPs sample)', () => {
     expect(vnfr.auto_scale_policy).toHaveLength(2);
     expect(vnfr.auto_scale_policy).toEqual([
       {
-        name: 'scale-out', threshold: 100, comparisonOperator: '>=', period: 30, cooldown: 60, mode: 'REACTIVE', type: 'VOTED',
+        name: 'scale-out',
+        threshold: 100,
+        comparisonOperator: '>=',
+        period: 30,
+        cooldown: 60,
+        mode: 'REACTIVE',
+        type: 'VOTED',
         alarms: [{ metric: 'system.cpu.util[,idle]', statistic: 'avg', comparisonOperator: '<=', threshold: 40, weight: 1 }],
         actions: [{ type: 'SCALE_OUT', value: '1', target: 'client' }],
       },
       {
-        name: 'scale-in', threshold: 100, comparisonOperator: '>=', period: 30, cooldown: 60, mode: 'REACTIVE', type: 'VOTED',
+        name: 'scale-in',
+        threshold: 100,
+        comparisonOperator: '>=',
+        period: 30,
+        cooldown: 60,
+        mode: 'REACTIVE',
+        type: 'VOTED',
         alarms: [{ metric: 'system.cpu.util[,idle]', statistic: 'avg', comparisonOperator: '>=', threshold: 60, weight: 1 }],
         actions: [{ type: 'SCALE_IN', value: '1', target: 'client' }],
       },
@@ -102,15 +135,23 @@ describe('buildVnfr: auto_scale_policy (SIPp floating-IPs sample)', () => {
     into.actions.push({ id: randomUUID(), hbVersion: 0, type: 'SCALE_IN', value: '1', target: 'other-type' });
     const vnfr = buildVnfr(instantiateMessage(vnfd));
     expect(vnfr.auto_scale_policy?.map((p) => p.actions?.map((a) => [a.type, a.value, a.target]))).toEqual([
-      [['SCALE_OUT', '1', 'server'], ['SCALE_OUT', '2', 'client']],
-      [['SCALE_IN', '1', 'client'], ['SCALE_IN', '1', 'other-type']],
+      [
+        ['SCALE_OUT', '1', 'server'],
+        ['SCALE_OUT', '2', 'client'],
+      ],
+      [
+        ['SCALE_IN', '1', 'client'],
+        ['SCALE_IN', '1', 'other-type'],
+      ],
     ]);
   });
 
   it('strips every id and hbVersion from the policies, their alarms and actions', () => {
     const vnfd = vnfdNamed('sipp-client');
     // The onboarded VNFD carries ids at every level of the policies.
-    expect(idPaths(vnfd.auto_scale_policy)).toEqual(expect.arrayContaining(['$[0].id', '$[0].alarms[0].id', '$[0].actions[0].id', '$[1].actions[0].hbVersion']));
+    expect(idPaths(vnfd.auto_scale_policy)).toEqual(
+      expect.arrayContaining(['$[0].id', '$[0].alarms[0].id', '$[0].actions[0].id', '$[1].actions[0].hbVersion']),
+    );
     const vnfr = buildVnfr(instantiateMessage(vnfd));
     expect(idPaths(vnfr.auto_scale_policy)).toEqual([]);
     expect(JSON.stringify(vnfr.auto_scale_policy)).not.toMatch(/"(id|hbVersion)"/);
@@ -166,7 +207,14 @@ describe('buildVnfr: the whole record', () => {
       expect(parsed.data).toEqual(vnfr);
       // And it survives the JSON wire as is (no undefined members, nothing lost).
       expect(JSON.parse(JSON.stringify(vnfr))).toEqual(vnfr);
-      expect(vnfr).toMatchObject({ name, type: vnfd.type, endpoint: 'generic', parent_ns_id: nsrId, status: 'NULL', descriptor_reference: vnfd.id });
+      expect(vnfr).toMatchObject({
+        name,
+        type: vnfd.type,
+        endpoint: 'generic',
+        parent_ns_id: nsrId,
+        status: 'NULL',
+        descriptor_reference: vnfd.id,
+      });
       expect(vnfr.id).toBeUndefined();
     });
   }

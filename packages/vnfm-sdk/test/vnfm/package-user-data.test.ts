@@ -11,20 +11,27 @@ const BOM = '\uFEFF';
 /** A package whose scripts have these names and contents (payloads as Gson `byte[]`, signed bytes). */
 function pkg(scripts: Record<string, string | Uint8Array>): VNFPackage {
   return {
-    id: 'pkg-1', hbVersion: 0, name: 'pkg',
+    id: 'pkg-1',
+    hbVersion: 0,
+    name: 'pkg',
     scripts: Object.entries(scripts).map(([name, content]) => ({
-      name, payload: bytesToPayload(typeof content === 'string' ? new TextEncoder().encode(content) : content),
+      name,
+      payload: bytesToPayload(typeof content === 'string' ? new TextEncoder().encode(content) : content),
     })),
   };
 }
 
 describe('withPackageUserData', () => {
   it('appends the package userdata.sh after the VNFM part, inserting a newline when the VNFM part lacks one', () => {
-    expect(withPackageUserData('#!/bin/bash\necho vnfm', pkg({ 'userdata.sh': 'echo package\n' }))).toBe('#!/bin/bash\necho vnfm\necho package\n');
+    expect(withPackageUserData('#!/bin/bash\necho vnfm', pkg({ 'userdata.sh': 'echo package\n' }))).toBe(
+      '#!/bin/bash\necho vnfm\necho package\n',
+    );
   });
 
   it('inserts no newline when the VNFM part already ends with one', () => {
-    expect(withPackageUserData('#!/bin/bash\necho vnfm\n', pkg({ 'userdata.sh': 'echo package\n' }))).toBe('#!/bin/bash\necho vnfm\necho package\n');
+    expect(withPackageUserData('#!/bin/bash\necho vnfm\n', pkg({ 'userdata.sh': 'echo package\n' }))).toBe(
+      '#!/bin/bash\necho vnfm\necho package\n',
+    );
   });
 
   it('an empty VNFM part gives the package script alone', () => {
@@ -36,7 +43,15 @@ describe('withPackageUserData', () => {
   });
 
   it('matches the names exactly and case-sensitively: UserData.sh, USERDATA.SH and others are ignored', () => {
-    for (const name of ['UserData.sh', 'USERDATA.SH', 'User-Data.sh', 'userdata.sh.bak', 'userdata', 'scripts/userdata.sh', ' userdata.sh']) {
+    for (const name of [
+      'UserData.sh',
+      'USERDATA.SH',
+      'User-Data.sh',
+      'userdata.sh.bak',
+      'userdata',
+      'scripts/userdata.sh',
+      ' userdata.sh',
+    ]) {
       expect(withPackageUserData('vnfm', pkg({ [name]: 'echo package' })), name).toBe('vnfm');
     }
   });
@@ -105,16 +120,30 @@ describe('package user data on the wire (NFVO simulator, memory transport)', () 
     const sim = await NfvoSimulator.create({ transport: createMemoryTransport(broker), vim, brokerUrl: 'amqp://in-process' });
     const vnfm = new UserDataVnfm({ type: 'userdata', transportFactory: async () => createMemoryTransport(broker) });
     await vnfm.connect();
-    cleanups.push(() => vim.close(), () => sim.close(), () => vnfm.close());
+    cleanups.push(
+      () => vim.close(),
+      () => sim.close(),
+      () => vnfm.close(),
+    );
     const messages: MessageEvent[] = [];
     sim.on('message', (m) => messages.push(m));
-    const fromVnfm = (action: string) => messages.filter((m) => m.direction === 'from-vnfm' && m.action === action).map((m) => m.body as Record<string, unknown>);
+    const fromVnfm = (action: string) =>
+      messages.filter((m) => m.direction === 'from-vnfm' && m.action === action).map((m) => m.body as Record<string, unknown>);
 
     const nsd: NetworkServiceDescriptor = {
       name: 'ns',
-      vnfd: [{ name: 'vnf', type: 'server', endpoint: 'userdata', vdu: [{ name: 'v', scale_in_out: 3, vnfc: [{ connection_point: [{ virtual_link_reference: 'private' }] }] }] }],
+      vnfd: [
+        {
+          name: 'vnf',
+          type: 'server',
+          endpoint: 'userdata',
+          vdu: [{ name: 'v', scale_in_out: 3, vnfc: [{ connection_point: [{ virtual_link_reference: 'private' }] }] }],
+        },
+      ],
     };
-    const nsrId = await sim.deploy(nsd, { packages: { vnf: { scripts: { 'userdata.sh': `${BOM}${PACKAGE_USER_DATA}`, 'install.sh': 'echo install\n' } } } });
+    const nsrId = await sim.deploy(nsd, {
+      packages: { vnf: { scripts: { 'userdata.sh': `${BOM}${PACKAGE_USER_DATA}`, 'install.sh': 'echo install\n' } } },
+    });
     await sim.waitForNsStatus(nsrId, 'ACTIVE', { timeoutMs: 20_000 });
 
     const allocations = fromVnfm('ALLOCATE_RESOURCES');
@@ -127,7 +156,8 @@ describe('package user data on the wire (NFVO simulator, memory transport)', () 
     const scalings = fromVnfm('SCALING');
     expect(scalings).toHaveLength(1);
     // The SCALE_OUT command had the package (with userdata.sh), yet SCALING carries only the VNFM's part.
-    const scaleOut = messages.find((m) => m.direction === 'to-vnfm' && m.action === 'SCALE_OUT')?.body as { vnfPackage?: VNFPackage } | undefined;
+    const scaleOut = messages.find((m) => m.direction === 'to-vnfm' && m.action === 'SCALE_OUT')?.body as
+      { vnfPackage?: VNFPackage } | undefined;
     expect(scaleOut?.vnfPackage?.scripts?.some((s) => s.name === 'userdata.sh')).toBe(true);
     expect(scalings[0]?.['userData']).toBe(VNFM_USER_DATA);
     expect(scalings[0]?.['userdata']).toBeUndefined();

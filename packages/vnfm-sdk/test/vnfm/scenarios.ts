@@ -3,7 +3,17 @@ import { allVnfcs } from '@vnfkit/protocol';
 import type { VirtualNetworkFunctionRecord } from '@vnfkit/protocol';
 import { expect, it } from 'vitest';
 import type { Transport } from '@vnfkit/transport';
-import { AbstractVnfm, type HealContext, type InstantiateContext, type ModifyContext, type ResumeContext, type ResumeResult, type ScaleOutContext, type StartStopContext, type ValidateInstantiateContext } from '../../src/vnfm.js';
+import {
+  AbstractVnfm,
+  type HealContext,
+  type InstantiateContext,
+  type ModifyContext,
+  type ResumeContext,
+  type ResumeResult,
+  type ScaleOutContext,
+  type StartStopContext,
+  type ValidateInstantiateContext,
+} from '../../src/vnfm.js';
 import { NfvoPeer } from '../helpers/nfvo-peer.js';
 
 type Vnfr = VirtualNetworkFunctionRecord;
@@ -70,10 +80,27 @@ export interface ScenarioEnv {
 }
 
 const vnfd = (type: string) => ({
-  id: 'vnfd-1', name: 'iperf-server', type: 'server', endpoint: type, vendor: 'fokus', version: '0.1', vnfPackageLocation: 'pkg-1',
-  provides: ['server_port'], requires: {}, configurations: { name: 'conf', configurationParameters: [{ confKey: 'port', value: '5001' }] },
+  id: 'vnfd-1',
+  name: 'iperf-server',
+  type: 'server',
+  endpoint: type,
+  vendor: 'fokus',
+  version: '0.1',
+  vnfPackageLocation: 'pkg-1',
+  provides: ['server_port'],
+  requires: {},
+  configurations: { name: 'conf', configurationParameters: [{ confKey: 'port', value: '5001' }] },
   lifecycle_event: [{ event: 'INSTANTIATE', lifecycle_events: ['install.sh'] }],
-  vdu: [{ id: 'vnfd-vdu-1', name: 'vdu', vm_image: ['img'], scale_in_out: 3, vnfc: [{ connection_point: [{ virtual_link_reference: 'private' }] }], vnfc_instance: [] }],
+  vdu: [
+    {
+      id: 'vnfd-vdu-1',
+      name: 'vdu',
+      vm_image: ['img'],
+      scale_in_out: 3,
+      vnfc: [{ connection_point: [{ virtual_link_reference: 'private' }] }],
+      vnfc_instance: [],
+    },
+  ],
 });
 
 export function vnfmScenarios(env: ScenarioEnv): void {
@@ -81,14 +108,25 @@ export function vnfmScenarios(env: ScenarioEnv): void {
     const type = env.type();
     const peer = new NfvoPeer(await env.nfvoTransport());
     await peer.start();
-    const vnfm = new TestVnfm({ type, transportFactory: () => env.vnfmTransport(), grantTimeoutMs: 2_000, allocateTimeoutMs: 2_000, ...options });
+    const vnfm = new TestVnfm({
+      type,
+      transportFactory: () => env.vnfmTransport(),
+      grantTimeoutMs: 2_000,
+      allocateTimeoutMs: 2_000,
+      ...options,
+    });
     env.cleanup(() => vnfm.close());
     await vnfm.connect();
     return { peer, vnfm, type };
   }
   const instantiate = (type: string) => ({
-    action: 'INSTANTIATE', vnfd: vnfd(type), vnfdf: { flavour_key: 'm1.small' }, extension: { 'nsr-id': 'nsr-1', brokerIp: '127.0.0.1' },
-    vimInstances: { 'vnfd-vdu-1': [{ name: 'vim-1', type: 'test', id: 'vim-id' }] }, keys: [], vlrs: [{ name: 'private', extId: 'net-1' }],
+    action: 'INSTANTIATE',
+    vnfd: vnfd(type),
+    vnfdf: { flavour_key: 'm1.small' },
+    extension: { 'nsr-id': 'nsr-1', brokerIp: '127.0.0.1' },
+    vimInstances: { 'vnfd-vdu-1': [{ name: 'vim-1', type: 'test', id: 'vim-id' }] },
+    keys: [],
+    vlrs: [{ name: 'private', extId: 'net-1' }],
   });
 
   it('registers, then instantiates through GRANT_OPERATION and ALLOCATE_RESOURCES, continuing with the NFVO records', async () => {
@@ -121,7 +159,12 @@ export function vnfmScenarios(env: ScenarioEnv): void {
     expect((await peer.command(type, { action: 'START', virtualNetworkFunctionRecord: vnfr }))?.['action']).toBe('START');
     const stopOne = await peer.command(type, { action: 'STOP', virtualNetworkFunctionRecord: vnfr, vnfcInstance: vnfc });
     expect(stopOne).toMatchObject({ action: 'STOP', vnfcInstance: { hostname: vnfc.hostname } });
-    const healed = await peer.command(type, { action: 'HEAL', virtualNetworkFunctionRecord: vnfr, vnfcInstance: vnfc, cause: 'serviceDown' });
+    const healed = await peer.command(type, {
+      action: 'HEAL',
+      virtualNetworkFunctionRecord: vnfr,
+      vnfcInstance: vnfc,
+      cause: 'serviceDown',
+    });
     expect(healed).toMatchObject({ action: 'HEAL', vnfcInstance: { id: vnfc.id } });
     // The hook saw the cause; the reply does not carry it (HealTask would end the heal on any cause but switchToStandby).
     expect(healed).not.toHaveProperty('cause');
@@ -138,7 +181,13 @@ export function vnfmScenarios(env: ScenarioEnv): void {
     const vnfr = (await peer.command(type, instantiate(type)))?.['virtualNetworkFunctionRecord'] as Vnfr;
     const component = { id: 'comp-new', hbVersion: 0, connection_point: [] };
     vnfr.vdu![0]!.vnfc!.push(component);
-    const reply = await peer.command(type, { action: 'SCALE_OUT', virtualNetworkFunctionRecord: vnfr, component, mode: 'standby', extension: {} });
+    const reply = await peer.command(type, {
+      action: 'SCALE_OUT',
+      virtualNetworkFunctionRecord: vnfr,
+      component,
+      mode: 'standby',
+      extension: {},
+    });
     expect(reply?.['action']).toBe('SCALED');
     expect((reply?.['vnfcInstance'] as { vnfComponent: { id: string }; state: string }).vnfComponent.id).toBe('comp-new');
     expect(peer.requests.at(-1)).toMatchObject({ action: 'SCALING' });
@@ -165,7 +214,9 @@ export function vnfmScenarios(env: ScenarioEnv): void {
 
     peer.behaviour = { silentOnGrant: true };
     const silent = await peer.command(type, instantiate(type));
-    expect((silent?.['exception'] as { detailMessage: string }).detailMessage).toMatch(/timed out after 2000 ms waiting for the NFVO's answer to GRANT_OPERATION/);
+    expect((silent?.['exception'] as { detailMessage: string }).detailMessage).toMatch(
+      /timed out after 2000 ms waiting for the NFVO's answer to GRANT_OPERATION/,
+    );
 
     peer.behaviour = {};
     const vnfr = (await peer.command(type, instantiate(type)))?.['virtualNetworkFunctionRecord'] as Vnfr;
@@ -180,7 +231,9 @@ export function vnfmScenarios(env: ScenarioEnv): void {
     vnfm.refuseInstantiate = 'VNFD iperf-server: configuration key "BASH_ENV" is refused';
     const refused = await peer.command(type, instantiate(type));
     expect(refused).toMatchObject({ action: 'ERROR', nsrId: 'nsr-1', virtualNetworkFunctionRecord: { name: 'iperf-server' } });
-    expect((refused?.['exception'] as { detailMessage: string }).detailMessage).toBe('VNFD iperf-server: configuration key "BASH_ENV" is refused');
+    expect((refused?.['exception'] as { detailMessage: string }).detailMessage).toBe(
+      'VNFD iperf-server: configuration key "BASH_ENV" is refused',
+    );
     expect(peer.requests).toEqual([]);
     expect(vnfm.calls).toEqual([]);
     vnfm.refuseInstantiate = undefined;
@@ -192,8 +245,17 @@ export function vnfmScenarios(env: ScenarioEnv): void {
   it('answers a malformed command with ERROR and keeps working', async () => {
     const { peer, type } = await setup();
     const t = peer.transport;
-    const bad = await t.request('openbaton-exchange', type, '{"action":"START","virtualNetworkFunctionRecord":{"name":"x","status":"BOGUS"}}', { timeoutMs: 5_000 });
-    const parsed = JSON.parse(bad.body.toString()) as { action: string; exception: { detailMessage: string }; virtualNetworkFunctionRecord: { name: string } };
+    const bad = await t.request(
+      'openbaton-exchange',
+      type,
+      '{"action":"START","virtualNetworkFunctionRecord":{"name":"x","status":"BOGUS"}}',
+      { timeoutMs: 5_000 },
+    );
+    const parsed = JSON.parse(bad.body.toString()) as {
+      action: string;
+      exception: { detailMessage: string };
+      virtualNetworkFunctionRecord: { name: string };
+    };
     expect(parsed.action).toBe('ERROR');
     expect(parsed.exception.detailMessage).toContain('virtualNetworkFunctionRecord.status');
     expect(parsed.virtualNetworkFunctionRecord.name).toBe('x');
@@ -207,7 +269,9 @@ export function vnfmScenarios(env: ScenarioEnv): void {
     const big = { ...instantiate(type), extension: { 'nsr-id': 'nsr-1', padding: 'x'.repeat(100 * 1024) } };
     const reply = await peer.command(type, big);
     expect(reply).toMatchObject({ action: 'ERROR' });
-    expect((reply?.['exception'] as { detailMessage: string }).detailMessage).toMatch(/refuses a command of \d+ bytes: the limit is 65536 bytes \(maxCommandBytes\)/);
+    expect((reply?.['exception'] as { detailMessage: string }).detailMessage).toMatch(
+      /refuses a command of \d+ bytes: the limit is 65536 bytes \(maxCommandBytes\)/,
+    );
     expect(vnfm.calls).toEqual([]);
     expect(peer.requests).toEqual([]); // no GRANT for a refused command
     expect((await peer.command(type, instantiate(type)))?.['action']).toBe('INSTANTIATE');
@@ -217,7 +281,9 @@ export function vnfmScenarios(env: ScenarioEnv): void {
     it('reconnects after a forced connection drop and completes the next command', async () => {
       const { peer, type } = await setup();
       env.dropVnfmConnections!(type);
-      await expect.poll(async () => (await peer.command(type, instantiate(type), 3_000).catch(() => null))?.['action'], { timeout: 15_000 }).toBe('INSTANTIATE');
+      await expect
+        .poll(async () => (await peer.command(type, instantiate(type), 3_000).catch(() => null))?.['action'], { timeout: 15_000 })
+        .toBe('INSTANTIATE');
     });
   }
 }

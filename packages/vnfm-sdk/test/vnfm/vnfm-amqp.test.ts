@@ -21,7 +21,8 @@ describe.sequential('AbstractVnfm on RabbitMQ', () => {
       cleanups.push(() => t.close());
       return t;
     },
-    vnfmTransport: () => createAmqpTransport({ url: AMQP_URL, connectionName: `${type}-vnfm`, reconnect: { initialDelayMs: 20, maxDelayMs: 200 } }),
+    vnfmTransport: () =>
+      createAmqpTransport({ url: AMQP_URL, connectionName: `${type}-vnfm`, reconnect: { initialDelayMs: 20, maxDelayMs: 200 } }),
     cleanup: (fn) => cleanups.push(fn),
     dropVnfmConnections: (t) => {
       closeConnectionsNamed(`${t}-vnfm`);

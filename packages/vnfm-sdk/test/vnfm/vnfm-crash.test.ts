@@ -41,9 +41,23 @@ describeBroker('a VNFM killed mid-operation', () => {
   }
   const marker = (dir: string, prefix: string, pid: number | undefined): string => join(dir, `${prefix}.${pid ?? 0}`);
   const vnfd = (type: string) => ({
-    id: 'vnfd-1', name: 'crashy', type: 'server', endpoint: type, vendor: 'fokus', version: '0.1',
+    id: 'vnfd-1',
+    name: 'crashy',
+    type: 'server',
+    endpoint: type,
+    vendor: 'fokus',
+    version: '0.1',
     lifecycle_event: [{ event: 'INSTANTIATE', lifecycle_events: ['install.sh'] }],
-    vdu: [{ id: 'vnfd-vdu-1', name: 'vdu', vm_image: ['img'], scale_in_out: 1, vnfc: [{ connection_point: [{ virtual_link_reference: 'private' }] }], vnfc_instance: [] }],
+    vdu: [
+      {
+        id: 'vnfd-vdu-1',
+        name: 'vdu',
+        vm_image: ['img'],
+        scale_in_out: 1,
+        vnfc: [{ connection_point: [{ virtual_link_reference: 'private' }] }],
+        vnfc_instance: [],
+      },
+    ],
   });
 
   for (const autoDelete of [false, true]) {
@@ -51,7 +65,12 @@ describeBroker('a VNFM killed mid-operation', () => {
       const type = uniqueName('crash').replace(/-/g, '');
       const work = await mkdtemp(join(tmpdir(), 'vnfkit-crash-'));
       cleanups.push(() => rm(work, { recursive: true, force: true }));
-      const env = { VNFM_TYPE: type, VNFKIT_JOURNAL_FILE: join(work, 'journal.jsonl'), MARKER_DIR: work, VNFKIT_ENDPOINT_AUTO_DELETE: String(autoDelete) };
+      const env = {
+        VNFM_TYPE: type,
+        VNFKIT_JOURNAL_FILE: join(work, 'journal.jsonl'),
+        MARKER_DIR: work,
+        VNFKIT_ENDPOINT_AUTO_DELETE: String(autoDelete),
+      };
       const transport: Transport = await createAmqpTransport({ url: vhost.url, connectionName: `${type}-nfvo` });
       cleanups.push(() => transport.close());
       const peer = new NfvoPeer(transport);
@@ -61,10 +80,19 @@ describeBroker('a VNFM killed mid-operation', () => {
       await waitFor(() => existsSync(marker(work, 'ready', first.pid)), { what: 'the first VNFM to register', timeoutMs: 20_000 });
       const replies: (Record<string, unknown> | null)[] = [];
       const answered = peer
-        .command(type, {
-          action: 'INSTANTIATE', vnfd: vnfd(type), vnfdf: { flavour_key: 'm1.small' }, extension: { 'nsr-id': 'nsr-1' },
-          vimInstances: { 'vnfd-vdu-1': [{ name: 'vim-1', type: 'test', id: 'vim-id' }] }, keys: [], vlrs: [{ name: 'private', extId: 'net-1' }],
-        }, 60_000)
+        .command(
+          type,
+          {
+            action: 'INSTANTIATE',
+            vnfd: vnfd(type),
+            vnfdf: { flavour_key: 'm1.small' },
+            extension: { 'nsr-id': 'nsr-1' },
+            vimInstances: { 'vnfd-vdu-1': [{ name: 'vim-1', type: 'test', id: 'vim-id' }] },
+            keys: [],
+            vlrs: [{ name: 'private', extId: 'net-1' }],
+          },
+          60_000,
+        )
         .then((r) => replies.push(r));
       await waitFor(() => existsSync(marker(work, 'instantiate', first.pid)), { what: 'the instantiate hook to start', timeoutMs: 20_000 });
       const grantedId = readFileSync(marker(work, 'instantiate', first.pid), 'utf8');

@@ -1,8 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import {
-  allVnfcs, bytesToPayload,
-  type NetworkServiceDescriptor, type Script, type VNFPackage, type VNFRecordDependency, type VimInstance,
-  type VirtualNetworkFunctionDescriptor, type VirtualNetworkFunctionRecord,
+  allVnfcs,
+  bytesToPayload,
+  type NetworkServiceDescriptor,
+  type Script,
+  type VNFPackage,
+  type VNFRecordDependency,
+  type VimInstance,
+  type VirtualNetworkFunctionDescriptor,
+  type VirtualNetworkFunctionRecord,
 } from '@vnfkit/protocol';
 import type { Logger } from 'pino';
 import { buildDependency, planDependencies } from '../dependencies.js';
@@ -51,7 +57,13 @@ export class Operations {
     // The NFVO's upload checks (lifecycle events, schema, dependencies): a refused NSD sends nothing.
     const nsd = validateNsd(uploaded);
     const nsr: Nsr = {
-      id: randomUUID(), name: nsd.name ?? 'ns', vnfds: new Map(), packages: new Map(), plans: planDependencies(nsd), vnfrs: new Map(), modified: new Set(),
+      id: randomUUID(),
+      name: nsd.name ?? 'ns',
+      vnfds: new Map(),
+      packages: new Map(),
+      plans: planDependencies(nsd),
+      vnfrs: new Map(),
+      modified: new Set(),
     };
     for (const vnfd of nsd.vnfd) {
       const name = vnfd.name ?? '';
@@ -73,7 +85,13 @@ export class Operations {
       vnfd,
       vnfdf: vnfd.deployment_flavour?.[0] ?? { flavour_key: 'm1.small' },
       vnfInstanceName: vnfd.name,
-      vlrs: [...new Set((vnfd.vdu ?? []).flatMap((v) => (v.vnfc ?? []).flatMap((c) => (c.connection_point ?? []).map((cp) => cp.virtual_link_reference ?? 'private'))))].map((name) => ({ id: randomUUID(), name, extId: `net-${name}` })),
+      vlrs: [
+        ...new Set(
+          (vnfd.vdu ?? []).flatMap((v) =>
+            (v.vnfc ?? []).flatMap((c) => (c.connection_point ?? []).map((cp) => cp.virtual_link_reference ?? 'private')),
+          ),
+        ),
+      ].map((name) => ({ id: randomUUID(), name, extId: `net-${name}` })),
       extension: this.extension(nsr),
       vimInstances: Object.fromEntries((vnfd.vdu ?? []).map((v) => [v.id ?? '', [vim]])),
       vnfPackage: nsr.packages.get(vnfd.name ?? ''),
@@ -102,7 +120,10 @@ export class Operations {
     records.save(vnfr, { bump: true });
     const dependency = this.dependencyForTarget(nsr, vnfrName);
     const message: Record<string, unknown> = {
-      action: 'SCALE_OUT', virtualNetworkFunctionRecord: records.get(vnfr.id), component, vnfPackage: nsr.packages.get(vnfrName),
+      action: 'SCALE_OUT',
+      virtualNetworkFunctionRecord: records.get(vnfr.id),
+      component,
+      vnfPackage: nsr.packages.get(vnfrName),
       extension: { ...this.extension(nsr), 'nsr-id': undefined },
     };
     if (dependency) message['dependency'] = dependency;
@@ -121,7 +142,11 @@ export class Operations {
     if (vdu) checkScaleIn(vdu);
     for (const plan of nsr.plans.filter((p) => p.sources.has(vnfrName))) {
       const target = records.vnfr(nsrId, plan.target);
-      await this.deps.commands.command(nsr, { message: { action: 'SCALE_IN', virtualNetworkFunctionRecord: target, vnfcInstance: removed }, endpoint: target.endpoint ?? '', vnfrName: plan.target });
+      await this.deps.commands.command(nsr, {
+        message: { action: 'SCALE_IN', virtualNetworkFunctionRecord: target, vnfcInstance: removed },
+        endpoint: target.endpoint ?? '',
+        vnfrName: plan.target,
+      });
     }
     await this.deps.vim.release(hostname);
     const updated = structuredClone(records.vnfr(nsrId, vnfrName));
@@ -148,7 +173,8 @@ export class Operations {
     }
     await this.deps.commands.command(nsr, {
       message: { action: 'HEAL', virtualNetworkFunctionRecord: records.vnfr(nsrId, vnfrName), vnfcInstance: vnfc, cause: input.cause },
-      endpoint: vnfr.endpoint ?? '', vnfrName,
+      endpoint: vnfr.endpoint ?? '',
+      vnfrName,
     });
   }
 
@@ -180,13 +206,15 @@ export class Operations {
     if (failed.length === 0) throw new Error(`NS ${nsrId} is not in ERROR`);
     for (const v of failed) records.setStatus(nsr, structuredClone(v), 'RESUMING');
     nsr.resuming = true;
-    await Promise.all(failed.map(async (v) => {
-      const vnfr = records.get(v.id) ?? v;
-      const message: Record<string, unknown> = { action: 'RESUME', vnfr };
-      const dep = this.dependencyForTarget(nsr, v.name ?? '');
-      if (dep) message['vnfrd'] = dep;
-      await this.deps.commands.command(nsr, { message, endpoint: v.endpoint ?? '', vnfrName: v.name ?? '' });
-    }));
+    await Promise.all(
+      failed.map(async (v) => {
+        const vnfr = records.get(v.id) ?? v;
+        const message: Record<string, unknown> = { action: 'RESUME', vnfr };
+        const dep = this.dependencyForTarget(nsr, v.name ?? '');
+        if (dep) message['vnfrd'] = dep;
+        await this.deps.commands.command(nsr, { message, endpoint: v.endpoint ?? '', vnfrName: v.name ?? '' });
+      }),
+    );
   }
 
   /** EXECUTE of an ad-hoc script on every VNFC of a VNFR. */
@@ -194,7 +222,9 @@ export class Operations {
     const { records } = this.deps;
     const vnfr = records.vnfr(nsrId, vnfrName);
     await this.deps.commands.command(records.nsr(nsrId), {
-      message: { action: 'EXECUTE', vnfr, script: { name: script.name, payload: bytesToPayload(toBytes(script.content)) } }, endpoint: vnfr.endpoint ?? '', vnfrName,
+      message: { action: 'EXECUTE', vnfr, script: { name: script.name, payload: bytesToPayload(toBytes(script.content)) } },
+      endpoint: vnfr.endpoint ?? '',
+      vnfrName,
     });
   }
 
@@ -216,15 +246,24 @@ export class Operations {
     const { records } = this.deps;
     const nsr = records.nsr(nsrId);
     const registered = new Set(this.deps.endpoints.values());
-    await Promise.all(records.vnfrsOf(nsrId).map(async (v) => {
-      if (v.endpoint !== undefined && v.endpoint !== '' && registered.has(v.endpoint)) {
-        await this.deps.commands.command(nsr, { message: { action: 'RELEASE_RESOURCES', vnfr: v }, endpoint: v.endpoint, vnfrName: v.name ?? '' });
-        return;
-      }
-      this.deps.log.warn({ vnfr: v.name, endpoint: v.endpoint }, 'no registered VNFM for this VNFR: releasing its VMs on the VIM directly');
-      for (const c of allVnfcs(v)) if (c.hostname) await this.deps.vim.release(c.hostname);
-      records.save(v, { nsr, status: 'TERMINATED', history: 'RELEASE', force: true });
-    }));
+    await Promise.all(
+      records.vnfrsOf(nsrId).map(async (v) => {
+        if (v.endpoint !== undefined && v.endpoint !== '' && registered.has(v.endpoint)) {
+          await this.deps.commands.command(nsr, {
+            message: { action: 'RELEASE_RESOURCES', vnfr: v },
+            endpoint: v.endpoint,
+            vnfrName: v.name ?? '',
+          });
+          return;
+        }
+        this.deps.log.warn(
+          { vnfr: v.name, endpoint: v.endpoint },
+          'no registered VNFM for this VNFR: releasing its VMs on the VIM directly',
+        );
+        for (const c of allVnfcs(v)) if (c.hostname) await this.deps.vim.release(c.hostname);
+        records.save(v, { nsr, status: 'TERMINATED', history: 'RELEASE', force: true });
+      }),
+    );
   }
 
   /** The dependency a target VNFR gets with SCALE_OUT or RESUME: its sources as they are now. */
@@ -243,6 +282,10 @@ function toBytes(content: string | Uint8Array): Uint8Array {
 function toPackage(name: string, input: PackageInput | undefined): VNFPackage {
   const pkg: VNFPackage = { id: randomUUID(), hbVersion: 0, name };
   if (input?.scriptsLink) pkg.scriptsLink = input.scriptsLink;
-  pkg.scripts = Object.entries(input?.scripts ?? {}).map(([scriptName, content]) => ({ id: randomUUID(), name: scriptName, payload: bytesToPayload(toBytes(content)) }));
+  pkg.scripts = Object.entries(input?.scripts ?? {}).map(([scriptName, content]) => ({
+    id: randomUUID(),
+    name: scriptName,
+    payload: bytesToPayload(toBytes(content)),
+  }));
   return pkg;
 }

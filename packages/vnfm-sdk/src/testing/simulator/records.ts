@@ -1,8 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { EventEmitter } from 'node:events';
 import {
-  TimeoutError, lowestStatus,
-  type Status, type VNFPackage, type VirtualNetworkFunctionDescriptor, type VirtualNetworkFunctionRecord,
+  TimeoutError,
+  lowestStatus,
+  type Status,
+  type VNFPackage,
+  type VirtualNetworkFunctionDescriptor,
+  type VirtualNetworkFunctionRecord,
 } from '@vnfkit/protocol';
 import type { Logger } from 'pino';
 import type { DependencyPlan } from '../dependencies.js';
@@ -132,7 +136,9 @@ export class Records {
         const now = this.nsStatus(nsrId);
         if (now === status) return true;
         if (now === 'ERROR' && status !== 'ERROR') {
-          const history = this.vnfrsOf(nsrId).flatMap((v) => (v.lifecycle_event_history ?? []).filter((h) => h.event === 'ERROR').map((h) => `${v.name ?? ''}: ${h.description ?? ''}`));
+          const history = this.vnfrsOf(nsrId).flatMap((v) =>
+            (v.lifecycle_event_history ?? []).filter((h) => h.event === 'ERROR').map((h) => `${v.name ?? ''}: ${h.description ?? ''}`),
+          );
           cleanup();
           reject(new Error(`NS ${nsrId} went to ERROR while waiting for ${status}: ${history.join('; ')}`));
         }
@@ -179,7 +185,8 @@ export class Records {
     }
     const copy = structuredClone(vnfr);
     copy.hbVersion = (copy.hbVersion ?? 0) + 1;
-    if (input.history) copy.lifecycle_event_history = [...(copy.lifecycle_event_history ?? []), history(input.history, `${input.history} executed`)];
+    if (input.history)
+      copy.lifecycle_event_history = [...(copy.lifecycle_event_history ?? []), history(input.history, `${input.history} executed`)];
     if (input.status && nsr) this.setStatus(nsr, copy, input.status);
     else this.vnfrs.set(copy.id ?? '', copy);
     return true;
@@ -193,7 +200,10 @@ export class Records {
    */
   errorTask(nsr: Nsr, vnfr: Vnfr, message: string): void {
     if (vnfr.id === undefined && this.findByName(nsr, vnfr.name ?? '') !== undefined) {
-      this.deps.log.error({ vnfr: vnfr.name }, 'ERROR with an id-less VNFR whose name the NSR already has: the NFVO would insert a duplicate VNFR');
+      this.deps.log.error(
+        { vnfr: vnfr.name },
+        'ERROR with an id-less VNFR whose name the NSR already has: the NFVO would insert a duplicate VNFR',
+      );
       this.addDuplicate(nsr, vnfr, 'ERROR');
     }
     this.fail(nsr, vnfr, message);

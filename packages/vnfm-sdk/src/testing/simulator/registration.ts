@@ -31,9 +31,13 @@ export class Registration {
         // Re-registration returns the same credentials again, as the NFVO does.
         const credentials = accounts
           ? await accounts.registerVnfm({ type: msg.type, endpoint: msg.vnfmManagerEndpoint.endpoint })
-          : this.deps.credentials ?? { username: 'guest', password: 'guest' };
+          : (this.deps.credentials ?? { username: 'guest', password: 'guest' });
         if (message.properties.replyTo) {
-          await this.deps.transport.reply(message, encodeMessage({ rabbitUsername: credentials.username, rabbitPassword: credentials.password }).body, encodeMessage(null).properties);
+          await this.deps.transport.reply(
+            message,
+            encodeMessage({ rabbitUsername: credentials.username, rabbitPassword: credentials.password }).body,
+            encodeMessage(null).properties,
+          );
         }
       } else {
         this.endpoints.delete(msg.type);
@@ -58,7 +62,10 @@ export class Registration {
       const endpoint = this.endpoints.get(type);
       if (endpoint !== undefined && (await this.deps.transport.inspectQueue(endpoint)) !== undefined) return;
       if (Date.now() > deadline) {
-        throw new TimeoutError(endpoint === undefined ? `VNFM ${type} to register` : `VNFM ${type} to declare its endpoint queue ${endpoint}`, timeoutMs);
+        throw new TimeoutError(
+          endpoint === undefined ? `VNFM ${type} to register` : `VNFM ${type} to declare its endpoint queue ${endpoint}`,
+          timeoutMs,
+        );
       }
       await new Promise((r) => setTimeout(r, 20));
     }

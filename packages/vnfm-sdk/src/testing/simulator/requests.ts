@@ -1,5 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { decodeVnfmMessage, encodeMessage, toError, type VNFCInstance, type VirtualNetworkFunctionRecord, type VnfmMessage } from '@vnfkit/protocol';
+import {
+  decodeVnfmMessage,
+  encodeMessage,
+  toError,
+  type VNFCInstance,
+  type VirtualNetworkFunctionRecord,
+  type VnfmMessage,
+} from '@vnfkit/protocol';
 import type { Logger } from 'pino';
 import type { IncomingMessage, Transport } from '@vnfkit/transport';
 import type { VimDriver } from '../vim-driver.js';
@@ -108,7 +115,11 @@ export class Requests {
       return undefined;
     }
     if (answer === undefined) return undefined;
-    this.deps.emit({ direction: 'to-vnfm', action: answer === null ? 'null' : String((answer as { action: string }).action), body: answer });
+    this.deps.emit({
+      direction: 'to-vnfm',
+      action: answer === null ? 'null' : String((answer as { action: string }).action),
+      body: answer,
+    });
     return encodeMessage(answer).body;
   }
 
@@ -133,9 +144,17 @@ export class Requests {
         records.setStatus(nsr, granted, 'NULL');
         const injected = this.injectedAnswer('GRANT_OPERATION', nsr, granted);
         if (injected) return injected.answer;
-        granted.lifecycle_event_history = [...(granted.lifecycle_event_history ?? []), history('GRANTED', 'All the resources that are contained in this VNFR were granted to be deployed in the chosen VIM(s)')];
+        granted.lifecycle_event_history = [
+          ...(granted.lifecycle_event_history ?? []),
+          history('GRANTED', 'All the resources that are contained in this VNFR were granted to be deployed in the chosen VIM(s)'),
+        ];
         const vim = { id: randomUUID(), name: this.deps.vim.name, type: 'test', active: true };
-        return { action: 'GRANT_OPERATION', grantAllowed: true, vduVim: Object.fromEntries((granted.vdu ?? []).map((v) => [v.id ?? '', vim])), virtualNetworkFunctionRecord: granted };
+        return {
+          action: 'GRANT_OPERATION',
+          grantAllowed: true,
+          vduVim: Object.fromEntries((granted.vdu ?? []).map((v) => [v.id ?? '', vim])),
+          virtualNetworkFunctionRecord: granted,
+        };
       }
       case 'ALLOCATE_RESOURCES': {
         const vnfr = structuredClone(request.virtualNetworkFunctionRecord);
@@ -146,7 +165,9 @@ export class Requests {
         const injected = this.injectedAnswer('ALLOCATE_RESOURCES', nsr, vnfr);
         if (injected) return injected.answer;
         for (const vdu of vnfr.vdu ?? []) {
-          for (const c of vdu.vnfc ?? []) if (!(vdu.vnfc_instance ?? []).some((i) => i.vnfComponent?.id === c.id)) vdu.vnfc_instance = [...(vdu.vnfc_instance ?? []), await this.createVm(vnfr, c, request.userdata)];
+          for (const c of vdu.vnfc ?? [])
+            if (!(vdu.vnfc_instance ?? []).some((i) => i.vnfComponent?.id === c.id))
+              vdu.vnfc_instance = [...(vdu.vnfc_instance ?? []), await this.createVm(vnfr, c, request.userdata)];
         }
         vnfr.lifecycle_event_history = [...(vnfr.lifecycle_event_history ?? []), history('ALLOCATE', 'All the resources are allocated')];
         records.save(vnfr, { bump: true });
@@ -162,7 +183,9 @@ export class Requests {
         if (injected) return injected.answer;
         vnfr.status = 'SCALING';
         for (const vdu of vnfr.vdu ?? []) {
-          for (const c of vdu.vnfc ?? []) if (!(vdu.vnfc_instance ?? []).some((i) => i.vnfComponent?.id === c.id)) vdu.vnfc_instance = [...(vdu.vnfc_instance ?? []), await this.createVm(vnfr, c, request.userData)];
+          for (const c of vdu.vnfc ?? [])
+            if (!(vdu.vnfc_instance ?? []).some((i) => i.vnfComponent?.id === c.id))
+              vdu.vnfc_instance = [...(vdu.vnfc_instance ?? []), await this.createVm(vnfr, c, request.userData)];
         }
         records.save(vnfr, { bump: true });
         return { action: 'SCALED', vnfr: records.get(vnfr.id) };
@@ -180,10 +203,16 @@ export class Requests {
    * The answer an injected fault gives to `action` ({@link Faults}), or undefined when none applies. `vnfr` is the
    * record as the NFVO holds it when the task fails (saved, for GRANT_OPERATION).
    */
-  private injectedAnswer(action: 'GRANT_OPERATION' | 'ALLOCATE_RESOURCES' | 'SCALING', nsr: Nsr, vnfr: Vnfr): { answer: unknown } | undefined {
+  private injectedAnswer(
+    action: 'GRANT_OPERATION' | 'ALLOCATE_RESOURCES' | 'SCALING',
+    nsr: Nsr,
+    vnfr: Vnfr,
+  ): { answer: unknown } | undefined {
     const { records, commands, log } = this.deps;
     const faults = this.deps.faults();
-    const refusal = { GRANT_OPERATION: faults.refuseGrant, ALLOCATE_RESOURCES: faults.refuseAllocate, SCALING: faults.refuseScaling }[action];
+    const refusal = { GRANT_OPERATION: faults.refuseGrant, ALLOCATE_RESOURCES: faults.refuseAllocate, SCALING: faults.refuseScaling }[
+      action
+    ];
     const nullAnswer = faults.answerNull?.action === action ? faults.answerNull.cause : undefined;
     if (nullAnswer === 'nsr-deleted') {
       log.warn({ nsrId: nsr.id, action }, 'fault: the NSR is deleted while the VNFM waits; answering null');
@@ -194,7 +223,13 @@ export class Requests {
       const message = `${action} failed in the NFVO (injected fault)`;
       // genericExceptionHandling: an ERROR command to the VNFM first (not awaited: sendCommand is @Async), then the
       // VNFR goes to ERROR, and the request is answered null.
-      commands.track(commands.command(nsr, { message: { action: 'ERROR', vnfr: structuredClone(vnfr), message }, endpoint: vnfr.endpoint ?? '', vnfrName: vnfr.name ?? '' }));
+      commands.track(
+        commands.command(nsr, {
+          message: { action: 'ERROR', vnfr: structuredClone(vnfr), message },
+          endpoint: vnfr.endpoint ?? '',
+          vnfrName: vnfr.name ?? '',
+        }),
+      );
       records.fail(nsr, vnfr, message);
       return { answer: null };
     }
@@ -217,14 +252,30 @@ export class Requests {
     }
   }
 
-  private async createVm(vnfr: Vnfr, component: { id?: string; connection_point?: { virtual_link_reference?: string }[] }, userData: string | undefined): Promise<VNFCInstance> {
+  private async createVm(
+    vnfr: Vnfr,
+    component: { id?: string; connection_point?: { virtual_link_reference?: string }[] },
+    userData: string | undefined,
+  ): Promise<VNFCInstance> {
     const networks = (component.connection_point ?? []).map((cp) => cp.virtual_link_reference ?? 'private');
     const vm = await this.deps.vim.allocate({
-      vnfrName: vnfr.name ?? 'vnf', networks, brokerUrl: this.deps.brokerUrl, emsType: vnfr.endpoint ?? vnfr.type ?? 'generic', ...(userData ? { userData } : {}),
+      vnfrName: vnfr.name ?? 'vnf',
+      networks,
+      brokerUrl: this.deps.brokerUrl,
+      emsType: vnfr.endpoint ?? vnfr.type ?? 'generic',
+      ...(userData ? { userData } : {}),
     });
     return {
-      id: randomUUID(), hbVersion: 0, hostname: vm.hostname, vim_id: vm.vimId, vc_id: vm.vcId, state: 'INACTIVE', vnfComponent: component,
-      ips: vm.ips, floatingIps: vm.floatingIps, connection_point: structuredClone(component.connection_point ?? []),
+      id: randomUUID(),
+      hbVersion: 0,
+      hostname: vm.hostname,
+      vim_id: vm.vimId,
+      vc_id: vm.vcId,
+      state: 'INACTIVE',
+      vnfComponent: component,
+      ips: vm.ips,
+      floatingIps: vm.floatingIps,
+      connection_point: structuredClone(component.connection_point ?? []),
     };
   }
 }

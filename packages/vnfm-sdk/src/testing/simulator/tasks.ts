@@ -1,6 +1,12 @@
 import {
-  allVnfcs, decodeVnfmMessage, recordOf, toError,
-  type Status, type VNFCInstance, type VirtualNetworkFunctionRecord, type VnfmMessage,
+  allVnfcs,
+  decodeVnfmMessage,
+  recordOf,
+  toError,
+  type Status,
+  type VNFCInstance,
+  type VirtualNetworkFunctionRecord,
+  type VnfmMessage,
 } from '@vnfkit/protocol';
 import type { Logger } from 'pino';
 import type { IncomingMessage } from '@vnfkit/transport';
@@ -127,7 +133,11 @@ export class Tasks {
       if (sources.some((s) => !s || !['INITIALIZED', 'INACTIVE', 'ACTIVE'].includes(s.status ?? ''))) continue;
       nsr.modified.add(plan.target);
       const dependency = buildDependency({ plan, sources: sources as Vnfr[] });
-      await commands.command(nsr, { message: { action: 'MODIFY', vnfr: target, vnfrd: dependency }, endpoint: target.endpoint ?? '', vnfrName: plan.target });
+      await commands.command(nsr, {
+        message: { action: 'MODIFY', vnfr: target, vnfrd: dependency },
+        endpoint: target.endpoint ?? '',
+        vnfrName: plan.target,
+      });
     }
   }
 
@@ -136,15 +146,26 @@ export class Tasks {
     if (this.deps.startOrdered) {
       // nfvo.start.ordered: wait until every VNFR is INACTIVE, then START them in dependency order.
       const all = [...nsr.vnfds.keys()].map((n) => records.findByName(nsr, n));
-      if (all.some((v) => v?.status !== 'INACTIVE' && !(v && !nsr.plans.some((p) => p.target === v.name) && v.status === 'INITIALIZED'))) return;
+      if (all.some((v) => v?.status !== 'INACTIVE' && !(v && !nsr.plans.some((p) => p.target === v.name) && v.status === 'INITIALIZED')))
+        return;
       for (const vnfdName of dependencyOrder(nsr)) {
         const v = records.findByName(nsr, vnfdName);
-        if (v) await commands.command(nsr, { message: { action: 'START', virtualNetworkFunctionRecord: v }, endpoint: v.endpoint ?? '', vnfrName: vnfdName });
+        if (v)
+          await commands.command(nsr, {
+            message: { action: 'START', virtualNetworkFunctionRecord: v },
+            endpoint: v.endpoint ?? '',
+            vnfrName: vnfdName,
+          });
       }
       return;
     }
     const vnfr = records.findByName(nsr, name);
-    if (vnfr) await commands.command(nsr, { message: { action: 'START', virtualNetworkFunctionRecord: vnfr }, endpoint: vnfr.endpoint ?? '', vnfrName: name });
+    if (vnfr)
+      await commands.command(nsr, {
+        message: { action: 'START', virtualNetworkFunctionRecord: vnfr },
+        endpoint: vnfr.endpoint ?? '',
+        vnfrName: name,
+      });
   }
 
   private async modifyTargetsWith(nsr: Nsr, sourceName: string, vnfcs: VNFCInstance[]): Promise<void> {
@@ -157,7 +178,11 @@ export class Tasks {
       const only: DependencyPlan = { target: plan.target, sources: new Map([[sourceName, plan.sources.get(sourceName) ?? []]]) };
       const dependency = buildDependency({ plan: only, sources: [source], onlyVnfcs: vnfcs });
       delete dependency.id;
-      await commands.command(nsr, { message: { action: 'MODIFY', vnfr: target, vnfrd: dependency }, endpoint: target.endpoint ?? '', vnfrName: plan.target });
+      await commands.command(nsr, {
+        message: { action: 'MODIFY', vnfr: target, vnfrd: dependency },
+        endpoint: target.endpoint ?? '',
+        vnfrName: plan.target,
+      });
     }
   }
 }
