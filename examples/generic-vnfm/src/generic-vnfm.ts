@@ -293,6 +293,11 @@ export class GenericVnfm extends AbstractVnfm {
     return fillUserData(this.genericOptions.userDataTemplate, {
       brokerIp: extension['brokerIp'] ?? new URL(splitUrls(this.config.amqpUrl)[0] ?? this.config.amqpUrl).hostname,
       brokerPort: extension['brokerPort'] ?? '5672',
+      // The other nodes of a cluster's URL list, for the agents to fail over to.
+      brokerIps: splitUrls(this.config.amqpUrl)
+        .slice(1)
+        .map((url) => new URL(url).host)
+        .join(','),
       username: credentials.username,
       password: credentials.password,
       type: this.config.endpoint,

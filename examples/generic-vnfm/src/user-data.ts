@@ -22,6 +22,8 @@ export interface UserDataValues {
   brokerIp: string;
   /** Broker port (the NFVO's `extension.brokerPort`). @default 5672 */
   brokerPort?: number | string;
+  /** More RabbitMQ cluster nodes the agents may fail over to, comma-separated `host:port`. @default '' */
+  brokerIps?: string;
   /** Broker user of the agents (the VNFM's EMS config). */
   username: string;
   /** Broker password of the agents (the VNFM's EMS config). Never logged. */
@@ -61,6 +63,7 @@ type Pick = (v: UserDataValues) => string | undefined;
 const PLACEHOLDERS: ReadonlyMap<string, Pick> = new Map<string, Pick>([
   ['BROKER_IP', (v) => v.brokerIp],
   ['BROKER_PORT', (v) => String(v.brokerPort ?? 5672)],
+  ['BROKER_IPS', (v) => v.brokerIps ?? ''],
   ['USERNAME', (v) => v.username],
   ['PASSWORD', (v) => v.password],
   ['TYPE', (v) => v.type],

@@ -26,6 +26,8 @@ export interface UserDataValues {
   BROKER_IP?: string;
   /** @default 5672 */
   BROKER_PORT?: number | string;
+  /** More RabbitMQ cluster nodes, comma-separated `host` or `host:port` (`broker_ips`). @default "" (none) */
+  BROKER_IPS?: string;
   /** Required unless `AMQP_URL` is given. */
   USERNAME?: string;
   /** Required unless `AMQP_URL` is given. */
@@ -57,9 +59,19 @@ export interface UserDataValues {
 }
 
 type Defaulted =
-  'BROKER_PORT' | 'EXCHANGE' | 'HEARTBEAT' | 'AUTODELETE' | 'EMS_PACKAGE' | 'SIGNING_KEY' | 'VIRTUAL_HOST' | 'AMQP_URL' | 'TLS_CA_PEM';
+  | 'BROKER_PORT'
+  | 'BROKER_IPS'
+  | 'EXCHANGE'
+  | 'HEARTBEAT'
+  | 'AUTODELETE'
+  | 'EMS_PACKAGE'
+  | 'SIGNING_KEY'
+  | 'VIRTUAL_HOST'
+  | 'AMQP_URL'
+  | 'TLS_CA_PEM';
 const DEFAULTS: Required<Pick<UserDataValues, Defaulted>> = {
   BROKER_PORT: 5672,
+  BROKER_IPS: '',
   EXCHANGE: 'openbaton-exchange',
   HEARTBEAT: 60,
   AUTODELETE: true,

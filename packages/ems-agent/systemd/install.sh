@@ -5,7 +5,7 @@
 # (run it with bash: npm and pnpm pack it without its execute bit)
 #
 # Environment (all optional; used only when the config file does not exist or --force-config):
-#   BROKER_IP BROKER_PORT USERNAME PASSWORD TYPE EXCHANGE HEARTBEAT AUTODELETE VIRTUAL_HOST Hostname
+#   BROKER_IP BROKER_PORT BROKER_IPS USERNAME PASSWORD TYPE EXCHANGE HEARTBEAT AUTODELETE VIRTUAL_HOST Hostname
 #   AMQP_URL TLS_CA_FILE: each one given (non-empty) becomes its key in /etc/vnfkit/ems.conf, and only
 #   those: without them (an image build) the file sets no key, so nothing of the build machine (its
 #   hostname, localhost) overrides what each VM gets at boot (Open Baton's openbaton-ems.properties too).
@@ -106,6 +106,7 @@ if [ ! -f "$CONF" ] || [ "$FORCE_CONFIG" = 1 ]; then
     echo "[ems]"
     put broker_ip "${BROKER_IP:-}"
     put broker_port "${BROKER_PORT:-}"
+    put broker_ips "${BROKER_IPS:-}"
     put username "$USER_KEY"
     put password "${PASSWORD:-}"
     put hostname "${Hostname:-}"

@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { brokerUrl, loadConfig, maskConfig, readConfigSources, resolveConfig } from '../src/config.js';
+import { brokerUrl, brokerUrls, loadConfig, maskConfig, readConfigSources, resolveConfig } from '../src/config.js';
 import { configProblems } from '../src/errors.js';
 import { tempDir } from './helpers/temp.js';
 
@@ -120,6 +120,25 @@ describe('loadConfig', () => {
     await writeFile(file, '[ems]\nhostname=a-1\nthis line is wrong\n');
     expect(await problemsOf(loadConfig({ file, env: {} }))).toEqual([`${file}:3: expected "key = value", got "this line is wrong"`]);
     await expect(loadConfig({ file: join(dir, 'nope.conf'), env: {} })).rejects.toThrow(/does not exist/);
+  });
+
+  it('builds the URL list of a RabbitMQ cluster from broker_ip + broker_ips, or takes an amqp_url list; refuses bad entries', () => {
+    const config = resolveConfig({
+      hostname: 'h-1',
+      broker_ip: '10.0.0.1',
+      broker_ips: '10.0.0.2, 10.0.0.3:5673,[fd00::4]:5672',
+      password: 'pw',
+    });
+    expect(brokerUrls(config)).toEqual([
+      'amqp://admin:pw@10.0.0.1:5672/%2F',
+      'amqp://admin:pw@10.0.0.2:5672/%2F',
+      'amqp://admin:pw@10.0.0.3:5673/%2F',
+      'amqp://admin:pw@[fd00::4]:5672/%2F',
+    ]);
+    const listed = resolveConfig({ hostname: 'h-1', amqp_url: 'amqp://u:p@a:5701/, amqp://u:p@b:5702/' });
+    expect(brokerUrls(listed)).toEqual(['amqp://u:p@a:5701/', 'amqp://u:p@b:5702/']);
+    expect(() => resolveConfig({ hostname: 'h-1', broker_ips: 'ok, bad host' })).toThrow(/broker_ips/);
+    expect(() => resolveConfig({ hostname: 'h-1', amqp_url: 'amqp://u:p@a/, http://b' })).toThrow(/amqp_url/);
   });
 
   it('masks secrets and builds the broker URL', async () => {
