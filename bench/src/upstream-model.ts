@@ -6,7 +6,8 @@
 // "Against the upstream model"). Figure: wall time upstream model / vnfkit default; goal ≥ the VNFCs per VNFR.
 // Every run is a full deploymentScale run (deployment-scale.ts) without its floor.
 import { availableParallelism } from 'node:os';
-import { runDeployment, type DeploymentRun, type DeploymentScaleOptions, type Workload } from './deployment-scale.js';
+import { type Workload } from './deployment/nsd.js';
+import { runDeployment, type DeploymentRun, type DeploymentScaleOptions } from './deployment-scale.js';
 import { round, type Row } from './table.js';
 
 export interface UpstreamModelOptions {
