@@ -1,8 +1,8 @@
 import type { Channel, ConsumeMessage } from 'amqplib';
-import { ConfigError, TransportError } from '@vnfkit/protocol';
+import { TransportError } from '@vnfkit/protocol';
 import { backoffDelay } from '../internal/backoff.js';
 import { channelCloseReason, isChannelClosed, watchChannel } from '../internal/channel-slot.js';
-import { ConsumerRunner } from '../internal/consumer-runner.js';
+import { ConsumerRunner, consumeLimits } from '../internal/consumer-runner.js';
 import { sleep, withDeadline } from '../internal/deadline.js';
 import { LinkLostError } from '../internal/pending-requests.js';
 import type { Topology } from '../internal/topology.js';
@@ -38,12 +38,7 @@ export class Consumers {
   ) {}
 
   async consume(queue: string, handler: MessageHandler, options: ConsumeOptions = {}): Promise<Consumer> {
-    const prefetch = options.prefetch ?? 1;
-    if (!Number.isInteger(prefetch) || prefetch < 1)
-      throw new ConfigError(`consume option prefetch must be a positive integer, got ${String(options.prefetch)}`);
-    const concurrency = Math.min(options.concurrency ?? prefetch, prefetch);
-    if (!Number.isInteger(concurrency) || concurrency < 1)
-      throw new ConfigError(`consume option concurrency must be a positive integer, got ${String(options.concurrency)}`);
+    const { prefetch, concurrency } = consumeLimits(options);
     const { state: current } = this.keeper;
     if (current === 'closing' || current === 'closed') throw new TransportError(`transport is ${current} (consuming ${queue})`);
     const handle = this.topology.handleOf(queue) ?? queue;

@@ -1,6 +1,6 @@
-import { toError } from '@vnfkit/protocol';
+import { ConfigError, toError } from '@vnfkit/protocol';
 import type { Logger } from 'pino';
-import type { IncomingMessage, MessageHandler } from '../transport.js';
+import type { ConsumeOptions, IncomingMessage, MessageHandler } from '../transport.js';
 
 /** One delivery waiting for, or running in, a handler. */
 export interface RunnerDelivery {
@@ -99,4 +99,16 @@ function safely(action: () => void): void {
   } catch {
     /* channel gone: nothing to settle */
   }
+}
+
+/** A consumer's prefetch (default 1) and handler concurrency (default and at most the prefetch), checked. */
+export function consumeLimits(options: ConsumeOptions): { prefetch: number; concurrency: number } {
+  const prefetch = options.prefetch ?? 1;
+  if (!Number.isInteger(prefetch) || prefetch < 1)
+    throw new ConfigError(`consume option prefetch must be a positive integer, got ${String(options.prefetch)}`);
+  const concurrency = Math.min(options.concurrency ?? prefetch, prefetch);
+  if (!Number.isInteger(concurrency) || concurrency < 1) {
+    throw new ConfigError(`consume option concurrency must be a positive integer, got ${String(options.concurrency)}`);
+  }
+  return { prefetch, concurrency };
 }

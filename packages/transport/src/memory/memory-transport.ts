@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { CONTENT_TYPE, ConfigError, TransportError, toError } from '@vnfkit/protocol';
 import { pino, type Logger } from 'pino';
-import { sleep } from '../internal/deadline.js';
-import { ConsumerRunner } from '../internal/consumer-runner.js';
+import { sleep, withDeadline } from '../internal/deadline.js';
+import { ConsumerRunner, consumeLimits } from '../internal/consumer-runner.js';
 import { LinkGate } from '../internal/link-gate.js';
 import { PendingRequests, type SendContext } from '../internal/pending-requests.js';
 import { Topology } from '../internal/topology.js';
@@ -71,20 +71,6 @@ interface ReplyEndpoint {
 
 function toBuffer(body: Uint8Array | string): Buffer {
   return typeof body === 'string' ? Buffer.from(body, 'utf8') : Buffer.from(body);
-}
-
-function withDeadline(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<boolean>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  return Promise.race([
-    promise.then(
-      () => true,
-      () => true,
-    ),
-    deadline,
-  ]).finally(() => clearTimeout(timer));
 }
 
 function positive(field: string, value: number | undefined, fallback: number): number {
@@ -303,12 +289,7 @@ export class MemoryTransport implements Transport, BrokerClient {
   // ---------------------------------------------------------------- consume
 
   async consume(queue: string, handler: MessageHandler, options: ConsumeOptions = {}): Promise<Consumer> {
-    const prefetch = options.prefetch ?? 1;
-    if (!Number.isInteger(prefetch) || prefetch < 1)
-      throw new ConfigError(`consume option prefetch must be a positive integer, got ${String(options.prefetch)}`);
-    const concurrency = Math.min(options.concurrency ?? prefetch, prefetch);
-    if (!Number.isInteger(concurrency) || concurrency < 1)
-      throw new ConfigError(`consume option concurrency must be a positive integer, got ${String(options.concurrency)}`);
+    const { prefetch, concurrency } = consumeLimits(options);
     if (this.current === 'closing' || this.current === 'closed')
       throw new TransportError(`transport is ${this.current} (consuming ${queue})`);
     const handle = this.topology.handleOf(queue) ?? queue;
