@@ -11,6 +11,7 @@ export type {
   MessageHandler,
   Consumer,
   RequestOptions,
+  StreamOffset,
 } from './transport.js';
 export { UNROUTABLE_RETRY_MS } from './transport.js';
 export { AmqpTransport, createAmqpTransport } from './amqp/amqp-transport.js';

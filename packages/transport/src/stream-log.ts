@@ -27,11 +27,14 @@ const BARRIER_HEADER = 'x-vnfkit-barrier';
  * reads the whole stream from its first record and follows it, so all of them see every record in the same order.
  * What several VNFM replicas keep (the operation journal, resume points) lives here — on the broker cluster the
  * deployment already runs, no other server. {@link sync} is a barrier: once it resolves, every record appended
- * anywhere before it was called has been seen. After a reconnect the stream is read again from its first record,
- * so `onRecord` must be idempotent (records that patch a state by key are).
+ * anywhere before it was called has been seen. After a reconnect reading goes on after the last message read; a
+ * message may still be read twice around a reconnect, so `onRecord` must be idempotent (records that patch a state
+ * by key are).
  */
 export class StreamLog<T> {
   private consumer: Consumer | undefined;
+  /** The offset after the last message read (a stream message carries its offset in `x-stream-offset`). */
+  private nextOffset: number | undefined;
   private readonly barriers = new Map<string, () => void>();
 
   private constructor(
@@ -48,7 +51,8 @@ export class StreamLog<T> {
     log.consumer = await transport.consume(name, (message) => log.onMessage(message), {
       prefetch: 500,
       concurrency: 1,
-      streamOffset: 'first',
+      // From the start the first time; after a reconnect from the message after the last one read.
+      streamOffset: () => log.nextOffset ?? 'first',
     });
     await log.sync();
     return log;
@@ -89,6 +93,8 @@ export class StreamLog<T> {
   }
 
   private async onMessage(message: IncomingMessage): Promise<void> {
+    const offset = message.properties.headers?.['x-stream-offset'];
+    if (typeof offset === 'number') this.nextOffset = offset + 1;
     const barrier = message.properties.headers?.[BARRIER_HEADER];
     if (barrier !== undefined) {
       const resolve = this.barriers.get(String(barrier));

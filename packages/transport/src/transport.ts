@@ -57,6 +57,9 @@ export interface QueueOptions {
   maxLengthBytes?: number;
 }
 
+/** Where a stream consumer starts: a named position or an offset number. */
+export type StreamOffset = 'first' | 'last' | 'next' | number;
+
 /** A queue as the broker reports it ({@link Transport.inspectQueue}). */
 export interface QueueState {
   /** Messages ready for delivery (not counting unacknowledged ones). */
@@ -79,8 +82,12 @@ export interface ConsumeOptions {
   concurrency?: number;
   /** Exclusive consumer. @default false */
   exclusive?: boolean;
-  /** A stream queue's consumer starts at this offset (`x-stream-offset`): `first`, `last`, `next` or an offset number. */
-  streamOffset?: 'first' | 'last' | 'next' | number;
+  /**
+   * A stream queue's consumer starts at this offset (`x-stream-offset`): `first`, `last`, `next` or an offset number;
+   * a function is asked again each time the consumer is started (after a reconnect: e.g. the offset after the last
+   * message handled, so a reader does not read the stream again from the start).
+   */
+  streamOffset?: StreamOffset | (() => StreamOffset);
 }
 
 /**

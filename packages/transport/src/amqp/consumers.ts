@@ -127,7 +127,8 @@ export class Consumers {
     try {
       // Per-consumer prefetch (global=false): the broker pushes at most this many unacked deliveries.
       await channel.prefetch(state.prefetch, false);
-      const args = state.streamOffset !== undefined ? { arguments: { 'x-stream-offset': state.streamOffset } } : {};
+      const offset = typeof state.streamOffset === 'function' ? state.streamOffset() : state.streamOffset;
+      const args = offset !== undefined ? { arguments: { 'x-stream-offset': offset } } : {};
       const ok = await channel.consume(this.topology.resolve(state.handle), (msg) => this.onDelivery(state, channel, msg), {
         exclusive: state.exclusive,
         noAck: false,
