@@ -16,10 +16,11 @@ export interface AgentTransport extends Pick<Transport, 'declareQueue' | 'bindQu
 
 /**
  * How the agent's transport differs from the SDK's: a publish cut off by a lost connection is sent again on the
- * next one (hellos and replies: the VNFM takes each once), and a binding that cannot be restored (the NFVO has not
- * declared its exchange yet) fails the connect attempt, which is retried.
+ * next one (hellos and replies: the VNFM takes each once); a binding that cannot be restored (the NFVO has not
+ * declared its exchange yet) fails the connect attempt, which is retried; and one channel does everything, so
+ * each of thousands of agents costs its broker node one channel, not three (docs/scaling.md).
  */
-export const AGENT_TRANSPORT_MODE = { resendPublishes: true, strictRestore: true } as const;
+export const AGENT_TRANSPORT_MODE = { resendPublishes: true, strictRestore: true, oneChannel: true } as const;
 
 /** First reconnect delay of the agent, in milliseconds. */
 const RECONNECT_INITIAL_DELAY_MS = 500;

@@ -175,6 +175,17 @@ export async function closeConnectionNamed(connectionName: string): Promise<numb
   return matches.length;
 }
 
+/** The channels the broker counts on each connection whose client-provided name is `connectionName`. */
+export async function channelsOfConnectionNamed(connectionName: string): Promise<number[]> {
+  const { stdout } = await run('rabbitmqctl', ['list_connections', 'client_properties', 'channels', '-q', '--formatter', 'json'], {
+    timeout: 20_000,
+  });
+  const rows = JSON.parse(stdout) as { client_properties: [string, string, unknown][]; channels: number }[];
+  return rows
+    .filter((row) => row.client_properties.some(([key, , value]) => key === 'connection_name' && value === connectionName))
+    .map((row) => row.channels);
+}
+
 /** Whether the actions queue of `hostname` currently exists. */
 export async function queueExists(queue: string): Promise<boolean> {
   const model = await amqp.connect(AMQP_URL, { noDelay: true });

@@ -4,7 +4,7 @@ import { pino } from 'pino';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import type { IncomingMessage } from '@vnfkit/transport';
 import { agentTransport } from '../helpers/transport-queue.js';
-import { closeConnectionNamed, deleteQueueAfterTest, SKIP_BROKER_TESTS } from '../helpers/broker.js';
+import { channelsOfConnectionNamed, closeConnectionNamed, deleteQueueAfterTest, SKIP_BROKER_TESTS } from '../helpers/broker.js';
 import { freePort } from '../helpers/git-daemon.js';
 import { uniqueName } from '../helpers/temp.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -53,6 +53,8 @@ describe.skipIf(SKIP_BROKER_TESTS)('agent transport (real RabbitMQ)', () => {
       properties: { contentType: 'text/plain', correlationId, replyTo: 'r', headers: { 'x-test': 'v' } },
     });
     expect(received[0]?.body.toString()).toBe('hello');
+    // One channel for publishing, declaring and consuming (AGENT_TRANSPORT_MODE.oneChannel).
+    expect(await channelsOfConnectionNamed(name)).toEqual([1]);
 
     expect(await closeConnectionNamed(name)).toBe(1);
     await waitFor(() => events.includes('reconnected'), { timeoutMs: 15_000, what: 'the reconnect' });

@@ -170,12 +170,16 @@ export class ConnectionKeeper {
     const connection = await amqp.connect(target.toString(), socketOptions);
     const socket = amqplibSocket(connection);
     if (socket) coalesceWrites(socket);
+    const publisher = new ChannelSlot({ open: () => connection.createConfirmChannel(), name: 'publish', log: this.log });
     const link: Link = {
       id: ++this.links,
       connection,
       url,
-      publisher: new ChannelSlot({ open: () => connection.createConfirmChannel(), name: 'publish', log: this.log }),
-      admin: new ChannelSlot({ open: () => connection.createChannel(), name: 'topology', log: this.log }),
+      publisher,
+      // `oneChannel`: declarations on the publish channel too (the consumers join it: consumers.ts).
+      admin: this.options.oneChannel
+        ? publisher
+        : new ChannelSlot({ open: () => connection.createChannel(), name: 'topology', log: this.log }),
       adminChain: Promise.resolve(),
       rpc: undefined,
       rpcOpen: undefined,

@@ -118,7 +118,8 @@ export class Consumers {
 
   private async start(state: ConsumerState, link: Link): Promise<void> {
     if (state.link === link && state.channel && !isChannelClosed(state.channel)) return;
-    const channel = await link.connection.createChannel();
+    // `oneChannel`: consumers share the connection's publish channel (one channel per connection in all).
+    const channel: Channel = this.keeper.options.oneChannel ? await link.publisher.get() : await link.connection.createChannel();
     watchChannel(channel, {
       name: `consumer ${state.handle}`,
       log: this.keeper.log,
@@ -135,16 +136,23 @@ export class Consumers {
         ...args,
       });
       if (state.cancelled) {
-        await channel.close().catch(() => undefined);
+        await this.release(channel, ok.consumerTag);
         return;
       }
       state.channel = channel;
       state.tag = ok.consumerTag;
       state.link = link;
     } catch (error) {
-      if (!isChannelClosed(channel)) await channel.close().catch(() => undefined);
+      await this.release(channel, undefined);
       throw error;
     }
+  }
+
+  /** Gives a consumer's channel up: closes its own channel, or only cancels `tag` on a shared one. */
+  private async release(channel: Channel, tag: string | undefined): Promise<void> {
+    if (isChannelClosed(channel)) return;
+    if (!this.keeper.options.oneChannel) await channel.close().catch(() => undefined);
+    else if (tag !== undefined) await channel.cancel(tag).catch(() => undefined);
   }
 
   private onDelivery(state: ConsumerState, channel: Channel, msg: ConsumeMessage | null): void {
@@ -158,7 +166,7 @@ export class Consumers {
         state.tag = undefined;
         state.link = undefined;
       }
-      void channel.close().catch(() => undefined);
+      void this.release(channel, undefined);
       if (link && !state.cancelled) this.retry(state, link);
       return;
     }
@@ -219,7 +227,7 @@ export class Consumers {
       this.states.delete(state);
       state.channel = undefined;
       state.link = undefined;
-      if (channel && !isChannelClosed(channel)) await channel.close().catch(() => undefined);
+      if (channel) await this.release(channel, undefined);
     })();
     return state.cancelling;
   }

@@ -80,6 +80,13 @@ export interface AmqpTransportOptions {
    * (the EMS agent, whose exchange the NFVO may declare later). @default false
    */
   strictRestore?: boolean;
+  /**
+   * One channel per connection: declarations and consumers use the publish channel instead of channels of their
+   * own (3 for one consumer). Costs the broker less per connection — for a client with one consumer and no
+   * requests, like each of thousands of EMS agents — at the price of isolation: a refused declaration also
+   * ends the consumer's channel (it is started again). @default false
+   */
+  oneChannel?: boolean;
 }
 
 /** {@link AmqpTransportOptions} with every default applied; frozen. */
@@ -100,6 +107,7 @@ export interface ResolvedAmqpTransportOptions {
   readonly closeTimeoutMs: number;
   readonly resendPublishes: boolean;
   readonly strictRestore: boolean;
+  readonly oneChannel: boolean;
 }
 
 /** The broker URL used when neither the options nor `AMQP_URL` name one. */
@@ -174,5 +182,6 @@ export function resolveAmqpOptions(
     closeTimeoutMs: positive('closeTimeoutMs', options.closeTimeoutMs, 30_000, true),
     resendPublishes: options.resendPublishes ?? false,
     strictRestore: options.strictRestore ?? false,
+    oneChannel: options.oneChannel ?? false,
   });
 }
