@@ -210,8 +210,8 @@ export class GenericVnfm extends AbstractVnfm {
           connectionName: `generic-vnfm-ems-${this.config.type}`,
           replyMode: 'lasting-queue',
           logger: this.log,
-          // Replicas run on a cluster: the reply queue must outlive the loss of its node.
-          replyQueueType: this.options.replicated ? 'quorum' : 'classic',
+          // On a cluster (replicas, a quorum endpoint queue) the reply queue must outlive the loss of its node.
+          replyQueueType: this.options.replicated || this.options.endpointQueueType === 'quorum' ? 'quorum' : 'classic',
         });
     this.ems = new EmsClient({
       transport: this.emsTransport,

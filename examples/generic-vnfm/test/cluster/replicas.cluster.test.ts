@@ -46,7 +46,7 @@ interface Rig {
   grants: string[];
   allocations: string[];
   /** Starts a Generic VNFM replica whose URL list begins at node `firstNode`. */
-  startReplica: (name: string, firstNode: number) => ChildProcess;
+  startReplica: (name: string, firstNode: number, extraEnv?: Record<string, string>) => ChildProcess;
   /** The VMs' runs.log lines (none before the VM exists). */
   runsOf: (vnfr: string) => Promise<string[]>;
 }
@@ -59,7 +59,7 @@ async function withRig(prefix: string, body: (rig: Rig) => Promise<void>): Promi
   const children: ChildProcess[] = [];
   let transport: Transport | undefined;
   let sim: NfvoSimulator | undefined;
-  const startReplica = (name: string, firstNode: number): ChildProcess => {
+  const startReplica = (name: string, firstNode: number, extraEnv: Record<string, string> = {}): ChildProcess => {
     const child = spawn(process.execPath, ['--conditions=@vnfkit/source', '--import', 'tsx', cli], {
       cwd: root,
       stdio: ['ignore', process.env['DEBUG_VNFM'] ? 'inherit' : 'ignore', 'inherit'],
@@ -78,6 +78,7 @@ async function withRig(prefix: string, body: (rig: Rig) => Promise<void>): Promi
         VNFKIT_LOG_LEVEL: process.env['DEBUG_VNFM'] ?? 'silent',
         VNFKIT_AGENT_START_TIMEOUT_S: '60',
         VNFKIT_AGENT_COMMAND_TIMEOUT_S: '120',
+        ...extraEnv,
       },
     });
     children.push(child);
@@ -256,11 +257,18 @@ describe('Generic VNFM replicas on a 3-node RabbitMQ cluster', () => {
       expect(leader, `leader of ${type}`).toMatch(/^c1@/);
       await cluster('stop-node', '1');
       try {
-        // A VNFM connected to a live node takes them all.
-        startReplica('b', 2);
+        // A VNFM connected to a live node takes them all (its NFVO replies on a lasting reply queue this time).
+        startReplica('b', 2, { VNFKIT_NFVO_REPLY_MODE: 'lasting-queue' });
         await sim.waitForNsStatus(nsrId, 'ACTIVE', { timeoutMs: 120_000 });
         expect(grants.sort()).toEqual([...names].sort());
         for (const name of names) expect(await runsOf(name), name).toEqual(['install.sh']);
+        // The lasting reply queues it keeps (NFVO side and EMS side) are quorum queues: they outlive a node.
+        const { stdout } = await run('rabbitmqctl', ['-q', '-n', 'c2@localhost', 'list_queues', 'name', 'type'], { timeout: 30_000 });
+        const replyQueues = stdout
+          .split('\n')
+          .map((line) => line.split('\t'))
+          .filter(([name]) => name?.startsWith('vnfkit.reply.') && name.includes(type));
+        expect(replyQueues.map(([, queueType]) => queueType)).toEqual(['quorum', 'quorum']);
       } finally {
         await cluster('start-node', '1');
       }

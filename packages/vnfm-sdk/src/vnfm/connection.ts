@@ -34,7 +34,10 @@ export async function openTransport(
   // creates may declare it (configure `(<endpoint>)`, unanchored: ComponentManager.java 6.0.0:331-344).
   const { type, endpoint } = options;
   const connectionName = endpoint === type || type.includes(endpoint) ? `vnfm-${type}` : `vnfm-${type}.${endpoint}`;
-  return createAmqpTransport({ urls, logger, connectionName, replyMode });
+  // On a cluster (a quorum endpoint queue, or replicas) the lasting reply queue is a quorum queue too: it must
+  // outlive the loss of the node it was declared on.
+  const replyQueueType = options.replicated || options.endpointQueueType === 'quorum' ? 'quorum' : 'classic';
+  return createAmqpTransport({ urls, logger, connectionName, replyMode, replyQueueType });
 }
 
 /**
