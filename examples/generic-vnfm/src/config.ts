@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { BOOTSTRAP_PASSWORD, BOOTSTRAP_USERNAME, ConfigError } from '@vnfkit/protocol';
+import { firstUrl } from '@vnfkit/transport';
 import { z } from 'zod';
 
 const positiveNumber = z.coerce.number().positive();
@@ -356,7 +357,7 @@ export function emsCredentials(config: GenericVnfmConfig): { username: string; p
   let url: URL | undefined;
   try {
     // The first node's, for a cluster's comma-separated list (one account on every node).
-    url = new URL(config.amqpUrl.split(',')[0]?.trim() ?? '');
+    url = new URL(firstUrl(config.amqpUrl));
   } catch {
     url = undefined;
   }

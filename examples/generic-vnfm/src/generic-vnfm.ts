@@ -14,6 +14,7 @@ import {
   EmsCommandError,
   allVnfcs,
   createAmqpTransport,
+  firstUrl,
   splitUrls,
   type ExecuteContext,
   type HealContext,
@@ -197,7 +198,7 @@ export class GenericVnfm extends AbstractVnfm {
 
   protected override async onConnected(): Promise<void> {
     // The first node of a cluster's URL list names the broker (in messages); the transport uses them all.
-    const url = new URL(splitUrls(this.config.amqpUrl)[0] ?? this.config.amqpUrl);
+    const url = new URL(firstUrl(this.config.amqpUrl));
     // The EMS side runs on the VNFM's own broker account (AMQP_URL), like upstream's Spring connection:
     // the per-VNFM user the NFVO hands out may not declare `openbaton-exchange` or `ems.<type>.register`.
     // Agent replies come back on a lasting reply queue: when this connection drops while a script runs,
@@ -291,7 +292,7 @@ export class GenericVnfm extends AbstractVnfm {
       throw new ConfigError('cannot give the VMs a signing key: the VNFR has no id yet');
     const signingKey = master === undefined ? undefined : deriveVnfrKey(master, vnfr.id as string);
     return fillUserData(this.genericOptions.userDataTemplate, {
-      brokerIp: extension['brokerIp'] ?? new URL(splitUrls(this.config.amqpUrl)[0] ?? this.config.amqpUrl).hostname,
+      brokerIp: extension['brokerIp'] ?? new URL(firstUrl(this.config.amqpUrl)).hostname,
       brokerPort: extension['brokerPort'] ?? '5672',
       // The other nodes of a cluster's URL list, for the agents to fail over to.
       brokerIps: splitUrls(this.config.amqpUrl)

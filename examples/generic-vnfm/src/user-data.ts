@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { ConfigError } from '@vnfkit/protocol';
+import { firstUrl } from '@vnfkit/transport';
 
 /**
  * The cloud-init user-data that installs and configures the EMS agent in each VM (§9).
@@ -131,7 +132,7 @@ export function fillUserData(template: string, values: UserDataValues): string {
 export function virtualHostOf(amqpUrl: string): string {
   let path: string;
   try {
-    path = new URL(amqpUrl.split(',')[0]?.trim() ?? '').pathname;
+    path = new URL(firstUrl(amqpUrl)).pathname;
   } catch {
     return '';
   }

@@ -16,7 +16,7 @@ export type {
 export { UNROUTABLE_RETRY_MS } from './transport.js';
 export { AmqpTransport, createAmqpTransport } from './amqp/amqp-transport.js';
 export type { AmqpTransportState } from './amqp/amqp-transport.js';
-export { DEFAULT_AMQP_URL, resolveAmqpOptions, splitUrls } from './amqp/options.js';
+export { DEFAULT_AMQP_URL, firstUrl, resolveAmqpOptions, splitUrls } from './amqp/options.js';
 export type { AmqpTransportOptions, ReconnectOptions, ReplyMode, ResolvedAmqpTransportOptions } from './amqp/options.js';
 export { MemoryBroker, MemoryTransport, createMemoryTransport, topicMatches } from './memory/memory-transport.js';
 export type { MemoryTransportOptions, MemoryTransportState } from './memory/memory-transport.js';

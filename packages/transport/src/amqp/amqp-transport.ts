@@ -73,22 +73,9 @@ export class AmqpTransport implements Transport {
     this.rpc = new Rpc(this.keeper, this.ops);
   }
 
-  private static async build(options: AmqpTransportOptions): Promise<AmqpTransport> {
-    const resolved = resolveAmqpOptions(options);
-    let ca: Buffer | undefined;
-    if (resolved.caFile !== undefined) {
-      try {
-        ca = await readFile(resolved.caFile);
-      } catch (error) {
-        throw new ConfigError(`cannot read the broker CA file ${resolved.caFile}: ${toError(error).message}`, { cause: error });
-      }
-    }
-    return new AmqpTransport(resolved, ca);
-  }
-
   /** Connects (retrying with backoff until `connectTimeoutMs`) and returns the open transport. */
   static async connect(options: AmqpTransportOptions = {}): Promise<AmqpTransport> {
-    const transport = await AmqpTransport.build(options);
+    const transport = await AmqpTransport.create(options);
     await transport.keeper.connectFirst();
     return transport;
   }
@@ -100,7 +87,16 @@ export class AmqpTransport implements Transport {
    * daemons that must come up before the broker is reachable (the EMS agent in a booting VM).
    */
   static async create(options: AmqpTransportOptions = {}): Promise<AmqpTransport> {
-    return AmqpTransport.build(options);
+    const resolved = resolveAmqpOptions(options);
+    let ca: Buffer | undefined;
+    if (resolved.caFile !== undefined) {
+      try {
+        ca = await readFile(resolved.caFile);
+      } catch (error) {
+        throw new ConfigError(`cannot read the broker CA file ${resolved.caFile}: ${toError(error).message}`, { cause: error });
+      }
+    }
+    return new AmqpTransport(resolved, ca);
   }
 
   /** Starts connecting in the background (a transport from {@link create}); idempotent. */

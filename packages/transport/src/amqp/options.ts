@@ -131,6 +131,11 @@ export function splitUrls(list: string): string[] {
     .filter((url) => url.length > 0);
 }
 
+/** The first URL of a list: the broker a list names for one-address uses (a host for the VMs, a vhost). */
+export function firstUrl(list: string): string {
+  return splitUrls(list)[0] ?? list;
+}
+
 function checkUrl(url: string): void {
   let protocol = '';
   try {

@@ -17,7 +17,7 @@ import type { VimDriver } from '../vim-driver.js';
 import type { Commands } from './commands.js';
 import { assignIds, stripIds } from './ids.js';
 import type { Nsr, Records } from './records.js';
-import { splitUrls } from '@vnfkit/transport';
+import { firstUrl } from '@vnfkit/transport';
 
 type Vnfr = VirtualNetworkFunctionRecord;
 
@@ -102,7 +102,7 @@ export class Operations {
 
   private extension(nsr: Nsr): Record<string, string> {
     // The NFVO names one broker host (nfvo.rabbit.brokerIp); of a cluster's URL list, the first node.
-    const url = new URL(splitUrls(this.deps.brokerUrl)[0] ?? this.deps.brokerUrl);
+    const url = new URL(firstUrl(this.deps.brokerUrl));
     return { 'nsr-id': nsr.id, brokerIp: url.hostname, brokerPort: url.port || '5672', monitoringIp: '', timezone: 'UTC' };
   }
 
