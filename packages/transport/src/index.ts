@@ -23,5 +23,6 @@ export type { MemoryTransportOptions, MemoryTransportState } from './memory/memo
 export { backoffDelay } from './internal/backoff.js';
 export type { BackoffBounds } from './internal/backoff.js';
 export { MASK, redactSecret, redactText, redactUrl } from './redact.js';
+export { RequeueError } from './requeue-error.js';
 export { StreamLog } from './stream-log.js';
 export type { StreamLogOptions } from './stream-log.js';

@@ -63,27 +63,33 @@ export class StreamLog<T> {
     await this.transport.publish('', this.name, JSON.stringify(record), { contentType: 'application/json' });
   }
 
-  /** Resolves once every record appended (by anyone) before this call has been passed to `onRecord`. */
+  /**
+   * Resolves once every record appended (by anyone) before this call has been passed to `onRecord`. Rejects (a
+   * `TimeoutError`) when the barrier is not read back within `syncTimeoutMs` — the deadline covers the publish too,
+   * which waits out a reconnect or a stream leader election on a cluster.
+   */
   async sync(): Promise<void> {
     const id = randomUUID();
     const timeoutMs = this.options.syncTimeoutMs ?? 30_000;
+    let timer: NodeJS.Timeout | undefined;
+    // Registered before the publish: the barrier may be read back before the broker's confirm arrives.
     const seen = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.barriers.delete(id);
-        reject(new TimeoutError(`stream ${this.name} to catch up`, timeoutMs));
-      }, timeoutMs);
-      this.barriers.set(id, () => {
-        clearTimeout(timer);
-        resolve();
-      });
+      timer = setTimeout(() => reject(new TimeoutError(`stream ${this.name} to catch up`, timeoutMs)), timeoutMs);
+      this.barriers.set(id, resolve);
+    });
+    const published = this.transport.publish('', this.name, '', { headers: { [BARRIER_HEADER]: id } }).catch((error: unknown) => {
+      throw new TransportError(`cannot sync with stream ${this.name}: ${toError(error).message}`, { cause: error });
     });
     try {
-      await this.transport.publish('', this.name, '', { headers: { [BARRIER_HEADER]: id } });
-    } catch (error) {
-      this.barriers.get(id)?.();
-      throw new TransportError(`cannot sync with stream ${this.name}: ${toError(error).message}`, { cause: error });
+      // Done when the barrier is read back (its confirm may come later); a failed publish fails at once.
+      await Promise.race([seen, published.then(() => seen)]);
+    } finally {
+      clearTimeout(timer);
+      this.barriers.delete(id);
+      // Neither is left unobserved: an unhandled rejection would end the process.
+      published.catch(() => undefined);
+      seen.catch(() => undefined);
     }
-    await seen;
   }
 
   /** Stops following the stream (the stream itself stays). */

@@ -91,8 +91,8 @@ export interface ConsumeOptions {
 }
 
 /**
- * Handles one delivery. Resolving acks the message; throwing nacks it without requeue
- * (the handler is responsible for replying first where the protocol demands a reply).
+ * Handles one delivery. Resolving acks the message; throwing nacks it without requeue (the handler is responsible
+ * for replying first where the protocol demands a reply), or with requeue for a `RequeueError`.
  */
 export type MessageHandler = (message: IncomingMessage) => Promise<void>;
 

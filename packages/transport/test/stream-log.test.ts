@@ -1,6 +1,6 @@
 // StreamLog against the real RabbitMQ: a replicated log on a stream queue that several processes share.
 import { expect, it } from 'vitest';
-import { createAmqpTransport, StreamLog, type AmqpTransport } from '../src/index.js';
+import { createAmqpTransport, StreamLog, type AmqpTransport, type Transport } from '../src/index.js';
 import { AMQP_URL, closeConnectionsNamed, describeBroker } from '../../vnfm-sdk/test/helpers/broker.js';
 import { uniqueName } from '../../vnfm-sdk/test/helpers/names.js';
 import { teardown } from '../../vnfm-sdk/test/helpers/teardown.js';
@@ -73,5 +73,38 @@ describeBroker('StreamLog (real RabbitMQ stream queue)', () => {
     expect(seen).toEqual([1, 2]);
     await log.close();
     await writerLog.close();
+  });
+
+  it('sync() whose publish is not confirmed within the deadline rejects with a TimeoutError and leaves no unhandled rejection behind', async () => {
+    const stream = uniqueName('vnfkit-test-stream');
+    const real = await connect(uniqueName('stream-slow'));
+    teardown.add(() => real.deleteQueue(stream), `stream ${stream}`);
+    // As a stream publish waits out a leader election on a cluster: the confirm comes after sync's deadline.
+    let slow = false;
+    const transport: Transport = Object.create(real, {
+      publish: {
+        value: async (...args: Parameters<Transport['publish']>) => {
+          if (slow) await new Promise((resolve) => setTimeout(resolve, 1_500));
+          return real.publish(...args);
+        },
+      },
+    }) as Transport;
+    const log = await StreamLog.open(transport, stream, { parse, onRecord: () => undefined, syncTimeoutMs: 500 });
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      slow = true;
+      const started = Date.now();
+      await expect(log.sync()).rejects.toMatchObject({ code: 'TIMEOUT' });
+      expect(Date.now() - started).toBeLessThan(1_400);
+      await new Promise((resolve) => setTimeout(resolve, 2_000)); // the late publish settles meanwhile
+      slow = false;
+      await log.sync();
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+    await log.close();
   });
 });

@@ -163,21 +163,24 @@ describe('Generic VNFM replicas on a 3-node RabbitMQ cluster', () => {
       const running = async (): Promise<number> => (await Promise.all(names.map(runsOf))).filter((r) => r.includes('install.sh')).length;
       await expect.poll(running, { timeout: 120_000, interval: 100 }).toBe(Math.min(SIZE, 10));
       await cluster('stop-node', '1');
-      await pause(3_000);
+      try {
+        await pause(3_000);
 
-      // Then kill A, the replica running those commands, while their scripts still run. B takes them over once A
-      // has been gone for the takeover grace (10 s): it runs each INSTANTIATE again from its last journaled step
-      // (`allocated`), and the agents answer the repeated commands (same correlation ids) from their records.
-      await kill(first);
-      await pause(1_000);
-      writeFileSync(gate, '');
+        // Then kill A, the replica running those commands, while their scripts still run. B takes them over once A
+        // has been gone for the takeover grace (10 s): it runs each INSTANTIATE again from its last journaled step
+        // (`allocated`), and the agents answer the repeated commands (same correlation ids) from their records.
+        await kill(first);
+        await pause(1_000);
+        writeFileSync(gate, '');
 
-      await sim.waitForNsStatus(nsrId, 'ACTIVE', { timeoutMs: 240_000 });
-      expect(grants.sort()).toEqual([...names].sort());
-      expect(allocations.sort()).toEqual([...names].sort());
-      expect(sim.duplicateVnfrs(nsrId)).toEqual([]);
-      for (const name of names) expect(await runsOf(name), name).toEqual(['install.sh', 'start.sh']);
-      await cluster('start-node', '1');
+        await sim.waitForNsStatus(nsrId, 'ACTIVE', { timeoutMs: 240_000 });
+        expect(grants.sort()).toEqual([...names].sort());
+        expect(allocations.sort()).toEqual([...names].sort());
+        expect(sim.duplicateVnfrs(nsrId)).toEqual([]);
+        for (const name of names) expect(await runsOf(name), name).toEqual(['install.sh', 'start.sh']);
+      } finally {
+        await cluster('start-node', '1');
+      }
     });
   }, 600_000);
 
@@ -219,6 +222,7 @@ describe('Generic VNFM replicas on a 3-node RabbitMQ cluster', () => {
   }, 600_000);
 
   it('commands waiting in the quorum endpoint queue while the VNFM is down survive the stop of the queue leader node: none lost', async () => {
+    await cluster('start'); // all three nodes, whatever an earlier test left
     await withRig('waiting', async ({ type, sim, grants, startReplica, runsOf }) => {
       const first = startReplica('a', 1);
       await sim.waitForVnfm(type, { timeoutMs: 60_000 });

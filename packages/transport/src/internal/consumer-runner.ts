@@ -1,5 +1,6 @@
 import { ConfigError, toError } from '@vnfkit/protocol';
 import type { Logger } from 'pino';
+import { RequeueError } from '../requeue-error.js';
 import type { ConsumeOptions, IncomingMessage, MessageHandler } from '../transport.js';
 
 /** One delivery waiting for, or running in, a handler. */
@@ -15,7 +16,8 @@ export interface RunnerDelivery {
 
 /**
  * Runs a consumer's handler with a concurrency limit: deliveries beyond the limit wait in order.
- * Handler resolves → ack; handler throws → nack without requeue. Shared by both transports.
+ * Handler resolves → ack; handler throws → nack without requeue, or with it for a {@link RequeueError}. Shared by
+ * both transports.
  */
 export class ConsumerRunner {
   private readonly waiting: RunnerDelivery[] = [];
@@ -76,11 +78,14 @@ export class ConsumerRunner {
       await this.input.handler(delivery.message);
       safely(() => delivery.ack());
     } catch (error) {
-      this.input.log.error(
+      const requeue = error instanceof RequeueError;
+      this.input.log[requeue ? 'warn' : 'error'](
         { err: toError(error).message, routingKey: delivery.message.routingKey },
-        'message handler failed; message rejected without requeue',
+        requeue
+          ? 'message handler could not handle the message now; it goes back to the queue'
+          : 'message handler failed; message rejected without requeue',
       );
-      safely(() => delivery.nack(false));
+      safely(() => delivery.nack(requeue));
     } finally {
       this.active -= 1;
       if (this.active === 0) {

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { encodeMessage, toError, vnfmErrorMessage } from '@vnfkit/protocol';
 import type { Logger } from 'pino';
 import type { JournalRecord, OperationJournal } from '../journal/operation-journal.js';
-import type { IncomingMessage, Transport } from '@vnfkit/transport';
+import { RequeueError, type IncomingMessage, type Transport } from '@vnfkit/transport';
 import type { InterruptedContext, VnfmHooks } from './hooks.js';
 import type { ReplicaPresence } from './presence.js';
 
@@ -22,6 +22,9 @@ function continuable(record: JournalRecord): boolean {
 
 /** How often a replica looks again at a command another replica is running. */
 const OWNER_POLL_MS = 500;
+
+/** Pause before a command that could not be journaled or answered goes back to the queue (no tight redelivery loop). */
+const REQUEUE_PAUSE_MS = 1_000;
 
 /** What {@link Deliveries} needs. */
 export interface DeliveriesInput {
@@ -52,7 +55,7 @@ export class Deliveries {
   async handle(delivery: IncomingMessage): Promise<void> {
     const { journal } = this.input;
     // A redelivery may be of a command another replica journaled a moment ago: read the shared journal up to now.
-    if (delivery.redelivered && journal.shared) await journal.sync();
+    if (delivery.redelivered && journal.shared) await this.requeueOnFailure(journal.sync(), 'read the shared operation journal for');
     const key = this.commandKey(delivery);
     if (key === undefined) return this.input.handleCommand(delivery, undefined);
     const running = this.inFlight.get(key);
@@ -62,19 +65,29 @@ export class Deliveries {
       return;
     }
     const known = journal.get(key);
-    if (known) {
-      const owner = known.owner;
-      if (known.step !== 'answered' && journal.shared && owner !== undefined && owner !== journal.owner)
-        await this.awaitOwner(delivery, key, owner);
-      else await this.finishFromJournal(known);
-      return;
-    }
-    const work = this.input.handleCommand(delivery, key);
+    const owner = known?.owner;
+    const ownedElsewhere =
+      known !== undefined && known.step !== 'answered' && journal.shared && owner !== undefined && owner !== journal.owner;
+    if (known !== undefined && !ownedElsewhere) return this.requeueOnFailure(this.finishFromJournal(known), 'answer');
+    const work = ownedElsewhere ? this.awaitOwner(delivery, key, owner) : this.input.handleCommand(delivery, key);
     this.inFlight.set(key, work);
     try {
-      await work;
+      await this.requeueOnFailure(work, 'journal or answer');
     } finally {
       this.inFlight.delete(key);
+    }
+  }
+
+  /**
+   * A command that could not be journaled or answered — the broker (or the shared journal on it) out of reach —
+   * goes back to the queue instead of being dropped; its redelivery is answered from what the journal holds.
+   */
+  private async requeueOnFailure(work: Promise<void>, what: string): Promise<void> {
+    try {
+      await work;
+    } catch (error) {
+      await new Promise((resolve) => setTimeout(resolve, REQUEUE_PAUSE_MS));
+      throw new RequeueError(`could not ${what} the command: ${toError(error).message}`, { cause: error });
     }
   }
 
@@ -130,7 +143,8 @@ export class Deliveries {
         return this.finishFromJournal(record);
       }
       await new Promise((resolve) => setTimeout(resolve, OWNER_POLL_MS));
-      await journal.sync();
+      // The shared journal out of reach for a moment (a node stopped, a stream leader moving): look again later.
+      await journal.sync().catch((error: unknown) => log.warn({ err: toError(error).message }, 'cannot read the shared journal up to now'));
     }
   }
 

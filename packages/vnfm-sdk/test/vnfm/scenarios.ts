@@ -1,7 +1,7 @@
 // The VNFM scenarios of the SDK issue, run on the memory transport (unit) and on RabbitMQ (integration).
 import { allVnfcs } from '@vnfkit/protocol';
 import type { VirtualNetworkFunctionRecord } from '@vnfkit/protocol';
-import { expect, it } from 'vitest';
+import { expect, it, vi } from 'vitest';
 import type { Transport } from '@vnfkit/transport';
 import {
   AbstractVnfm,
@@ -14,6 +14,7 @@ import {
   type StartStopContext,
   type ValidateInstantiateContext,
 } from '../../src/vnfm.js';
+import { OperationJournal } from '../../src/journal/operation-journal.js';
 import { NfvoPeer } from '../helpers/nfvo-peer.js';
 
 type Vnfr = VirtualNetworkFunctionRecord;
@@ -275,6 +276,28 @@ export function vnfmScenarios(env: ScenarioEnv): void {
     expect(vnfm.calls).toEqual([]);
     expect(peer.requests).toEqual([]); // no GRANT for a refused command
     expect((await peer.command(type, instantiate(type)))?.['action']).toBe('INSTANTIATE');
+  });
+
+  it('a command whose journal write fails (the broker away for a moment) goes back to the queue and is answered once, not dropped', async () => {
+    const { peer, vnfm, type } = await setup();
+    const step = OperationJournal.prototype.step;
+    let failed = 0;
+    const spy = vi.spyOn(OperationJournal.prototype, 'step').mockImplementation(function (this: OperationJournal, ...args) {
+      if (args[1] === 'received' && failed === 0) {
+        failed += 1;
+        return Promise.reject(new Error('journal out of reach'));
+      }
+      return step.apply(this, args);
+    });
+    try {
+      const reply = await peer.command(type, instantiate(type), 8_000);
+      expect(reply?.['action']).toBe('INSTANTIATE');
+    } finally {
+      spy.mockRestore();
+    }
+    expect(failed).toBe(1);
+    expect(vnfm.calls).toEqual(['instantiate']);
+    expect(peer.requests.map((r) => r.action)).toEqual(['GRANT_OPERATION', 'ALLOCATE_RESOURCES']);
   });
 
   if (env.dropVnfmConnections) {
