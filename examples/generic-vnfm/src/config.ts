@@ -40,9 +40,11 @@ export const EmsConfig = z.strictObject({
   /**
    * Master key for signed agent commands (`VNFKIT_SIGNING_KEY`); it never leaves the VNFM. Each VNFR's VMs get
    * `deriveVnfrKey(master, vnfr id)` through their user-data (agent `signing_key`), and every command to a VM is signed
-   * (v3, `x-vnfkit-signature`) with that VM's own key `deriveAgentKey(vnfr key, hostname)` over time, correlation id,
-   * target queue, reply_to and body. Agents refuse anything else and replays; replies must be signed by the VM; an
-   * agent that does not verify is refused. Never logged. See docs/ems.md, "Trust".
+   * (v3, `x-vnfkit-signature`) over time, correlation id, target queue, reply_to and body with that VM's own key:
+   * `deriveVmKey` of the VM's identity (an X25519 key it makes at first start and presents in its hello, pinned at
+   * first use in `identityPinsFile`) and the VNFM's (`vnfmIdentity(master)`, given to the VMs as `VNFM_PUBLIC_KEY`).
+   * Agents refuse anything else and replays; replies must be signed by the VM; an agent that does not verify or
+   * presents no identity is refused. Never logged. See docs/ems.md, "Trust".
    */
   signingKey: z.string().min(16, 'use at least 16 characters').optional(),
   /**
@@ -70,6 +72,11 @@ export const GenericVnfmConfig = z.strictObject({
    * command after its restart instead of leaving the NFVO waiting. @default ./.vnfkit/generic-vnfm/operations.jsonl
    */
   journalFile: z.string().min(1).default('./.vnfkit/generic-vnfm/operations.jsonl'),
+  /**
+   * With `ems.signingKey`: the identity each VM presented at its first hello, pinned (`VNFKIT_IDENTITY_PINS_FILE`;
+   * replicas keep them on the stream `vnfkit.pins.<endpoint>` instead). @default ./.vnfkit/generic-vnfm/identity-pins.jsonl
+   */
+  identityPinsFile: z.string().min(1).default('./.vnfkit/generic-vnfm/identity-pins.jsonl'),
   /**
    * Declare the command queue auto-delete like Open Baton's VNFMs (`VNFKIT_ENDPOINT_AUTO_DELETE`). The default
    * keeps the queue and the commands in it while no VNFM process runs. @default false
@@ -127,6 +134,7 @@ export const ENVIRONMENT: ReadonlyArray<[string, string[]]> = [
   ['VNFKIT_RESUME_DIR', ['resumeDir']],
   ['VNFKIT_LOG_DIR', ['logDir']],
   ['VNFKIT_JOURNAL_FILE', ['journalFile']],
+  ['VNFKIT_IDENTITY_PINS_FILE', ['identityPinsFile']],
   ['VNFKIT_ENDPOINT_AUTO_DELETE', ['endpointQueueAutoDelete']],
   ['VNFKIT_SCRIPT_LOG_MAX_BYTES', ['scriptLogMaxBytes']],
   ['VNFKIT_VNFC_CONCURRENCY', ['vnfcConcurrency']],
@@ -184,6 +192,7 @@ Options:
 
 More environment: VNFKIT_AGENT_START_TIMEOUT_S (500), VNFKIT_AGENT_COMMAND_TIMEOUT_S (1000), VNFKIT_AGENT_GONE_TIMEOUT_S (20),
 VNFKIT_AGENT_USERNAME, VNFKIT_AGENT_PASSWORD, VNFKIT_SCRIPT_PATH, VNFKIT_USER_DATA_FILE, VNFKIT_USER_DATA (install), VNFKIT_SIGNING_KEY, VNFKIT_ALLOW_ENV,
+VNFKIT_IDENTITY_PINS_FILE,
 VNFKIT_SCRIPT_LOG_MAX_BYTES, VNFKIT_CONCURRENCY, VNFKIT_MANAGER_USERNAME (openbaton-manager-user),
 VNFKIT_MANAGER_PASSWORD (openbaton), VNFKIT_ENDPOINT_AUTO_DELETE (false), VNFKIT_PLUGINS (lifecycle plug-ins,
 comma-separated), VNFKIT_UPSTREAM_MODEL (1: serial VNFCs and 5 agent commands at once, like Open Baton's

@@ -2,6 +2,7 @@ import {
   ConfigError,
   deriveVnfrKey,
   parseEnvNameList,
+  vnfmIdentity,
   type Script,
   type VNFCInstance,
   type VNFPackage,
@@ -12,6 +13,8 @@ import {
   AbstractVnfm,
   EmsClient,
   EmsCommandError,
+  FileIdentityPins,
+  StreamIdentityPins,
   allVnfcs,
   createAmqpTransport,
   firstUrl,
@@ -19,6 +22,7 @@ import {
   type ExecuteContext,
   type HealContext,
   type HookContext,
+  type IdentityPins,
   type InstantiateContext,
   type InterruptedContext,
   type ModifyContext,
@@ -145,6 +149,7 @@ export class GenericVnfm extends AbstractVnfm {
   private pluginsValue: LifecyclePlugins | undefined;
   private resumeStore: ResumeStore | undefined;
   private streamResumeStore: StreamResumeStore | undefined;
+  private identityPins: IdentityPins | undefined;
   private readonly config: GenericVnfmConfig;
   private readonly log: Logger;
   /** Hostname → id of its VNFR, learnt from every VNFR a command brings: the scope of the VM's signing key. */
@@ -222,7 +227,12 @@ export class GenericVnfm extends AbstractVnfm {
       agentAbsenceTimeoutMs: this.config.ems.agentGoneTimeoutS * 1000,
       brokerAddress: `${url.hostname}:${url.port || '5672'}`,
       scriptPath: this.config.ems.scriptPath,
-      ...(this.config.ems.signingKey !== undefined ? { signingKey: this.vmSigningKey(this.config.ems.signingKey) } : {}),
+      ...(this.config.ems.signingKey !== undefined
+        ? {
+            signingKey: this.vmSigningKey(this.config.ems.signingKey),
+            identity: { keyPair: vnfmIdentity(this.config.ems.signingKey), pins: (this.identityPins = await this.openIdentityPins()) },
+          }
+        : {}),
       // Replicas share one register queue: each must see every agent's hello.
       shareHellos: this.options.replicated,
       logger: this.log,
@@ -276,9 +286,17 @@ export class GenericVnfm extends AbstractVnfm {
     return new FileResumeStore({ directory: this.config.resumeDir });
   }
 
+  /** Where the VMs' pinned identities are kept: for replicas on the stream `vnfkit.pins.<endpoint>`, else in `identityPinsFile`. */
+  private async openIdentityPins(): Promise<IdentityPins> {
+    if (this.options.replicated && this.emsTransport)
+      return StreamIdentityPins.open({ transport: this.emsTransport, stream: `vnfkit.pins.${this.config.endpoint}`, logger: this.log });
+    return FileIdentityPins.open(this.config.identityPinsFile, this.log);
+  }
+
   override async close(): Promise<void> {
     await super.close();
     await this.streamResumeStore?.close().catch(() => undefined);
+    await this.identityPins?.close().catch(() => undefined);
     await this.ems?.stop().catch(() => undefined);
     await this.emsTransport?.close().catch(() => undefined);
   }
@@ -306,7 +324,7 @@ export class GenericVnfm extends AbstractVnfm {
       autodelete: this.config.ems.autodelete,
       // The agents use the VNFM's virtual host (the AMQP URL's path; none: the default `/`).
       virtualHost: virtualHostOf(this.config.amqpUrl),
-      ...(signingKey !== undefined ? { signingKey } : {}),
+      ...(signingKey !== undefined && master !== undefined ? { signingKey, vnfmPublicKey: vnfmIdentity(master).publicKey } : {}),
       ...(extension['monitoringIp'] !== undefined ? { monitoringIp: extension['monitoringIp'] } : {}),
       ...(extension['timezone'] !== undefined ? { timezone: extension['timezone'] } : {}),
     });

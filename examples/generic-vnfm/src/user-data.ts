@@ -56,6 +56,8 @@ export interface UserDataValues {
    * Never logged. @default '' (no signing)
    */
   signingKey?: string;
+  /** The VNFM's X25519 public key (`vnfmIdentity(master).publicKey`), the agent's `vnfm_public_key`. @default '' */
+  vnfmPublicKey?: string;
 }
 
 type Pick = (v: UserDataValues) => string | undefined;
@@ -80,6 +82,7 @@ const PLACEHOLDERS: ReadonlyMap<string, Pick> = new Map<string, Pick>([
   ['TIMEZONE', (v) => v.timezone],
   ['EMS_VERSION', (v) => v.emsVersion],
   ['SIGNING_KEY', (v) => v.signingKey ?? ''],
+  ['VNFM_PUBLIC_KEY', (v) => v.vnfmPublicKey ?? ''],
   ['VIRTUAL_HOST', (v) => v.virtualHost ?? ''],
   ['AMQP_URL', (v) => v.amqpUrl ?? ''],
   ['TLS_CA_PEM', (v) => v.tlsCaPem ?? ''],

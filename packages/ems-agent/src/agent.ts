@@ -1,5 +1,13 @@
 import { join } from 'node:path';
-import { DEDUPLICATES_BY_CORRELATION_ID, VERIFIES_SIGNATURE_V3, emsActionsQueue, emsRegisterQueue } from '@vnfkit/protocol';
+import {
+  DEDUPLICATES_BY_CORRELATION_ID,
+  VERIFIES_SIGNATURE_V3,
+  deriveAgentKey,
+  emsActionsQueue,
+  emsRegisterQueue,
+  identityMac,
+  type IdentityKeyPair,
+} from '@vnfkit/protocol';
 import { pino } from 'pino';
 import type { Logger } from 'pino';
 import { createCommandHandler } from './command-handler.js';
@@ -10,6 +18,7 @@ import type { ScriptRunner } from './exec.js';
 import { createExecutionStore } from './execution-store.js';
 import type { ExecutionStore } from './execution-store.js';
 import { isAgentOnlyVariable } from './internal/script-env.js';
+import { loadOrCreateIdentity } from './identity/identity-file.js';
 import { encodeBody } from './internal/wire.js';
 import type { AgentTransport } from './transport/agent-transport.js';
 import { createAgentTransport } from './transport/agent-transport.js';
@@ -74,6 +83,8 @@ class EmsAgent implements Agent {
   private current: AgentState = 'created';
   private consumer: Consumer | undefined;
   private store: ExecutionStore | undefined;
+  /** This VM's key pair (with signing_key and vnfm_public_key). */
+  private identity: IdentityKeyPair | undefined;
   private startPromise: Promise<void> | undefined;
   private closePromise: Promise<void> | undefined;
   private readonly onReconnect = (): void => {
@@ -113,6 +124,16 @@ class EmsAgent implements Agent {
         'no signing_key: this agent runs, as root, any command anyone with access to its queue sends; set signing_key (and require_signing) — a vnfkit VNFM with a key refuses this agent',
       );
     }
+    if (this.config.signing_key !== undefined && this.config.vnfm_public_key !== undefined) {
+      const { identity, created } = loadOrCreateIdentity(this.config.state_dir);
+      this.identity = identity;
+      logger.info(
+        { publicKey: identity.publicKey, created },
+        'per-VM key pair ready: commands and replies use the key only this VM and its VNFM derive',
+      );
+    } else if (this.config.signing_key !== undefined) {
+      logger.warn("signing_key without vnfm_public_key: every VM given the same signing_key can derive this VM's key and sign for it");
+    }
     // With an auto-delete actions queue the broker cannot redeliver a command (it vanishes with the
     // agent's connection), so the "started" record is not synced; see ExecutionStoreOptions.
     const store = await createExecutionStore({ dir: join(this.config.state_dir, 'executions'), durable: !this.config.autodelete });
@@ -122,6 +143,7 @@ class EmsAgent implements Agent {
       store,
       logger,
       context: { config: this.config, runner: this.deps.runner, logger, baseEnv: this.deps.baseEnv },
+      ...(this.identity !== undefined ? { identity: this.identity } : {}),
     });
     // `connected` fires on every connection (first and after a reconnect): each one gets a hello. Listening
     // before an owned transport starts, its first connection does too.
@@ -145,6 +167,15 @@ class EmsAgent implements Agent {
       hostname: this.hostname,
       deduplicates: DEDUPLICATES_BY_CORRELATION_ID,
       ...(this.config.signing_key !== undefined ? { verifies: VERIFIES_SIGNATURE_V3 } : {}),
+      // The VNFM pins the first identity it sees for this host; the MAC shows it comes from a VM of this VNFR.
+      ...(this.identity !== undefined && this.config.signing_key !== undefined
+        ? {
+            identity: {
+              publicKey: this.identity.publicKey,
+              mac: identityMac(deriveAgentKey(this.config.signing_key, this.hostname), this.hostname, this.identity.publicKey),
+            },
+          }
+        : {}),
     };
     const { body, properties } = encodeBody(hello);
     try {

@@ -6,11 +6,12 @@ import {
   REPLY_SIGNATURE_HEADER,
   SIGNATURE_HEADER,
   deriveAgentKey,
+  deriveVmKey,
   emsActionsQueue,
   signReply,
   verifyCommandSignature,
 } from '@vnfkit/protocol';
-import type { EmsCommand } from '@vnfkit/protocol';
+import type { EmsCommand, IdentityKeyPair } from '@vnfkit/protocol';
 import type { Logger } from 'pino';
 import type { CommandContext, CommandReply } from './commands/index.js';
 import { failure, runCommand } from './commands/index.js';
@@ -31,6 +32,19 @@ export interface CommandHandlerOptions {
   store: ExecutionStore;
   context: CommandContext;
   logger: Logger;
+  /** This VM's key pair (with `signing_key` and `vnfm_public_key`): commands and replies use the per-VM key. */
+  identity?: IdentityKeyPair;
+}
+
+/**
+ * The key this VM signs and verifies with: none without `signing_key`; with the VNFM's public key and this VM's
+ * key pair, the per-VM key no sibling can derive (`deriveVmKey`); else the host key `deriveAgentKey(signing_key, hostname)`.
+ */
+export function agentSigningKey(config: CommandContext['config'], identity: IdentityKeyPair | undefined): string | undefined {
+  if (config.signing_key === undefined) return undefined;
+  const hostKey = deriveAgentKey(config.signing_key, config.hostname);
+  if (config.vnfm_public_key === undefined || identity === undefined) return hostKey;
+  return deriveVmKey({ privateKey: identity.privateKey, peerPublicKey: config.vnfm_public_key, hostKey, hostname: config.hostname });
 }
 
 /** Handles one delivery from the actions queue; resolves once the reply is published (then the link acks). */
@@ -56,8 +70,8 @@ function decodeFailure(error: unknown): string {
 export function createCommandHandler(options: CommandHandlerOptions): CommandHandler {
   const { transport, store, context } = options;
   const { hostname } = context.config;
-  // This VM's own key, derived from the one it was given: a command signed for another VM never verifies here.
-  const signingKey = context.config.signing_key === undefined ? undefined : deriveAgentKey(context.config.signing_key, hostname);
+  // This VM's own key: a command signed for another VM never verifies here.
+  const signingKey = agentSigningKey(context.config, options.identity);
   const queue = emsActionsQueue(hostname);
   // Only with a key: unsigned commands cannot be told from replays anyway.
   const replays =

@@ -141,6 +141,14 @@ export const EmsConfig = z.strictObject({
    * are signed. Env `VNFKIT_EMS_SIGNING_KEY`.
    */
   signing_key: z.optional(z.string().check(z.minLength(16, 'must be at least 16 characters'))),
+  /**
+   * The VNFM's X25519 public key (43 base64url characters; the Generic VNFM: user-data `VNFM_PUBLIC_KEY`). With
+   * `signing_key`, the agent makes a key pair of its own at first start (`<state_dir>/identity.pem`, root-only),
+   * presents its public half in the hello, and signs and verifies with a key only this VM and the VNFM can derive
+   * (`deriveVmKey`): root on a sibling VM of the same VNFR, which holds the same `signing_key`, cannot sign for this
+   * one. Env `VNFKIT_EMS_VNFM_PUBLIC_KEY`.
+   */
+  vnfm_public_key: z.optional(z.string().check(z.regex(/^[A-Za-z0-9_-]{43}$/, 'must be an X25519 public key: 43 base64url characters'))),
   /** Refuse to start without `signing_key` (an agent without one runs whatever anyone on the broker sends). Env `VNFKIT_EMS_REQUIRE_SIGNING`. @default false */
   require_signing: z._default(bool, false),
   /**

@@ -56,6 +56,11 @@ export interface UserDataValues {
    * `require_signing`. @default "" (no signing)
    */
   SIGNING_KEY?: string;
+  /**
+   * The VNFM's X25519 public key (`vnfm_public_key`; the Generic VNFM: `vnfmIdentity(master).publicKey`): with
+   * `SIGNING_KEY`, the VM makes its own key pair and signs with a key no sibling VM can derive. @default "" (none)
+   */
+  VNFM_PUBLIC_KEY?: string;
 }
 
 type Defaulted =
@@ -66,6 +71,7 @@ type Defaulted =
   | 'AUTODELETE'
   | 'EMS_PACKAGE'
   | 'SIGNING_KEY'
+  | 'VNFM_PUBLIC_KEY'
   | 'VIRTUAL_HOST'
   | 'AMQP_URL'
   | 'TLS_CA_PEM';
@@ -77,6 +83,7 @@ const DEFAULTS: Required<Pick<UserDataValues, Defaulted>> = {
   AUTODELETE: true,
   EMS_PACKAGE: '@vnfkit/ems-agent',
   SIGNING_KEY: '',
+  VNFM_PUBLIC_KEY: '',
   VIRTUAL_HOST: '',
   AMQP_URL: '',
   TLS_CA_PEM: '',

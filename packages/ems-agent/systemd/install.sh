@@ -11,6 +11,7 @@
 #   hostname, localhost) overrides what each VM gets at boot (Open Baton's openbaton-ems.properties too).
 #   SIGNING_KEY (or the first line of --signing-key-file): written as signing_key, with require_signing=true;
 #   without one, --force-config keeps the signing_key of the existing config (signing is never dropped silently)
+#   VNFM_PUBLIC_KEY: written as vnfm_public_key (the VM then signs with a key of its own); kept like the signing key
 # Paths can be redirected for packaging and tests:
 #   EMS_INSTALL_ROOT  filesystem root to install into        (default: /)
 #   EMS_INSTALL_SRC   unpacked @vnfkit/ems-agent to install  (default: the package this script is in)
@@ -91,6 +92,10 @@ fi
 if [ -z "$KEY" ] && [ -f "$CONF" ]; then
   KEY="$(sed -n 's/^[[:space:]]*signing_key[[:space:]]*[=:][[:space:]]*//p' "$CONF" | tail -n 1 | sed 's/[[:space:]]*$//')"
 fi
+VNFM_KEY="${VNFM_PUBLIC_KEY:-}"
+if [ -z "$VNFM_KEY" ] && [ -f "$CONF" ]; then
+  VNFM_KEY="$(sed -n 's/^[[:space:]]*vnfm_public_key[[:space:]]*[=:][[:space:]]*//p' "$CONF" | tail -n 1 | sed 's/[[:space:]]*$//')"
+fi
 # sudo sets USERNAME to the target user: that is no broker user (one given with PASSWORD is taken).
 USER_KEY="${USERNAME:-}"
 if [ -n "${SUDO_USER:-}" ] && [ -z "${PASSWORD:-}" ] && [ "$USER_KEY" = "$(id -un)" ]; then USER_KEY=""; fi
@@ -121,6 +126,7 @@ if [ ! -f "$CONF" ] || [ "$FORCE_CONFIG" = 1 ]; then
       echo "signing_key=$KEY"
       echo "require_signing=true"
     fi
+    put vnfm_public_key "$VNFM_KEY"
   } > "$CONF"
   umask 022
   chmod 0600 "$CONF"

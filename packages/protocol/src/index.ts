@@ -72,3 +72,13 @@ export {
   verifyReplySignature,
 } from './helpers.js';
 export type { CommandSignatureInput, SignatureCheck } from './helpers.js';
+export {
+  IDENTITY_PUBLIC_KEY_PATTERN,
+  agentIdentityFromPem,
+  deriveVmKey,
+  identityMac,
+  newAgentIdentity,
+  verifyIdentityMac,
+  vnfmIdentity,
+} from './vm-identity.js';
+export type { IdentityKeyPair, VmKeyInput } from './vm-identity.js';

@@ -29,4 +29,6 @@ export { buildVnfr } from './vnfr.js';
 export { managerEndpoint, registerWithNfvo, unregisterFromNfvo, requestNfvo } from './nfvo/nfvo-client.js';
 export { EmsClient } from './ems/ems-client.js';
 export type { EmsClientOptions } from './ems/ems-client.js';
+export { FileIdentityPins, MemoryIdentityPins, StreamIdentityPins } from './ems/identity-pins.js';
+export type { IdentityPins } from './ems/identity-pins.js';
 export { NfvoRefusedError, EmsAgentGoneError, EmsCommandError, EmsTimeoutError, EmsUntrustedError } from './errors.js';

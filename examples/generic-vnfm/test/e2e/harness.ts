@@ -155,6 +155,7 @@ export async function startHarness(
     resumeDir: join(work, 'resume'),
     logDir: join(work, 'logs'),
     journalFile: join(work, 'operations.jsonl'),
+    identityPinsFile: join(work, 'identity-pins.jsonl'),
     logLevel: 'silent',
     ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
     ...(options.pluginModules ? { plugins: options.pluginModules } : {}),

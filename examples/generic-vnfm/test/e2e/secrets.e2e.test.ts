@@ -57,6 +57,7 @@ it('no broker password or signing key in any log line of a full run (deploy, fai
     resumeDir: join(work, 'r'),
     logDir: join(work, 'l'),
     journalFile: join(work, 'j.jsonl'),
+    identityPinsFile: join(work, 'pins.jsonl'),
     ems: { startTimeoutS: 20, commandTimeoutS: 20, signingKey },
   });
   const vnfm = new GenericVnfm({

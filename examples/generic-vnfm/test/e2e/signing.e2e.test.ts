@@ -136,14 +136,28 @@ it('an agent with a key refuses an unsigned VNFM: ERROR, and no script ran', asy
   }
 }, 60_000);
 
-it('an agent given another key refuses the VNFM (a wrong key or tampering); its refusal, signed with its key, is refused too', async () => {
+it("an agent given another key is refused (its identity is not MAC'd with its host key), and so is one without the VNFM's public key: nothing sent", async () => {
   const h = await startHarness({ url: vhost.url, signingKey: MASTER, agentSigningKey: 'another-signing-key-9876543210', agentCommand });
   try {
     const nsrId = await h.sim.deploy(nsd(h.type), { packages: { signed: { scripts: scripts(['install.sh']) } } });
     await h.sim.waitForNsStatus(nsrId, 'ERROR', { timeoutMs: 30_000 });
-    expect(h.sim.vnfr(nsrId, 'signed').lifecycle_event_history?.at(-1)?.description).toMatch(/invalid reply signature/);
+    expect(h.sim.vnfr(nsrId, 'signed').lifecycle_event_history?.at(-1)?.description).toMatch(
+      /signed-1.*identity its hello presented is not MAC'd/s,
+    );
     expect(await runs(h.vim, 'signed-1')).toEqual([]);
   } finally {
     await h.close();
+  }
+  // An agent with the right key but without the VNFM's public key (no VNFM_PUBLIC_KEY in its user-data) presents no
+  // identity: refused before anything is sent.
+  const template = (await loadUserDataTemplate()).replace(/^export VNFM_PUBLIC_KEY=.*$/m, '');
+  const h2 = await startHarness({ url: vhost.url, signingKey: MASTER, agentCommand, userDataTemplate: template });
+  try {
+    const nsrId = await h2.sim.deploy(nsd(h2.type), { packages: { signed: { scripts: scripts(['install.sh']) } } });
+    await h2.sim.waitForNsStatus(nsrId, 'ERROR', { timeoutMs: 30_000 });
+    expect(h2.sim.vnfr(nsrId, 'signed').lifecycle_event_history?.at(-1)?.description).toMatch(/signed-1.*presented no identity/s);
+    expect(await runs(h2.vim, 'signed-1')).toEqual([]);
+  } finally {
+    await h2.close();
   }
 }, 60_000);

@@ -63,6 +63,12 @@ export const EmsHello = z.looseObject({
    * key (`signCommand`) are refused and replies carry `REPLY_SIGNATURE_HEADER`. Absent: the agent runs whatever it gets.
    */
   verifies: z.string().optional(),
+  /**
+   * vnfkit agents given the VNFM's public key: the agent's own X25519 public key (raw, base64url) and its MAC with
+   * the VNFR-derived host key (`identityMac`). The VNFM pins the first one per host; commands and replies are then
+   * signed with `deriveVmKey`, which no sibling VM can derive.
+   */
+  identity: z.object({ publicKey: z.string().regex(/^[A-Za-z0-9_-]{43}$/), mac: z.string().regex(/^[0-9a-f]{64}$/) }).optional(),
 });
 /** The agent's hello. */
 export type EmsHello = z.infer<typeof EmsHello>;

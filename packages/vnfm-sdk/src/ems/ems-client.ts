@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import {
   DEDUP_HEADER,
   DEDUPLICATES_BY_CORRELATION_ID,
@@ -10,20 +10,24 @@ import {
   decodeEmsHello,
   decodeEmsReply,
   deriveAgentKey,
+  deriveVmKey,
   emsActionsQueue,
   emsRegisterQueue,
   encodeMessage,
   signCommand,
   toBase64,
   toError,
+  verifyIdentityMac,
   verifyReplySignature,
   type EmsCommand,
+  type IdentityKeyPair,
   type EmsReply,
   type VNFRecordDependency,
 } from '@vnfkit/protocol';
 import { pino, type Logger } from 'pino';
 import { EmsAgentGoneError, EmsCommandError, EmsTimeoutError, EmsUntrustedError } from '../errors.js';
 import type { Consumer, IncomingMessage, RequestOptions, Transport } from '@vnfkit/transport';
+import type { IdentityPins } from './identity-pins.js';
 import { nextOperationCorrelationId } from './operation-context.js';
 
 function headerText(value: unknown): string | undefined {
@@ -51,6 +55,15 @@ export interface EmsClientOptions {
    * reply not signed by that VM's key is refused (`EmsUntrustedError`). Never logged.
    */
   signingKey?: string | ((hostname: string) => string | undefined);
+  /**
+   * Per-VM keys, with `signingKey`: the VNFM's key pair (`vnfmIdentity(master)`, its public half given to the agents
+   * as `vnfm_public_key`) and where the VMs' identities are pinned. Every agent must present an identity in its hello,
+   * MAC'd with its host key; the first one of a host is pinned, and its commands and replies are signed with
+   * `deriveVmKey`, which no sibling VM (same VNFR, same host key) can derive. An agent that presents none, or a host
+   * that presents a key other than its pinned one (a VM impersonating it, or a rebuilt VM), is refused
+   * (`EmsUntrustedError`) until its pin is forgotten ({@link EmsClient.forget}).
+   */
+  identity?: { keyPair: IdentityKeyPair; pins: IdentityPins };
   /** `script-path` sent with every command. @default '/opt/openbaton/scripts' */
   scriptPath?: string;
   /**
@@ -108,6 +121,8 @@ export class EmsClient {
   private readonly deduplicating = new Set<string>();
   /** Agents whose hello says they refuse commands not signed for them (`verifies: 'signature-v3'`). */
   private readonly verifying = new Set<string>();
+  /** Per host: the identities (public key → MAC) its hellos presented since it was last forgotten. */
+  private readonly offered = new Map<string, Map<string, string>>();
   /** Per deduplicating agent: the correlation ids of the commands waiting for its reply. */
   private readonly waitingCommands = new Map<string, Set<string>>();
   private readonly waiters = new Map<string, Set<() => void>>();
@@ -158,6 +173,12 @@ export class EmsClient {
       else this.deduplicating.delete(hostname);
       if (hello.verifies === VERIFIES_SIGNATURE_V3) this.verifying.add(hostname);
       else this.verifying.delete(hostname);
+      // Judged when a command is sent: the host's key (its VNFR) may not be known yet.
+      if (hello.identity !== undefined) {
+        const offered = this.offered.get(hostname) ?? new Map<string, string>();
+        offered.set(hello.identity.publicKey, hello.identity.mac);
+        this.offered.set(hostname, offered);
+      }
       // A hello while commands wait: the agent reconnected, and what waited in its queue may be gone.
       if (this.deduplicating.has(hostname)) this.resend(this.waitingCommands.get(hostname), `the agent of ${hostname} said hello again`);
       this.present(hostname);
@@ -215,16 +236,20 @@ export class EmsClient {
     });
   }
 
-  /** Forgets an agent (its VM is gone). */
+  /** Forgets an agent (its VM is gone), and its pinned identity: a new VM of that name enrols afresh. */
   forget(hostname: string): void {
     this.registered.delete(hostname);
     this.deduplicating.delete(hostname);
     this.verifying.delete(hostname);
+    this.offered.delete(hostname);
+    this.options.identity?.pins
+      .forget([hostname])
+      .catch((error: unknown) => this.log.error({ hostname, err: toError(error).message }, 'cannot forget the pinned identity of a host'));
   }
 
   /** The VM key commands to `hostname` are signed with and its replies checked against; undefined without signing. */
-  private agentKey(hostname: string): string | undefined {
-    const { signingKey } = this.options;
+  private async agentKey(hostname: string): Promise<string | undefined> {
+    const { signingKey, identity } = this.options;
     if (signingKey === undefined) return undefined;
     const key = typeof signingKey === 'string' ? signingKey : signingKey(hostname);
     if (key === undefined)
@@ -232,7 +257,57 @@ export class EmsClient {
         hostname,
         'no signing key is known for this host (it is no VM of a VNFR this VNFM manages); nothing was sent',
       );
-    return deriveAgentKey(key, hostname);
+    const hostKey = deriveAgentKey(key, hostname);
+    if (this.registered.has(hostname) && !this.verifying.has(hostname)) {
+      // Its hello says it runs unsigned commands: anyone on the broker could drive it, so it is not driven from here.
+      // (An agent whose hello this client has not seen — e.g. after a VNFM restart — is judged by its signed reply.)
+      throw new EmsUntrustedError(
+        hostname,
+        `its agent does not verify signed commands (its hello has no "verifies":"${VERIFIES_SIGNATURE_V3}"): give it the signing key; nothing was sent`,
+      );
+    }
+    if (identity === undefined) return hostKey;
+    const publicKey = await this.pinnedIdentity(hostname, hostKey, identity.pins);
+    return deriveVmKey({ privateKey: identity.keyPair.privateKey, peerPublicKey: publicKey, hostKey, hostname });
+  }
+
+  /** The identity pinned for a host: pinned now (first use) from its hello, or earlier. @throws EmsUntrustedError */
+  private async pinnedIdentity(hostname: string, hostKey: string, pins: IdentityPins): Promise<string> {
+    // Only keys MAC'd with this host's key count: nobody outside its VNFR can present one.
+    const presented = [...(this.offered.get(hostname) ?? [])];
+    const offered = presented
+      .filter(([publicKey, mac]) => verifyIdentityMac(hostKey, { hostname, publicKey, mac }))
+      .map(([publicKey]) => publicKey);
+    // Pinned per host and host key: a VM of a later VNFR that reuses the hostname has another host key, and enrols afresh.
+    const pin = `${hostname}#${createHash('sha256').update(hostKey).digest('hex').slice(0, 16)}`;
+    let pinned = pins.get(pin);
+    if (pinned === undefined && offered.length === 1) {
+      pinned = await pins.pin(pin, offered[0] as string);
+      this.log.info({ hostname, publicKey: pinned }, 'VM identity pinned at first use; its commands and replies use its own key');
+    }
+    if (pinned === undefined) {
+      const why =
+        offered.length > 1
+          ? `${offered.length} different identities were presented for this host before one was pinned (another VM of its VNFR may be impersonating it)`
+          : presented.length > 0
+            ? "the identity its hello presented is not MAC'd with its host key (its agent holds another signing key, or it is no VM of this VNFR)"
+            : this.registered.has(hostname)
+              ? 'its agent presented no identity in its hello (give it vnfm_public_key — user-data VNFM_PUBLIC_KEY — with its signing key)'
+              : 'no identity of its agent is known here (it has not said hello to this VNFM)';
+      throw new EmsUntrustedError(hostname, `${why}; nothing was sent`);
+    }
+    const others = offered.filter((publicKey) => publicKey !== pinned);
+    if (others.length > 0) {
+      this.log.error(
+        { hostname, pinned, presented: others },
+        'identity conflict: a hello for this host presented a key other than its pinned one',
+      );
+      throw new EmsUntrustedError(
+        hostname,
+        'a hello for this host presented an identity other than the one pinned at its first use (a VM impersonating it, or its VM was rebuilt: forget the host to enrol it afresh); nothing was sent',
+      );
+    }
+    return pinned;
   }
 
   /** Sends one command and returns the reply; non-zero status → {@link EmsCommandError}. */
@@ -241,15 +316,7 @@ export class EmsClient {
     // One id for the command's whole life: a signature binds it, and a repeat must carry the same one. Within an
     // NFVO command's handling the id is derived from it, so a replica that runs that command again repeats it.
     const correlationId = nextOperationCorrelationId(hostname) ?? randomUUID();
-    const key = this.agentKey(hostname);
-    if (key !== undefined && this.registered.has(hostname) && !this.verifying.has(hostname)) {
-      // Its hello says it runs unsigned commands: anyone on the broker could drive it, so it is not driven from here.
-      // (An agent whose hello this client has not seen — e.g. after a VNFM restart — is judged by its signed reply.)
-      throw new EmsUntrustedError(
-        hostname,
-        `its agent does not verify signed commands (its hello has no "verifies":"${VERIFIES_SIGNATURE_V3}"): give it the signing key; nothing was sent`,
-      );
-    }
+    const key = await this.agentKey(hostname);
     const queue = emsActionsQueue(hostname);
     const signedAt = Date.now();
     // Signed for each publish: the signature binds the reply_to the command goes out with.

@@ -21,8 +21,8 @@ export interface LocalVimOptions {
   logLevel?: string;
   /**
    * Extra agent config keys (INI `[ems]`), e.g. `command_timeout`, `signing_key`. Without `signing_key` here, a
-   * non-empty `export SIGNING_KEY=…` line of the VM's user-data becomes `signing_key` and `require_signing`, as the
-   * agent's install.sh does.
+   * non-empty `export SIGNING_KEY=…` line of the VM's user-data becomes `signing_key` and `require_signing`, and
+   * `export VNFM_PUBLIC_KEY=…` becomes `vnfm_public_key`, as the agent's install.sh does.
    */
   agentConfig?: Record<string, string>;
   /** Where agent stdout/stderr go. @default 'ignore' */
@@ -55,9 +55,9 @@ function defaultAgentCommand(): string[] {
   return [process.execPath, '--conditions=@vnfkit/source', '--import', 'tsx', join(dir, 'src', 'cli.ts')];
 }
 
-/** The value of a user-data line `export SIGNING_KEY=<value>` (plain or single-quoted), unless empty. */
-function userDataSigningKey(userData: string | undefined): string | undefined {
-  const match = /^export SIGNING_KEY=(.*)$/m.exec(userData ?? '');
+/** The value of a user-data line `export <name>=<value>` (plain or single-quoted), unless empty. */
+function userDataValue(userData: string | undefined, name: 'SIGNING_KEY' | 'VNFM_PUBLIC_KEY'): string | undefined {
+  const match = new RegExp(`^export ${name}=(.*)$`, 'm').exec(userData ?? '');
   const raw = (match?.[1] ?? '').trim();
   const value = raw.startsWith("'") && raw.endsWith("'") && raw.length >= 2 ? raw.slice(1, -1).replace(/'\\''/g, "'") : raw;
   return value === '' ? undefined : value;
@@ -117,7 +117,8 @@ export class LocalVim implements VimDriver {
     const dir = join(this.root, hostname);
     await mkdir(join(dir, 'scripts'), { recursive: true });
     const configFile = join(dir, 'ems.conf');
-    const signingKey = userDataSigningKey(request.userData);
+    const signingKey = userDataValue(request.userData, 'SIGNING_KEY');
+    const vnfmPublicKey = userDataValue(request.userData, 'VNFM_PUBLIC_KEY');
     const config: Record<string, string> = {
       amqp_url: brokerUrl,
       hostname,
@@ -127,6 +128,7 @@ export class LocalVim implements VimDriver {
       log_level: this.options.logLevel ?? 'warn',
       autodelete: 'true',
       ...(signingKey !== undefined ? { signing_key: signingKey, require_signing: 'true' } : {}),
+      ...(vnfmPublicKey !== undefined ? { vnfm_public_key: vnfmPublicKey } : {}),
       ...this.options.agentConfig,
     };
     await writeFile(
