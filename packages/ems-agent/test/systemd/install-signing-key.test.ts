@@ -56,4 +56,14 @@ describe('install.sh signing key', () => {
       stderr: expect.stringMatching(/cannot read the signing key file/),
     });
   });
+
+  it('writes VNFM_PUBLIC_KEY as vnfm_public_key and keeps it on --force-config without one', async () => {
+    const box = await sandbox();
+    const publicKey = 'A'.repeat(42) + 'g';
+    await box.install(['--force-config'], { SIGNING_KEY: 'a'.repeat(64), VNFM_PUBLIC_KEY: publicKey });
+    expect(await box.config()).toMatch(new RegExp(`^vnfm_public_key=${publicKey}$`, 'm'));
+    await box.install(['--force-config'], { SIGNING_KEY: '', VNFM_PUBLIC_KEY: '' });
+    expect(await box.config()).toMatch(new RegExp(`^vnfm_public_key=${publicKey}$`, 'm'));
+    expect(await box.config()).toMatch(new RegExp(`^signing_key=${'a'.repeat(64)}$`, 'm'));
+  });
 });

@@ -11,6 +11,7 @@ import { tmpdir, userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { vnfmIdentity } from '@vnfkit/protocol';
 import { renderUserData, USER_DATA_TEMPLATES } from '../../src/user-data.js';
 import type { UserDataKind, UserDataValues } from '../../src/user-data.js';
 import { AgentProcess, WORKSPACE_ROOT } from '../helpers/agent-process.js';
@@ -121,11 +122,13 @@ describe('the npm tarball (pnpm pack)', () => {
     expect(failed.stderr).toMatch(/broken installation: cannot load yaml/);
   });
 
-  it('renders both user-data templates with amqp_url, the CA PEM, signing_key and the vhost; the preinstalled one writes them', async () => {
+  it('renders both user-data templates with amqp_url, the CA PEM, signing_key, vnfm_public_key and the vhost; the preinstalled one writes them', async () => {
+    const VNFM_PUBLIC_KEY = vnfmIdentity('a-master-key-of-the-vnfm-0123').publicKey;
     const values: UserDataValues = {
       AMQP_URL: 'amqps://ems:pw@broker.example:5671/nfv',
       TLS_CA_PEM: PEM,
       SIGNING_KEY: KEY,
+      VNFM_PUBLIC_KEY: VNFM_PUBLIC_KEY,
       VIRTUAL_HOST: 'nfv',
       TYPE: 'generic',
     };
@@ -134,6 +137,7 @@ describe('the npm tarball (pnpm pack)', () => {
       expect(text).toContain("export AMQP_URL='amqps://ems:pw@broker.example:5671/nfv'\n");
       expect(text).toContain(`TLS_CA_PEM='${PEM}'\n`);
       expect(text).toContain(`export SIGNING_KEY='${KEY}'\n`);
+      expect(text).toContain(`export VNFM_PUBLIC_KEY='${VNFM_PUBLIC_KEY}'\n`);
       expect(text).toContain("export VIRTUAL_HOST='nfv'\n");
       expect(text).toContain("export BROKER_IP=''\n");
     }
@@ -157,6 +161,7 @@ describe('the npm tarball (pnpm pack)', () => {
       `tls_ca_file=${dir}/etc-vnfkit/broker-ca.pem`,
       `signing_key=${KEY}`,
       'require_signing=true',
+      `vnfm_public_key=${VNFM_PUBLIC_KEY}`,
     ]);
     expect(await readFile(join(dir, 'etc-vnfkit/broker-ca.pem'), 'utf8')).toBe(`${PEM}\n`);
     expect(await readFile(calls, 'utf8')).toBe(
