@@ -171,6 +171,8 @@ export class GenericLifecycle {
   /** SCALE_IN on a dependency target: its SCALE_IN scripts with the removed source VNFC's `removing_*`. */
   async scaleIn(options: { vnfr: Vnfr; removed: VnfcView; adjust?: PlanAdjustment }): Promise<void> {
     await this.#runEvent({ vnfr: options.vnfr, event: 'SCALE_IN', removed: options.removed, adjust: options.adjust });
+    // The NFVO deletes the removed VM next: its agent (and its pinned identity) is gone with it.
+    if (typeof options.removed.hostname === 'string') this.#agents.forgetAgent(options.removed.hostname);
   }
 
   /**

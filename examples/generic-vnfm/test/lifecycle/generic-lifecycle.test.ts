@@ -215,12 +215,13 @@ describe('GenericLifecycle', () => {
     expect(agents.of('EXECUTE').some((c) => c.includes('configure'))).toBe(false);
   });
 
-  it('SCALE_IN runs on all VNFCs with removing_* and is never recorded', async () => {
+  it("SCALE_IN runs on all VNFCs with removing_*, then forgets the removed VNFC's agent; never recorded", async () => {
     const { agents, lifecycle, store } = await setup();
     const vnfr = makeVnfr();
     vnfr.lifecycle_event.push({ event: 'SCALE_IN', lifecycle_events: ['scale_in.sh'] });
     await lifecycle.scaleIn({ vnfr, removed: { hostname: 'db-7', ips: [{ netName: 'private', ip: '10.9.0.7' }] } });
     expect(agents.calls.map((c) => c.env?.removing_private)).toEqual(['10.9.0.7', '10.9.0.7']);
+    expect(agents.forgotten).toEqual(['db-7']);
     agents.decide = () => ({ output: '', err: 'x', status: 1 });
     await expect(lifecycle.scaleIn({ vnfr, removed: { hostname: 'db-7' } })).rejects.toThrow(ScriptFailedError);
     expect(await store.get('vnfr-1')).toBeUndefined();

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { ConfigError } from '@vnfkit/protocol';
 import { AmqpTransport, type Transport, type TransportEvent } from '@vnfkit/transport';
 import type { Logger } from 'pino';
 import type { ResolvedEmsConfig } from '../config.js';
@@ -32,26 +32,24 @@ const RECONNECT_INITIAL_DELAY_MS = 500;
  * (`amqp_url` list, `broker_ips`) it moves to the next node when its node goes away.
  */
 export async function createAgentTransport(config: ResolvedEmsConfig, logger: Logger): Promise<AmqpTransport> {
-  let caFile: string | undefined;
-  if (config.tls_ca_file !== undefined) {
-    // Read once here so a missing file is a clear config error at start, not a connect retry loop.
-    await readFile(config.tls_ca_file).catch((error: unknown) => {
-      const problem = `tls_ca_file: cannot read ${config.tls_ca_file}: ${error instanceof Error ? error.message : String(error)}`;
-      throw configError(problem, [problem], error);
+  try {
+    return await AmqpTransport.create({
+      urls: brokerUrls(config),
+      heartbeatSeconds: config.heartbeat,
+      connectionName: `vnfkit-ems ${config.hostname}`,
+      reconnect: {
+        initialDelayMs: RECONNECT_INITIAL_DELAY_MS,
+        maxDelayMs: Math.max(RECONNECT_INITIAL_DELAY_MS, config.reconnect_max_delay * 1000),
+        jitter: 0.5,
+      },
+      ...AGENT_TRANSPORT_MODE,
+      logger,
+      ...(config.tls_ca_file !== undefined ? { caFile: config.tls_ca_file } : {}),
     });
-    caFile = config.tls_ca_file;
+  } catch (error) {
+    // The transport reads the CA file once, here: a missing one is a config error at start, not a connect retry loop.
+    if (!(error instanceof ConfigError) || config.tls_ca_file === undefined) throw error;
+    const problem = `tls_ca_file: ${error.message}`;
+    throw configError(problem, [problem], error);
   }
-  return AmqpTransport.create({
-    urls: brokerUrls(config),
-    heartbeatSeconds: config.heartbeat,
-    connectionName: `vnfkit-ems ${config.hostname}`,
-    reconnect: {
-      initialDelayMs: RECONNECT_INITIAL_DELAY_MS,
-      maxDelayMs: Math.max(RECONNECT_INITIAL_DELAY_MS, config.reconnect_max_delay * 1000),
-      jitter: 0.5,
-    },
-    ...AGENT_TRANSPORT_MODE,
-    logger,
-    ...(caFile !== undefined ? { caFile } : {}),
-  });
 }

@@ -118,3 +118,14 @@ describe.skipIf(SKIP_BROKER_TESTS)('agent transport (real RabbitMQ)', () => {
     expect(seen[1]?.redelivered).toBe(true);
   });
 });
+
+describe('createAgentTransport', () => {
+  it('a tls_ca_file it cannot read is a config error at start, naming the key and the file', async () => {
+    const { createAgentTransport } = await import('../../src/transport/agent-transport.js');
+    const { resolveConfig } = await import('../../src/config.js');
+    const config = resolveConfig({ hostname: 'web-1', amqp_url: 'amqps://u:p@broker:5671', tls_ca_file: '/nonexistent/ca.pem' });
+    await expect(createAgentTransport(config, pino({ enabled: false }))).rejects.toMatchObject({
+      message: expect.stringMatching(/tls_ca_file: cannot read the broker CA file \/nonexistent\/ca\.pem/),
+    });
+  });
+});

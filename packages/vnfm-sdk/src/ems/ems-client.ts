@@ -36,6 +36,9 @@ function headerText(value: unknown): string | undefined {
   return undefined;
 }
 
+/** Identities kept per host from its hellos (MACs are checked when a command is sent). */
+const MAX_IDENTITIES_PER_HOST = 8;
+
 /** Options of {@link EmsClient}. */
 export interface EmsClientOptions {
   transport: Transport;
@@ -123,6 +126,8 @@ export class EmsClient {
   private readonly verifying = new Set<string>();
   /** Per host: the identities (public key → MAC) its hellos presented since it was last forgotten. */
   private readonly offered = new Map<string, Map<string, string>>();
+  /** Hosts a hello presented an identity for that its host key does not verify. */
+  private readonly unverifiable = new Set<string>();
   /** Per deduplicating agent: the correlation ids of the commands waiting for its reply. */
   private readonly waitingCommands = new Map<string, Set<string>>();
   private readonly waiters = new Map<string, Set<() => void>>();
@@ -174,11 +179,7 @@ export class EmsClient {
       if (hello.verifies === VERIFIES_SIGNATURE_V3) this.verifying.add(hostname);
       else this.verifying.delete(hostname);
       // Judged when a command is sent: the host's key (its VNFR) may not be known yet.
-      if (hello.identity !== undefined) {
-        const offered = this.offered.get(hostname) ?? new Map<string, string>();
-        offered.set(hello.identity.publicKey, hello.identity.mac);
-        this.offered.set(hostname, offered);
-      }
+      if (hello.identity !== undefined) this.offer(hostname, hello.identity);
       // A hello while commands wait: the agent reconnected, and what waited in its queue may be gone.
       if (this.deduplicating.has(hostname)) this.resend(this.waitingCommands.get(hostname), `the agent of ${hostname} said hello again`);
       this.present(hostname);
@@ -187,6 +188,24 @@ export class EmsClient {
     } catch (error) {
       this.log.warn({ err: toError(error).message }, 'invalid EMS hello dropped');
     }
+  }
+
+  /**
+   * Keeps an identity a hello presented for judging when a command is sent. One not MAC'd with the host's key is
+   * dropped here when that key is known already; the rest are bounded per host (anyone on the broker can send
+   * hellos, and more than one key for a host is a conflict anyway).
+   */
+  private offer(hostname: string, identity: { publicKey: string; mac: string }): void {
+    const { signingKey } = this.options;
+    const key = typeof signingKey === 'function' ? signingKey(hostname) : signingKey;
+    if (key !== undefined && !verifyIdentityMac(deriveAgentKey(key, hostname), { hostname, ...identity })) {
+      this.log.warn({ hostname, publicKey: identity.publicKey }, "a hello presented an identity not MAC'd with the host's key; ignored");
+      this.unverifiable.add(hostname);
+      return;
+    }
+    const offered = this.offered.get(hostname) ?? new Map<string, string>();
+    if (offered.size < MAX_IDENTITIES_PER_HOST || offered.has(identity.publicKey)) offered.set(identity.publicKey, identity.mac);
+    this.offered.set(hostname, offered);
   }
 
   /** Stops consuming hellos. */
@@ -242,6 +261,7 @@ export class EmsClient {
     this.deduplicating.delete(hostname);
     this.verifying.delete(hostname);
     this.offered.delete(hostname);
+    this.unverifiable.delete(hostname);
     this.options.identity?.pins
       .forget([hostname])
       .catch((error: unknown) => this.log.error({ hostname, err: toError(error).message }, 'cannot forget the pinned identity of a host'));
@@ -289,7 +309,7 @@ export class EmsClient {
       const why =
         offered.length > 1
           ? `${offered.length} different identities were presented for this host before one was pinned (another VM of its VNFR may be impersonating it)`
-          : presented.length > 0
+          : presented.length > 0 || this.unverifiable.has(hostname)
             ? "the identity its hello presented is not MAC'd with its host key (its agent holds another signing key, or it is no VM of this VNFR)"
             : this.registered.has(hostname)
               ? 'its agent presented no identity in its hello (give it vnfm_public_key — user-data VNFM_PUBLIC_KEY — with its signing key)'

@@ -155,14 +155,7 @@ export class OperationJournal {
 
   /** Applies a step read from the shared journal: later steps patch earlier ones (as the file replay does). */
   private merge(entry: JournalEntry): void {
-    const merged = { ...this.records.get(entry.key), ...entry } as JournalRecord;
-    if (merged.step === 'answered') {
-      delete merged.reply;
-      delete merged.vnfr;
-    }
-    this.records.delete(entry.key);
-    this.records.set(entry.key, merged);
-    if (merged.step === 'answered') this.forgetOldAnswers();
+    if (applyEntry(this.records, entry).step === 'answered') this.forgetOldAnswers();
   }
 
   /** The record of a command, if the journal knows it. */
@@ -290,6 +283,21 @@ function alive(pid: number): boolean {
 }
 
 /** Replays the file: later lines patch earlier ones; a torn last line (crash mid-write) is skipped. */
+/**
+ * Replays one journal entry (a file line or a stream record) onto the records: later steps patch earlier ones; an
+ * answered command keeps only its key and step (no reply or VNFR held for it). Insertion order = order of last activity.
+ */
+function applyEntry(records: Map<string, JournalRecord>, entry: JournalEntry): JournalRecord {
+  const merged = { ...records.get(entry.key), ...entry } as JournalRecord;
+  if (merged.step === 'answered') {
+    delete merged.reply;
+    delete merged.vnfr;
+  }
+  records.delete(entry.key);
+  records.set(entry.key, merged);
+  return merged;
+}
+
 async function load(file: string, logger: Logger | undefined): Promise<Map<string, JournalRecord>> {
   const records = new Map<string, JournalRecord>();
   let text: string;
@@ -302,11 +310,7 @@ async function load(file: string, logger: Logger | undefined): Promise<Map<strin
   const lines = text.split('\n').filter((l) => l !== '');
   lines.forEach((line, i) => {
     try {
-      const entry = JSON.parse(line) as Partial<JournalRecord> & { key: string };
-      const merged = { ...records.get(entry.key), ...entry } as JournalRecord;
-      if (merged.step === 'answered') delete merged.reply;
-      records.delete(entry.key); // keep insertion order = order of last activity
-      records.set(entry.key, merged);
+      applyEntry(records, parseEntry(JSON.parse(line)));
     } catch (error) {
       logger?.warn({ file, line: i + 1, err: toError(error).message }, 'skipping an unreadable operation journal line');
     }

@@ -101,7 +101,10 @@ export class Operations {
   }
 
   private extension(nsr: Nsr): Record<string, string> {
-    // The NFVO names one broker host (nfvo.rabbit.brokerIp); of a cluster's URL list, the first node.
+    // As the NFVO's MessageGenerator (6.0.0 vnfm/vnfm-impl/.../vnfm_reg/state/MessageGenerator.java:88-98, 133-134):
+    // one broker host (nfvo.rabbit.brokerIp) and port (spring.rabbitmq.port) — of a cluster's URL list, the first
+    // node; monitoringIp (nfvo.monitoring.ip, default empty) and timezone (nfvo.timezone: an NFVO setting, CET by
+    // default there, UTC here).
     const url = new URL(firstUrl(this.deps.brokerUrl));
     return { 'nsr-id': nsr.id, brokerIp: url.hostname, brokerPort: url.port || '5672', monitoringIp: '', timezone: 'UTC' };
   }
