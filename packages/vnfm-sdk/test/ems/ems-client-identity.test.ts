@@ -1,7 +1,6 @@
 // Per-VM identities (issue #15): real vnfkit-ems processes enrol with an X25519 key of their own, the EmsClient pins
 // it at first use, and root on a sibling VM — which holds the same VNFR key, so the same host keys — can neither
 // sign commands for an enrolled VM, nor forge its replies, nor swap its identity. Real RabbitMQ throughout.
-import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,7 +25,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { EmsClient } from '../../src/ems/ems-client.js';
 import { FileIdentityPins, type IdentityPins } from '../../src/ems/identity-pins.js';
 import { EmsUntrustedError } from '../../src/errors.js';
-import { spawnAgent } from '../helpers/agent-process.js';
+import { killAgent, spawnEndpointAgent } from '../helpers/agent-process.js';
 import { AMQP_URL, uniqueName } from '../helpers/broker.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -64,27 +63,15 @@ async function setUp() {
     clients.push(ems);
     return ems;
   };
-  const agent = (
-    name: string,
-    env: Record<string, string> = {},
-  ): { hostname: string; scripts: string; state: string; child: ChildProcess } => {
-    const hostname = `${endpoint}-${name}-1`;
-    const child = spawnAgent(
-      {
-        VNFKIT_EMS_AMQP_URL: AMQP_URL,
-        VNFKIT_EMS_HOSTNAME: hostname,
-        VNFKIT_EMS_TYPE: endpoint,
-        VNFKIT_EMS_LOG_LEVEL: 'error',
-        VNFKIT_EMS_SCRIPTS_DIR: join(dir, name, 'scripts'),
-        VNFKIT_EMS_STATE_DIR: join(dir, name, 'state'),
-        VNFKIT_EMS_SIGNING_KEY: VNFR_KEY,
-        VNFKIT_EMS_VNFM_PUBLIC_KEY: VNFM.publicKey,
-        ...env,
-      },
+  const agent = (name: string) =>
+    spawnEndpointAgent({
+      amqpUrl: AMQP_URL,
+      endpoint,
+      dir,
+      name,
+      env: { VNFKIT_EMS_SIGNING_KEY: VNFR_KEY, VNFKIT_EMS_VNFM_PUBLIC_KEY: VNFM.publicKey },
       cleanups,
-    );
-    return { hostname, scripts: join(dir, name, 'scripts'), state: join(dir, name, 'state'), child };
-  };
+    });
   /** Root on a sibling VM: the shared broker account, the VNFR key, a key pair of its own. */
   const sibling = async (): Promise<AmqpTransport> => {
     const transport = await createAmqpTransport({ url: AMQP_URL, connectionName: `${endpoint}-sibling` });
@@ -103,13 +90,6 @@ async function setUp() {
       }),
     );
   return { endpoint, dir, pinsFile, client, agent, sibling, fakeHello };
-}
-
-async function kill(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGKILL');
-  await exited;
 }
 
 describe('EmsClient with per-VM identities (trust on first use)', () => {
@@ -163,7 +143,7 @@ describe('EmsClient with per-VM identities (trust on first use)', () => {
     const a = agent('a');
     await ems.waitForAgent(a.hostname);
     await ems.saveScript(a.hostname, { name: 'hi.sh', content: 'echo ok\n' }); // enrolled
-    await kill(a.child);
+    await killAgent(a.child);
     // The sibling takes the agent's place on its actions queue and answers success.
     const attacker = await sibling();
     const queue = emsActionsQueue(a.hostname);
@@ -211,7 +191,7 @@ describe('EmsClient with per-VM identities (trust on first use)', () => {
     await expect(readFile(join(a.scripts, 'ran'), 'utf8')).rejects.toThrow(/ENOENT/);
     // The operator forgets the host (its VM is rebuilt, or was checked): the real agent enrols again at its next hello.
     ems.forget(a.hostname);
-    await kill(a.child);
+    await killAgent(a.child);
     const again = agent('a');
     await ems.waitForAgent(again.hostname);
     expect(await ems.execute(again.hostname, { payload: 'hi.sh', env: {} })).toMatchObject({ status: 0 });

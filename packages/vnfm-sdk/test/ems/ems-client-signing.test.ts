@@ -8,7 +8,7 @@ import { EmsClient } from '../../src/ems/ems-client.js';
 import { EmsUntrustedError } from '../../src/errors.js';
 import { createAmqpTransport } from '@vnfkit/transport';
 import type { ReplyMode } from '@vnfkit/transport';
-import { spawnAgent } from '../helpers/agent-process.js';
+import { spawnEndpointAgent } from '../helpers/agent-process.js';
 import { AMQP_URL, uniqueName } from '../helpers/broker.js';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -34,21 +34,9 @@ async function setUp(signingKey: EmsClientKey, replyMode: ReplyMode = 'direct') 
   await ems.start();
   cleanups.push(() => ems.stop());
   const agent = async (name: string, env: Record<string, string> = {}) => {
-    const hostname = `${endpoint}-${name}-1`;
-    spawnAgent(
-      {
-        VNFKIT_EMS_AMQP_URL: AMQP_URL,
-        VNFKIT_EMS_HOSTNAME: hostname,
-        VNFKIT_EMS_TYPE: endpoint,
-        VNFKIT_EMS_LOG_LEVEL: 'error',
-        VNFKIT_EMS_SCRIPTS_DIR: join(dir, name, 'scripts'),
-        VNFKIT_EMS_STATE_DIR: join(dir, name, 'state'),
-        ...env,
-      },
-      cleanups,
-    );
+    const { hostname, scripts } = spawnEndpointAgent({ amqpUrl: AMQP_URL, endpoint, dir, name, env, cleanups });
     await ems.waitForAgent(hostname);
-    return { hostname, scripts: join(dir, name, 'scripts') };
+    return { hostname, scripts };
   };
   return { ems, endpoint, agent };
 }

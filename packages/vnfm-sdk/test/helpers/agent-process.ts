@@ -13,12 +13,43 @@ export function spawnAgent(env: Record<string, string>, cleanups: (() => Promise
     env: { ...process.env, ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
-  cleanups.push(async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGKILL');
-      await exited;
-    }
-  });
+  cleanups.push(() => killAgent(child));
   return child;
+}
+
+/** SIGKILLs an agent (a crash, or a VM gone) and waits for it to exit. */
+export async function killAgent(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGKILL');
+  await exited;
+}
+
+/**
+ * An agent of `endpoint` named `<endpoint>-<name>-1`, with its script and state directories under `dir`, on
+ * `amqpUrl`; `env` adds or overrides VNFKIT_EMS_* settings.
+ */
+export function spawnEndpointAgent(input: {
+  amqpUrl: string;
+  endpoint: string;
+  dir: string;
+  name: string;
+  env?: Record<string, string>;
+  cleanups: (() => Promise<void>)[];
+}): { hostname: string; scripts: string; state: string; child: ChildProcess } {
+  const { amqpUrl, endpoint, dir, name } = input;
+  const hostname = `${endpoint}-${name}-1`;
+  const child = spawnAgent(
+    {
+      VNFKIT_EMS_AMQP_URL: amqpUrl,
+      VNFKIT_EMS_HOSTNAME: hostname,
+      VNFKIT_EMS_TYPE: endpoint,
+      VNFKIT_EMS_LOG_LEVEL: 'error',
+      VNFKIT_EMS_SCRIPTS_DIR: join(dir, name, 'scripts'),
+      VNFKIT_EMS_STATE_DIR: join(dir, name, 'state'),
+      ...input.env,
+    },
+    input.cleanups,
+  );
+  return { hostname, scripts: join(dir, name, 'scripts'), state: join(dir, name, 'state'), child };
 }
