@@ -1,8 +1,10 @@
 // Signed commands end to end, per-VM keys: the Generic VNFM holds the master key, each VNFR's VMs get their VNFR key
 // through the user-data, every VM signs and verifies with its own key (docs/ems.md, "Trust").
+import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import amqp, { type ConsumeMessage } from 'amqplib';
+import { agentIdentityFromPem, deriveAgentKey, deriveVmKey, signCommand } from '@vnfkit/protocol';
 import { afterAll, expect, it, onTestFinished } from 'vitest';
 import { loadUserDataTemplate } from '../../src/user-data.js';
 import { privateVhost, runs, scripts, startHarness } from './harness.js';
@@ -50,7 +52,7 @@ async function tap(url: string) {
   return { channel, captured, replies, own, waitFor };
 }
 
-it('deploys with per-VM keys from the user-data; a command captured for VM A is refused by its sibling B and on another reply_to', async () => {
+it('deploys with per-VM keys from the user-data; a command captured for VM A is refused by its sibling B and on another reply_to, and so is one root on A signs for B', async () => {
   const h = await startHarness({ url: vhost.url, signingKey: MASTER, agentCommand });
   try {
     const t = await tap(vhost.url);
@@ -79,6 +81,26 @@ it('deploys with per-VM keys from the user-data; a command captured for VM A is 
     t.channel.publish('openbaton-exchange', 'vnfm.signed-1.actions', execute.content, { ...execute.properties, replyTo: t.own });
     const atA = await t.waitFor('the refusal of signed-1', () => t.replies.get(String(execute.properties.correlationId)));
     expect(JSON.parse(atA.content.toString())).toMatchObject({ status: 1, output: '', err: expect.stringMatching(/invalid signature/) });
+    // Root on signed-1 reads what its VM holds — its config (the VNFR key, the VNFM's public key) and its own key
+    // pair — and signs an EXECUTE for its sibling signed-2 with every key it can derive for it: all refused.
+    const vm1 = dirname(h.vim.scriptsDir('signed-1'));
+    const conf = await readFile(join(vm1, 'ems.conf'), 'utf8');
+    const value = (key: string): string => /^(\S+) = (.*)$/m.exec(conf.split('\n').find((l) => l.startsWith(`${key} =`)) ?? '')?.[2] ?? '';
+    const hostKey = deriveAgentKey(value('signing_key'), 'signed-2');
+    const own = agentIdentityFromPem(await readFile(join(vm1, 'state', 'identity.pem'), 'utf8'));
+    const forged = {
+      'host-key': hostKey,
+      'own-pair': deriveVmKey({ privateKey: own.privateKey, peerPublicKey: value('vnfm_public_key'), hostKey, hostname: 'signed-2' }),
+    };
+    const body = JSON.stringify({ action: 'EXECUTE', payload: 'install.sh', env: {} });
+    for (const [how, key] of Object.entries(forged)) {
+      const headers = {
+        'x-vnfkit-signature': signCommand(key, { body, correlationId: how, routingKey: 'vnfm.signed-2.actions', replyTo: t.own }),
+      };
+      t.channel.publish('openbaton-exchange', 'vnfm.signed-2.actions', Buffer.from(body), { correlationId: how, replyTo: t.own, headers });
+      const refusal = await t.waitFor(`the refusal of the ${how} signature`, () => t.replies.get(how));
+      expect(JSON.parse(refusal.content.toString()), how).toMatchObject({ status: 1, err: expect.stringMatching(/invalid signature/) });
+    }
     expect(await runs(h.vim, 'signed-1')).toEqual(['install.sh']);
     expect(await runs(h.vim, 'signed-2')).toEqual(['install.sh']);
   } finally {
