@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
-import { DEFAULT_SCRIPTS_PATH, EXCHANGE } from '@vnfkit/protocol';
+import { DEFAULT_SCRIPTS_PATH, EXCHANGE, IDENTITY_PUBLIC_KEY_PATTERN } from '@vnfkit/protocol';
 import * as z from 'zod/mini';
 import { en } from 'zod/v4/locales';
 import { configError } from './errors.js';
@@ -148,7 +148,9 @@ export const EmsConfig = z.strictObject({
    * (`deriveVmKey`): root on a sibling VM of the same VNFR, which holds the same `signing_key`, cannot sign for this
    * one. Env `VNFKIT_EMS_VNFM_PUBLIC_KEY`.
    */
-  vnfm_public_key: z.optional(z.string().check(z.regex(/^[A-Za-z0-9_-]{43}$/, 'must be an X25519 public key: 43 base64url characters'))),
+  vnfm_public_key: z.optional(
+    z.string().check(z.regex(IDENTITY_PUBLIC_KEY_PATTERN, 'must be an X25519 public key: 43 base64url characters')),
+  ),
   /** Refuse to start without `signing_key` (an agent without one runs whatever anyone on the broker sends). Env `VNFKIT_EMS_REQUIRE_SIGNING`. @default false */
   require_signing: z._default(bool, false),
   /**

@@ -48,7 +48,8 @@ export async function createAgentTransport(config: ResolvedEmsConfig, logger: Lo
     });
   } catch (error) {
     // The transport reads the CA file once, here: a missing one is a config error at start, not a connect retry loop.
-    if (!(error instanceof ConfigError) || config.tls_ca_file === undefined) throw error;
+    const caFile = config.tls_ca_file;
+    if (!(error instanceof ConfigError) || caFile === undefined || !error.message.includes(caFile)) throw error;
     const problem = `tls_ca_file: ${error.message}`;
     throw configError(problem, [problem], error);
   }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { IDENTITY_PUBLIC_KEY_PATTERN } from '../vm-identity.js';
 
 const scriptPath = { 'script-path': z.string().optional() };
 
@@ -68,7 +69,7 @@ export const EmsHello = z.looseObject({
    * the VNFR-derived host key (`identityMac`). The VNFM pins the first one per host; commands and replies are then
    * signed with `deriveVmKey`, which no sibling VM can derive.
    */
-  identity: z.object({ publicKey: z.string().regex(/^[A-Za-z0-9_-]{43}$/), mac: z.string().regex(/^[0-9a-f]{64}$/) }).optional(),
+  identity: z.object({ publicKey: z.string().regex(IDENTITY_PUBLIC_KEY_PATTERN), mac: z.string().regex(/^[0-9a-f]{64}$/) }).optional(),
 });
 /** The agent's hello. */
 export type EmsHello = z.infer<typeof EmsHello>;

@@ -196,9 +196,8 @@ export class EmsClient {
    * hellos, and more than one key for a host is a conflict anyway).
    */
   private offer(hostname: string, identity: { publicKey: string; mac: string }): void {
-    const { signingKey } = this.options;
-    const key = typeof signingKey === 'function' ? signingKey(hostname) : signingKey;
-    if (key !== undefined && !verifyIdentityMac(deriveAgentKey(key, hostname), { hostname, ...identity })) {
+    const hostKey = this.hostKey(hostname);
+    if (hostKey !== undefined && !verifyIdentityMac(hostKey, { hostname, ...identity })) {
       this.log.warn({ hostname, publicKey: identity.publicKey }, "a hello presented an identity not MAC'd with the host's key; ignored");
       this.unverifiable.add(hostname);
       return;
@@ -267,17 +266,23 @@ export class EmsClient {
       .catch((error: unknown) => this.log.error({ hostname, err: toError(error).message }, 'cannot forget the pinned identity of a host'));
   }
 
+  /** The host key `deriveAgentKey(its signing key, hostname)`; undefined without signing or when no key is known for it. */
+  private hostKey(hostname: string): string | undefined {
+    const { signingKey } = this.options;
+    const key = typeof signingKey === 'function' ? signingKey(hostname) : signingKey;
+    return key === undefined ? undefined : deriveAgentKey(key, hostname);
+  }
+
   /** The VM key commands to `hostname` are signed with and its replies checked against; undefined without signing. */
   private async agentKey(hostname: string): Promise<string | undefined> {
     const { signingKey, identity } = this.options;
     if (signingKey === undefined) return undefined;
-    const key = typeof signingKey === 'string' ? signingKey : signingKey(hostname);
-    if (key === undefined)
+    const hostKey = this.hostKey(hostname);
+    if (hostKey === undefined)
       throw new EmsUntrustedError(
         hostname,
         'no signing key is known for this host (it is no VM of a VNFR this VNFM manages); nothing was sent',
       );
-    const hostKey = deriveAgentKey(key, hostname);
     if (this.registered.has(hostname) && !this.verifying.has(hostname)) {
       // Its hello says it runs unsigned commands: anyone on the broker could drive it, so it is not driven from here.
       // (An agent whose hello this client has not seen — e.g. after a VNFM restart — is judged by its signed reply.)

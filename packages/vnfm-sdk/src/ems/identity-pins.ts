@@ -37,30 +37,34 @@ function parsePinRecord(value: unknown): PinRecord {
   throw new Error('not an identity pin record');
 }
 
-/** Applies a record in log order: the first pin of a name wins until its host is forgotten. */
+/** True when the pin `name` is of `hostname` (the name itself, or `<hostname>#…`). */
+function ofHost(name: string, hostname: string): boolean {
+  return name === hostname || name.startsWith(`${hostname}#`);
+}
+
+/** Applies a record in log order: the first pin of a name wins until its host is forgotten. (A pin record's `hostname` holds the pin's name.) */
 function apply(pins: Map<string, string>, record: PinRecord): void {
   if (record.op === 'pin') {
     if (!pins.has(record.hostname)) pins.set(record.hostname, record.publicKey);
     return;
   }
-  for (const name of [...pins.keys()]) if (name === record.hostname || name.startsWith(`${record.hostname}#`)) pins.delete(name);
+  for (const name of [...pins.keys()]) if (ofHost(name, record.hostname)) pins.delete(name);
 }
 
 /** True when some pin belongs to `hostname`. */
 function hasHost(pins: Map<string, string>, hostname: string): boolean {
-  for (const name of pins.keys()) if (name === hostname || name.startsWith(`${hostname}#`)) return true;
-  return false;
+  return [...pins.keys()].some((name) => ofHost(name, hostname));
 }
 
 /** Pins in memory only (tests, or a VNFM that re-enrols every VM after a restart). */
 export class MemoryIdentityPins implements IdentityPins {
-  protected readonly pins = new Map<string, string>();
-  get(hostname: string): string | undefined {
-    return this.pins.get(hostname);
+  private readonly pins = new Map<string, string>();
+  get(name: string): string | undefined {
+    return this.pins.get(name);
   }
-  async pin(hostname: string, publicKey: string): Promise<string> {
-    apply(this.pins, { op: 'pin', hostname, publicKey });
-    return this.pins.get(hostname) as string;
+  async pin(name: string, publicKey: string): Promise<string> {
+    apply(this.pins, { op: 'pin', hostname: name, publicKey });
+    return this.pins.get(name) as string;
   }
   async forget(hostnames: readonly string[]): Promise<void> {
     for (const hostname of hostnames) apply(this.pins, { op: 'forget', hostname });
@@ -96,14 +100,14 @@ export class FileIdentityPins implements IdentityPins {
     return pins;
   }
 
-  get(hostname: string): string | undefined {
-    return this.pins.get(hostname);
+  get(name: string): string | undefined {
+    return this.pins.get(name);
   }
 
-  async pin(hostname: string, publicKey: string): Promise<string> {
-    const known = this.pins.get(hostname);
+  async pin(name: string, publicKey: string): Promise<string> {
+    const known = this.pins.get(name);
     if (known !== undefined) return known;
-    this.append({ op: 'pin', hostname, publicKey });
+    this.append({ op: 'pin', hostname: name, publicKey });
     return publicKey;
   }
 
@@ -143,18 +147,18 @@ export class StreamIdentityPins implements IdentityPins {
     return store;
   }
 
-  get(hostname: string): string | undefined {
-    return this.pins.get(hostname);
+  get(name: string): string | undefined {
+    return this.pins.get(name);
   }
 
-  async pin(hostname: string, publicKey: string): Promise<string> {
+  async pin(name: string, publicKey: string): Promise<string> {
     const log = this.opened();
     await log.sync(); // another replica may have pinned this host a moment ago
-    const known = this.pins.get(hostname);
+    const known = this.pins.get(name);
     if (known !== undefined) return known;
-    await log.append({ op: 'pin', hostname, publicKey });
+    await log.append({ op: 'pin', hostname: name, publicKey });
     await log.sync(); // read up to our own record: a pin another replica wrote just before ours wins
-    return this.pins.get(hostname) as string;
+    return this.pins.get(name) as string;
   }
 
   async forget(hostnames: readonly string[]): Promise<void> {

@@ -282,7 +282,6 @@ function alive(pid: number): boolean {
   }
 }
 
-/** Replays the file: later lines patch earlier ones; a torn last line (crash mid-write) is skipped. */
 /**
  * Replays one journal entry (a file line or a stream record) onto the records: later steps patch earlier ones; an
  * answered command keeps only its key and step (no reply or VNFR held for it). Insertion order = order of last activity.
@@ -298,6 +297,7 @@ function applyEntry(records: Map<string, JournalRecord>, entry: JournalEntry): J
   return merged;
 }
 
+/** Replays the file: later lines patch earlier ones; a torn last line (crash mid-write) is skipped. */
 async function load(file: string, logger: Logger | undefined): Promise<Map<string, JournalRecord>> {
   const records = new Map<string, JournalRecord>();
   let text: string;
