@@ -22,10 +22,11 @@ import {
 } from '@vnfkit/protocol';
 import { createAmqpTransport, type AmqpTransport } from '@vnfkit/transport';
 import { afterEach, describe, expect, it } from 'vitest';
-import { EmsClient } from '../../src/ems/ems-client.js';
+import type { EmsClient } from '../../src/ems/ems-client.js';
 import { FileIdentityPins, type IdentityPins } from '../../src/ems/identity-pins.js';
 import { EmsUntrustedError } from '../../src/errors.js';
 import { killAgent, spawnEndpointAgent } from '../helpers/agent-process.js';
+import { startEmsClient } from '../helpers/ems-client.js';
 import { AMQP_URL, uniqueName } from '../helpers/broker.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -43,25 +44,14 @@ async function setUp() {
   const dir = await mkdtemp(join(tmpdir(), 'vnfkit-ems-identity-'));
   cleanups.push(() => rm(dir, { recursive: true, force: true }));
   const pinsFile = join(dir, 'pins.jsonl');
-  const clients: EmsClient[] = [];
   const client = async (pins: IdentityPins = FileIdentityPins.open(pinsFile)): Promise<EmsClient> => {
-    const transport = await createAmqpTransport({ url: AMQP_URL, connectionName: `${endpoint}-vnfm` });
-    cleanups.push(() => transport.close());
-    const ems = new EmsClient({
-      transport,
+    cleanups.push(() => pins.close());
+    return startEmsClient({
       endpoint,
-      commandTimeoutMs: 20_000,
-      helloTimeoutMs: 20_000,
-      signingKey: VNFR_KEY,
-      identity: { keyPair: VNFM, pins },
+      cleanups,
+      connectionName: `${endpoint}-vnfm`,
+      options: { signingKey: VNFR_KEY, identity: { keyPair: VNFM, pins } },
     });
-    await ems.start();
-    cleanups.push(async () => {
-      await ems.stop();
-      await pins.close();
-    });
-    clients.push(ems);
-    return ems;
   };
   const agent = (name: string) =>
     spawnEndpointAgent({

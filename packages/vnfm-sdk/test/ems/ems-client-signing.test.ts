@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EXCHANGE, REPLY_SIGNATURE_HEADER, emsActionsQueue, emsRegisterQueue, signReply } from '@vnfkit/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
-import { EmsClient } from '../../src/ems/ems-client.js';
 import { EmsUntrustedError } from '../../src/errors.js';
 import { createAmqpTransport } from '@vnfkit/transport';
 import type { ReplyMode } from '@vnfkit/transport';
 import { spawnEndpointAgent } from '../helpers/agent-process.js';
+import { startEmsClient } from '../helpers/ems-client.js';
 import { AMQP_URL, uniqueName } from '../helpers/broker.js';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -22,17 +22,7 @@ async function setUp(signingKey: EmsClientKey, replyMode: ReplyMode = 'direct') 
   const endpoint = uniqueName('sig').replace(/-/g, '');
   const dir = await mkdtemp(join(tmpdir(), 'vnfkit-ems-signing-'));
   cleanups.push(() => rm(dir, { recursive: true, force: true }));
-  const transport = await createAmqpTransport({ url: AMQP_URL, connectionName: endpoint, replyMode });
-  cleanups.push(() => transport.close());
-  const ems = new EmsClient({
-    transport,
-    endpoint,
-    commandTimeoutMs: 20_000,
-    helloTimeoutMs: 20_000,
-    ...(signingKey !== undefined ? { signingKey } : {}),
-  });
-  await ems.start();
-  cleanups.push(() => ems.stop());
+  const ems = await startEmsClient({ endpoint, cleanups, replyMode, options: signingKey !== undefined ? { signingKey } : {} });
   const agent = async (name: string, env: Record<string, string> = {}) => {
     const { hostname, scripts } = spawnEndpointAgent({ amqpUrl: AMQP_URL, endpoint, dir, name, env, cleanups });
     await ems.waitForAgent(hostname);
