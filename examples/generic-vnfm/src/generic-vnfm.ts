@@ -103,6 +103,7 @@ function agentChannel(ems: EmsClient, config: GenericVnfmConfig): AgentChannel {
   const scriptPath = config.ems.scriptPath;
   return {
     waitForAgent: (hostname) => ems.waitForAgent(hostname, config.ems.startTimeoutS * 1000),
+    acceptsBundles: (hostname) => ems.acceptsBundles(hostname),
     saveScript: (hostname, file) =>
       asReply(() =>
         ems.send(
@@ -113,13 +114,32 @@ function agentChannel(ems: EmsClient, config: GenericVnfmConfig): AgentChannel {
       ),
     cloneScripts: (hostname, url) =>
       asReply(() => ems.send(hostname, { action: 'CLONE_SCRIPTS', payload: url, 'script-path': scriptPath }, { timeoutMs })),
-    execute: (hostname, script, env) =>
+    saveScripts: (hostname, files) => {
+      const [first, ...more] = files;
+      return asReply(() =>
+        ems.send(
+          hostname,
+          {
+            action: 'SAVE_SCRIPTS',
+            name: first?.name ?? '',
+            payload: Buffer.from(first?.content ?? []).toString('base64'),
+            files: more.map((f) => ({ name: f.name, payload: Buffer.from(f.content).toString('base64') })),
+            'script-path': scriptPath,
+          },
+          { timeoutMs },
+        ),
+      );
+    },
+    execute: (hostname, script, { env, dependency } = {}) =>
       asReply(() =>
         ems.send(
           hostname,
-          env === undefined
-            ? { action: 'EXECUTE', payload: script, 'script-path': scriptPath }
-            : { action: 'EXECUTE', payload: script, env },
+          {
+            action: 'EXECUTE',
+            payload: script,
+            ...(env === undefined ? { 'script-path': scriptPath } : { env }),
+            ...(dependency !== undefined ? { dependency } : {}),
+          },
           { timeoutMs },
         ),
       ),

@@ -36,6 +36,7 @@ export {
 export { VnfmManagerEndpoint, RegisterMessage, UnregisterMessage, ManagerMessage, ManagerCredentials } from './nfvo-vnfm/manager.js';
 export {
   SaveScriptsCommand,
+  ScriptFile,
   CloneScriptsCommand,
   ExecuteCommand,
   ScriptsUpdateCommand,

@@ -32,6 +32,13 @@ export const VERIFIES_SIGNATURE_V3 = 'signature-v3';
  * make no promise, so an unmarked id alone must not suppress a command.
  */
 export const DEDUPLICATES_BY_CORRELATION_ID = 'correlation-id';
+/**
+ * Command bundles (vnfkit extension), said in the agent's hello (`bundles`): `SAVE_SCRIPTS` may carry more files
+ * in `files`, and `EXECUTE` may carry a `dependency` (a `SAVE_VNFR_DEPENDENCY` payload) that the agent saves just
+ * before it runs the script. A VNFM sends them only to agents whose hello says so; Open Baton's EMS gets one
+ * command per file and per dependency, as from its own VNFM.
+ */
+export const BUNDLES_V1 = 'v1';
 /** AMQP header of an EMS command that may be sent again: value {@link DEDUPLICATES_BY_CORRELATION_ID}. vnfkit extension. */
 export const DEDUP_HEADER = 'x-vnfkit-dedup';
 /** Bootstrap broker user the NFVO creates for VNFM registration. */

@@ -16,12 +16,22 @@ export interface PackageFile {
 export interface AgentChannel {
   /** Resolves once the agent of `hostname` said hello; rejects after the start timeout. */
   waitForAgent(hostname: string): Promise<void>;
+  /**
+   * True when the agent of `hostname` takes bundled commands (its hello said `bundles: 'v1'`): {@link saveScripts},
+   * and `execute` with a `dependency`. Open Baton's EMS (and an agent not heard from since a restart) does not.
+   */
+  acceptsBundles(hostname: string): boolean;
   /** `SAVE_SCRIPTS` of one package file. */
   saveScript(hostname: string, file: PackageFile): Promise<CommandReply>;
+  /** One bundled `SAVE_SCRIPTS` of several package files (only to an agent that {@link acceptsBundles}). */
+  saveScripts(hostname: string, files: readonly PackageFile[]): Promise<CommandReply>;
   /** `CLONE_SCRIPTS` of a git repository into the script directory. */
   cloneScripts(hostname: string, url: string): Promise<CommandReply>;
-  /** `EXECUTE` of a script string; `env` undefined sends no `env` (ad-hoc scripts). */
-  execute(hostname: string, script: string, env: EnvMap | undefined): Promise<CommandReply>;
+  /**
+   * `EXECUTE` of a script string; without `env` it sends none (ad-hoc scripts). `dependency` (a
+   * `SAVE_VNFR_DEPENDENCY` payload, only to an agent that {@link acceptsBundles}) is saved before the script runs.
+   */
+  execute(hostname: string, script: string, options?: { env?: EnvMap | undefined; dependency?: string | undefined }): Promise<CommandReply>;
   /** `SCRIPTS_UPDATE` of one file. */
   updateScript(hostname: string, file: PackageFile): Promise<CommandReply>;
   /** `SAVE_VNFR_DEPENDENCY` with the dependency as a JSON string. */

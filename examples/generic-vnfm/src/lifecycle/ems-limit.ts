@@ -23,9 +23,11 @@ export function limitEmsCommands(agents: AgentChannel, limit: number | undefined
   const gate = new CommandGate(limit);
   return {
     waitForAgent: (hostname) => agents.waitForAgent(hostname),
+    acceptsBundles: (hostname) => agents.acceptsBundles(hostname),
     saveScript: (hostname, file) => gate.run(() => agents.saveScript(hostname, file)),
+    saveScripts: (hostname, files) => gate.run(() => agents.saveScripts(hostname, files)),
     cloneScripts: (hostname, url) => gate.run(() => agents.cloneScripts(hostname, url)),
-    execute: (hostname, script, env) => gate.run(() => agents.execute(hostname, script, env)),
+    execute: (hostname, script, options) => gate.run(() => agents.execute(hostname, script, options)),
     updateScript: (hostname, file) => gate.run(() => agents.updateScript(hostname, file)),
     saveVnfrDependency: (hostname, payload) => gate.run(() => agents.saveVnfrDependency(hostname, payload)),
     forgetAgent: (hostname) => agents.forgetAgent(hostname),

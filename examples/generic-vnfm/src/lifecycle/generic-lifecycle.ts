@@ -71,6 +71,9 @@ type Vnfr = VnfrView;
 
 const STANDBY = 'standby';
 
+/** The answer to a dependency held back for the VNFC's next EXECUTE (which reports whether saving it worked). */
+const HELD: CommandReply = Object.freeze({ output: '', err: '', status: 0 });
+
 function isStandby(vnfc: VnfcView | undefined): boolean {
   return typeof vnfc?.state === 'string' && vnfc.state.toLowerCase() === STANDBY;
 }
@@ -217,7 +220,7 @@ export class GenericLifecycle {
       this.#hostnames(vnfcInstancesOf(vnfr)).map(async (hostname) => {
         await this.#command(vnfr, { hostname, action: 'SAVE_SCRIPTS', what: script.name }, () => this.#agents.saveScript(hostname, script));
         const reply = await this.#command(vnfr, { hostname, action: 'EXECUTE', what: script.name, allowFailure: true }, () =>
-          this.#agents.execute(hostname, script.name, undefined),
+          this.#agents.execute(hostname, script.name),
         );
         await this.#logs.append({
           vnfrName: vnfr.name ?? '',
@@ -333,13 +336,27 @@ export class GenericLifecycle {
       );
       return;
     }
-    // All files at once, file-major: each agent's queue gets them in package order and the agent saves them
-    // one after the other, without a round trip to the VNFM between two files.
-    const saves = (source.files ?? []).flatMap((file) =>
-      hostnames.map((hostname) =>
-        this.#command(vnfr, { hostname, action: 'SAVE_SCRIPTS', what: file.name }, () => this.#agents.saveScript(hostname, file)),
+    const files = source.files ?? [];
+    // An agent that takes bundles gets every file in one SAVE_SCRIPTS. Others get one per file, all at once: each
+    // agent's queue holds them in package order and the agent saves them one after the other, without a round
+    // trip to the VNFM between two files.
+    const bundled = (hostname: string): boolean => files.length > 1 && this.#agents.acceptsBundles(hostname);
+    const saves = [
+      ...hostnames
+        .filter(bundled)
+        .map((hostname) =>
+          this.#command(vnfr, { hostname, action: 'SAVE_SCRIPTS', what: files.map((f) => f.name).join(', ') }, () =>
+            this.#agents.saveScripts(hostname, files),
+          ),
+        ),
+      ...files.flatMap((file) =>
+        hostnames
+          .filter((hostname) => !bundled(hostname))
+          .map((hostname) =>
+            this.#command(vnfr, { hostname, action: 'SAVE_SCRIPTS', what: file.name }, () => this.#agents.saveScript(hostname, file)),
+          ),
       ),
-    );
+    ];
     // Every save is answered before the first failure (in package order) is thrown: nothing is left in flight.
     await allSettledOrThrow(saves);
   }
@@ -411,14 +428,23 @@ export class GenericLifecycle {
     // and a failure is recorded, only after all of them are on disk, and a failed write still fails the event.
     const logWrites: Promise<void>[] = [];
     const logsWritten = (): Promise<void> => allSettledOrThrow(logWrites);
+    // A dependency for an agent that takes bundles travels with the VNFC's next EXECUTE of this event (the plan puts
+    // one right after it); one a changed plan left without a later EXECUTE is sent on its own once the scripts are done.
+    const heldDependencies = new Map<string, string>();
     try {
       const result = await runPlan({
         plan,
         vnfr,
-        send: (hostname, command) =>
-          command.kind === 'execute'
-            ? this.#agents.execute(hostname, command.payload, command.env)
-            : this.#agents.saveVnfrDependency(hostname, command.payload),
+        send: (hostname, command) => {
+          if (command.kind === 'save-dependency') {
+            if (!this.#agents.acceptsBundles(hostname)) return this.#agents.saveVnfrDependency(hostname, command.payload);
+            heldDependencies.set(hostname, command.payload);
+            return Promise.resolve(HELD);
+          }
+          const dependency = heldDependencies.get(hostname);
+          heldDependencies.delete(hostname);
+          return this.#agents.execute(hostname, command.payload, { env: command.env, dependency });
+        },
         onExecuted: ({ work, command, reply }) => {
           // Per script at debug: a deployment of hundreds of VNFCs would otherwise log a line per execution.
           log.debug({ hostname: work.hostname, script: command.payload, status: reply.status }, 'script finished');
@@ -435,6 +461,13 @@ export class GenericLifecycle {
         },
       });
       await logsWritten();
+      await allSettledOrThrow(
+        [...heldDependencies].map(([hostname, payload]) =>
+          this.#command(vnfr, { hostname, action: 'SAVE_VNFR_DEPENDENCY', what: 'the dependency' }, () =>
+            this.#agents.saveVnfrDependency(hostname, payload),
+          ),
+        ),
+      );
       log.info({ executions: result.executions }, 'lifecycle scripts done');
     } catch (error) {
       if (error instanceof ScriptFailedError) {

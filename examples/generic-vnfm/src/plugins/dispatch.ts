@@ -165,7 +165,7 @@ export class LifecyclePlugins {
     return {
       execute: async (target, payload, options = {}) => {
         const hostname = hostnameOf(target);
-        const reply = await this.#agents.execute(hostname, payload, options.env);
+        const reply = await this.#agents.execute(hostname, payload, { env: options.env });
         logger.debug({ hostname, script: payload, status: reply.status }, 'plug-in EXECUTE answered');
         return reply;
       },

@@ -8,6 +8,8 @@ export interface FakeCall {
   action: 'SAVE_SCRIPTS' | 'CLONE_SCRIPTS' | 'EXECUTE' | 'SCRIPTS_UPDATE' | 'SAVE_VNFR_DEPENDENCY';
   payload: string;
   env?: EnvMap | undefined;
+  /** A bundled EXECUTE's dependency. */
+  dependency?: string;
 }
 
 /** Decides the reply of a call; undefined means success. A thrown error means "no answer". */
@@ -19,6 +21,8 @@ export class FakeAgents implements AgentChannel {
   readonly forgotten: string[] = [];
   readonly files = new Map<string, Map<string, string>>();
   ready = new Set<string>();
+  /** Hosts whose agent takes bundled commands (a vnfkit agent); the others behave as Open Baton's EMS. */
+  bundling = new Set<string>();
   decide: FakeDecider = () => undefined;
 
   constructor(ready: Iterable<string> = []) {
@@ -30,6 +34,17 @@ export class FakeAgents implements AgentChannel {
     if (!this.ready.has(hostname)) throw new Error(`timed out waiting for the hello of ${hostname}`);
   }
 
+  acceptsBundles(hostname: string): boolean {
+    return this.bundling.has(hostname);
+  }
+
+  /** A bundled SAVE_SCRIPTS: one call, its payload the file names joined by `,`. */
+  saveScripts(hostname: string, files: readonly PackageFile[]): Promise<CommandReply> {
+    if (!this.bundling.has(hostname)) throw new Error(`bundled SAVE_SCRIPTS sent to ${hostname}, whose agent does not take bundles`);
+    for (const file of files) this.#store(hostname, file);
+    return this.#call({ hostname, action: 'SAVE_SCRIPTS', payload: files.map((f) => f.name).join(',') });
+  }
+
   saveScript(hostname: string, file: PackageFile): Promise<CommandReply> {
     this.#store(hostname, file);
     return this.#call({ hostname, action: 'SAVE_SCRIPTS', payload: file.name });
@@ -39,8 +54,14 @@ export class FakeAgents implements AgentChannel {
     return this.#call({ hostname, action: 'CLONE_SCRIPTS', payload: url });
   }
 
-  execute(hostname: string, script: string, env: EnvMap | undefined): Promise<CommandReply> {
-    return this.#call({ hostname, action: 'EXECUTE', payload: script, env });
+  execute(
+    hostname: string,
+    script: string,
+    { env, dependency }: { env?: EnvMap | undefined; dependency?: string | undefined } = {},
+  ): Promise<CommandReply> {
+    if (dependency !== undefined && !this.bundling.has(hostname))
+      throw new Error(`EXECUTE with a dependency sent to ${hostname}, whose agent does not take bundles`);
+    return this.#call({ hostname, action: 'EXECUTE', payload: script, env, ...(dependency !== undefined ? { dependency } : {}) });
   }
 
   updateScript(hostname: string, file: PackageFile): Promise<CommandReply> {

@@ -133,8 +133,8 @@ describe('emsConcurrency', () => {
       return undefined;
     };
     const limited = limitEmsCommands(inner, 1);
-    await expect(limited.execute('a-1', 'boom', undefined)).rejects.toThrow('no answer');
-    await expect(limited.execute('a-1', 'fine', undefined)).resolves.toMatchObject({ status: 0 });
+    await expect(limited.execute('a-1', 'boom')).rejects.toThrow('no answer');
+    await expect(limited.execute('a-1', 'fine')).resolves.toMatchObject({ status: 0 });
     expect(() => limitEmsCommands(inner, 0)).toThrow(RangeError);
     expect(limitEmsCommands(inner, undefined)).toBe(inner);
   });

@@ -6,6 +6,7 @@ import type { ScriptRunRequest } from '../exec.js';
 import { executableScriptPath } from '../scripts/script-store.js';
 import type { CommandContext, CommandReply } from './context.js';
 import { commandScriptDir, failure } from './context.js';
+import { writeDependencyFiles } from './save-vnfr-dependency.js';
 
 /** The shell non-Python scripts run under (Open Baton ignores the shebang the same way). */
 export const BASH = '/bin/bash';
@@ -100,11 +101,16 @@ function isFile(path: string): boolean {
 /**
  * `EXECUTE`: runs a lifecycle script from the script directory with the VNFM's environment, in
  * the script directory, under the command timeout, and replies stdout/stderr/exit status.
- * A missing script → status 127.
+ * A missing script → status 127. A bundled `dependency` is saved first, as a `SAVE_VNFR_DEPENDENCY` sent just
+ * before would have been; when it cannot be, the reply says why and the script does not run.
  */
 export async function execute(command: ExecuteCommand, context: CommandContext): Promise<CommandReply> {
   const dir = commandScriptDir(command['script-path'], context);
   if (!dir.ok) return failure(dir.reason);
+  if (command.dependency !== undefined) {
+    const saved = await writeDependencyFiles(dir.value, command.dependency, context);
+    if (!saved.ok) return failure(`EXECUTE of ${JSON.stringify(command.payload)} not run: ${saved.reason}`);
+  }
   const env: Record<string, string> = { ...(command.env ?? {}) };
   const problems = checkScriptEnv(env);
   if (problems.length > 0) return failure(`EXECUTE refused: ${problems.join('; ')}`);

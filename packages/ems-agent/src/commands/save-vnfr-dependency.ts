@@ -3,7 +3,7 @@ import type { SaveVnfrDependencyCommand } from '@vnfkit/protocol';
 import { sanitizeEnvName } from '@vnfkit/protocol';
 import { loadProtocol as protocol, loadYaml as yaml } from '../internal/lazy-modules.js';
 import { shellQuote } from '../internal/shell.js';
-import { DATA_MODE, ensureScriptDir, formatListing, listScripts, writeFileAtomic } from '../scripts/script-store.js';
+import { DATA_MODE, ensureScriptDir, formatListing, listScripts, writeFileAtomic, type Checked } from '../scripts/script-store.js';
 import type { CommandContext, CommandReply } from './context.js';
 import { commandScriptDir, failure } from './context.js';
 
@@ -59,32 +59,40 @@ export function renderParametersShell(dependency: unknown): string {
 }
 
 /**
- * `SAVE_VNFR_DEPENDENCY`: writes `ob_parameters.json` (payload as received), `.yaml` and `.sh`
- * into the script directory, each atomically, rewritten every time and mode 0600 (the values may be
- * passwords of other VNFs); replies with the listing.
+ * Writes `ob_parameters.json` (payload as received), `.yaml` and `.sh` into `dir`, each atomically, rewritten every
+ * time and mode 0600 (the values may be passwords of other VNFs). Refused (nothing written): a payload that is not
+ * a VNFRecordDependency in JSON. Also the `dependency` of a bundled EXECUTE.
  */
-export async function saveVnfrDependency(command: SaveVnfrDependencyCommand, context: CommandContext): Promise<CommandReply> {
-  const dir = commandScriptDir(command['script-path'], context);
-  if (!dir.ok) return failure(dir.reason);
+export async function writeDependencyFiles(dir: string, payload: string, context: CommandContext): Promise<Checked<void>> {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(command.payload);
+    parsed = JSON.parse(payload);
   } catch (error) {
-    return failure(`SAVE_VNFR_DEPENDENCY failed: payload is not JSON (${(error as Error).message})`);
+    return { ok: false, reason: `SAVE_VNFR_DEPENDENCY failed: payload is not JSON (${(error as Error).message})` };
   }
   const { VNFRecordDependency } = await protocol();
   const checked = VNFRecordDependency.safeParse(parsed);
   if (!checked.success) {
-    return failure(
-      `SAVE_VNFR_DEPENDENCY failed: payload is not a VNFRecordDependency (${checked.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')})`,
-    );
+    return {
+      ok: false,
+      reason: `SAVE_VNFR_DEPENDENCY failed: payload is not a VNFRecordDependency (${checked.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')})`,
+    };
   }
-  ensureScriptDir(dir.value);
-  writeFileAtomic(join(dir.value, PARAMETER_FILES.json), command.payload, DATA_MODE);
+  ensureScriptDir(dir);
+  writeFileAtomic(join(dir, PARAMETER_FILES.json), payload, DATA_MODE);
   const { stringify } = await yaml();
-  writeFileAtomic(join(dir.value, PARAMETER_FILES.yaml), stringify(parsed), DATA_MODE);
+  writeFileAtomic(join(dir, PARAMETER_FILES.yaml), stringify(parsed), DATA_MODE);
   // Sourced, not executed: no executable bit.
-  writeFileAtomic(join(dir.value, PARAMETER_FILES.shell), renderParametersShell(parsed), DATA_MODE);
-  context.logger.info({ dir: dir.value }, 'dependency parameters saved');
+  writeFileAtomic(join(dir, PARAMETER_FILES.shell), renderParametersShell(parsed), DATA_MODE);
+  context.logger.info({ dir }, 'dependency parameters saved');
+  return { ok: true, value: undefined };
+}
+
+/** `SAVE_VNFR_DEPENDENCY`: {@link writeDependencyFiles} into the script directory; replies with the listing. */
+export async function saveVnfrDependency(command: SaveVnfrDependencyCommand, context: CommandContext): Promise<CommandReply> {
+  const dir = commandScriptDir(command['script-path'], context);
+  if (!dir.ok) return failure(dir.reason);
+  const written = await writeDependencyFiles(dir.value, command.payload, context);
+  if (!written.ok) return failure(written.reason);
   return { output: formatListing(listScripts(dir.value)), err: '', status: 0 };
 }

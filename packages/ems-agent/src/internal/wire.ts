@@ -29,6 +29,11 @@ function isStringRecord(value: unknown): boolean {
   return true;
 }
 
+/** A bundled SAVE_SCRIPTS' `files`: plain objects with string `name` and `payload`. */
+function isFileList(value: unknown): boolean {
+  return Array.isArray(value) && value.every((f) => isPlainObject(f) && typeof f['name'] === 'string' && typeof f['payload'] === 'string');
+}
+
 /**
  * A command body the fast check accepts, parsed, or `undefined` when only the protocol's schema can
  * decide (bad JSON, unknown action, a field of the wrong type, a byte-order mark, `__proto__` keys).
@@ -50,6 +55,8 @@ export function decodeCommandFast(body: Uint8Array): EmsCommand | undefined {
   if (value['script-path'] !== undefined && typeof value['script-path'] !== 'string') return undefined;
   if (NAMED.has(action) && typeof value['name'] !== 'string') return undefined;
   if (action === 'EXECUTE' && value['env'] !== undefined && !isStringRecord(value['env'])) return undefined;
+  if (action === 'EXECUTE' && value['dependency'] !== undefined && typeof value['dependency'] !== 'string') return undefined;
+  if (action === 'SAVE_SCRIPTS' && value['files'] !== undefined && !isFileList(value['files'])) return undefined;
   return value as EmsCommand;
 }
 

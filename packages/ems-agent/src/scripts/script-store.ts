@@ -112,12 +112,15 @@ export interface ScriptStoreLimits {
 }
 
 /**
- * Checks that writing `file.bytes` bytes as `file.name` keeps the directory `file.dir` within `limits`
- * (counting its top-level entries and the sizes of its regular files, the replaced file excluded).
+ * Checks that writing `files` (names and sizes) into `dir` keeps it within `limits` (counting its top-level
+ * entries and the sizes of its regular files, the replaced files excluded).
  * Synchronous like the write that follows (one `lstat` per file; at most `max_scripts` of them).
  */
-export function checkStoreLimits(file: { dir: string; name: string; bytes: number }, limits: ScriptStoreLimits): Checked<void> {
-  const { dir, name, bytes } = file;
+export function checkStoreLimits(
+  input: { dir: string; files: readonly { name: string; bytes: number }[] },
+  limits: ScriptStoreLimits,
+): Checked<void> {
+  const { dir, files } = input;
   let names: string[];
   try {
     names = listScripts(dir);
@@ -125,14 +128,16 @@ export function checkStoreLimits(file: { dir: string; name: string; bytes: numbe
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') names = [];
     else throw error;
   }
-  const replaced = names.includes(name);
-  const count = names.length + (replaced ? 0 : 1);
+  const written = new Set(files.map((f) => f.name));
+  const count = names.length + [...written].filter((name) => !names.includes(name)).length;
   if (count > limits.maxScripts) {
     return refuse(`the script directory would hold ${count} files, above max_scripts (${limits.maxScripts})`);
   }
-  let total = bytes;
+  // A name sent twice in one bundle: the last copy is the one kept.
+  const sizes = new Map(files.map((f) => [f.name, f.bytes]));
+  let total = [...sizes.values()].reduce((sum, bytes) => sum + bytes, 0);
   for (const entry of names) {
-    if (entry === name) continue;
+    if (written.has(entry)) continue;
     try {
       const stats = lstatSync(join(dir, entry));
       if (stats.isFile()) total += stats.size;

@@ -3,14 +3,23 @@ import { IDENTITY_PUBLIC_KEY_PATTERN } from '../vm-identity.js';
 
 const scriptPath = { 'script-path': z.string().optional() };
 
-/** Save one script file (base64 `payload`) into the agent's script directory. */
+/** One more file of a bundled `SAVE_SCRIPTS` (vnfkit extension, `BUNDLES_V1`): name and base64 content. */
+export const ScriptFile = z.looseObject({ name: z.string(), payload: z.string() });
+/** One more file of a bundled `SAVE_SCRIPTS`. */
+export type ScriptFile = z.infer<typeof ScriptFile>;
+
+/**
+ * Save one script file (base64 `payload`) into the agent's script directory; to agents whose hello says
+ * `bundles: 'v1'`, `files` carries more files saved by the same command (all refused if one is).
+ */
 export const SaveScriptsCommand = z.looseObject({
   action: z.literal('SAVE_SCRIPTS'),
   payload: z.string(),
   name: z.string(),
+  files: z.array(ScriptFile).optional(),
   ...scriptPath,
 });
-/** Save one script file. */
+/** Save one script file (or, bundled, several). */
 export type SaveScriptsCommand = z.infer<typeof SaveScriptsCommand>;
 
 /** Clone a git repository (URL in `payload`) as the script directory. */
@@ -18,11 +27,16 @@ export const CloneScriptsCommand = z.looseObject({ action: z.literal('CLONE_SCRI
 /** Clone a git repository as the script directory. */
 export type CloneScriptsCommand = z.infer<typeof CloneScriptsCommand>;
 
-/** Run a script: `payload` = script name plus whitespace-separated arguments; `env` absent for ad-hoc runs. */
+/**
+ * Run a script: `payload` = script name plus whitespace-separated arguments; `env` absent for ad-hoc runs. To agents
+ * whose hello says `bundles: 'v1'`, `dependency` carries a `SAVE_VNFR_DEPENDENCY` payload saved before the script
+ * runs (the script does not run when it cannot be saved).
+ */
 export const ExecuteCommand = z.looseObject({
   action: z.literal('EXECUTE'),
   payload: z.string(),
   env: z.record(z.string(), z.string()).optional(),
+  dependency: z.string().optional(),
   ...scriptPath,
 });
 /** Run a script. */
@@ -64,6 +78,8 @@ export const EmsHello = z.looseObject({
    * key (`signCommand`) are refused and replies carry `REPLY_SIGNATURE_HEADER`. Absent: the agent runs whatever it gets.
    */
   verifies: z.string().optional(),
+  /** vnfkit agents: `'v1'` (`BUNDLES_V1`), bundled commands are accepted (`files` on SAVE_SCRIPTS, `dependency` on EXECUTE). */
+  bundles: z.string().optional(),
   /**
    * vnfkit agents given the VNFM's public key: the agent's own X25519 public key (raw, base64url) and its MAC with
    * the VNFR-derived host key (`identityMac`). The VNFM pins the first one per host; commands and replies are then

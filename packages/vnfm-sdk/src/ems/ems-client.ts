@@ -7,6 +7,7 @@ import {
   REPLY_SIGNATURE_HEADER,
   SIGNATURE_HEADER,
   VERIFIES_SIGNATURE_V3,
+  BUNDLES_V1,
   decodeEmsHello,
   decodeEmsReply,
   deriveAgentKey,
@@ -124,6 +125,8 @@ export class EmsClient {
   private readonly deduplicating = new Set<string>();
   /** Agents whose hello says they refuse commands not signed for them (`verifies: 'signature-v3'`). */
   private readonly verifying = new Set<string>();
+  /** Agents whose hello says they take bundled commands (`bundles: 'v1'`). */
+  private readonly bundling = new Set<string>();
   /** Per host: the identities (public key → MAC) its hellos presented since it was last forgotten. */
   private readonly offered = new Map<string, Map<string, string>>();
   /** Hosts a hello presented an identity for that its host key does not verify. */
@@ -178,6 +181,8 @@ export class EmsClient {
       else this.deduplicating.delete(hostname);
       if (hello.verifies === VERIFIES_SIGNATURE_V3) this.verifying.add(hostname);
       else this.verifying.delete(hostname);
+      if (hello.bundles === BUNDLES_V1) this.bundling.add(hostname);
+      else this.bundling.delete(hostname);
       // Judged when a command is sent: the host's key (its VNFR) may not be known yet.
       if (hello.identity !== undefined) this.offer(hostname, hello.identity);
       // A hello while commands wait: the agent reconnected, and what waited in its queue may be gone.
@@ -231,6 +236,16 @@ export class EmsClient {
     if (sent > 0) this.log.info({ commands: sent, why }, 'sent waiting commands again (the agent answers a repeat from its record)');
   }
 
+  /**
+   * True when `hostname`'s agent said in its hello that it takes bundled commands (`bundles: 'v1'`, every vnfkit
+   * agent): several files in one SAVE_SCRIPTS ({@link saveScripts}), a dependency within an EXECUTE. False for Open
+   * Baton's EMS, and for an agent whose hello this client has not seen (e.g. after a VNFM restart): send it one
+   * command per file and per dependency.
+   */
+  acceptsBundles(hostname: string): boolean {
+    return this.bundling.has(hostname);
+  }
+
   /** True once `hostname`'s agent said hello. */
   isRegistered(hostname: string): boolean {
     return this.registered.has(hostname);
@@ -259,6 +274,7 @@ export class EmsClient {
     this.registered.delete(hostname);
     this.deduplicating.delete(hostname);
     this.verifying.delete(hostname);
+    this.bundling.delete(hostname);
     this.offered.delete(hostname);
     this.unverifiable.delete(hostname);
     this.options.identity?.pins
@@ -527,19 +543,55 @@ export class EmsClient {
     });
   }
 
+  /**
+   * SAVE_SCRIPTS of several files: one bundled command when the agent {@link acceptsBundles}, else one command per
+   * file (sent at once, in order; once all have answered the first failure in file order is thrown).
+   */
+  async saveScripts(hostname: string, files: readonly { name: string; content: Uint8Array | string }[]): Promise<EmsReply> {
+    const [first, ...more] = files;
+    if (first === undefined) throw new RangeError('saveScripts: no files');
+    if (more.length > 0 && this.acceptsBundles(hostname)) {
+      return this.send(hostname, {
+        action: 'SAVE_SCRIPTS',
+        name: first.name,
+        payload: toBase64(first.content),
+        files: more.map((f) => ({ name: f.name, payload: toBase64(f.content) })),
+        'script-path': this.scriptPath,
+      });
+    }
+    const settled = await Promise.allSettled(files.map((f) => this.saveScript(hostname, f)));
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    return (settled.at(-1) as PromiseFulfilledResult<EmsReply>).value;
+  }
+
   /** CLONE_SCRIPTS from a git URL. */
   cloneScripts(hostname: string, url: string): Promise<EmsReply> {
     return this.send(hostname, { action: 'CLONE_SCRIPTS', payload: url, 'script-path': this.scriptPath });
   }
 
-  /** EXECUTE a script (`payload` = name + arguments) with an environment (omit `env` for ad-hoc runs). */
-  execute(hostname: string, input: { payload: string; env?: Record<string, string>; timeoutMs?: number }): Promise<EmsReply> {
+  /**
+   * EXECUTE a script (`payload` = name + arguments) with an environment (omit `env` for ad-hoc runs). With a
+   * `dependency`, it is saved first: within the EXECUTE when the agent {@link acceptsBundles}, else by a
+   * SAVE_VNFR_DEPENDENCY sent just before (whose failure is thrown; the script then does not run).
+   */
+  async execute(
+    hostname: string,
+    input: { payload: string; env?: Record<string, string>; timeoutMs?: number; dependency?: VNFRecordDependency },
+  ): Promise<EmsReply> {
+    const timeout = input.timeoutMs !== undefined ? { timeoutMs: input.timeoutMs } : {};
+    let dependency: string | undefined;
+    if (input.dependency !== undefined) {
+      if (this.acceptsBundles(hostname)) dependency = dependencyPayload(input.dependency);
+      else await this.saveVnfrDependency(hostname, input.dependency);
+    }
     const command: EmsCommand = {
       action: 'EXECUTE',
       payload: input.payload,
       ...(input.env ? { env: input.env } : { 'script-path': this.scriptPath }),
+      ...(dependency !== undefined ? { dependency } : {}),
     };
-    return this.send(hostname, command, input.timeoutMs !== undefined ? { timeoutMs: input.timeoutMs } : {});
+    return this.send(hostname, command, timeout);
   }
 
   /** SCRIPTS_UPDATE of one file. */
@@ -554,14 +606,15 @@ export class EmsClient {
 
   /** SAVE_VNFR_DEPENDENCY: the dependency as a JSON string. */
   saveVnfrDependency(hostname: string, dependency: VNFRecordDependency): Promise<EmsReply> {
-    return this.send(hostname, {
-      action: 'SAVE_VNFR_DEPENDENCY',
-      payload: JSON.stringify(dependency, null, 2),
-      'script-path': this.scriptPath,
-    });
+    return this.send(hostname, { action: 'SAVE_VNFR_DEPENDENCY', payload: dependencyPayload(dependency), 'script-path': this.scriptPath });
   }
 
   private get scriptPath(): string {
     return this.options.scriptPath ?? DEFAULT_SCRIPTS_PATH;
   }
+}
+
+/** A dependency as the agents get it (SAVE_VNFR_DEPENDENCY payload, EXECUTE `dependency`): indented JSON. */
+function dependencyPayload(dependency: VNFRecordDependency): string {
+  return JSON.stringify(dependency, null, 2);
 }

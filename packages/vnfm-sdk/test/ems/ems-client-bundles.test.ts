@@ -1,0 +1,110 @@
+// EmsClient's bundled commands over the real RabbitMQ: a real vnfkit-ems (hello `bundles: 'v1'`) gets several files in
+// one SAVE_SCRIPTS and a dependency within its EXECUTE; an agent whose hello does not say so (Open Baton's EMS, here a
+// stand-in on the broker) gets one command per file and SAVE_VNFR_DEPENDENCY before the EXECUTE.
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { EXCHANGE, decodeEmsCommand, emsActionsQueue, emsRegisterQueue, type EmsCommand } from '@vnfkit/protocol';
+import { createAmqpTransport, type Transport } from '@vnfkit/transport';
+import { EmsClient } from '../../src/ems/ems-client.js';
+import { spawnAgent } from '../helpers/agent-process.js';
+import { AMQP_URL, uniqueName } from '../helpers/broker.js';
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const f of cleanups.splice(0).reverse()) await f();
+});
+
+const dependency = {
+  target: 'client',
+  parameters: { server: { parameters: { private: '10.0.0.7' } } },
+  vnfcParameters: { server: { parameters: { a: { parameters: { hostname: 'server-1' } } } } },
+};
+const files = [
+  { name: 'one.sh', content: 'echo one\n' },
+  { name: 'two.sh', content: '. ./ob_parameters.sh; echo "two $OB_server_VNF_private"\n' },
+  { name: 'three.sh', content: 'echo three\n' },
+];
+
+/** The EmsClient on a transport whose requests (one per agent command) are counted per queue. */
+async function client(endpoint: string): Promise<{ ems: EmsClient; sent: string[]; transport: Transport }> {
+  const transport = await createAmqpTransport({ url: AMQP_URL, connectionName: endpoint });
+  cleanups.push(() => transport.close());
+  const sent: string[] = [];
+  const counting = new Proxy(transport, {
+    get(target, property, receiver) {
+      if (property === 'request')
+        return (exchange: string, routingKey: string, ...rest: unknown[]) => {
+          sent.push(routingKey);
+          return (target.request as (...args: unknown[]) => unknown)(exchange, routingKey, ...rest);
+        };
+      const value: unknown = Reflect.get(target, property, receiver);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+  const ems = new EmsClient({ transport: counting, endpoint, commandTimeoutMs: 20_000, helloTimeoutMs: 20_000 });
+  await ems.start();
+  cleanups.push(() => ems.stop());
+  return { ems, sent, transport };
+}
+
+describe('EmsClient bundled commands', () => {
+  it('to a vnfkit agent: every file in one SAVE_SCRIPTS, the dependency within the EXECUTE', async () => {
+    const endpoint = uniqueName('bundle').replace(/-/g, '');
+    const hostname = `${endpoint}-vm-1`;
+    const dir = await mkdtemp(join(tmpdir(), 'vnfkit-bundles-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    const { ems, sent } = await client(endpoint);
+    spawnAgent(
+      {
+        VNFKIT_EMS_AMQP_URL: AMQP_URL,
+        VNFKIT_EMS_HOSTNAME: hostname,
+        VNFKIT_EMS_TYPE: endpoint,
+        VNFKIT_EMS_SCRIPTS_DIR: join(dir, 'scripts'),
+        VNFKIT_EMS_STATE_DIR: join(dir, 'state'),
+        VNFKIT_EMS_LOG_LEVEL: 'warn',
+      },
+      cleanups,
+    );
+    await ems.waitForAgent(hostname);
+    expect(ems.acceptsBundles(hostname)).toBe(true);
+    const saved = await ems.saveScripts(hostname, files);
+    expect(saved).toMatchObject({ status: 0, output: "['one.sh', 'three.sh', 'two.sh']" });
+    const reply = await ems.execute(hostname, { payload: 'two.sh', env: {}, dependency });
+    expect(reply).toMatchObject({ status: 0, output: 'two 10.0.0.7\n' });
+    expect(JSON.parse(await readFile(join(dir, 'scripts', 'ob_parameters.json'), 'utf8'))).toEqual(dependency);
+    // Two commands in all: one SAVE_SCRIPTS, one EXECUTE.
+    expect(sent).toEqual([emsActionsQueue(hostname), emsActionsQueue(hostname)]);
+    ems.forget(hostname);
+    expect(ems.acceptsBundles(hostname)).toBe(false);
+  });
+
+  it("to an agent whose hello does not say `bundles` (Open Baton's EMS): one command per file, SAVE_VNFR_DEPENDENCY first", async () => {
+    const endpoint = uniqueName('nobundle').replace(/-/g, '');
+    const hostname = `${endpoint}-vm-1`;
+    const { ems, transport } = await client(endpoint);
+    // The stand-in: hello `{"hostname": …}` only, and every command recorded and answered with status 0.
+    const received: EmsCommand[] = [];
+    const queue = emsActionsQueue(hostname);
+    await transport.declareQueue(queue, { durable: false, autoDelete: true });
+    await transport.bindQueue(queue, EXCHANGE, queue);
+    await transport.consume(queue, async (m) => {
+      received.push(decodeEmsCommand(m.body));
+      await transport.reply(m, JSON.stringify({ output: '', err: '', status: 0 }));
+    });
+    await transport.publish('', emsRegisterQueue(endpoint), JSON.stringify({ hostname }));
+    await ems.waitForAgent(hostname);
+    expect(ems.acceptsBundles(hostname)).toBe(false);
+    await ems.saveScripts(hostname, files);
+    await ems.execute(hostname, { payload: 'two.sh', env: {}, dependency });
+    expect(received.map((c) => `${c.action} ${'name' in c ? c.name : c.payload.slice(0, 12)}`)).toEqual([
+      'SAVE_SCRIPTS one.sh',
+      'SAVE_SCRIPTS two.sh',
+      'SAVE_SCRIPTS three.sh',
+      `SAVE_VNFR_DEPENDENCY ${JSON.stringify(dependency, null, 2).slice(0, 12)}`,
+      'EXECUTE two.sh',
+    ]);
+    expect(received.some((c) => 'files' in c || 'dependency' in c)).toBe(false);
+  });
+});
