@@ -1,7 +1,8 @@
 // Benchmark 2: deployment scale — one Generic VNFM deploys N VNFRs × 2 VNFCs (default N = 200, 400 agents)
 // through the NFVO simulator: INSTANTIATE, CONFIGURE and START with two no-op scripts each (12 executions per
 // VNFR). Floor: the same executions of the same scripts sent straight to the same agents by an EmsClient at the
-// concurrency the VNFM reached (executions in flight at the agents, measured). `runDeployment` is the same run with
+// concurrency the VNFM reached (executions in flight at the agents, measured), once before and once after the
+// deployment; the floor is their mean, so a drift of the machine or of the farms over the run cancels out. `runDeployment` is the same run with
 // other shapes (VNFCs per VNFR, scripts, the VNFM's environment, no floor) for upstream-model.ts and scale-large.ts.
 //
 // Processes: the VNFM is its own child (the real `generic-vnfm` bin from dist, so its VmHWM is the VNFM's alone);
@@ -56,6 +57,8 @@ export interface DeploymentScaleOptions {
 const NOOP = NOOP_WORKLOAD.content;
 /** Agents warmed up at once (the VNFM's default 10 NFVO commands × 2 VNFCs). */
 const WARM_UP_CONCURRENCY = 20;
+/** The Generic VNFM's default `concurrency` (NFVO commands at once; examples/generic-vnfm/src/config.ts). */
+const VNFM_DEFAULT_CONCURRENCY = 10;
 
 function envInt(name: string, fallback: number): number;
 function envInt(name: string, fallback: undefined): number | undefined;
@@ -129,14 +132,46 @@ async function floorRun(
   return performance.now() - t0;
 }
 
+/** One measured floor run: wall time, the CPU it took, the executions in flight at the agents. */
+interface FloorRun {
+  ms: number;
+  concurrency: number;
+  cpu: CpuSplit;
+  inFlight: { peak: number; mean: number };
+}
+
+/** The deltas of a CPU split between two samples. */
+function cpuDelta(from: CpuSplit, to: CpuSplit): CpuSplit {
+  return {
+    bench: to.bench - from.bench,
+    farms: to.farms - from.farms,
+    broker: to.broker - from.broker,
+    vnfm: to.vnfm - from.vnfm,
+    machine: to.machine - from.machine,
+  };
+}
+
+/** The mean of two CPU splits. */
+function cpuMean(a: CpuSplit, b: CpuSplit): CpuSplit {
+  return {
+    bench: (a.bench + b.bench) / 2,
+    farms: (a.farms + b.farms) / 2,
+    broker: (a.broker + b.broker) / 2,
+    vnfm: (a.vnfm + b.vnfm) / 2,
+    machine: (a.machine + b.machine) / 2,
+  };
+}
+
 /** What one deployment (and its floor) measured. */
 export interface DeploymentRun {
   vnfrs: number;
   vnfcsPerVnfr: number;
   executions: number;
   wallMs: number;
-  /** NaN when the floor was not measured. */
+  /** The mean of the floor runs before and after the deployment; NaN when the floor was not measured. */
   floorMs: number;
+  /** The floor runs' wall times, before and after the deployment (NaN when not measured). */
+  floorRunsMs: { before: number; after: number };
   floorConcurrency: number;
   vnfmRssMb: number;
   vnfmCpuS: number;
@@ -147,7 +182,8 @@ export interface DeploymentRun {
   brokerConnections: { ours: number; all: number };
   vnfmInFlight: { peak: number; mean: number };
   floorInFlight: { peak: number; mean: number };
-  cpu: { before: CpuSplit; deployed: CpuSplit; floored: CpuSplit };
+  /** CPU seconds the deployment took, and the mean of the two floor runs' (NaN without a floor). */
+  cpu: { deployment: CpuSplit; floor: CpuSplit };
 }
 /** One deployment through the Generic VNFM (and, unless `floor: false`, its floor), measured; no rows. */
 export async function runDeployment(root: string, options: DeploymentScaleOptions = optionsFromEnv()): Promise<DeploymentRun> {
@@ -230,7 +266,36 @@ export async function runDeployment(root: string, options: DeploymentScaleOption
     }
     const ems = new EmsClient({ transport, endpoint: type });
     await warmUp(ems, { type, hostnames, concurrency: WARM_UP_CONCURRENCY, scripts: workload.scripts });
+    // A whole unmeasured floor pass too: one round left the farms warming up through the next run (its floor ran
+    // 10–40 % slower than the same floor after the deployment).
+    await floorRun(ems, {
+      jobs: hostnames.map((hostname) => ({ hostname, env: { [NETWORK]: '127.10.0.2', hostname } })),
+      concurrency: WARM_UP_CONCURRENCY,
+      workload,
+    });
     await Promise.all(farms.map((f) => f.runs())); // forgets the warm-up's runs
+
+    // The floor, first run: at the concurrency the VNFM reaches (its NFVO commands at once × VNFCs each, checked
+    // against the measured peak below). The environment has the shape of the deployment's (an IP, the hostname).
+    const floorOf = async (concurrency: number, jobs: { hostname: string; env: Record<string, string> }[]): Promise<FloorRun> => {
+      const c0 = await cpuSplit({ farms, broker, vnfm });
+      const from = performance.timeOrigin + performance.now();
+      const ms = await floorRun(ems, { jobs, concurrency, workload });
+      const cpu = cpuDelta(c0, await cpuSplit({ farms, broker, vnfm }));
+      const floorRuns = (await Promise.all(farms.map((f) => f.runs()))).flat();
+      if (floorRuns.length !== executions) throw new Error(`floor ran ${floorRuns.length} scripts, expected ${executions}`);
+      return { ms, concurrency, cpu, inFlight: inFlight(floorRuns, { from, to: from + ms }) };
+    };
+    const expectedPeak = Math.min(agentsTotal, (options.vnfmConcurrency ?? VNFM_DEFAULT_CONCURRENCY) * vnfcsPerVnfr);
+    const floorBefore =
+      options.floor === false
+        ? undefined
+        : await floorOf(
+            expectedPeak,
+            [...hostnames]
+              .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }))
+              .map((hostname) => ({ hostname, env: { [NETWORK]: '127.10.0.2', hostname } })),
+          );
 
     // The deployment.
     const brokerRss = rssSampler(broker);
@@ -253,12 +318,10 @@ export async function runDeployment(root: string, options: DeploymentScaleOption
     if (runs.length !== executions) throw new Error(`deployment ran ${runs.length} scripts, expected ${executions}`);
     const vnfmInFlight = inFlight(runs, { from, to: from + wallMs });
 
-    // The floor: the same executions (same scripts, an environment of the same shape) straight to the same agents,
-    // at the peak concurrency the VNFM reached.
+    // The floor, second run: the same executions (same scripts, the VNFCs' own environment) straight to the same
+    // agents, at the peak concurrency the VNFM reached.
     const concurrency = Math.max(1, vnfmInFlight.peak);
-    let floorMs = NaN;
-    let floorInFlight = { peak: NaN, mean: NaN };
-    let cpu2 = cpu1;
+    let floorAfter: FloorRun | undefined;
     if (options.floor !== false) {
       const jobs = sim
         .vnfrsOf(nsrId)
@@ -268,19 +331,31 @@ export async function runDeployment(root: string, options: DeploymentScaleOption
           env: { [NETWORK]: c.ips?.[0]?.ip ?? '', hostname: c.hostname ?? '' },
         }))
         .sort((a, b) => a.hostname.localeCompare(b.hostname, 'en', { numeric: true }));
-      const floorFrom = performance.timeOrigin + performance.now();
-      floorMs = await floorRun(ems, { jobs, concurrency, workload });
-      cpu2 = await cpuSplit({ farms, broker, vnfm });
-      const floorRuns = (await Promise.all(farms.map((f) => f.runs()))).flat();
-      if (floorRuns.length !== executions) throw new Error(`floor ran ${floorRuns.length} scripts, expected ${executions}`);
-      floorInFlight = inFlight(floorRuns, { from: floorFrom, to: floorFrom + floorMs });
+      floorAfter = await floorOf(concurrency, jobs);
     }
+    // The mean of both runs; the first only counts when it ran at the concurrency the VNFM actually reached.
+    const floors = [floorBefore, floorAfter].filter((f): f is FloorRun => f !== undefined && f.concurrency === concurrency);
+    if (floorBefore !== undefined && floorBefore.concurrency !== concurrency)
+      console.error(
+        `note: deployment-scale: the VNFM peaked at ${concurrency} executions, not ${floorBefore.concurrency}: floor from the second run only`,
+      );
+    const floorMs = floors.length === 0 ? NaN : floors.reduce((sum, f) => sum + f.ms, 0) / floors.length;
+    const nanSplit: CpuSplit = { bench: NaN, farms: NaN, broker: NaN, vnfm: NaN, machine: NaN };
+    const floorCpu = floors.length === 0 ? nanSplit : floors.length === 1 ? floors[0]!.cpu : cpuMean(floors[0]!.cpu, floors[1]!.cpu);
+    const floorInFlight =
+      floors.length === 0
+        ? { peak: NaN, mean: NaN }
+        : {
+            peak: Math.max(...floors.map((f) => f.inFlight.peak)),
+            mean: floors.reduce((sum, f) => sum + f.inFlight.mean, 0) / floors.length,
+          };
     return {
       vnfrs,
       vnfcsPerVnfr,
       executions,
       wallMs,
       floorMs,
+      floorRunsMs: { before: floorBefore?.ms ?? NaN, after: floorAfter?.ms ?? NaN },
       floorConcurrency: concurrency,
       vnfmRssMb,
       vnfmCpuS,
@@ -289,7 +364,7 @@ export async function runDeployment(root: string, options: DeploymentScaleOption
       brokerConnections: connections,
       vnfmInFlight,
       floorInFlight,
-      cpu: { before: cpu0, deployed: cpu1, floored: cpu2 },
+      cpu: { deployment: cpuDelta(cpu0, cpu1), floor: floorCpu },
     };
   } finally {
     for (const close of closers.reverse())
@@ -299,7 +374,7 @@ export async function runDeployment(root: string, options: DeploymentScaleOption
 
 export async function deploymentScale(root: string, rows: Row[], options: DeploymentScaleOptions = optionsFromEnv()): Promise<void> {
   const r = await runDeployment(root, options);
-  const { before: cpu0, deployed: cpu1, floored: cpu2 } = r.cpu;
+  const { deployment: dep, floor: flo } = r.cpu;
   const { wallMs, floorMs, executions, vnfmInFlight, floorInFlight } = r;
   const label = `${r.vnfrs} VNFRs × ${r.vnfcsPerVnfr} VNFCs, ${executions} executions${options.pinVnfm ? '; the VNFM on a CPU of its own' : ''}`;
   rows.push(
@@ -326,27 +401,28 @@ export async function deploymentScale(root: string, rows: Row[], options: Deploy
       value: round(r.vnfmCpuS, 2),
       unit: 's',
     },
-    // Where the CPU went (the floor has no VNFM): on a machine that runs everything, the ratio follows these sums.
+    // Where the CPU went (the floor has no VNFM; its CPU is the mean of its two runs): on a machine that runs
+    // everything, the ratio follows these sums.
     {
       benchmark: 'Deployment scale',
       figure: 'CPU: agent farms (agents, not their scripts)',
-      value: round(cpu1.farms - cpu0.farms, 2),
+      value: round(dep.farms, 2),
       unit: 's',
-      floor: round(cpu2.farms - cpu1.farms, 2),
+      floor: round(flo.farms, 2),
     },
     {
       benchmark: 'Deployment scale',
       figure: 'CPU: RabbitMQ',
-      value: round(cpu1.broker - cpu0.broker, 2),
+      value: round(dep.broker, 2),
       unit: 's',
-      floor: round(cpu2.broker - cpu1.broker, 2),
+      floor: round(flo.broker, 2),
     },
     {
       benchmark: 'Deployment scale',
       figure: 'CPU: NFVO simulator (deployment) / EmsClient (floor)',
-      value: round(cpu1.bench - cpu0.bench, 2),
+      value: round(dep.bench, 2),
       unit: 's',
-      floor: round(cpu2.bench - cpu1.bench, 2),
+      floor: round(flo.bench, 2),
     },
     // Busy CPU of the whole machine (scripts included). When it is close to wall time × cores, the run is
     // CPU-bound and the wall-time ratio follows this one; without the VNFM's own CPU it shows what the rest of
@@ -354,18 +430,18 @@ export async function deploymentScale(root: string, rows: Row[], options: Deploy
     {
       benchmark: 'Deployment scale',
       figure: 'CPU: whole machine, busy',
-      value: round(cpu1.machine - cpu0.machine, 2),
+      value: round(dep.machine, 2),
       unit: 's',
-      floor: round(cpu2.machine - cpu1.machine, 2),
-      ratio: round((cpu1.machine - cpu0.machine) / (cpu2.machine - cpu1.machine), 2),
+      floor: round(flo.machine, 2),
+      ratio: round(dep.machine / flo.machine, 2),
     },
     {
       benchmark: 'Deployment scale',
       figure: 'CPU: whole machine, busy, without the VNFM',
-      value: round(cpu1.machine - cpu0.machine - (cpu1.vnfm - cpu0.vnfm), 2),
+      value: round(dep.machine - dep.vnfm, 2),
       unit: 's',
-      floor: round(cpu2.machine - cpu1.machine, 2),
-      ratio: round((cpu1.machine - cpu0.machine - (cpu1.vnfm - cpu0.vnfm)) / (cpu2.machine - cpu1.machine), 2),
+      floor: round(flo.machine, 2),
+      ratio: round((dep.machine - dep.vnfm) / flo.machine, 2),
     },
     { benchmark: 'Deployment scale', figure: 'executions in flight at the agents, VNFM: peak', value: vnfmInFlight.peak, unit: 'exec' },
     {
@@ -376,8 +452,14 @@ export async function deploymentScale(root: string, rows: Row[], options: Deploy
     },
     {
       benchmark: 'Deployment scale',
-      figure: `floor: EmsClient → agents, concurrency ${r.floorConcurrency}: wall time`,
-      value: round(floorMs / 1000, 2),
+      figure: `floor: EmsClient → agents, concurrency ${r.floorConcurrency}: wall time, run before the deployment`,
+      value: round(r.floorRunsMs.before / 1000, 2),
+      unit: 's',
+    },
+    {
+      benchmark: 'Deployment scale',
+      figure: 'floor: wall time, run after the deployment',
+      value: round(r.floorRunsMs.after / 1000, 2),
       unit: 's',
     },
     { benchmark: 'Deployment scale', figure: 'floor: executions in flight, mean', value: round(floorInFlight.mean, 1), unit: 'exec' },
