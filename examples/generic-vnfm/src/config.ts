@@ -97,7 +97,13 @@ export const GenericVnfmConfig = z.strictObject({
    */
   emsConcurrency: z.coerce.number().int().positive().optional(),
   /**
-   * Preset: run like Open Baton's Generic VNFM — `vnfcConcurrency: serial` and `emsConcurrency: 5`, each unless set
+   * Bundled agent commands to vnfkit agents (`VNFKIT_BUNDLES`, `true`/`1`/`false`/`0`): a package in one `SAVE_SCRIPTS`
+   * per VM, a dependency within its first untyped CONFIGURE `EXECUTE`. Agents whose hello does not offer them
+   * (Open Baton's EMS) always get one command per file and per dependency. @default true (false with `upstreamModel`)
+   */
+  bundles: z.union([z.boolean(), z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1')]).default(true),
+  /**
+   * Preset: run like Open Baton's Generic VNFM — `vnfcConcurrency: serial`, `emsConcurrency: 5` and `bundles: false`, each unless set
    * explicitly (`VNFKIT_UPSTREAM_MODEL`, `true`/`1`). For comparisons; it makes big deployments slower. Applied by
    * {@link loadConfig} (the bin); code that parses this schema itself runs {@link applyUpstreamModel} first. @default false
    */
@@ -140,6 +146,7 @@ export const ENVIRONMENT: ReadonlyArray<[string, string[]]> = [
   ['VNFKIT_VNFC_CONCURRENCY', ['vnfcConcurrency']],
   ['VNFKIT_EMS_CONCURRENCY', ['emsConcurrency']],
   ['VNFKIT_UPSTREAM_MODEL', ['upstreamModel']],
+  ['VNFKIT_BUNDLES', ['bundles']],
   ['VNFKIT_LOG_LEVEL', ['logLevel']],
   ['VNFKIT_CONCURRENCY', ['concurrency']],
   ['VNFKIT_MANAGER_USERNAME', ['managerUsername']],
@@ -195,7 +202,8 @@ VNFKIT_AGENT_USERNAME, VNFKIT_AGENT_PASSWORD, VNFKIT_SCRIPT_PATH, VNFKIT_USER_DA
 VNFKIT_IDENTITY_PINS_FILE,
 VNFKIT_SCRIPT_LOG_MAX_BYTES, VNFKIT_CONCURRENCY, VNFKIT_MANAGER_USERNAME (openbaton-manager-user),
 VNFKIT_MANAGER_PASSWORD (openbaton), VNFKIT_ENDPOINT_AUTO_DELETE (false), VNFKIT_PLUGINS (lifecycle plug-ins,
-comma-separated), VNFKIT_UPSTREAM_MODEL (1: serial VNFCs and 5 agent commands at once, like Open Baton's
+comma-separated), VNFKIT_BUNDLES (true: one SAVE_SCRIPTS per VM and the dependency within an EXECUTE for vnfkit
+agents), VNFKIT_UPSTREAM_MODEL (1: serial VNFCs, 5 agent commands at once and no bundles, like Open Baton's
 Generic VNFM). Precedence: flags > environment > file > defaults.
 `;
 
@@ -343,7 +351,7 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
 }
 
 /** Open Baton's Generic VNFM, as `upstreamModel` sets it up (each setting unless given explicitly). */
-export const UPSTREAM_MODEL = { vnfcConcurrency: 'serial', emsConcurrency: 5 } as const;
+export const UPSTREAM_MODEL = { vnfcConcurrency: 'serial', emsConcurrency: 5, bundles: false } as const;
 
 /** The `upstreamModel` preset: fills in {@link UPSTREAM_MODEL} where the merged input leaves a setting out. */
 export function applyUpstreamModel<T extends Plain>(input: T): T {
@@ -353,6 +361,7 @@ export function applyUpstreamModel<T extends Plain>(input: T): T {
     ...input,
     vnfcConcurrency: input['vnfcConcurrency'] ?? UPSTREAM_MODEL.vnfcConcurrency,
     emsConcurrency: input['emsConcurrency'] ?? UPSTREAM_MODEL.emsConcurrency,
+    bundles: input['bundles'] ?? UPSTREAM_MODEL.bundles,
   };
 }
 

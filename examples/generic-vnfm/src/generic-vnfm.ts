@@ -103,7 +103,7 @@ function agentChannel(ems: EmsClient, config: GenericVnfmConfig): AgentChannel {
   const scriptPath = config.ems.scriptPath;
   return {
     waitForAgent: (hostname) => ems.waitForAgent(hostname, config.ems.startTimeoutS * 1000),
-    acceptsBundles: (hostname) => ems.acceptsBundles(hostname),
+    acceptsBundles: (hostname) => config.bundles && ems.acceptsBundles(hostname),
     saveScript: (hostname, file) =>
       asReply(() =>
         ems.send(

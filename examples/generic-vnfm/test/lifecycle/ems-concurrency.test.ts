@@ -175,4 +175,13 @@ describe('emsConcurrency and upstreamModel in the configuration', () => {
     });
     expect(() => run({ env: { VNFKIT_UPSTREAM_MODEL: 'yes' } })).toThrow(ConfigError);
   });
+
+  it('bundles are on by default, off with upstreamModel unless given explicitly', () => {
+    expect(run({}).bundles).toBe(true);
+    expect(run({ env: { VNFKIT_BUNDLES: '0' } }).bundles).toBe(false);
+    expect(run({ env: { VNFKIT_UPSTREAM_MODEL: '1' } }).bundles).toBe(false);
+    expect(run({ env: { VNFKIT_UPSTREAM_MODEL: '1', VNFKIT_BUNDLES: 'true' } }).bundles).toBe(true);
+    expect(run({ argv: ['-c', 'x.ini'], readFile: () => 'bundles = false\n' }).bundles).toBe(false);
+    expect(() => run({ env: { VNFKIT_BUNDLES: 'maybe' } })).toThrow(ConfigError);
+  });
 });
