@@ -3,22 +3,17 @@
 // its package in one SAVE_SCRIPTS and its dependency within the first untyped CONFIGURE EXECUTE; with
 // VNFKIT_BUNDLES=0 one SAVE_SCRIPTS per file and a SAVE_VNFR_DEPENDENCY, as from Open Baton's VNFM. Both deploy
 // to ACTIVE with the same files on the VMs and the same script runs.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { EXCHANGE, type NetworkServiceDescriptor } from '@vnfkit/protocol';
 import { createAmqpTransport, type Transport } from '@vnfkit/vnfm-sdk';
 import { LocalVim, NfvoSimulator } from '@vnfkit/vnfm-sdk/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { traceVhost } from './firehose.js';
-import { privateVhost, runs, scripts } from './harness.js';
+import { privateVhost, runs, scripts, spawnVnfmBin } from './harness.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const cli = join(here, '..', '..', 'src', 'cli.ts');
-const root = join(here, '..', '..', '..', '..');
 const vhost = privateVhost();
 afterAll(() => vhost.remove());
 
@@ -72,25 +67,7 @@ async function deploy(env: Record<string, string>): Promise<{ commands: string[]
     closers.push(() => transport.close());
     const sim = await NfvoSimulator.create({ transport, vim, brokerUrl: vhost.url, commandTimeoutMs: 60_000 });
     closers.push(() => sim.close());
-    const vnfm: ChildProcess = spawn(process.execPath, ['--conditions=@vnfkit/source', '--import', 'tsx', cli], {
-      cwd: root,
-      stdio: ['ignore', 'ignore', 'inherit'],
-      env: {
-        ...process.env,
-        ...env,
-        AMQP_URL: vhost.url,
-        VNFM_TYPE: type,
-        VNFM_ENDPOINT: type,
-        VNFKIT_MANAGER_USERNAME: 'guest',
-        VNFKIT_MANAGER_PASSWORD: 'guest',
-        VNFKIT_RESUME_DIR: join(work, 'resume'),
-        VNFKIT_LOG_DIR: join(work, 'logs'),
-        VNFKIT_JOURNAL_FILE: join(work, 'operations.jsonl'),
-        VNFKIT_LOG_LEVEL: 'silent',
-        VNFKIT_AGENT_START_TIMEOUT_S: '30',
-        VNFKIT_AGENT_COMMAND_TIMEOUT_S: '30',
-      },
-    });
+    const vnfm = spawnVnfmBin({ url: vhost.url, type, work, env });
     closers.push(async () => {
       if (vnfm.exitCode === null && vnfm.signalCode === null) vnfm.kill('SIGKILL');
     });

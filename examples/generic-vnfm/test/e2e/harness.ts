@@ -1,10 +1,11 @@
 // End-to-end harness: NfvoSimulator + LocalVim (real vnfkit-ems processes) + GenericVnfm over REAL RabbitMQ,
 // on a private vhost per test file (the Open Baton queue names are fixed).
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { createAmqpTransport, type AmqpTransportOptions, type TransportFactory } from '@vnfkit/vnfm-sdk';
 import type { Logger } from 'pino';
@@ -15,6 +16,36 @@ import type { LifecyclePlugin } from '../../src/plugins/index.js';
 import { loadUserDataTemplate } from '../../src/user-data.js';
 
 const AMQP_URL = process.env['AMQP_URL'] ?? 'amqp://guest:guest@127.0.0.1:5672';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+/**
+ * The `generic-vnfm` bin (from source) as its own process on `url`, endpoint and type `type`, its resume
+ * directory, script logs and journal under `work`; `env` adds to (or overrides) its environment.
+ * `DEBUG_VNFM=<level>` shows its log.
+ */
+export function spawnVnfmBin(input: { url: string; type: string; work: string; env?: Record<string, string> }): ChildProcess {
+  const { url, type, work } = input;
+  return spawn(process.execPath, ['--conditions=@vnfkit/source', '--import', 'tsx', join(here, '..', '..', 'src', 'cli.ts')], {
+    cwd: join(here, '..', '..', '..', '..'),
+    stdio: ['ignore', process.env['DEBUG_VNFM'] ? 'inherit' : 'ignore', 'inherit'],
+    env: {
+      ...process.env,
+      AMQP_URL: url,
+      VNFM_TYPE: type,
+      VNFM_ENDPOINT: type,
+      VNFKIT_MANAGER_USERNAME: 'guest',
+      VNFKIT_MANAGER_PASSWORD: 'guest',
+      VNFKIT_RESUME_DIR: join(work, 'resume'),
+      VNFKIT_LOG_DIR: join(work, 'logs'),
+      VNFKIT_JOURNAL_FILE: join(work, 'operations.jsonl'),
+      VNFKIT_LOG_LEVEL: process.env['DEBUG_VNFM'] ?? 'silent',
+      VNFKIT_AGENT_START_TIMEOUT_S: '30',
+      VNFKIT_AGENT_COMMAND_TIMEOUT_S: '30',
+      ...input.env,
+    },
+  });
+}
 
 /** A RabbitMQ vhost of its own, removed by the returned cleanup. */
 export function privateVhost(): { url: string; remove: () => void } {

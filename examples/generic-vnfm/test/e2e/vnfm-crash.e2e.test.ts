@@ -4,23 +4,19 @@
 // answered (ERROR naming the restart), the VNFR is granted once, RESUME finishes the deployment. Killed while
 // waiting for the NFVO's GRANT answer: no second GRANT, and the waiting reply address gets exactly one answer,
 // counted at the broker (firehose tracer).
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { EXCHANGE } from '@vnfkit/protocol';
 import { createAmqpTransport, type Transport } from '@vnfkit/vnfm-sdk';
 import { LocalVim, NfvoSimulator, type MessageEvent } from '@vnfkit/vnfm-sdk/testing';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { traceVhost } from './firehose.js';
-import { privateVhost, runs, scripts } from './harness.js';
+import { privateVhost, runs, scripts, spawnVnfmBin } from './harness.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const cli = join(here, '..', '..', 'src', 'cli.ts');
-const root = join(here, '..', '..', '..', '..');
 const vhost = privateVhost();
 afterAll(() => vhost.remove());
 
@@ -41,24 +37,7 @@ async function withRig(commandCorrelationIds: boolean, body: (rig: Rig) => Promi
   let sim: NfvoSimulator | undefined;
   const children: ChildProcess[] = [];
   const startVnfm = (): ChildProcess => {
-    const child = spawn(process.execPath, ['--conditions=@vnfkit/source', '--import', 'tsx', cli], {
-      cwd: root,
-      stdio: ['ignore', process.env['DEBUG_VNFM'] ? 'inherit' : 'ignore', 'inherit'],
-      env: {
-        ...process.env,
-        AMQP_URL: vhost.url,
-        VNFM_TYPE: type,
-        VNFM_ENDPOINT: type,
-        VNFKIT_MANAGER_USERNAME: 'guest',
-        VNFKIT_MANAGER_PASSWORD: 'guest',
-        VNFKIT_RESUME_DIR: join(work, 'resume'),
-        VNFKIT_LOG_DIR: join(work, 'logs'),
-        VNFKIT_JOURNAL_FILE: join(work, 'operations.jsonl'),
-        VNFKIT_LOG_LEVEL: process.env['DEBUG_VNFM'] ?? 'silent',
-        VNFKIT_AGENT_START_TIMEOUT_S: '30',
-        VNFKIT_AGENT_COMMAND_TIMEOUT_S: '30',
-      },
-    });
+    const child = spawnVnfmBin({ url: vhost.url, type, work });
     children.push(child);
     return child;
   };

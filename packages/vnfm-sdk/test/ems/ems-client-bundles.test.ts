@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { EXCHANGE, decodeEmsCommand, emsActionsQueue, emsRegisterQueue, type EmsCommand } from '@vnfkit/protocol';
 import { createAmqpTransport, type Transport } from '@vnfkit/transport';
 import { EmsClient } from '../../src/ems/ems-client.js';
-import { spawnAgent } from '../helpers/agent-process.js';
+import { spawnEndpointAgent } from '../helpers/agent-process.js';
 import { AMQP_URL, uniqueName } from '../helpers/broker.js';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -52,28 +52,17 @@ async function client(endpoint: string): Promise<{ ems: EmsClient; sent: string[
 describe('EmsClient bundled commands', () => {
   it('to a vnfkit agent: every file in one SAVE_SCRIPTS, the dependency within the EXECUTE', async () => {
     const endpoint = uniqueName('bundle').replace(/-/g, '');
-    const hostname = `${endpoint}-vm-1`;
     const dir = await mkdtemp(join(tmpdir(), 'vnfkit-bundles-'));
     cleanups.push(() => rm(dir, { recursive: true, force: true }));
     const { ems, sent } = await client(endpoint);
-    spawnAgent(
-      {
-        VNFKIT_EMS_AMQP_URL: AMQP_URL,
-        VNFKIT_EMS_HOSTNAME: hostname,
-        VNFKIT_EMS_TYPE: endpoint,
-        VNFKIT_EMS_SCRIPTS_DIR: join(dir, 'scripts'),
-        VNFKIT_EMS_STATE_DIR: join(dir, 'state'),
-        VNFKIT_EMS_LOG_LEVEL: 'warn',
-      },
-      cleanups,
-    );
+    const { hostname, scripts } = spawnEndpointAgent({ amqpUrl: AMQP_URL, endpoint, dir, name: 'vm', cleanups });
     await ems.waitForAgent(hostname);
     expect(ems.acceptsBundles(hostname)).toBe(true);
     const saved = await ems.saveScripts(hostname, files);
     expect(saved).toMatchObject({ status: 0, output: "['one.sh', 'three.sh', 'two.sh']" });
     const reply = await ems.execute(hostname, { payload: 'two.sh', env: {}, dependency });
     expect(reply).toMatchObject({ status: 0, output: 'two 10.0.0.7\n' });
-    expect(JSON.parse(await readFile(join(dir, 'scripts', 'ob_parameters.json'), 'utf8'))).toEqual(dependency);
+    expect(JSON.parse(await readFile(join(scripts, 'ob_parameters.json'), 'utf8'))).toEqual(dependency);
     // Two commands in all: one SAVE_SCRIPTS, one EXECUTE.
     expect(sent).toEqual([emsActionsQueue(hostname), emsActionsQueue(hostname)]);
     ems.forget(hostname);
