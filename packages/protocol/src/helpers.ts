@@ -27,6 +27,34 @@ export function toBase64(data: Uint8Array | string): string {
 const OUTSIDE_BASE64 = /[^A-Za-z0-9+/]/;
 
 /** Strict base64 decode (any size). @throws ProtocolError on anything that is not valid standard base64 */
+/**
+ * Base64 bytes of the files one bundled `SAVE_SCRIPTS` carries at most (4 MiB): well under the agent's
+ * `max_command_bytes` (16 MiB by default), which a package sent file by file never came near.
+ */
+export const BUNDLE_MAX_PAYLOAD_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Splits files into bundles of at most `maxBytes` of base64 each, in order; a file bigger than that is a bundle of
+ * its own (it went as one command before bundles, too).
+ */
+export function bundleFiles<T extends { content: Uint8Array | string }>(files: readonly T[], maxBytes = BUNDLE_MAX_PAYLOAD_BYTES): T[][] {
+  const bundles: T[][] = [];
+  let current: T[] = [];
+  let bytes = 0;
+  for (const file of files) {
+    const size = Math.ceil((typeof file.content === 'string' ? Buffer.byteLength(file.content) : file.content.byteLength) / 3) * 4;
+    if (current.length > 0 && bytes + size > maxBytes) {
+      bundles.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(file);
+    bytes += size;
+  }
+  if (current.length > 0) bundles.push(current);
+  return bundles;
+}
+
 export function fromBase64(text: string): Uint8Array {
   const compact = text.replace(/\s+/g, '');
   const padding = compact.endsWith('==') ? 2 : compact.endsWith('=') ? 1 : 0;

@@ -63,6 +63,8 @@ export {
   bytesToPayload,
   toBase64,
   fromBase64,
+  bundleFiles,
+  BUNDLE_MAX_PAYLOAD_BYTES,
   sanitizeEnvName,
   signCommand,
   verifyCommandSignature,

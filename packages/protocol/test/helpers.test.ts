@@ -2,9 +2,11 @@ import { createHmac } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  BUNDLE_MAX_PAYLOAD_BYTES,
   ProtocolError,
   TimeoutError,
   VnfkitError,
+  bundleFiles,
   bytesToPayload,
   emsActionsQueue,
   emsRegisterQueue,
@@ -178,5 +180,22 @@ describe('errors', () => {
     expect(toError({ a: 1 }).message).toBe('{"a":1}');
     const err = new Error('same');
     expect(toError(err)).toBe(err);
+  });
+});
+
+describe('bundleFiles', () => {
+  const file = (name: string, bytes: number) => ({ name, content: new Uint8Array(bytes) });
+  it('keeps files in order in bundles of at most maxBytes of base64; a bigger file goes alone', () => {
+    const files = [file('a', 3), file('b', 3), file('c', 6), file('d', 30), file('e', 3)];
+    // base64 sizes: 4, 4, 8, 40, 4
+    expect(bundleFiles(files, 12).map((b) => b.map((f) => f.name))).toEqual([['a', 'b'], ['c'], ['d'], ['e']]);
+    expect(bundleFiles(files).map((b) => b.length)).toEqual([5]);
+    expect(bundleFiles([])).toEqual([]);
+  });
+
+  it('counts a string content as its UTF-8 bytes, by default up to 4 MiB per bundle', () => {
+    const big = 'é'.repeat(1024 * 1024); // 2 MiB of UTF-8, 2.67 MiB of base64
+    expect(bundleFiles([{ content: big }, { content: big }]).length).toBe(2);
+    expect(BUNDLE_MAX_PAYLOAD_BYTES).toBe(4 * 1024 * 1024);
   });
 });

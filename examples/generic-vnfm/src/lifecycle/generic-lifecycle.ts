@@ -1,3 +1,4 @@
+import { bundleFiles } from '@vnfkit/protocol';
 import { pino, type Logger } from 'pino';
 import { AgentCommandError, AgentNotReadyError, NothingToResumeError, ScriptFailedError } from '../errors.js';
 import { scriptsOf, vnfcInstancesOf, type DependencyView, type VnfcView, type VnfrView } from '../internal/records.js';
@@ -337,16 +338,20 @@ export class GenericLifecycle {
       return;
     }
     const files = source.files ?? [];
-    // An agent that takes bundles gets every file in one SAVE_SCRIPTS. Others get one per file, all at once: each
-    // agent's queue holds them in package order and the agent saves them one after the other, without a round
-    // trip to the VNFM between two files.
+    // An agent that takes bundles gets the files in bundled SAVE_SCRIPTS (one, unless the package is over 4 MiB).
+    // Others get one per file, all at once: each agent's queue holds them in package order and the agent saves them
+    // one after the other, without a round trip to the VNFM between two files.
     const bundled = (hostname: string): boolean => files.length > 1 && this.#agents.acceptsBundles(hostname);
     const saves = [
       ...hostnames
         .filter(bundled)
-        .map((hostname) =>
-          this.#command(vnfr, { hostname, action: 'SAVE_SCRIPTS', what: files.map((f) => f.name).join(', ') }, () =>
-            this.#agents.saveScripts(hostname, files),
+        .flatMap((hostname) =>
+          bundleFiles(files).map((bundle) =>
+            this.#command(vnfr, { hostname, action: 'SAVE_SCRIPTS', what: bundle.map((f) => f.name).join(', ') }, () =>
+              bundle.length === 1
+                ? this.#agents.saveScript(hostname, bundle[0] as PackageFile)
+                : this.#agents.saveScripts(hostname, bundle),
+            ),
           ),
         ),
       ...files.flatMap((file) =>

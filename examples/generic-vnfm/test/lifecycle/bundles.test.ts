@@ -67,6 +67,17 @@ describe('bundled agent commands', () => {
     expect(agents.of('EXECUTE')).toEqual(['web-1:install.sh', 'web-2:install.sh']);
   });
 
+  it('a package over 4 MiB goes in several bundles, in order, none over the bound', async () => {
+    const { agents, lifecycle } = await setup();
+    const big = ['a.sh', 'b.sh', 'c.sh'].map((name) => ({ name, content: new Uint8Array(1.5 * 1024 * 1024) })); // 2 MiB of base64 each
+    await lifecycle.instantiate({ vnfr: vnfr(), scripts: { files: [...big, ...files] } });
+    expect(agents.of('SAVE_SCRIPTS').filter((c) => c.startsWith('web-1:'))).toEqual([
+      'web-1:a.sh,b.sh',
+      'web-1:c.sh,install.sh,configure.sh,db_configure.sh,tune.sh',
+    ]);
+    expect(agents.of('SAVE_SCRIPTS').filter((c) => c.startsWith('web-2:'))).toHaveLength(7);
+  });
+
   it('one file is sent as a plain SAVE_SCRIPTS to every agent', async () => {
     const { agents, lifecycle } = await setup();
     await lifecycle.instantiate({ vnfr: vnfr(), scripts: { files: files.slice(0, 1) } });

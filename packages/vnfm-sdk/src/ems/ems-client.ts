@@ -8,6 +8,7 @@ import {
   SIGNATURE_HEADER,
   VERIFIES_SIGNATURE_V3,
   BUNDLES_V1,
+  bundleFiles,
   decodeEmsHello,
   decodeEmsReply,
   deriveAgentKey,
@@ -544,22 +545,26 @@ export class EmsClient {
   }
 
   /**
-   * SAVE_SCRIPTS of several files: one bundled command when the agent {@link acceptsBundles}, else one command per
-   * file (sent at once, in order; once all have answered the first failure in file order is thrown).
+   * SAVE_SCRIPTS of several files: bundled commands (of at most `BUNDLE_MAX_PAYLOAD_BYTES` each) when the agent
+   * {@link acceptsBundles}, else one command per file; all sent at once, in order; once all have answered the first
+   * failure in file order is thrown, else the last reply (the directory listing) is returned.
    */
-  async saveScripts(hostname: string, files: readonly { name: string; content: Uint8Array | string }[]): Promise<EmsReply> {
-    const [first, ...more] = files;
-    if (first === undefined) throw new RangeError('saveScripts: no files');
-    if (more.length > 0 && this.acceptsBundles(hostname)) {
-      return this.send(hostname, {
-        action: 'SAVE_SCRIPTS',
-        name: first.name,
-        payload: toBase64(first.content),
-        files: more.map((f) => ({ name: f.name, payload: toBase64(f.content) })),
-        'script-path': this.scriptPath,
-      });
-    }
-    const settled = await Promise.allSettled(files.map((f) => this.saveScript(hostname, f)));
+  async saveScripts(hostname: string, files: readonly ScriptFile[]): Promise<EmsReply> {
+    if (files.length === 0) throw new RangeError('saveScripts: no files');
+    const bundles = this.acceptsBundles(hostname) ? bundleFiles(files) : files.map((f) => [f]);
+    const settled = await Promise.allSettled(
+      bundles.map((bundle) => {
+        const [first, ...more] = bundle as [ScriptFile, ...ScriptFile[]]; // bundleFiles makes no empty bundle
+        if (more.length === 0) return this.saveScript(hostname, first);
+        return this.send(hostname, {
+          action: 'SAVE_SCRIPTS',
+          name: first.name,
+          payload: toBase64(first.content),
+          files: more.map((f) => ({ name: f.name, payload: toBase64(f.content) })),
+          'script-path': this.scriptPath,
+        });
+      }),
+    );
     const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
     return (settled.at(-1) as PromiseFulfilledResult<EmsReply>).value;
@@ -613,6 +618,9 @@ export class EmsClient {
     return this.options.scriptPath ?? DEFAULT_SCRIPTS_PATH;
   }
 }
+
+/** A script file to save on an agent. */
+type ScriptFile = { name: string; content: Uint8Array | string };
 
 /** A dependency as the agents get it (SAVE_VNFR_DEPENDENCY payload, EXECUTE `dependency`): indented JSON. */
 function dependencyPayload(dependency: VNFRecordDependency): string {
