@@ -114,22 +114,8 @@ function agentChannel(ems: EmsClient, config: GenericVnfmConfig): AgentChannel {
       ),
     cloneScripts: (hostname, url) =>
       asReply(() => ems.send(hostname, { action: 'CLONE_SCRIPTS', payload: url, 'script-path': scriptPath }, { timeoutMs })),
-    saveScripts: (hostname, files) => {
-      const [first, ...more] = files;
-      return asReply(() =>
-        ems.send(
-          hostname,
-          {
-            action: 'SAVE_SCRIPTS',
-            name: first?.name ?? '',
-            payload: Buffer.from(first?.content ?? []).toString('base64'),
-            files: more.map((f) => ({ name: f.name, payload: Buffer.from(f.content).toString('base64') })),
-            'script-path': scriptPath,
-          },
-          { timeoutMs },
-        ),
-      );
-    },
+    // Same deadline and script path: the client was built from this config.
+    saveScripts: (hostname, files) => asReply(() => ems.saveScripts(hostname, files)),
     execute: (hostname, script, { env, dependency } = {}) =>
       asReply(() =>
         ems.send(
