@@ -15,6 +15,7 @@ import { createCommandHandler } from './command-handler.js';
 import type { EmsConfigInput, ResolvedEmsConfig } from './config.js';
 import { ENV_PREFIX, resolveConfig } from './config.js';
 import { processRunner } from './exec.js';
+import { Hellos } from './hello.js';
 import type { ScriptRunner } from './exec.js';
 import { createExecutionStore } from './execution-store.js';
 import type { ExecutionStore } from './execution-store.js';
@@ -23,7 +24,7 @@ import { loadOrCreateIdentity } from './identity/identity-file.js';
 import { encodeBody } from './internal/wire.js';
 import type { AgentTransport } from './transport/agent-transport.js';
 import { createAgentTransport } from './transport/agent-transport.js';
-import type { AmqpTransport, Consumer } from '@vnfkit/transport';
+import type { AmqpTransport, Consumer, PublishProperties } from '@vnfkit/transport';
 
 /** Life-cycle states of an {@link Agent}. */
 export type AgentState = 'created' | 'starting' | 'running' | 'closing' | 'closed';
@@ -88,8 +89,9 @@ class EmsAgent implements Agent {
   private identity: IdentityKeyPair | undefined;
   private startPromise: Promise<void> | undefined;
   private closePromise: Promise<void> | undefined;
+  private readonly hellos: Hellos;
   private readonly onReconnect = (): void => {
-    void this.sendHello();
+    void this.hellos.say();
   };
 
   constructor(
@@ -100,6 +102,13 @@ class EmsAgent implements Agent {
     this.hostname = config.hostname;
     this.queue = emsActionsQueue(config.hostname);
     this.registerQueue = emsRegisterQueue(config.type);
+    this.hellos = new Hellos({
+      transport,
+      registerQueue: this.registerQueue,
+      logger: deps.logger,
+      message: () => this.helloMessage(),
+      wanted: () => this.current !== 'closing' && this.current !== 'closed',
+    });
   }
 
   get state(): AgentState {
@@ -155,14 +164,13 @@ class EmsAgent implements Agent {
     this.consumer = await this.transport.consume(this.queue, handler, { prefetch: 1, concurrency: 1 });
     // An owned transport was idle until now (the topology above is applied on its first connection).
     if (this.deps.owned) this.deps.owned.start();
-    else await this.sendHello();
+    else await this.hellos.say();
     if (this.current === 'starting') this.current = 'running';
     logger.info({ queue: this.queue, registerQueue: this.registerQueue }, 'agent started');
   }
 
-  /** Publishes `{"hostname":…}` to `ems.<type>.register` on the default exchange; failures only log (retried on reconnect). */
-  private async sendHello(): Promise<void> {
-    if (this.current === 'closing' || this.current === 'closed') return;
+  /** The hello `{"hostname":…}` (with what this agent offers), for `ems.<type>.register` on the default exchange. */
+  private helloMessage(): { body: Uint8Array; properties: PublishProperties } {
     // `verifies` tells a VNFM with a key that this agent refuses unsigned commands and signs its replies.
     const hello = {
       hostname: this.hostname,
@@ -179,13 +187,7 @@ class EmsAgent implements Agent {
           }
         : {}),
     };
-    const { body, properties } = encodeBody(hello);
-    try {
-      await this.transport.publish('', this.registerQueue, body, properties);
-      this.deps.logger.info({ registerQueue: this.registerQueue }, 'hello sent');
-    } catch (error) {
-      this.deps.logger.warn({ err: error }, 'cannot send the hello yet; will retry after reconnect');
-    }
+    return encodeBody(hello);
   }
 
   close(): Promise<void> {
@@ -198,6 +200,7 @@ class EmsAgent implements Agent {
     this.current = 'closing';
     if (wasStarted) await wasStarted.catch(() => undefined);
     this.transport.off('connected', this.onReconnect);
+    this.hellos.stop();
     await this.consumer?.cancel();
     if (this.deps.owned) await this.transport.close();
     this.store?.close();

@@ -3,6 +3,7 @@ export type {
   Transport,
   TransportEvent,
   MessageProperties,
+  PublishProperties,
   IncomingMessage,
   QueueOptions,
   QueueState,
@@ -24,5 +25,6 @@ export { backoffDelay } from './internal/backoff.js';
 export type { BackoffBounds } from './internal/backoff.js';
 export { MASK, redactSecret, redactText, redactUrl } from './redact.js';
 export { RequeueError } from './requeue-error.js';
+export { UnroutableError } from './unroutable-error.js';
 export { StreamLog } from './stream-log.js';
 export type { StreamLogOptions } from './stream-log.js';

@@ -20,6 +20,16 @@ export interface MessageProperties {
   expiration?: number;
 }
 
+/** What {@link Transport.publish} takes: the message's properties and the publish flag `mandatory`. */
+export interface PublishProperties extends MessageProperties {
+  /**
+   * The broker must route the message to a queue: when none takes it (a consumer's auto-delete queue gone while it
+   * reconnects) the broker returns it and the publish rejects with an `UnroutableError` instead of resolving.
+   * @default false: such a message is dropped silently
+   */
+  mandatory?: boolean;
+}
+
 /** One delivered message. `body` is the raw bytes; decoding is the protocol codec's job. */
 export interface IncomingMessage {
   body: Buffer;
@@ -172,8 +182,11 @@ export interface Transport {
   inspectQueue(name: string): Promise<QueueState | undefined>;
   /** Deletes a queue; missing queues are not an error. */
   deleteQueue(name: string): Promise<void>;
-  /** Publishes one message; resolves once the broker confirmed it. `exchange` `''` is the default exchange. */
-  publish(exchange: string, routingKey: string, body: Uint8Array | string, properties?: MessageProperties): Promise<void>;
+  /**
+   * Publishes one message; resolves once the broker confirmed it. `exchange` `''` is the default exchange. A
+   * `mandatory` message no queue took rejects with an `UnroutableError`.
+   */
+  publish(exchange: string, routingKey: string, body: Uint8Array | string, properties?: PublishProperties): Promise<void>;
   /** Consumes a queue; the consumer is resumed automatically after a reconnect. */
   consume(queue: string, handler: MessageHandler, options?: ConsumeOptions): Promise<Consumer>;
   /**

@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { createAmqpTransport, type AmqpTransportOptions, type TransportFactory } from '@vnfkit/vnfm-sdk';
-import type { Logger } from 'pino';
+import { pino, type Logger } from 'pino';
 import { LocalVim, NfvoSimulator, type MessageEvent, type Vm, type VimDriver, type VmRequest } from '@vnfkit/vnfm-sdk/testing';
 import { GenericVnfmConfig } from '../../src/config.js';
 import { GenericVnfm } from '../../src/generic-vnfm.js';
@@ -160,9 +160,15 @@ export async function startHarness(
     ...(options.agentSigningKey ? { signing_key: options.agentSigningKey } : {}),
     ...options.agentConfig,
   };
-  const vim = new LocalVim({ agentConfig, ...(options.agentCommand ? { agentCommand: options.agentCommand } : {}) });
+  // DEBUG_AGENTS=<level>: the agents log at that level to this process's stdout/stderr.
+  const agentDebug = process.env['DEBUG_AGENTS'];
+  const vim = new LocalVim({
+    agentConfig,
+    ...(options.agentCommand ? { agentCommand: options.agentCommand } : {}),
+    ...(agentDebug ? { logLevel: agentDebug, stdio: 'inherit' as const } : {}),
+  });
   closers.push(() => vim.close());
-  const logger = options.logger ? { logger: options.logger } : {};
+  const logger = options.logger ? { logger: options.logger } : debugLogger();
   const transport = await createAmqpTransport({
     url,
     connectionName: simulatorConnectionName(type),
@@ -223,6 +229,15 @@ export async function startHarness(
       for (const close of closers.reverse()) await close().catch(() => undefined);
     },
   };
+}
+
+/**
+ * `DEBUG_E2E_LOG=<file>`: the VNFM, the simulator and their transports log at debug level, as JSON lines
+ * appended to that file (one file for a whole run: the lines carry their test's VNFM type).
+ */
+function debugLogger(): { logger: Logger } | Record<string, never> {
+  const file = process.env['DEBUG_E2E_LOG'];
+  return file ? { logger: pino({ level: 'debug' }, pino.destination({ dest: file, append: true, sync: true })) } : {};
 }
 
 const execFileAsync = promisify(execFile);

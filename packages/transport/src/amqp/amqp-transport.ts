@@ -5,6 +5,7 @@ import { pino } from 'pino';
 import { withDeadline } from '../internal/deadline.js';
 import { LinkLostError } from '../internal/pending-requests.js';
 import { redactUrl } from '../redact.js';
+import { UnroutableError } from '../unroutable-error.js';
 import type {
   ConsumeOptions,
   Consumer,
@@ -12,6 +13,7 @@ import type {
   IncomingMessage,
   MessageHandler,
   MessageProperties,
+  PublishProperties,
   QueueOptions,
   QueueState,
   RequestOptions,
@@ -22,6 +24,7 @@ import { confirmPublish } from './confirm.js';
 import { ConnectionKeeper, type AmqpTransportState, type Link } from './connection.js';
 import { Consumers } from './consumers.js';
 import { resolveAmqpOptions, type AmqpTransportOptions, type ResolvedAmqpTransportOptions } from './options.js';
+import { watchReturn, type ReturnWatch } from './returns.js';
 import { Rpc } from './rpc.js';
 import { TopologyOps } from './topology-ops.js';
 import { publishOptions, toBuffer } from './wire.js';
@@ -150,7 +153,7 @@ export class AmqpTransport implements Transport {
    * Publishes and resolves once the broker confirmed. With `resendPublishes`, a publish whose connection dropped
    * before the confirm is sent again on the next connection, all within one `publishTimeoutMs`.
    */
-  async publish(exchange: string, routingKey: string, body: Uint8Array | string, properties: MessageProperties = {}): Promise<void> {
+  async publish(exchange: string, routingKey: string, body: Uint8Array | string, properties: PublishProperties = {}): Promise<void> {
     const what = `publishing to ${exchange || '(default exchange)'} with routing key ${routingKey}`;
     const payload = toBuffer(body);
     const deadline = Date.now() + this.options.publishTimeoutMs;
@@ -169,7 +172,7 @@ export class AmqpTransport implements Transport {
 
   private async publishOnce(
     what: string,
-    input: { exchange: string; routingKey: string; payload: Buffer; properties: MessageProperties; timeoutMs: number },
+    input: { exchange: string; routingKey: string; payload: Buffer; properties: PublishProperties; timeoutMs: number },
   ): Promise<void> {
     let link: Link;
     try {
@@ -179,24 +182,30 @@ export class AmqpTransport implements Transport {
       throw error;
     }
     let channel: ConfirmChannel | undefined;
+    let watch: ReturnWatch | undefined;
+    const { mandatory, ...properties } = input.properties;
     try {
       channel = await link.publisher.get();
       const key = input.exchange === '' ? this.ops.topology.resolve(input.routingKey) : input.routingKey;
       await this.ops.exchangeExists(link, input.exchange);
+      if (mandatory === true) watch = watchReturn(channel, properties.headers);
       await confirmPublish(channel, {
         exchange: input.exchange,
         routingKey: key,
         timeoutMs: input.timeoutMs,
         flow: link.flow,
         payload: input.payload,
-        options: publishOptions(input.properties),
+        options: watch ? { ...publishOptions({ ...properties, headers: watch.headers }), mandatory: true } : publishOptions(properties),
       });
     } catch (error) {
       if (link.lost) throw new LinkLostError(`connection lost before the broker confirmed ${what}`, { cause: error });
       if (error instanceof TimeoutError) throw error;
       link.exchangeChecks.clear();
       throw new TransportError(`${what} failed: ${this.keeper.describe(channel, error)}`, { cause: error });
+    } finally {
+      watch?.stop();
     }
+    if (watch?.returned() === true) throw new UnroutableError(`no queue took the message (${what})`);
   }
 
   async reply(request: IncomingMessage, body: Uint8Array | string, properties: MessageProperties = {}): Promise<void> {

@@ -15,6 +15,7 @@ import type {
   IncomingMessage,
   MessageHandler,
   MessageProperties,
+  PublishProperties,
   QueueOptions,
   QueueState,
   RequestOptions,
@@ -22,6 +23,7 @@ import type {
   TransportEvent,
 } from '../transport.js';
 import { withReplyToHeaders } from '../transport.js';
+import { UnroutableError } from '../unroutable-error.js';
 
 export { MemoryBroker, topicMatches } from './memory-broker.js';
 export type { BrokerClient } from './memory-broker.js';
@@ -265,16 +267,18 @@ export class MemoryTransport implements Transport, BrokerClient {
 
   // ---------------------------------------------------------------- publish
 
-  async publish(exchange: string, routingKey: string, body: Uint8Array | string, properties: MessageProperties = {}): Promise<void> {
-    const payload = toBuffer(body);
+  async publish(exchange: string, routingKey: string, body: Uint8Array | string, properties: PublishProperties = {}): Promise<void> {
+    const { mandatory, ...messageProperties } = properties;
     const message: IncomingMessage = {
-      body: payload,
-      properties: { contentType: CONTENT_TYPE, contentEncoding: 'UTF-8', ...properties },
+      body: toBuffer(body),
+      properties: { contentType: CONTENT_TYPE, contentEncoding: 'UTF-8', ...messageProperties },
       exchange,
       routingKey: exchange === '' ? this.topology.resolve(routingKey) : routingKey,
       redelivered: false,
     };
-    await this.op(`publishing to ${exchange || '(default exchange)'} with routing key ${routingKey}`, () => this.broker.publish(message));
+    const what = `publishing to ${exchange || '(default exchange)'} with routing key ${routingKey}`;
+    const routed = await this.op(what, () => this.broker.publish(message));
+    if (!routed && mandatory === true) throw new UnroutableError(`no queue took the message (${what})`);
   }
 
   async reply(request: IncomingMessage, body: Uint8Array | string, properties: MessageProperties = {}): Promise<void> {
