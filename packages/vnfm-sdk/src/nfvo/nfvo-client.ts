@@ -76,6 +76,9 @@ export async function requestNfvo(
   const reply = await transport.request(EXCHANGE, VNFM_NFVO_ACTIONS_REPLY, encodeMessage(input.message).body, {
     timeoutMs: input.timeoutMs,
     waitedFor: `the NFVO's answer to ${input.what}`,
+    // As a Java VNFM sends it (Spring AMQP's default delivery mode, spring-amqp 1.7.7 MessageProperties.java:62):
+    // a request waiting in the NFVO's durable queue survives a broker restart.
+    persistent: true,
   });
   if (isJsonNull(reply.body)) return null;
   const answer = decodeNfvoCommand(reply.body);

@@ -102,7 +102,9 @@ export class CommandHandler {
   private async reply(delivery: IncomingMessage, message: VnfmMessage | null, track?: Tracker): Promise<void> {
     const encoded = encodeMessage(message);
     await track?.('replying', { reply: Buffer.from(encoded.body).toString('utf8') });
-    await this.input.transport.reply(delivery, encoded.body, encoded.properties);
+    // Persistent, as Spring's listeners answer (spring-amqp 1.7.7 MessageProperties.java:62): kept through a broker
+    // restart when the NFVO waits on a queue (a lasting reply queue; direct reply-to has none).
+    await this.input.transport.reply(delivery, encoded.body, { ...encoded.properties, persistent: true });
     await track?.('answered');
   }
 

@@ -188,6 +188,7 @@ export class Deliveries {
     // The reply carries the command's correlation id, or none when the command had none (as Spring answers).
     const properties = {
       ...encodeMessage(null).properties,
+      persistent: true,
       ...(record.correlationId !== undefined ? { correlationId: record.correlationId } : {}),
     };
     if (record.replyTo) await transport.publish('', record.replyTo, body, properties);

@@ -33,6 +33,8 @@ function assignIds<T>(value: T): T {
 
 export class NfvoPeer {
   readonly requests: VnfmMessage[] = [];
+  /** Whether each request (same order as `requests`) and each command's reply came persistent (delivery mode 2). */
+  readonly persistent: { requests: boolean[]; replies: boolean[] } = { requests: [], replies: [] };
   readonly registrations: string[] = [];
   behaviour: PeerBehaviour = {};
   private counter = 0;
@@ -56,6 +58,7 @@ export class NfvoPeer {
       async (m) => {
         const msg = decodeVnfmMessage(m.body);
         this.requests.push(msg);
+        this.persistent.requests.push(m.properties.persistent === true);
         const answer = this.answer(msg);
         if (answer !== undefined) await t.reply(m, encodeMessage(answer).body);
       },
@@ -122,6 +125,7 @@ export class NfvoPeer {
       timeoutMs,
       waitedFor: `VNFM reply on ${endpoint}`,
     });
+    this.persistent.replies.push(reply.properties.persistent === true);
     return JSON.parse(reply.body.toString('utf8')) as Record<string, unknown> | null;
   }
 }

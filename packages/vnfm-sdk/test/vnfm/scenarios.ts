@@ -150,6 +150,8 @@ export function vnfmScenarios(env: ScenarioEnv): void {
     expect(allVnfcs(final)).toHaveLength(1);
     expect(final.provides?.configurationParameters?.[0]?.value).toBe('provided');
     expect(vnfm.calls).toEqual(['instantiate']);
+    // Persistent both ways, as Spring AMQP sends by default (a Java VNFM, the NFVO's listeners).
+    expect(peer.persistent).toEqual({ requests: [true, true], replies: [true] });
   });
 
   it('answers MODIFY, START/STOP (whole and one VNFC), RELEASE_RESOURCES, HEAL (without cause, as the Java SDK), SCALE_IN (null) and LOG_REQUEST', async () => {

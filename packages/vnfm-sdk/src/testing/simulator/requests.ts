@@ -90,7 +90,8 @@ export class Requests {
       }
     }
     const body = await answering;
-    if (body !== undefined) await this.deps.transport.reply(message, body, encodeMessage(null).properties);
+    // Persistent, as the NFVO's Spring listeners answer (spring-amqp 1.7.7 MessageProperties.java:62).
+    if (body !== undefined) await this.deps.transport.reply(message, body, { ...encodeMessage(null).properties, persistent: true });
   }
 
   /** Holds a request while `faults.requestDelayMs` says so; lowering it (e.g. to 0) releases the waiting ones. */
