@@ -25,6 +25,23 @@ interface ConsumerState {
   cancelling: Promise<void> | undefined;
 }
 
+/** Per shared channel (`oneChannel`), what each consumer on it does when it closes: one listener per channel. */
+const sharedChannelConsumers = new WeakMap<Channel, Map<ConsumerState, () => void>>();
+
+/** Calls `onClose` when the shared `channel` closes, for `state` (replacing its earlier registration there). */
+function onSharedChannelClose(channel: Channel, state: ConsumerState, onClose: () => void): void {
+  let consumers = sharedChannelConsumers.get(channel);
+  if (!consumers) {
+    const map = new Map<ConsumerState, () => void>();
+    channel.on('close', () => {
+      for (const close of [...map.values()]) close();
+    });
+    sharedChannelConsumers.set(channel, map);
+    consumers = map;
+  }
+  consumers.set(state, onClose);
+}
+
 /**
  * Consumers: each on a channel of its own (so prefetch is per consumer), handlers run through a
  * {@link ConsumerRunner}, resumed on every new connection, re-opened when the broker closes only their channel.
@@ -119,12 +136,12 @@ export class Consumers {
   private async start(state: ConsumerState, link: Link): Promise<void> {
     if (state.link === link && state.channel && !isChannelClosed(state.channel)) return;
     // `oneChannel`: consumers share the connection's publish channel (one channel per connection in all).
-    const channel: Channel = this.keeper.options.oneChannel ? await link.publisher.get() : await link.connection.createChannel();
-    watchChannel(channel, {
-      name: `consumer ${state.handle}`,
-      log: this.keeper.log,
-      onClose: () => this.onChannelClosed(state, channel, link),
-    });
+    const { oneChannel } = this.keeper.options;
+    const channel: Channel = oneChannel ? await link.publisher.get() : await link.connection.createChannel();
+    const onClose = (): void => this.onChannelClosed(state, channel, link);
+    // The shared channel is watched by its slot already; its consumers share one close listener.
+    if (oneChannel) onSharedChannelClose(channel, state, onClose);
+    else watchChannel(channel, { name: `consumer ${state.handle}`, log: this.keeper.log, onClose });
     try {
       // Per-consumer prefetch (global=false): the broker pushes at most this many unacked deliveries.
       await channel.prefetch(state.prefetch, false);
@@ -225,6 +242,7 @@ export class Consumers {
         );
       }
       this.states.delete(state);
+      if (channel) sharedChannelConsumers.get(channel)?.delete(state);
       state.channel = undefined;
       state.link = undefined;
       if (channel) await this.release(channel, undefined);
