@@ -86,6 +86,15 @@ export interface EmsClientOptions {
    */
   agentPollIntervalMs?: number;
   /**
+   * While {@link EmsClient.waitForAgent} waits, an agent whose actions queue `vnfm.<hostname>.actions` has had a
+   * consumer this long, in ms, without its hello arriving is taken as registered, without vnfkit extensions (no
+   * re-sends, bundles or signing): its hello was lost. Open Baton's EMS says hello once, and the broker drops it
+   * while the VNFM's auto-delete register queue is gone (the VNFM reconnecting); a vnfkit agent says it again
+   * until a queue takes it. Never with `signingKey` (the hello carries what signing needs). `0` turns it off.
+   * @default 5_000
+   */
+  helloFallbackMs?: number;
+  /**
    * VNFM replicas: every replica's client sees every hello (see {@link EmsClient.start}), and the register queue is a
    * quorum queue (a cluster node may be down). @default false
    */
@@ -260,14 +269,63 @@ export class EmsClient {
       this.waiters.set(hostname, waiters);
       const done = (): void => {
         clearTimeout(timer);
+        stopWatch();
         resolve();
       };
       const timer = setTimeout(() => {
         waiters.delete(done);
+        stopWatch();
         reject(new EmsTimeoutError(hostname, timeoutMs, this.options.brokerAddress ?? 'the broker'));
       }, timeoutMs);
       waiters.add(done);
+      const stopWatch = this.watchForSilentAgent(hostname);
     });
+  }
+
+  /**
+   * Looks at `vnfm.<hostname>.actions` while a hello is awaited: consumed for `helloFallbackMs` without a hello, the
+   * agent is registered as one without extensions (see {@link EmsClientOptions.helloFallbackMs}). Returns the stop.
+   */
+  private watchForSilentAgent(hostname: string): () => void {
+    const fallbackMs = this.options.helloFallbackMs ?? 5_000;
+    if (!(fallbackMs > 0) || !Number.isFinite(fallbackMs) || this.options.signingKey !== undefined) return () => undefined;
+    const queue = emsActionsQueue(hostname);
+    const interval = Math.max(100, Math.min(1_000, Math.floor(fallbackMs / 4)));
+    let consumedSince: number | undefined;
+    let stopped = false;
+    let timer: NodeJS.Timeout | undefined;
+    const poll = async (): Promise<void> => {
+      const state = await this.options.transport.inspectQueue(queue).catch(() => undefined);
+      if (stopped || this.registered.has(hostname)) return;
+      if (state !== undefined && state.consumers > 0) {
+        consumedSince ??= Date.now();
+        if (Date.now() - consumedSince >= fallbackMs) {
+          this.log.warn(
+            { hostname, queue, consumedForMs: Date.now() - consumedSince },
+            'the agent consumes its queue but its hello never came (lost while the register queue was gone?); taking it as registered, without vnfkit extensions',
+          );
+          this.registerSilent(hostname);
+          return;
+        }
+      } else consumedSince = undefined;
+      timer = setTimeout(() => void poll(), interval);
+    };
+    timer = setTimeout(() => void poll(), interval);
+    return () => {
+      stopped = true;
+      clearTimeout(timer);
+    };
+  }
+
+  /** An agent that is there but whose hello was lost: registered with none of the extensions a hello could offer. */
+  private registerSilent(hostname: string): void {
+    this.registered.add(hostname);
+    this.deduplicating.delete(hostname);
+    this.verifying.delete(hostname);
+    this.bundling.delete(hostname);
+    this.present(hostname);
+    for (const w of this.waiters.get(hostname) ?? []) w();
+    this.waiters.delete(hostname);
   }
 
   /** Forgets an agent (its VM is gone), and its pinned identity: a new VM of that name enrols afresh. */
