@@ -290,7 +290,10 @@ export class EmsClient {
     const fallbackMs = this.options.helloFallbackMs ?? 5_000;
     if (!(fallbackMs > 0) || !Number.isFinite(fallbackMs) || this.options.signingKey !== undefined) return () => undefined;
     const queue = emsActionsQueue(hostname);
-    const interval = Math.max(100, Math.min(1_000, Math.floor(fallbackMs / 4)));
+    // While the VM boots (minutes, for thousands of VMs at once) the look grows rarer, up to every 10 s; once a
+    // consumer is seen it is checked every `base` until the fallback time has passed.
+    const base = Math.max(100, Math.min(1_000, Math.floor(fallbackMs / 4)));
+    let idle = 0;
     let consumedSince: number | undefined;
     let stopped = false;
     let timer: NodeJS.Timeout | undefined;
@@ -307,10 +310,14 @@ export class EmsClient {
           this.registerSilent(hostname);
           return;
         }
-      } else consumedSince = undefined;
-      timer = setTimeout(() => void poll(), interval);
+        idle = 0;
+      } else {
+        consumedSince = undefined;
+        idle += 1;
+      }
+      timer = setTimeout(() => void poll(), Math.min(10_000, base * 2 ** Math.min(idle, 10)));
     };
-    timer = setTimeout(() => void poll(), interval);
+    timer = setTimeout(() => void poll(), base);
     return () => {
       stopped = true;
       clearTimeout(timer);
