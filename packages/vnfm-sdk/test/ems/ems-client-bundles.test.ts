@@ -5,10 +5,11 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { EXCHANGE, decodeEmsCommand, emsActionsQueue, emsRegisterQueue, type EmsCommand } from '@vnfkit/protocol';
+import { emsActionsQueue, emsRegisterQueue } from '@vnfkit/protocol';
 import { createAmqpTransport, type Transport } from '@vnfkit/transport';
 import { EmsClient } from '../../src/ems/ems-client.js';
 import { spawnEndpointAgent } from '../helpers/agent-process.js';
+import { standInAgent } from '../helpers/stand-in-agent.js';
 import { AMQP_URL, uniqueName } from '../helpers/broker.js';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -74,14 +75,7 @@ describe('EmsClient bundled commands', () => {
     const hostname = `${endpoint}-vm-1`;
     const { ems, transport } = await client(endpoint);
     // The stand-in: hello `{"hostname": …}` only, and every command recorded and answered with status 0.
-    const received: EmsCommand[] = [];
-    const queue = emsActionsQueue(hostname);
-    await transport.declareQueue(queue, { durable: false, autoDelete: true });
-    await transport.bindQueue(queue, EXCHANGE, queue);
-    await transport.consume(queue, async (m) => {
-      received.push(decodeEmsCommand(m.body));
-      await transport.reply(m, JSON.stringify({ output: '', err: '', status: 0 }));
-    });
+    const received = await standInAgent(transport, hostname);
     await transport.publish('', emsRegisterQueue(endpoint), JSON.stringify({ hostname }));
     await ems.waitForAgent(hostname);
     expect(ems.acceptsBundles(hostname)).toBe(false);

@@ -3,11 +3,12 @@
 // and, after `helloFallbackMs`, takes it as registered without vnfkit extensions. Over the real RabbitMQ, with an
 // Open-Baton-like stand-in that never says hello.
 import { afterEach, describe, expect, it } from 'vitest';
-import { EXCHANGE, decodeEmsCommand, emsActionsQueue, type EmsCommand } from '@vnfkit/protocol';
+import type { EmsCommand } from '@vnfkit/protocol';
 import { createAmqpTransport, type Transport } from '@vnfkit/transport';
 import { EmsClient, type EmsClientOptions } from '../../src/ems/ems-client.js';
 import { EmsTimeoutError } from '../../src/errors.js';
 import { AMQP_URL, uniqueName } from '../helpers/broker.js';
+import { standInAgent } from '../helpers/stand-in-agent.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -23,14 +24,7 @@ async function setup(options: Partial<EmsClientOptions>): Promise<{ ems: EmsClie
   const ems = new EmsClient({ transport, endpoint, commandTimeoutMs: 10_000, helloTimeoutMs: 4_000, ...options });
   await ems.start();
   cleanups.push(() => ems.stop());
-  const received: EmsCommand[] = [];
-  const queue = emsActionsQueue(hostname);
-  await transport.declareQueue(queue, { durable: false, autoDelete: true });
-  await transport.bindQueue(queue, EXCHANGE, queue);
-  await transport.consume(queue, async (m) => {
-    received.push(decodeEmsCommand(m.body));
-    await transport.reply(m, JSON.stringify({ output: 'ran\n', err: '', status: 0 }));
-  });
+  const received = await standInAgent(transport, hostname, { output: 'ran\n', err: '', status: 0 });
   return { ems, hostname, received };
 }
 
