@@ -43,6 +43,8 @@ describe.skipIf(SKIP_BROKER_TESTS)('the hello of an agent that starts before its
 
     const vnfm = await FakeVnfm.start(type);
     await waitFor(() => vnfm.hellosFrom(hostname) >= 1, { timeoutMs: 15_000, what: `the hello of ${hostname} once the VNFM is there` });
+    // The agent's log line comes through its stdout pipe, maybe after the hello itself.
+    await waitFor(() => agent.logged('hello sent'), { timeoutMs: 5_000, what: "the agent's 'hello sent' log line" });
     const sent = agent.logs.find((l) => l['msg'] === 'hello sent');
     expect(sent?.['attempts']).toBeGreaterThanOrEqual(3);
     // Routed once, no more retries: still one hello a moment later.
