@@ -27,7 +27,7 @@ describe.skipIf(SKIP_BROKER_TESTS)('vnfkit-ems against a real RabbitMQ (the test
     });
     expect(reply.json).toEqual({ output: "['after.sh']", err: '', status: 0 });
     expect(await readFile(join(scriptsDir, 'after.sh'), 'utf8')).toBe('echo hi\n');
-    expect(agent.logged('reconnected to the broker')).toBe(true);
+    await waitFor(() => agent.logged('reconnected to the broker'), { timeoutMs: 5_000, what: 'the reconnect log line' });
   });
 
   it('handles every command, replying text/plain with the correlation id', async () => {
