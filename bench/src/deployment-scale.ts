@@ -185,6 +185,17 @@ export interface DeploymentRun {
   /** CPU seconds the deployment took, and the mean of the two floor runs' (NaN without a floor). */
   cpu: { deployment: CpuSplit; floor: CpuSplit };
 }
+/** CLOCK_MONOTONIC in µs: the clock of V8's CPU profiles (`startTime`, `endTime`), to cut them into the runs. */
+function profileClock(): bigint {
+  return process.hrtime.bigint() / 1000n;
+}
+
+/** With a CPU profile (or VNFKIT_BENCH_WINDOWS=1) asked for, the window of a run in the profiles' clock: `window <run> <from µs> <to µs>`. */
+function printWindow(run: string, from: bigint): void {
+  if (['VNFKIT_BENCH_VNFM_CPU_PROF', 'VNFKIT_BENCH_FARM_CPU_PROF', 'VNFKIT_BENCH_WINDOWS'].some((name) => process.env[name]))
+    console.error(`window ${run} ${from} ${profileClock()}`);
+}
+
 /** One deployment through the Generic VNFM (and, unless `floor: false`, its floor), measured; no rows. */
 export async function runDeployment(root: string, options: DeploymentScaleOptions = optionsFromEnv()): Promise<DeploymentRun> {
   ensureVnfmBuilt();
@@ -280,7 +291,9 @@ export async function runDeployment(root: string, options: DeploymentScaleOption
     const floorOf = async (concurrency: number, jobs: { hostname: string; env: Record<string, string> }[]): Promise<FloorRun> => {
       const c0 = await cpuSplit({ farms, broker, vnfm });
       const from = performance.timeOrigin + performance.now();
+      const w0 = profileClock();
       const ms = await floorRun(ems, { jobs, concurrency, workload });
+      printWindow('floor', w0);
       const cpu = cpuDelta(c0, await cpuSplit({ farms, broker, vnfm }));
       const floorRuns = (await Promise.all(farms.map((f) => f.runs()))).flat();
       if (floorRuns.length !== executions) throw new Error(`floor ran ${floorRuns.length} scripts, expected ${executions}`);
@@ -303,12 +316,14 @@ export async function runDeployment(root: string, options: DeploymentScaleOption
     const vnfmCpu0 = await cpuSeconds(vnfm.pid);
     const t0 = performance.now();
     const from = performance.timeOrigin + t0;
+    const w0 = profileClock();
     const scripts = Object.fromEntries(workload.scripts.map((s) => [s, workload.content]));
     const nsrId = await sim.deploy(nsd({ vnfrs, type, vnfcs: vnfcsPerVnfr, workload }), {
       packages: Object.fromEntries(Array.from({ length: vnfrs }, (_v, i) => [`v${i + 1}`, { scripts }])),
     });
     await Promise.race([sim.waitForNsStatus(nsrId, 'ACTIVE', { timeoutMs: options.deployTimeoutMs }), vnfmExit]);
     const wallMs = performance.now() - t0;
+    printWindow('deployment', w0);
     const vnfmRssMb = await peakRssMb(vnfm.pid);
     const vnfmCpuS = (await cpuSeconds(vnfm.pid)) - vnfmCpu0;
     const cpu1 = await cpuSplit({ farms, broker, vnfm });
