@@ -183,7 +183,10 @@ describe.skipIf(SKIP_BROKER_TESTS)('vnfkit-ems against a real RabbitMQ (the test
     expect(reply.json).toEqual({ output: '', err: 'interrupted by agent restart; not re-run', status: 1 });
     expect(await readFile(side, 'utf8')).toBe('run\n');
     await waitFor(() => vnfm.hellosFrom(hostname) >= 2, { timeoutMs: 10_000, what: 'the hello of the restarted agent' });
-    expect(restarted.logs.some((line) => line.msg === 'redelivered EXECUTE was interrupted by an agent restart; not re-run')).toBe(true);
+    await waitFor(() => restarted.logs.some((line) => line.msg === 'redelivered EXECUTE was interrupted by an agent restart; not re-run'), {
+      timeoutMs: 5_000,
+      what: 'the log line of the interrupted EXECUTE',
+    });
   });
 
   it('finishes the running command, replies and exits 0 on SIGTERM', async () => {

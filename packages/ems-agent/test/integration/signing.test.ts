@@ -9,6 +9,7 @@ import { b64, startAgentPair, type AgentPair } from '../helpers/agent-pair.js';
 import { runCli, writeConfig } from '../helpers/agent-process.js';
 import { AMQP_URL, SKIP_BROKER_TESTS } from '../helpers/broker.js';
 import { tempDir, uniqueHostname } from '../helpers/temp.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 /** The key the VMs of one VNFR share as `signing_key` (the Generic VNFM derives it from its master key). */
 const VNFR_KEY = 'integration-vnfr-key-0123456789abcdef';
@@ -81,7 +82,10 @@ describe.skipIf(SKIP_BROKER_TESTS)('signed commands against a real RabbitMQ', ()
         signature: ok.headers[REPLY_SIGNATURE_HEADER],
       }).ok,
     ).toBe(false);
-    expect(a.agent.logs.some((line) => line.msg === 'unsigned, mis-signed or stale command refused')).toBe(true);
+    await waitFor(() => a.agent.logs.some((line) => line.msg === 'unsigned, mis-signed or stale command refused'), {
+      timeoutMs: 5_000,
+      what: 'the refusal log line',
+    });
   });
 
   it('checks the age before the execution records: a replay past max_command_age gets a refusal, never the recorded output', async () => {
@@ -124,7 +128,10 @@ describe.skipIf(SKIP_BROKER_TESTS)('signed commands against a real RabbitMQ', ()
     expect(refused.code).not.toBe(0);
     expect(`${refused.stdout}${refused.stderr}`).toMatch(/require_signing: set, but there is no signing_key/);
     const keyless = await startAgentPair('sign-none');
-    expect(keyless.agent.logs.some((line) => /no signing_key/.test(String(line.msg)) && line.level === 40)).toBe(true);
+    await waitFor(() => keyless.agent.logs.some((line) => /no signing_key/.test(String(line.msg)) && line.level === 40), {
+      timeoutMs: 5_000,
+      what: 'the warning about the missing signing_key',
+    });
     expect(keyless.vnfm.hellos[0]).not.toHaveProperty('verifies');
   });
 });
