@@ -54,6 +54,9 @@ export function startVnfm(input: {
   };
   if (input.concurrency !== undefined) env['VNFKIT_CONCURRENCY'] = String(input.concurrency);
   Object.assign(env, input.env);
+  // VNFKIT_BENCH_VNFM_ENV='{"VNFKIT_LOG_LEVEL":"warn"}': more environment for the VNFM, to A/B its settings.
+  const extra = process.env['VNFKIT_BENCH_VNFM_ENV'];
+  if (extra) Object.assign(env, JSON.parse(extra) as Record<string, string>);
   // Default log level (info), as in production; the log goes nowhere.
   // VNFKIT_BENCH_VNFM_CPU_PROF=<dir>: a V8 CPU profile of the VNFM, written when it exits.
   const profile = process.env['VNFKIT_BENCH_VNFM_CPU_PROF'];
