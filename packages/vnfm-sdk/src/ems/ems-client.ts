@@ -22,6 +22,7 @@ import {
   verifyIdentityMac,
   verifyReplySignature,
   type EmsCommand,
+  type EmsHello,
   type IdentityKeyPair,
   type EmsReply,
   type VNFRecordDependency,
@@ -186,20 +187,12 @@ export class EmsClient {
       const hello = decodeEmsHello(m.body);
       const { hostname } = hello;
       this.log.info({ hostname }, 'EMS agent registered');
-      this.registered.add(hostname);
-      if (hello.deduplicates === DEDUPLICATES_BY_CORRELATION_ID) this.deduplicating.add(hostname);
-      else this.deduplicating.delete(hostname);
-      if (hello.verifies === VERIFIES_SIGNATURE_V3) this.verifying.add(hostname);
-      else this.verifying.delete(hostname);
-      if (hello.bundles === BUNDLES_V1) this.bundling.add(hostname);
-      else this.bundling.delete(hostname);
+      this.register(hostname, hello);
       // Judged when a command is sent: the host's key (its VNFR) may not be known yet.
       if (hello.identity !== undefined) this.offer(hostname, hello.identity);
       // A hello while commands wait: the agent reconnected, and what waited in its queue may be gone.
       if (this.deduplicating.has(hostname)) this.resend(this.waitingCommands.get(hostname), `the agent of ${hostname} said hello again`);
-      this.present(hostname);
-      for (const w of this.waiters.get(hostname) ?? []) w();
-      this.waiters.delete(hostname);
+      this.wake(hostname);
     } catch (error) {
       this.log.warn({ err: toError(error).message }, 'invalid EMS hello dropped');
     }
@@ -307,7 +300,8 @@ export class EmsClient {
             { hostname, queue, consumedForMs: Date.now() - consumedSince },
             'the agent consumes its queue but its hello never came (lost while the register queue was gone?); taking it as registered, without vnfkit extensions',
           );
-          this.registerSilent(hostname);
+          this.register(hostname, undefined);
+          this.wake(hostname);
           return;
         }
         idle = 0;
@@ -324,12 +318,22 @@ export class EmsClient {
     };
   }
 
-  /** An agent that is there but whose hello was lost: registered with none of the extensions a hello could offer. */
-  private registerSilent(hostname: string): void {
+  /** Registers `hostname` with the vnfkit extensions its hello offers; none without a hello (it was lost). */
+  private register(hostname: string, hello: EmsHello | undefined): void {
     this.registered.add(hostname);
-    this.deduplicating.delete(hostname);
-    this.verifying.delete(hostname);
-    this.bundling.delete(hostname);
+    const offers: [Set<string>, boolean][] = [
+      [this.deduplicating, hello?.deduplicates === DEDUPLICATES_BY_CORRELATION_ID],
+      [this.verifying, hello?.verifies === VERIFIES_SIGNATURE_V3],
+      [this.bundling, hello?.bundles === BUNDLES_V1],
+    ];
+    for (const [hosts, offered] of offers) {
+      if (offered) hosts.add(hostname);
+      else hosts.delete(hostname);
+    }
+  }
+
+  /** The agent of `hostname` is there: its absence watch restarts, and whoever waited for it goes on. */
+  private wake(hostname: string): void {
     this.present(hostname);
     for (const w of this.waiters.get(hostname) ?? []) w();
     this.waiters.delete(hostname);
