@@ -13,6 +13,13 @@ import {
 import { NfvoRefusedError } from '../errors.js';
 import type { Transport } from '@vnfkit/transport';
 
+/**
+ * Properties of an answer on the NFVO link as Spring AMQP sends it on both sides (the NFVO's listeners, a Java VNFM):
+ * JSON, and persistent — Spring's default delivery mode (spring-amqp 1.7.7 `MessageProperties.java:62`) — so an
+ * answer waiting in a queue (a lasting reply queue; direct reply-to has none) outlives a broker restart.
+ */
+export const NFVO_REPLY_PROPERTIES = Object.freeze({ ...encodeMessage(null).properties, persistent: true });
+
 /** The endpoint object a VNFM registers with. */
 export function managerEndpoint(input: { type: string; endpoint: string; description: string }): VnfmManagerEndpoint {
   return {
@@ -76,8 +83,8 @@ export async function requestNfvo(
   const reply = await transport.request(EXCHANGE, VNFM_NFVO_ACTIONS_REPLY, encodeMessage(input.message).body, {
     timeoutMs: input.timeoutMs,
     waitedFor: `the NFVO's answer to ${input.what}`,
-    // As a Java VNFM sends it (Spring AMQP's default delivery mode, spring-amqp 1.7.7 MessageProperties.java:62):
-    // a request waiting in the NFVO's durable queue survives a broker restart.
+    // As a Java VNFM sends it (persistent, see NFVO_REPLY_PROPERTIES): a request waiting in the NFVO's durable
+    // queue survives a broker restart.
     persistent: true,
   });
   if (isJsonNull(reply.body)) return null;

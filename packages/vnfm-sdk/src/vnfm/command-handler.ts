@@ -15,6 +15,7 @@ import {
 } from '@vnfkit/protocol';
 import type { JournalRecord, OperationJournal } from '../journal/operation-journal.js';
 import { runInOperation } from '../ems/operation-context.js';
+import { NFVO_REPLY_PROPERTIES } from '../nfvo/nfvo-client.js';
 import type { IncomingMessage } from '@vnfkit/transport';
 import { dispatch, type DispatchInput } from './dispatch.js';
 import type { FlowInput, Tracker } from './flow.js';
@@ -102,9 +103,7 @@ export class CommandHandler {
   private async reply(delivery: IncomingMessage, message: VnfmMessage | null, track?: Tracker): Promise<void> {
     const encoded = encodeMessage(message);
     await track?.('replying', { reply: Buffer.from(encoded.body).toString('utf8') });
-    // Persistent, as Spring's listeners answer (spring-amqp 1.7.7 MessageProperties.java:62): kept through a broker
-    // restart when the NFVO waits on a queue (a lasting reply queue; direct reply-to has none).
-    await this.input.transport.reply(delivery, encoded.body, { ...encoded.properties, persistent: true });
+    await this.input.transport.reply(delivery, encoded.body, NFVO_REPLY_PROPERTIES);
     await track?.('answered');
   }
 

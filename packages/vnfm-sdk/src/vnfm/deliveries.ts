@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { encodeMessage, toError, vnfmErrorMessage } from '@vnfkit/protocol';
 import type { Logger } from 'pino';
 import type { JournalRecord, OperationJournal } from '../journal/operation-journal.js';
+import { NFVO_REPLY_PROPERTIES } from '../nfvo/nfvo-client.js';
 import { RequeueError, type IncomingMessage, type Transport } from '@vnfkit/transport';
 import type { InterruptedContext, VnfmHooks } from './hooks.js';
 import type { ReplicaPresence } from './presence.js';
@@ -187,8 +188,7 @@ export class Deliveries {
     }
     // The reply carries the command's correlation id, or none when the command had none (as Spring answers).
     const properties = {
-      ...encodeMessage(null).properties,
-      persistent: true,
+      ...NFVO_REPLY_PROPERTIES,
       ...(record.correlationId !== undefined ? { correlationId: record.correlationId } : {}),
     };
     if (record.replyTo) await transport.publish('', record.replyTo, body, properties);

@@ -9,6 +9,7 @@ import {
 } from '@vnfkit/protocol';
 import type { Logger } from 'pino';
 import type { IncomingMessage, Transport } from '@vnfkit/transport';
+import { NFVO_REPLY_PROPERTIES } from '../../nfvo/nfvo-client.js';
 import type { VimDriver } from '../vim-driver.js';
 import type { Commands, MessageEvent } from './commands.js';
 import { assignIds } from './ids.js';
@@ -90,8 +91,7 @@ export class Requests {
       }
     }
     const body = await answering;
-    // Persistent, as the NFVO's Spring listeners answer (spring-amqp 1.7.7 MessageProperties.java:62).
-    if (body !== undefined) await this.deps.transport.reply(message, body, { ...encodeMessage(null).properties, persistent: true });
+    if (body !== undefined) await this.deps.transport.reply(message, body, NFVO_REPLY_PROPERTIES);
   }
 
   /** Holds a request while `faults.requestDelayMs` says so; lowering it (e.g. to 0) releases the waiting ones. */
