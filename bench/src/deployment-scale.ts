@@ -199,7 +199,10 @@ function profileClock(): bigint {
   return process.hrtime.bigint() / 1000n;
 }
 
-/** With a CPU profile (or VNFKIT_BENCH_WINDOWS=1) asked for, the window of a run in the profiles' clock: `window <run> <from µs> <to µs>`. */
+/**
+ * With a CPU profile (or VNFKIT_BENCH_WINDOWS=1) asked for, prints the window of a run in the profiles' clock:
+ * `window <run> <from µs> <to µs>`.
+ */
 function printWindow(run: string, from: bigint): void {
   if (['VNFKIT_BENCH_VNFM_CPU_PROF', 'VNFKIT_BENCH_FARM_CPU_PROF', 'VNFKIT_BENCH_WINDOWS'].some((name) => process.env[name]))
     console.error(`window ${run} ${from} ${profileClock()}`);

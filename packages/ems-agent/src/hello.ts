@@ -22,8 +22,9 @@ export interface HellosInput {
 /**
  * The agent's hellos. Each is published `mandatory`: one the broker returns because no VNFM's register queue exists
  * yet is sent again, with backoff, until a queue takes it. A new hello (every connection sends one) replaces the
- * attempts of the previous. The Open Baton EMS sends one hello per connection, after binding the register queue (openbaton/ems `ems/ems.py`); a VNFM then never hears of a VM that booted
- * while the register queue was gone and fails its VNFR after the agent start timeout.
+ * attempts of the previous. The Open Baton EMS sends one hello per connection, after binding the register queue
+ * (openbaton/ems `ems/ems.py`); a VNFM then never hears of a VM that booted while the register queue was gone and
+ * fails its VNFR after the agent start timeout.
  */
 export class Hellos {
   private round = 0;
