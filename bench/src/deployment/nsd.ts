@@ -21,10 +21,12 @@ export const NOOP_WORKLOAD: Workload = {
 /** The virtual link of every VNFC (and the dependency parameter between VNFRs). */
 export const NETWORK = 'private';
 
-export function nsd(input: { vnfrs: number; type: string; vnfcs: number; workload: Workload }): NetworkServiceDescriptor {
-  const names = Array.from({ length: input.vnfrs }, (_v, i) => `v${i + 1}`);
+/** N VNFRs named `<prefix>1` … `<prefix>N` (`prefix` @default 'v'; their VMs are `<name>-1` …, see PoolVim). */
+export function nsd(input: { vnfrs: number; type: string; vnfcs: number; workload: Workload; prefix?: string }): NetworkServiceDescriptor {
+  const prefix = input.prefix ?? 'v';
+  const names = Array.from({ length: input.vnfrs }, (_v, i) => `${prefix}${i + 1}`);
   return {
-    name: 'bench-scale',
+    name: prefix === 'v' ? 'bench-scale' : `bench-scale-${prefix}`,
     vnfd: names.map((name) => ({
       name,
       type: input.type,
