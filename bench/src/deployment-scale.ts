@@ -62,7 +62,7 @@ export interface DeploymentScaleOptions {
    * VNFRs of an unmeasured deployment (on agents of their own) that the VNFM and the simulator run before anything
    * is measured, so that the measured one runs on warm processes, as the floor's client and the farms do and as a
    * long-running VNFM does; 0 measures a fresh VNFM (its JIT warm-up, ≈ 20 % of its CPU, included). Env
-   * `VNFKIT_BENCH_WARM_VNFRS`. @default 100 from the environment, 0 in code
+   * `VNFKIT_BENCH_WARM_VNFRS`. @default 300 from the environment, 0 in code
    */
   warmVnfrs?: number;
 }
@@ -101,7 +101,7 @@ export function optionsFromEnv(): DeploymentScaleOptions {
     pinVnfm: process.env['VNFKIT_BENCH_PIN_VNFM'] === '1',
     deployTimeoutMs: 240_000,
     rounds: envInt('VNFKIT_BENCH_ROUNDS', 1),
-    warmVnfrs: envCount('VNFKIT_BENCH_WARM_VNFRS', 100),
+    warmVnfrs: envCount('VNFKIT_BENCH_WARM_VNFRS', 300),
   };
 }
 
