@@ -193,6 +193,8 @@ export interface DeploymentRun {
   executions: number;
   /** The VNFM ran on a CPU of its own. */
   pinned: boolean;
+  /** The unmeasured warm-up deployment: its VNFRs and the executions its agents ran (0 and 0 without one). */
+  warmUp: { vnfrs: number; executions: number };
   wallMs: number;
   /** The mean of the floor runs before and after the deployment; NaN when the floor was not measured. */
   floorMs: number;
@@ -338,6 +340,7 @@ export async function runDeployment(root: string, options: DeploymentScaleOption
       concurrency: WARM_UP_CONCURRENCY,
       workload,
     });
+    let warmExecutions = 0;
     if (warmVnfrs > 0) {
       // The VNFM's and the simulator's warm-up: a deployment of its own, with no-op scripts, on the `w…` agents of a
       // farm of their own, terminated and gone before anything is measured (the measured farms keep their size:
@@ -359,6 +362,7 @@ export async function runDeployment(root: string, options: DeploymentScaleOption
       });
       await Promise.race([sim.waitForNsStatus(warmNsr, 'ACTIVE', { timeoutMs: options.deployTimeoutMs }), vnfmExit]);
       await Promise.race([sim.terminate(warmNsr), vnfmExit]);
+      warmExecutions = (await warmFarm.runs()).length;
       await warmFarm.close();
     }
     await Promise.all(farms.map((f) => f.runs())); // forgets the warm-up's runs
@@ -446,6 +450,7 @@ export async function runDeployment(root: string, options: DeploymentScaleOption
       vnfcsPerVnfr,
       executions,
       pinned: options.pinVnfm,
+      warmUp: { vnfrs: warmVnfrs, executions: warmExecutions },
       wallMs,
       floorMs,
       floorRunsMs: { before: floorBefore?.ms ?? NaN, after: floorAfter?.ms ?? NaN },
@@ -571,6 +576,12 @@ export async function deploymentScale(root: string, rows: Row[], options: Deploy
       value: round((dep.vnfm * 1000) / executions, 2),
       unit: 'ms',
       floor: round((flo.bench * 1000) / executions, 2),
+    },
+    {
+      benchmark: 'Deployment scale',
+      figure: `warm-up of the VNFM and the simulator before anything is measured: ${r.warmUp.executions} executions`,
+      value: r.warmUp.vnfrs,
+      unit: 'VNFRs',
     },
     { benchmark: 'Deployment scale', figure: 'executions in flight at the agents, VNFM: peak', value: vnfmInFlight.peak, unit: 'exec' },
     {

@@ -35,6 +35,10 @@ it('deploys 3 VNFRs through the Generic VNFM (warmed up by 2 more) and measures 
   // The warm-up's executions are not counted (the farms' and the VNFM's figures are of the measured deployment).
   expect(wall?.figure).toContain('36 executions');
   expect(rows.some((r) => r.figure.startsWith('CPU: what ≤ 1.3 × the floor leaves the VNFM'))).toBe(true);
+  // 2 VNFRs × 2 VNFCs × 3 events × 2 scripts, on agents of their own.
+  const warm = rows.find((r) => r.figure.startsWith('warm-up of the VNFM'));
+  expect(warm?.value).toBe(2);
+  expect(warm?.figure).toContain(': 24 executions');
   // The median row names both rounds' ratios; the rows shown are those of the round with the median (the lower one of two).
   const median = rows.find((r) => r.figure.startsWith('wall time / floor, median of 2 rounds'));
   const each = /each: ([\d.]+), ([\d.]+)\)/.exec(median?.figure ?? '');
