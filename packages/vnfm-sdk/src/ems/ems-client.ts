@@ -91,7 +91,8 @@ export interface EmsClientOptions {
    * consumer this long, in ms, without its hello arriving is taken as registered, without vnfkit extensions (no
    * re-sends, bundles or signing): its hello was lost. Open Baton's EMS sends one hello per connection
    * (openbaton/ems `ems/ems.py`), and the broker drops it while the VNFM's auto-delete register queue is gone (the
-   * VNFM reconnecting); a vnfkit agent says it again until a queue takes it. Never with `signingKey` (the hello carries what signing needs). `0` turns it off.
+   * VNFM reconnecting); a vnfkit agent says it again until a queue takes it. Never with `signingKey` (the hello
+   * carries what signing needs). `0` turns it off.
    * @default 5_000
    */
   helloFallbackMs?: number;
