@@ -73,22 +73,14 @@ const WARM_UP_CONCURRENCY = 20;
 /** The Generic VNFM's default `concurrency` (NFVO commands at once; examples/generic-vnfm/src/config.ts). */
 const VNFM_DEFAULT_CONCURRENCY = 10;
 
-function envInt(name: string, fallback: number): number;
+/** An integer setting ≥ `min` (@default 1) from the environment, or `fallback` when unset. */
+function envInt(name: string, fallback: number, min?: number): number;
 function envInt(name: string, fallback: undefined): number | undefined;
-function envInt(name: string, fallback: number | undefined): number | undefined {
+function envInt(name: string, fallback: number | undefined, min = 1): number | undefined {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return fallback;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name}: expected a positive integer, got ${JSON.stringify(raw)}`);
-  return n;
-}
-
-/** A count that may be 0. */
-function envCount(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`${name}: expected an integer ≥ 0, got ${JSON.stringify(raw)}`);
+  if (!Number.isInteger(n) || n < min) throw new Error(`${name}: expected an integer ≥ ${min}, got ${JSON.stringify(raw)}`);
   return n;
 }
 
@@ -101,7 +93,7 @@ export function optionsFromEnv(): DeploymentScaleOptions {
     pinVnfm: process.env['VNFKIT_BENCH_PIN_VNFM'] === '1',
     deployTimeoutMs: 240_000,
     rounds: envInt('VNFKIT_BENCH_ROUNDS', 1),
-    warmVnfrs: envCount('VNFKIT_BENCH_WARM_VNFRS', 300),
+    warmVnfrs: envInt('VNFKIT_BENCH_WARM_VNFRS', 300, 0),
   };
 }
 
