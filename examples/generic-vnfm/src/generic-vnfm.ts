@@ -104,6 +104,7 @@ function agentChannel(ems: EmsClient, config: GenericVnfmConfig): AgentChannel {
   return {
     waitForAgent: (hostname) => ems.waitForAgent(hostname, config.ems.startTimeoutS * 1000),
     acceptsBundles: (hostname) => config.bundles && ems.acceptsBundles(hostname),
+    acceptsFilesWithExecute: (hostname) => config.bundles && ems.acceptsFilesWithExecute(hostname),
     saveScript: (hostname, file) =>
       asReply(() =>
         ems.send(
@@ -116,7 +117,7 @@ function agentChannel(ems: EmsClient, config: GenericVnfmConfig): AgentChannel {
       asReply(() => ems.send(hostname, { action: 'CLONE_SCRIPTS', payload: url, 'script-path': scriptPath }, { timeoutMs })),
     // Same deadline and script path: the client was built from this config.
     saveScripts: (hostname, files) => asReply(() => ems.saveScripts(hostname, files)),
-    execute: (hostname, script, { env, dependency } = {}) =>
+    execute: (hostname, script, { env, dependency, files } = {}) =>
       asReply(() =>
         ems.send(
           hostname,
@@ -125,6 +126,9 @@ function agentChannel(ems: EmsClient, config: GenericVnfmConfig): AgentChannel {
             payload: script,
             ...(env === undefined ? { 'script-path': scriptPath } : { env }),
             ...(dependency !== undefined ? { dependency } : {}),
+            ...(files !== undefined
+              ? { files: files.map((f) => ({ name: f.name, payload: Buffer.from(f.content).toString('base64') })) }
+              : {}),
           },
           { timeoutMs },
         ),

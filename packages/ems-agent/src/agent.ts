@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import {
-  BUNDLES_V1,
+  BUNDLES_V2,
   DEDUPLICATES_BY_CORRELATION_ID,
   VERIFIES_SIGNATURE_V3,
   deriveAgentKey,
@@ -175,7 +175,7 @@ class EmsAgent implements Agent {
     const hello = {
       hostname: this.hostname,
       deduplicates: DEDUPLICATES_BY_CORRELATION_ID,
-      bundles: BUNDLES_V1,
+      bundles: BUNDLES_V2,
       ...(this.config.signing_key !== undefined ? { verifies: VERIFIES_SIGNATURE_V3 } : {}),
       // The VNFM pins the first identity it sees for this host; the MAC shows it comes from a VM of this VNFR.
       ...(this.identity !== undefined && this.config.signing_key !== undefined

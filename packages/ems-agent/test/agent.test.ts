@@ -87,7 +87,7 @@ describe('agent (in-process, memory link)', () => {
       {
         exchange: '',
         routingKey: 'ems.test.register',
-        body: JSON.stringify({ hostname: config.hostname, deduplicates: 'correlation-id', bundles: 'v1' }),
+        body: JSON.stringify({ hostname: config.hostname, deduplicates: 'correlation-id', bundles: 'v2' }),
         properties: expect.objectContaining({ contentType: 'text/plain' }),
       },
     ]);
@@ -338,7 +338,7 @@ describe('agent (in-process, memory link)', () => {
   it("signs every reply (refusals too) with this VM's key over hostname, correlation id and body; says so in its hello", async () => {
     const { agent, link, key, sign, config } = await startSigningAgent();
     expect(link.repliesTo('ems.test.register')).toEqual([
-      { hostname: config.hostname, deduplicates: 'correlation-id', bundles: 'v1', verifies: 'signature-v3' },
+      { hostname: config.hostname, deduplicates: 'correlation-id', bundles: 'v2', verifies: 'signature-v3' },
     ]);
     const exec = command({ action: 'EXECUTE', payload: 'x.sh' }, 'corr-r');
     await link.deliver(agent.queue, exec.body, { properties: exec.properties });

@@ -39,6 +39,12 @@ export const DEDUPLICATES_BY_CORRELATION_ID = 'correlation-id';
  * command per file and per dependency, as from its own VNFM.
  */
 export const BUNDLES_V1 = 'v1';
+/**
+ * {@link BUNDLES_V1} and package files carried by an `EXECUTE` (`files`), saved (as a bundled `SAVE_SCRIPTS` would
+ * save them) before its dependency and its script: a VNFM ships a VM's package with that VM's first script instead
+ * of a command of its own. An agent that says `'v2'` takes everything `'v1'` names.
+ */
+export const BUNDLES_V2 = 'v2';
 /** AMQP header of an EMS command that may be sent again: value {@link DEDUPLICATES_BY_CORRELATION_ID}. vnfkit extension. */
 export const DEDUP_HEADER = 'x-vnfkit-dedup';
 /** Bootstrap broker user the NFVO creates for VNFM registration. */

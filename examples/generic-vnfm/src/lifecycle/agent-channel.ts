@@ -21,6 +21,8 @@ export interface AgentChannel {
    * and `execute` with a `dependency`. Open Baton's EMS (and an agent not heard from since a restart) does not.
    */
   acceptsBundles(hostname: string): boolean;
+  /** True when the agent of `hostname` takes package files within an EXECUTE (its hello said `bundles: 'v2'`). */
+  acceptsFilesWithExecute(hostname: string): boolean;
   /** `SAVE_SCRIPTS` of one package file. */
   saveScript(hostname: string, file: PackageFile): Promise<CommandReply>;
   /** One bundled `SAVE_SCRIPTS` of several package files (only to an agent that {@link acceptsBundles}). */
@@ -28,10 +30,15 @@ export interface AgentChannel {
   /** `CLONE_SCRIPTS` of a git repository into the script directory. */
   cloneScripts(hostname: string, url: string): Promise<CommandReply>;
   /**
-   * `EXECUTE` of a script string; without `env` it sends none (ad-hoc scripts). `dependency` (a
-   * `SAVE_VNFR_DEPENDENCY` payload, only to an agent that {@link acceptsBundles}) is saved before the script runs.
+   * `EXECUTE` of a script string; without `env` it sends none (ad-hoc scripts). `files` (only to an agent that
+   * {@link acceptsFilesWithExecute}, at most one bundle) and then `dependency` (a `SAVE_VNFR_DEPENDENCY` payload, only
+   * to an agent that {@link acceptsBundles}) are saved before the script runs.
    */
-  execute(hostname: string, script: string, options?: { env?: EnvMap | undefined; dependency?: string | undefined }): Promise<CommandReply>;
+  execute(
+    hostname: string,
+    script: string,
+    options?: { env?: EnvMap | undefined; dependency?: string | undefined; files?: readonly PackageFile[] | undefined },
+  ): Promise<CommandReply>;
   /** `SCRIPTS_UPDATE` of one file. */
   updateScript(hostname: string, file: PackageFile): Promise<CommandReply>;
   /** `SAVE_VNFR_DEPENDENCY` with the dependency as a JSON string. */

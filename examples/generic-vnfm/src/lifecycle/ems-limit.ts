@@ -24,6 +24,7 @@ export function limitEmsCommands(agents: AgentChannel, limit: number | undefined
   return {
     waitForAgent: (hostname) => agents.waitForAgent(hostname),
     acceptsBundles: (hostname) => agents.acceptsBundles(hostname),
+    acceptsFilesWithExecute: (hostname) => agents.acceptsFilesWithExecute(hostname),
     saveScript: (hostname, file) => gate.run(() => agents.saveScript(hostname, file)),
     saveScripts: (hostname, files) => gate.run(() => agents.saveScripts(hostname, files)),
     cloneScripts: (hostname, url) => gate.run(() => agents.cloneScripts(hostname, url)),

@@ -73,6 +73,9 @@ type Vnfr = VnfrView;
 const STANDBY = 'standby';
 
 /** The answer to a dependency held back for the VNFC's next EXECUTE (which reports whether saving it worked). */
+/** Package files held for a VNFC's first EXECUTE, by hostname. */
+type HeldFiles = Map<string, readonly PackageFile[]>;
+
 const HELD: CommandReply = Object.freeze({ output: '', err: '', status: 0 });
 
 function isStandby(vnfc: VnfcView | undefined): boolean {
@@ -121,8 +124,8 @@ export class GenericLifecycle {
   async instantiate(options: { vnfr: Vnfr; scripts: ScriptSource; adjust?: PlanAdjustment }): Promise<void> {
     const vnfcs = vnfcInstancesOf(options.vnfr);
     await this.#waitForAgents(options.vnfr, vnfcs);
-    await this.#provision(options.vnfr, vnfcs, options.scripts);
-    await this.#runEvent({ vnfr: options.vnfr, event: 'INSTANTIATE', adjust: options.adjust });
+    const files = await this.#provision(options.vnfr, vnfcs, options.scripts);
+    await this.#runEvent({ vnfr: options.vnfr, event: 'INSTANTIATE', adjust: options.adjust, files });
   }
 
   /** MODIFY: the CONFIGURE scripts with the dependency. */
@@ -164,8 +167,8 @@ export class GenericLifecycle {
   }): Promise<void> {
     const { vnfr, vnfc, adjust } = options;
     await this.#waitForAgents(vnfr, [vnfc]);
-    await this.#provision(vnfr, [vnfc], options.scripts);
-    await this.#runEvent({ vnfr, event: 'INSTANTIATE', vnfcs: [vnfc], adjust });
+    const files = await this.#provision(vnfr, [vnfc], options.scripts);
+    await this.#runEvent({ vnfr, event: 'INSTANTIATE', vnfcs: [vnfc], adjust, files });
     if (options.dependency) await this.#runEvent({ vnfr, event: 'CONFIGURE', vnfcs: [vnfc], dependency: options.dependency, adjust });
     const standby = options.standby === true || isStandby(vnfc);
     if (standby) this.#logger.info({ vnfrId: vnfr.id, hostname: vnfc.hostname }, 'new VNFC is a standby one: START skipped');
@@ -325,8 +328,13 @@ export class GenericLifecycle {
     });
   }
 
-  /** Ships the scripts: one CLONE_SCRIPTS per VNFC, or SAVE_SCRIPTS of every file on all VNFCs (pipelined). */
-  async #provision(vnfr: Vnfr, vnfcs: readonly VnfcView[], source: ScriptSource): Promise<void> {
+  /**
+   * Ships the scripts: one CLONE_SCRIPTS per VNFC, or SAVE_SCRIPTS of every file on all VNFCs (pipelined). To an agent
+   * that takes files within an EXECUTE, a package of one bundle is not sent here: it is returned (by hostname), for
+   * `#runEvent` to send with the VNFC's first INSTANTIATE script.
+   */
+  async #provision(vnfr: Vnfr, vnfcs: readonly VnfcView[], source: ScriptSource): Promise<HeldFiles> {
+    const held: HeldFiles = new Map();
     const hostnames = this.#hostnames(vnfcs);
     const link = source.scriptsLink;
     if (typeof link === 'string' && link !== '') {
@@ -335,15 +343,20 @@ export class GenericLifecycle {
           this.#command(vnfr, { hostname, action: 'CLONE_SCRIPTS', what: link }, () => this.#agents.cloneScripts(hostname, link)),
         ),
       );
-      return;
+      return held;
     }
     const files = source.files ?? [];
+    if (files.length > 0 && bundleFiles(files).length === 1) {
+      for (const hostname of hostnames) if (this.#agents.acceptsFilesWithExecute(hostname)) held.set(hostname, files);
+    }
+    if (held.size === hostnames.length) return held;
     // An agent that takes bundles gets the files in bundled SAVE_SCRIPTS (one, unless the package is over 4 MiB).
     // Others get one per file, all at once: each agent's queue holds them in package order and the agent saves them
     // one after the other, without a round trip to the VNFM between two files.
     const bundled = (hostname: string): boolean => files.length > 1 && this.#agents.acceptsBundles(hostname);
     const saves = [
       ...hostnames
+        .filter((hostname) => !held.has(hostname))
         .filter(bundled)
         .flatMap((hostname) =>
           bundleFiles(files).map((bundle) =>
@@ -356,7 +369,7 @@ export class GenericLifecycle {
         ),
       ...files.flatMap((file) =>
         hostnames
-          .filter((hostname) => !bundled(hostname))
+          .filter((hostname) => !held.has(hostname) && !bundled(hostname))
           .map((hostname) =>
             this.#command(vnfr, { hostname, action: 'SAVE_SCRIPTS', what: file.name }, () => this.#agents.saveScript(hostname, file)),
           ),
@@ -364,6 +377,16 @@ export class GenericLifecycle {
     ];
     // Every save is answered before the first failure (in package order) is thrown: nothing is left in flight.
     await allSettledOrThrow(saves);
+    return held;
+  }
+
+  /** SAVE_SCRIPTS of a package on one VNFC, bundled when the agent takes bundles; a failure is an {@link AgentCommandError}. */
+  #saveFiles(vnfr: Vnfr, hostname: string, files: readonly PackageFile[]): Promise<CommandReply> {
+    const what = files.map((f) => f.name).join(', ');
+    const [first] = files;
+    return this.#command(vnfr, { hostname, action: 'SAVE_SCRIPTS', what }, () =>
+      files.length === 1 && first ? this.#agents.saveScript(hostname, first) : this.#agents.saveScripts(hostname, files),
+    );
   }
 
   /** Runs one non-lifecycle agent command; a failure becomes an {@link AgentCommandError}. */
@@ -410,6 +433,8 @@ export class GenericLifecycle {
     fromScriptIndex?: number;
     /** A plug-in's changes to the plan (see {@link PlanAdjustment}). */
     adjust?: PlanAdjustment | undefined;
+    /** Package files to send with each VNFC's first EXECUTE (what `#provision` held back). */
+    files?: HeldFiles;
   }): Promise<void> {
     const { vnfr, event } = options;
     const generic = planEvent({
@@ -424,8 +449,19 @@ export class GenericLifecycle {
     });
     const plan = adjustPlan(generic, options.adjust);
     const log = this.#logger.child({ vnfrId: vnfr.id, vnfrName: vnfr.name, event });
+    // Package files travel with a VNFC's first EXECUTE. Those no EXECUTE took, and those of an EXECUTE answered with
+    // a failure (saved or not: the reply cannot say), are sent on their own (the same files again, harmless) before
+    // the event ends — RESUME re-runs scripts and ships no package. One that cannot be saved fails the event as a
+    // failed SAVE_SCRIPTS always did: an AgentCommandError, with nothing recorded for RESUME. An EXECUTE not answered
+    // at all (timeout, a refused reply) may still be running: the files go again at once but are not waited for (the
+    // agent's queue runs them before any later command, RESUME's too); a failure there is logged.
+    const heldFiles = new Map(options.files);
+    const unconfirmedFiles: HeldFiles = new Map();
+    const shipFiles = (): Promise<void> =>
+      allSettledOrThrow([...heldFiles, ...unconfirmedFiles].map(([hostname, files]) => this.#saveFiles(vnfr, hostname, files)));
     if (!plan.hasLifecycleEntry) {
       log.debug('no lifecycle entry: skipped');
+      await shipFiles();
       return;
     }
     log.info({ scripts: plan.steps.length }, 'running lifecycle scripts');
@@ -448,7 +484,23 @@ export class GenericLifecycle {
           }
           const dependency = heldDependencies.get(hostname);
           heldDependencies.delete(hostname);
-          return this.#agents.execute(hostname, command.payload, { env: command.env, dependency });
+          const files = heldFiles.get(hostname);
+          if (files === undefined) return this.#agents.execute(hostname, command.payload, { env: command.env, dependency });
+          heldFiles.delete(hostname);
+          const sent = this.#agents.execute(hostname, command.payload, { env: command.env, dependency, files });
+          return sent.then(
+            (reply) => {
+              if (reply.status !== 0) unconfirmedFiles.set(hostname, files);
+              return reply;
+            },
+            (error: unknown) => {
+              this.#saveFiles(vnfr, hostname, files).then(
+                () => log.info({ hostname }, 'package saved again after an unanswered EXECUTE'),
+                (saveError: unknown) => log.error({ hostname, err: describeCause(saveError) }, 'cannot save the package again'),
+              );
+              throw error;
+            },
+          );
         },
         onExecuted: ({ work, command, reply }) => {
           // Per script at debug: a deployment of hundreds of VNFCs would otherwise log a line per execution.
@@ -466,6 +518,7 @@ export class GenericLifecycle {
         },
       });
       await logsWritten();
+      await shipFiles();
       await allSettledOrThrow(
         [...heldDependencies].map(([hostname, payload]) =>
           this.#command(vnfr, { hostname, action: 'SAVE_VNFR_DEPENDENCY', what: 'the dependency' }, () =>
@@ -477,6 +530,7 @@ export class GenericLifecycle {
     } catch (error) {
       if (error instanceof ScriptFailedError) {
         await logsWritten().catch((logError: unknown) => log.error({ err: describeCause(logError) }, 'cannot write a script log'));
+        await shipFiles();
         await this.#recordFailure(options, error);
       }
       throw error;

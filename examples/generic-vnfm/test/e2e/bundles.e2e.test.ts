@@ -1,6 +1,6 @@
 // Bundled agent commands end to end: the `generic-vnfm` bin, real vnfkit-ems processes and scripts, the NFVO
 // simulator as Open Baton's NFVO, every agent command counted at the broker (firehose tracer). By default a VM gets
-// its package in one SAVE_SCRIPTS and its dependency within the first untyped CONFIGURE EXECUTE; with
+// its package within its first INSTANTIATE EXECUTE and its dependency within the first untyped CONFIGURE EXECUTE; with
 // VNFKIT_BUNDLES=0 one SAVE_SCRIPTS per file and a SAVE_VNFR_DEPENDENCY, as from Open Baton's VNFM. Both deploy
 // to ACTIVE with the same files on the VMs and the same script runs.
 import { randomBytes } from 'node:crypto';
@@ -79,7 +79,7 @@ async function deploy(env: Record<string, string>): Promise<{ commands: string[]
       .map((p) => {
         const command = JSON.parse(p.body) as { action: string; name?: string; files?: unknown[]; dependency?: string };
         const host = p.routingKey.slice('vnfm.'.length, -'.actions'.length);
-        const extra = command.files ? ` +${command.files.length} files` : command.dependency ? ' +dependency' : '';
+        const extra = `${command.files ? ` +${command.files.length} files` : ''}${command.dependency ? ' +dependency' : ''}`;
         return `${host} ${command.action}${extra}`;
       });
     return { commands, vim, close };
@@ -92,12 +92,12 @@ async function deploy(env: Record<string, string>): Promise<{ commands: string[]
 const count = (commands: string[], pattern: RegExp): number => commands.filter((c) => pattern.test(c)).length;
 
 describe('bundled agent commands (the generic-vnfm bin, real agents, counted at the broker)', () => {
-  it('by default: one SAVE_SCRIPTS per VM, the dependency within the EXECUTE of configure.sh', async () => {
+  it('by default: the package within the EXECUTE of install.sh, the dependency within the EXECUTE of configure.sh', async () => {
     const { commands, vim, close } = await deploy({});
     try {
-      // 3 VMs: each its whole package (4 files) in one SAVE_SCRIPTS.
-      expect(count(commands, /SAVE_SCRIPTS \+3 files$/)).toBe(3);
-      expect(count(commands, /SAVE_SCRIPTS$/)).toBe(0);
+      // 3 VMs: each its whole package (4 files) with its first script, no SAVE_SCRIPTS.
+      expect(count(commands, /EXECUTE \+4 files$/)).toBe(3);
+      expect(count(commands, /SAVE_SCRIPTS/)).toBe(0);
       expect(count(commands, /SAVE_VNFR_DEPENDENCY/)).toBe(0);
       expect(commands.filter((c) => c.endsWith('EXECUTE +dependency')).map((c) => c.split(' ')[0])).toEqual(
         expect.arrayContaining(['client-1', 'client-2']),

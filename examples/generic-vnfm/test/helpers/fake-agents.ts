@@ -10,6 +10,8 @@ export interface FakeCall {
   env?: EnvMap | undefined;
   /** A bundled EXECUTE's dependency. */
   dependency?: string;
+  /** The names of the package files a bundled EXECUTE carried, joined by `,`. */
+  files?: string;
 }
 
 /** Decides the reply of a call; undefined means success. A thrown error means "no answer". */
@@ -23,6 +25,8 @@ export class FakeAgents implements AgentChannel {
   ready = new Set<string>();
   /** Hosts whose agent takes bundled commands (a vnfkit agent); the others behave as Open Baton's EMS. */
   bundling = new Set<string>();
+  /** Hosts whose agent also takes package files within an EXECUTE (hello `bundles: 'v2'`). */
+  filesWithExecute = new Set<string>();
   decide: FakeDecider = () => undefined;
 
   constructor(ready: Iterable<string> = []) {
@@ -36,6 +40,10 @@ export class FakeAgents implements AgentChannel {
 
   acceptsBundles(hostname: string): boolean {
     return this.bundling.has(hostname);
+  }
+
+  acceptsFilesWithExecute(hostname: string): boolean {
+    return this.filesWithExecute.has(hostname);
   }
 
   /** A bundled SAVE_SCRIPTS: one call, its payload the file names joined by `,`. */
@@ -57,11 +65,22 @@ export class FakeAgents implements AgentChannel {
   execute(
     hostname: string,
     script: string,
-    { env, dependency }: { env?: EnvMap | undefined; dependency?: string | undefined } = {},
+    options: { env?: EnvMap | undefined; dependency?: string | undefined; files?: readonly PackageFile[] | undefined } = {},
   ): Promise<CommandReply> {
+    const { env, dependency, files } = options;
     if (dependency !== undefined && !this.bundling.has(hostname))
       throw new Error(`EXECUTE with a dependency sent to ${hostname}, whose agent does not take bundles`);
-    return this.#call({ hostname, action: 'EXECUTE', payload: script, env, ...(dependency !== undefined ? { dependency } : {}) });
+    if (files !== undefined && !this.filesWithExecute.has(hostname))
+      throw new Error(`EXECUTE with files sent to ${hostname}, whose agent does not take them`);
+    for (const file of files ?? []) this.#store(hostname, file);
+    return this.#call({
+      hostname,
+      action: 'EXECUTE',
+      payload: script,
+      env,
+      ...(dependency !== undefined ? { dependency } : {}),
+      ...(files !== undefined ? { files: files.map((f) => f.name).join(',') } : {}),
+    });
   }
 
   updateScript(hostname: string, file: PackageFile): Promise<CommandReply> {

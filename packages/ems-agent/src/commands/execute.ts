@@ -6,6 +6,7 @@ import type { ScriptRunRequest } from '../exec.js';
 import { executableScriptPath } from '../scripts/script-store.js';
 import type { CommandContext, CommandReply } from './context.js';
 import { commandScriptDir, failure } from './context.js';
+import { saveFiles } from './save-scripts.js';
 import { writeDependencyFiles } from './save-vnfr-dependency.js';
 
 /** The shell non-Python scripts run under (Open Baton ignores the shebang the same way). */
@@ -101,12 +102,17 @@ function isFile(path: string): boolean {
 /**
  * `EXECUTE`: runs a lifecycle script from the script directory with the VNFM's environment, in
  * the script directory, under the command timeout, and replies stdout/stderr/exit status.
- * A missing script → status 127. A bundled `dependency` is saved first, as a `SAVE_VNFR_DEPENDENCY` sent just
- * before would have been; when it cannot be, the reply says why and the script does not run.
+ * A missing script → status 127. Bundled `files` are saved first, as a bundled `SAVE_SCRIPTS` sent just before
+ * would have saved them, then a bundled `dependency`, as a `SAVE_VNFR_DEPENDENCY` would have; when either cannot
+ * be, the reply says why and the script does not run.
  */
 export async function execute(command: ExecuteCommand, context: CommandContext): Promise<CommandReply> {
   const dir = commandScriptDir(command['script-path'], context);
   if (!dir.ok) return failure(dir.reason);
+  if (command.files !== undefined && command.files.length > 0) {
+    const saved = saveFiles({ dir: dir.value, files: command.files, action: 'SAVE_SCRIPTS' }, context);
+    if (!saved.ok) return failure(`EXECUTE of ${JSON.stringify(command.payload)} not run: ${saved.reason}`);
+  }
   if (command.dependency !== undefined) {
     const saved = await writeDependencyFiles(dir.value, command.dependency, context);
     if (!saved.ok) return failure(`EXECUTE of ${JSON.stringify(command.payload)} not run: ${saved.reason}`);

@@ -29,7 +29,7 @@ function isStringRecord(value: unknown): boolean {
   return true;
 }
 
-/** A bundled SAVE_SCRIPTS' `files`: plain objects with string `name` and `payload`. */
+/** A bundled SAVE_SCRIPTS' or EXECUTE's `files`: plain objects with string `name` and `payload`. */
 function isFileList(value: unknown): boolean {
   return Array.isArray(value) && value.every((f) => isPlainObject(f) && typeof f['name'] === 'string' && typeof f['payload'] === 'string');
 }
@@ -56,7 +56,7 @@ export function decodeCommandFast(body: Uint8Array): EmsCommand | undefined {
   if (NAMED.has(action) && typeof value['name'] !== 'string') return undefined;
   if (action === 'EXECUTE' && value['env'] !== undefined && !isStringRecord(value['env'])) return undefined;
   if (action === 'EXECUTE' && value['dependency'] !== undefined && typeof value['dependency'] !== 'string') return undefined;
-  if (action === 'SAVE_SCRIPTS' && value['files'] !== undefined && !isFileList(value['files'])) return undefined;
+  if ((action === 'SAVE_SCRIPTS' || action === 'EXECUTE') && value['files'] !== undefined && !isFileList(value['files'])) return undefined;
   return value as EmsCommand;
 }
 

@@ -1,6 +1,6 @@
-// Bundled commands (vnfkit extension, hello `bundles: 'v1'`): several files in one SAVE_SCRIPTS, a dependency within
-// an EXECUTE. Same rules and results as the single commands they replace.
-import { readdir, readFile } from 'node:fs/promises';
+// Bundled commands (vnfkit extension, hello `bundles: 'v2'`): several files in one SAVE_SCRIPTS, package files and a
+// dependency within an EXECUTE. Same rules and results as the single commands they replace.
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
@@ -115,10 +115,53 @@ describe('EXECUTE with a dependency', () => {
   });
 });
 
+describe('EXECUTE with package files', () => {
+  const files = [
+    { name: 'install.sh', payload: b64('#!/bin/bash\n. ./ob_parameters.sh\necho "install $OB_server_VNF_private"\n') },
+    { name: 'start.sh', payload: b64('#!/bin/bash\necho start\n') },
+  ];
+
+  it('saves the files (0700), then the dependency, then runs the script; the files stay for later scripts', async () => {
+    const ctx = await context();
+    const reply = await runCommand({ action: 'EXECUTE', payload: 'install.sh', env: {}, files, dependency }, ctx);
+    expect(reply).toMatchObject({ output: 'install 10.0.0.7\n', status: 0 });
+    expect(await readdir(ctx.config.scripts_dir)).toEqual([
+      'install.sh',
+      'ob_parameters.json',
+      'ob_parameters.sh',
+      'ob_parameters.yaml',
+      'start.sh',
+    ]);
+    expect((await stat(join(ctx.config.scripts_dir, 'start.sh'))).mode & 0o777).toBe(0o700);
+    expect(await runCommand({ action: 'EXECUTE', payload: 'start.sh', env: {} }, ctx)).toMatchObject({ output: 'start\n', status: 0 });
+  });
+
+  it.each([
+    ['a bad name', { name: '../escape.sh', payload: b64('x') }, /refused: script name "..\/escape.sh" contains/],
+    ['bad base64', { name: 'b.sh', payload: 'not base64!' }, /SAVE_SCRIPTS of "b.sh" failed: payload is not valid base64/],
+  ])('with %s among the files: nothing is written, the script does not run, the reply says why', async (_what, bad, err) => {
+    const ctx = await context();
+    const reply = await runCommand({ action: 'EXECUTE', payload: 'install.sh', env: {}, files: [...files, bad] }, ctx);
+    expect(reply.status).toBe(1);
+    expect(reply.err).toMatch(/^EXECUTE of "install.sh" not run: SAVE_SCRIPTS /);
+    expect(reply.err).toMatch(err);
+    expect(await readdir(ctx.config.scripts_dir).catch(() => [])).toEqual([]);
+  });
+
+  it('counts the files against max_scripts like a SAVE_SCRIPTS', async () => {
+    const ctx = await context({ max_scripts: 1 });
+    const reply = await runCommand({ action: 'EXECUTE', payload: 'install.sh', env: {}, files }, ctx);
+    expect(reply.err).toBe(
+      'EXECUTE of "install.sh" not run: SAVE_SCRIPTS of 2 files refused: the script directory would hold 2 files, above max_scripts (1)',
+    );
+  });
+});
+
 describe('bundled commands on the wire', () => {
   it.each([
     { action: 'SAVE_SCRIPTS', name: 'a', payload: 'YQ==', files: [{ name: 'b', payload: 'Yg==' }] },
     { action: 'EXECUTE', payload: 'a', env: {}, dependency: '{}' },
+    { action: 'EXECUTE', payload: 'a', env: {}, files: [{ name: 'a', payload: 'YQ==' }] },
   ])('the fast decoder and the protocol schema agree on %j', (command) => {
     const body = Buffer.from(JSON.stringify(command));
     expect(decodeCommandFast(body)).toEqual(decodeEmsCommand(body));
@@ -128,6 +171,8 @@ describe('bundled commands on the wire', () => {
     { action: 'SAVE_SCRIPTS', name: 'a', payload: 'YQ==', files: [{ name: 'b' }] },
     { action: 'SAVE_SCRIPTS', name: 'a', payload: 'YQ==', files: 'b' },
     { action: 'EXECUTE', payload: 'a', dependency: { target: 'x' } },
+    { action: 'EXECUTE', payload: 'a', files: [{ name: 'a', payload: 7 }] },
+    { action: 'EXECUTE', payload: 'a', files: { name: 'a', payload: 'YQ==' } },
   ])('a malformed bundle is left to the schema, which refuses it: %j', (command) => {
     const body = Buffer.from(JSON.stringify(command));
     expect(decodeCommandFast(body)).toBeUndefined();

@@ -29,14 +29,16 @@ export type CloneScriptsCommand = z.infer<typeof CloneScriptsCommand>;
 
 /**
  * Run a script: `payload` = script name plus whitespace-separated arguments; `env` absent for ad-hoc runs. To agents
- * whose hello says `bundles: 'v1'`, `dependency` carries a `SAVE_VNFR_DEPENDENCY` payload saved before the script
- * runs (the script does not run when it cannot be saved).
+ * whose hello says `bundles: 'v1'` (or `'v2'`), `dependency` carries a `SAVE_VNFR_DEPENDENCY` payload saved before the
+ * script runs; to those that say `'v2'`, `files` carries package files saved before that (as a bundled SAVE_SCRIPTS
+ * saves them). The script does not run when either cannot be saved.
  */
 export const ExecuteCommand = z.looseObject({
   action: z.literal('EXECUTE'),
   payload: z.string(),
   env: z.record(z.string(), z.string()).optional(),
   dependency: z.string().optional(),
+  files: z.array(ScriptFile).optional(),
   ...scriptPath,
 });
 /** Run a script. */
@@ -78,7 +80,10 @@ export const EmsHello = z.looseObject({
    * key (`signCommand`) are refused and replies carry `REPLY_SIGNATURE_HEADER`. Absent: the agent runs whatever it gets.
    */
   verifies: z.string().optional(),
-  /** vnfkit agents: `'v1'` (`BUNDLES_V1`), bundled commands are accepted (`files` on SAVE_SCRIPTS, `dependency` on EXECUTE). */
+  /**
+   * vnfkit agents: `'v2'` (`BUNDLES_V2`): bundled commands are accepted (`files` on SAVE_SCRIPTS and on EXECUTE,
+   * `dependency` on EXECUTE); `'v1'` (`BUNDLES_V1`, earlier agents): all but `files` on EXECUTE.
+   */
   bundles: z.string().optional(),
   /**
    * vnfkit agents given the VNFM's public key: the agent's own X25519 public key (raw, base64url) and its MAC with

@@ -8,6 +8,7 @@ import {
   SIGNATURE_HEADER,
   VERIFIES_SIGNATURE_V3,
   BUNDLES_V1,
+  BUNDLES_V2,
   bundleFiles,
   decodeEmsHello,
   decodeEmsReply,
@@ -137,8 +138,10 @@ export class EmsClient {
   private readonly deduplicating = new Set<string>();
   /** Agents whose hello says they refuse commands not signed for them (`verifies: 'signature-v3'`). */
   private readonly verifying = new Set<string>();
-  /** Agents whose hello says they take bundled commands (`bundles: 'v1'`). */
+  /** Agents whose hello says they take bundled commands (`bundles: 'v1'` or `'v2'`). */
   private readonly bundling = new Set<string>();
+  /** Agents whose hello says they take package files within an EXECUTE (`bundles: 'v2'`). */
+  private readonly filesWithExecute = new Set<string>();
   /** Per host: the identities (public key → MAC) its hellos presented since it was last forgotten. */
   private readonly offered = new Map<string, Map<string, string>>();
   /** Hosts a hello presented an identity for that its host key does not verify. */
@@ -241,13 +244,21 @@ export class EmsClient {
   }
 
   /**
-   * True when `hostname`'s agent said in its hello that it takes bundled commands (`bundles: 'v1'`, every vnfkit
-   * agent): several files in one SAVE_SCRIPTS ({@link saveScripts}), a dependency within an EXECUTE. False for Open
-   * Baton's EMS, and for an agent whose hello this client has not seen (e.g. after a VNFM restart): send it one
+   * True when `hostname`'s agent said in its hello that it takes bundled commands (`bundles: 'v1'` or `'v2'`, every
+   * vnfkit agent): several files in one SAVE_SCRIPTS ({@link saveScripts}), a dependency within an EXECUTE. False for
+   * Open Baton's EMS, and for an agent whose hello this client has not seen (e.g. after a VNFM restart): send it one
    * command per file and per dependency.
    */
   acceptsBundles(hostname: string): boolean {
     return this.bundling.has(hostname);
+  }
+
+  /**
+   * True when `hostname`'s agent said `bundles: 'v2'` in its hello (current vnfkit agents): package files may
+   * travel within an EXECUTE ({@link execute} `files`), saved before its script runs.
+   */
+  acceptsFilesWithExecute(hostname: string): boolean {
+    return this.filesWithExecute.has(hostname);
   }
 
   /** True once `hostname`'s agent said hello. */
@@ -325,7 +336,8 @@ export class EmsClient {
     const offers: [Set<string>, boolean][] = [
       [this.deduplicating, hello?.deduplicates === DEDUPLICATES_BY_CORRELATION_ID],
       [this.verifying, hello?.verifies === VERIFIES_SIGNATURE_V3],
-      [this.bundling, hello?.bundles === BUNDLES_V1],
+      [this.bundling, hello?.bundles === BUNDLES_V1 || hello?.bundles === BUNDLES_V2],
+      [this.filesWithExecute, hello?.bundles === BUNDLES_V2],
     ];
     for (const [hosts, offered] of offers) {
       if (offered) hosts.add(hostname);
@@ -346,6 +358,7 @@ export class EmsClient {
     this.deduplicating.delete(hostname);
     this.verifying.delete(hostname);
     this.bundling.delete(hostname);
+    this.filesWithExecute.delete(hostname);
     this.offered.delete(hostname);
     this.unverifiable.delete(hostname);
     this.options.identity?.pins
@@ -646,15 +659,30 @@ export class EmsClient {
   }
 
   /**
-   * EXECUTE a script (`payload` = name + arguments) with an environment (omit `env` for ad-hoc runs). With a
-   * `dependency`, it is saved first: within the EXECUTE when the agent {@link acceptsBundles}, else by a
-   * SAVE_VNFR_DEPENDENCY sent just before (whose failure is thrown; the script then does not run).
+   * EXECUTE a script (`payload` = name + arguments) with an environment (omit `env` for ad-hoc runs). With `files`,
+   * they are saved first: within the EXECUTE when the agent {@link acceptsFilesWithExecute} and they fit one bundle,
+   * else by {@link saveScripts} just before. Then a `dependency`: within the EXECUTE when the agent
+   * {@link acceptsBundles}, else by a SAVE_VNFR_DEPENDENCY sent just before. Either way a failed save is thrown and
+   * the script does not run; one within the EXECUTE as the script's own failure would be (status 1, `err` "EXECUTE of
+   * … not run: …").
    */
   async execute(
     hostname: string,
-    input: { payload: string; env?: Record<string, string>; timeoutMs?: number; dependency?: VNFRecordDependency },
+    input: {
+      payload: string;
+      env?: Record<string, string>;
+      timeoutMs?: number;
+      dependency?: VNFRecordDependency;
+      files?: readonly ScriptFile[];
+    },
   ): Promise<EmsReply> {
     const timeout = input.timeoutMs !== undefined ? { timeoutMs: input.timeoutMs } : {};
+    let files: { name: string; payload: string }[] | undefined;
+    if (input.files !== undefined && input.files.length > 0) {
+      if (this.acceptsFilesWithExecute(hostname) && bundleFiles(input.files).length === 1)
+        files = input.files.map((f) => ({ name: f.name, payload: toBase64(f.content) }));
+      else await this.saveScripts(hostname, input.files);
+    }
     let dependency: string | undefined;
     if (input.dependency !== undefined) {
       if (this.acceptsBundles(hostname)) dependency = dependencyPayload(input.dependency);
@@ -665,6 +693,7 @@ export class EmsClient {
       payload: input.payload,
       ...(input.env ? { env: input.env } : { 'script-path': this.scriptPath }),
       ...(dependency !== undefined ? { dependency } : {}),
+      ...(files !== undefined ? { files } : {}),
     };
     return this.send(hostname, command, timeout);
   }

@@ -1,6 +1,7 @@
-// EmsClient's bundled commands over the real RabbitMQ: a real vnfkit-ems (hello `bundles: 'v1'`) gets several files in
-// one SAVE_SCRIPTS and a dependency within its EXECUTE; an agent whose hello does not say so (Open Baton's EMS, here a
-// stand-in on the broker) gets one command per file and SAVE_VNFR_DEPENDENCY before the EXECUTE.
+// EmsClient's bundled commands over the real RabbitMQ: a real vnfkit-ems (hello `bundles: 'v2'`) gets several files in
+// one SAVE_SCRIPTS, or within an EXECUTE, and a dependency within its EXECUTE; an agent whose hello says `'v1'` gets the
+// files in a SAVE_SCRIPTS first; one whose hello says nothing (Open Baton's EMS, here a stand-in on the broker) gets
+// one command per file and SAVE_VNFR_DEPENDENCY before the EXECUTE.
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -68,6 +69,42 @@ describe('EmsClient bundled commands', () => {
     expect(sent).toEqual([emsActionsQueue(hostname), emsActionsQueue(hostname)]);
     ems.forget(hostname);
     expect(ems.acceptsBundles(hostname)).toBe(false);
+  });
+
+  it('to a vnfkit agent: the package and the dependency within one EXECUTE', async () => {
+    const endpoint = uniqueName('bundle2').replace(/-/g, '');
+    const dir = await mkdtemp(join(tmpdir(), 'vnfkit-bundles-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    const { ems, sent } = await client(endpoint);
+    const { hostname, scripts } = spawnEndpointAgent({ amqpUrl: AMQP_URL, endpoint, dir, name: 'vm', cleanups });
+    await ems.waitForAgent(hostname);
+    expect(ems.acceptsFilesWithExecute(hostname)).toBe(true);
+    const reply = await ems.execute(hostname, { payload: 'two.sh', env: {}, dependency, files });
+    expect(reply).toMatchObject({ status: 0, output: 'two 10.0.0.7\n' });
+    expect(await readFile(join(scripts, 'three.sh'), 'utf8')).toBe('echo three\n');
+    expect(sent).toEqual([emsActionsQueue(hostname)]);
+    // Files the agent refuses: the script does not run, the error says why.
+    await expect(ems.execute(hostname, { payload: 'one.sh', env: {}, files: [{ name: '../x.sh', content: 'x' }] })).rejects.toThrow(
+      /exit status 1: EXECUTE of "one.sh" not run: SAVE_SCRIPTS refused: script name "..\/x.sh"/,
+    );
+    ems.forget(hostname);
+    expect(ems.acceptsFilesWithExecute(hostname)).toBe(false);
+  });
+
+  it("to an agent whose hello says `bundles: 'v1'`: the files in one SAVE_SCRIPTS before the EXECUTE", async () => {
+    const endpoint = uniqueName('bundle1').replace(/-/g, '');
+    const hostname = `${endpoint}-vm-1`;
+    const { ems, transport } = await client(endpoint);
+    const received = await standInAgent(transport, hostname);
+    await transport.publish('', emsRegisterQueue(endpoint), JSON.stringify({ hostname, bundles: 'v1' }));
+    await ems.waitForAgent(hostname);
+    expect(ems.acceptsBundles(hostname)).toBe(true);
+    expect(ems.acceptsFilesWithExecute(hostname)).toBe(false);
+    await ems.execute(hostname, { payload: 'two.sh', env: {}, dependency, files });
+    expect(received.map((c) => `${c.action} ${'name' in c ? c.name : c.payload}`)).toEqual(['SAVE_SCRIPTS one.sh', 'EXECUTE two.sh']);
+    expect(received[0]).toMatchObject({ files: [{ name: 'two.sh' }, { name: 'three.sh' }] });
+    expect(received[1]).toMatchObject({ dependency: JSON.stringify(dependency, null, 2) });
+    expect('files' in (received[1] ?? {})).toBe(false);
   });
 
   it("to an agent whose hello does not say `bundles` (Open Baton's EMS): one command per file, SAVE_VNFR_DEPENDENCY first", async () => {
