@@ -4,14 +4,14 @@ import type { Options } from 'tsup';
 type Plugin = NonNullable<Options['esbuildPlugins']>[number];
 
 /**
- * Packages the daemon loads only on first use (src/internal/lazy-modules.ts: `yaml`, `execa`, the
- * protocol's zod schemas) are neither in the start-up file nor parsed at start: each is bundled alone
+ * Packages the daemon loads only on first use (src/internal/lazy-modules.ts: `execa`, the protocol's
+ * zod schemas) are neither in the start-up file nor parsed at start: each is bundled alone
  * into `dist/lazy/<name>.js` (entries `src/lazy/<name>.ts`) and the daemon's `import()` of the package
  * is pointed at that file. So `dist/` runs without any `node_modules` (installed by systemd/install.sh
  * as a copy of the package) and still reads one module at start. A lazily imported package without
  * such a bundle fails the build.
  */
-const LAZY_BUNDLES: Readonly<Record<string, string>> = { '@vnfkit/protocol': 'protocol', yaml: 'yaml', execa: 'execa' };
+const LAZY_BUNDLES: Readonly<Record<string, string>> = { '@vnfkit/protocol': 'protocol', execa: 'execa' };
 
 const lazyImportsToBundles: Plugin = {
   name: 'lazy-imports-to-bundles',

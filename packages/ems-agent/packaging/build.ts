@@ -92,7 +92,7 @@ function nodeRuntime(): { dir: string; version: string } {
 
 /**
  * The daemon in one ESM file: like the `dist/cli.js` build of tsup.config.ts, but the lazily imported
- * packages (`yaml`, `execa`, `@vnfkit/protocol`) are bundled too, without code splitting, so the file
+ * packages (`execa`, `@vnfkit/protocol`) are bundled too, without code splitting, so the file
  * needs nothing but Node's built-in modules. Returns the bundle and the packages it contains.
  */
 async function bundleAgent(outDir: string): Promise<{ file: string; packages: string[] }> {

@@ -1,9 +1,10 @@
 import { join } from 'node:path';
 import type { SaveVnfrDependencyCommand } from '@vnfkit/protocol';
 import { sanitizeEnvName } from '@vnfkit/protocol';
-import { loadProtocol as protocol, loadYaml as yaml } from '../internal/lazy-modules.js';
+import { loadProtocol as protocol } from '../internal/lazy-modules.js';
 import { shellQuote } from '../internal/shell.js';
 import { DATA_MODE, ensureScriptDir, formatListing, listScripts, writeFileAtomic, type Checked } from '../scripts/script-store.js';
+import { toYaml } from '../scripts/yaml-text.js';
 import type { CommandContext, CommandReply } from './context.js';
 import { commandScriptDir, failure } from './context.js';
 
@@ -14,7 +15,7 @@ export const PARAMETER_FILES = Object.freeze({
   shell: 'ob_parameters.sh',
 });
 
-// The protocol's schemas (zod's classic build, see internal/wire.ts) and yaml load on first use
+// The protocol's schemas (zod's classic build, see internal/wire.ts) load on first use
 // (internal/lazy-modules.ts): most agents never get this command, and start-up and idle RSS matter more.
 
 /** Marker for a VNFC that lacks a key in the `:`-joined VNFC lines (Open Baton's). */
@@ -80,8 +81,7 @@ export async function writeDependencyFiles(dir: string, payload: string, context
   }
   ensureScriptDir(dir);
   writeFileAtomic(join(dir, PARAMETER_FILES.json), payload, DATA_MODE);
-  const { stringify } = await yaml();
-  writeFileAtomic(join(dir, PARAMETER_FILES.yaml), stringify(parsed), DATA_MODE);
+  writeFileAtomic(join(dir, PARAMETER_FILES.yaml), toYaml(parsed), DATA_MODE);
   // Sourced, not executed: no executable bit.
   writeFileAtomic(join(dir, PARAMETER_FILES.shell), renderParametersShell(parsed), DATA_MODE);
   context.logger.info({ dir }, 'dependency parameters saved');

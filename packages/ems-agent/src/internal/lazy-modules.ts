@@ -1,7 +1,7 @@
 /**
  * The packages the daemon imports only on first use: the protocol's schemas (zod's classic build,
- * see wire.ts), `yaml` (SAVE_VNFR_DEPENDENCY) and `execa` (CLONE_SCRIPTS). Most agents never need
- * them, and start-up and idle RSS matter more.
+ * see wire.ts) and `execa` (CLONE_SCRIPTS). Most agents never need them, and start-up and idle RSS
+ * matter more.
  *
  * The daemon build (tsup.config.ts) bundles each one alone into `dist/lazy/<name>.js` and points these
  * imports there, so an installed `dist/` needs no `node_modules`. `vnfkit-ems --check-config` loads
@@ -10,17 +10,13 @@
  */
 import type * as Execa from 'execa';
 import type * as Protocol from '@vnfkit/protocol';
-import type * as Yaml from 'yaml';
 import { lazy } from './lazy.js';
 
 export const loadProtocol: () => Promise<typeof Protocol> = lazy(() => import('@vnfkit/protocol'));
-/** Only what src/lazy/yaml.ts exports (yaml is CommonJS, its names are listed there). */
-export const loadYaml: () => Promise<Pick<typeof Yaml, 'parse' | 'stringify'>> = lazy(() => import('yaml'));
 export const loadExeca: () => Promise<typeof Execa> = lazy(() => import('execa'));
 
 const LAZY_MODULES: ReadonlyArray<readonly [string, () => Promise<unknown>]> = [
   ['@vnfkit/protocol', loadProtocol],
-  ['yaml', loadYaml],
   ['execa', loadExeca],
 ];
 

@@ -71,7 +71,7 @@ async function runProgram(
 /**
  * Runs `program --config <file>` (the packaged wrapper), checks that the process is the package's own
  * node, that it says hello and runs commands, including the ones that load bundled modules lazily
- * (SAVE_VNFR_DEPENDENCY: yaml; CLONE_SCRIPTS: execa), then stops it with SIGTERM.
+ * (SAVE_VNFR_DEPENDENCY: the protocol schemas; CLONE_SCRIPTS: execa), then stops it with SIGTERM.
  */
 async function exerciseAgent(program: string, expectedNode: string): Promise<void> {
   const env = await isolatedEnv();
