@@ -22,6 +22,7 @@ import { privateVhost } from './deployment/vhost.js';
 import { ensureVnfmBuilt, startVnfm, stopChild } from './deployment/vnfm-process.js';
 import { pinApart } from './measure/affinity.js';
 import { brokerConnections, brokerPid } from './measure/broker.js';
+import { startCpuProfile } from './measure/cpu-profile.js';
 import { inFlight } from './measure/in-flight.js';
 import { cpuSeconds, cpuSplit, peakRssMb, rssMb, rssSampler, type CpuSplit } from './measure/process.js';
 import { round, type Row } from './table.js';
@@ -390,6 +391,9 @@ export async function runDeployment(root: string, options: DeploymentScaleOption
     const t0 = performance.now();
     const from = performance.timeOrigin + t0;
     const w0 = profileClock();
+    // VNFKIT_BENCH_SIM_CPU_PROF=<dir>: a V8 CPU profile of this process (the simulator) over the deployment alone.
+    const simProfileDir = process.env['VNFKIT_BENCH_SIM_CPU_PROF'];
+    const simProfile = simProfileDir ? await startCpuProfile(simProfileDir, 'simulator') : undefined;
     const scripts = Object.fromEntries(workload.scripts.map((s) => [s, workload.content]));
     const nsrId = await sim.deploy(nsd({ vnfrs, type, vnfcs: vnfcsPerVnfr, workload }), {
       packages: Object.fromEntries(Array.from({ length: vnfrs }, (_v, i) => [`v${i + 1}`, { scripts }])),
@@ -400,6 +404,7 @@ export async function runDeployment(root: string, options: DeploymentScaleOption
     const vnfmRssMb = await peakRssMb(vnfm.pid);
     const vnfmCpuS = (await cpuSeconds(vnfm.pid)) - vnfmCpu0;
     const cpu1 = await cpuSplit({ farms, broker, vnfm });
+    if (simProfile) console.error(`simulator CPU profile: ${await simProfile.stop()}`);
     const brokerRssMb = await brokerRss.stop();
     const connections = brokerConnections(vhost.url);
     const runs = (await Promise.all(farms.map((f) => f.runs()))).flat();

@@ -72,8 +72,7 @@ export class Commands {
       // a command no queue takes is reported: the TimeoutError then says that the broker returned it.
       retryUnroutable: true,
     });
-    const text = reply.body.toString('utf8');
-    if (text.trim() === 'null') {
+    if (isJsonNull(reply.body)) {
       emit({ direction: 'from-vnfm', action: 'null', body: null });
       return null;
     }
@@ -103,4 +102,12 @@ export class Commands {
     }
     if (reply) await this.deps.onReply(nsr, reply, input.vnfrName);
   }
+}
+
+/** Whether a reply is the JSON `null` (whitespace around it allowed), without decoding a whole VNFR to text. */
+function isJsonNull(body: Buffer): boolean {
+  let i = 0;
+  while (body[i] === 0x20 || body[i] === 0x09 || body[i] === 0x0a || body[i] === 0x0d) i++;
+  // A message (a JSON object) is not; anything else is decoded to find out.
+  return body[i] !== 0x7b && body.toString('utf8').trim() === 'null';
 }

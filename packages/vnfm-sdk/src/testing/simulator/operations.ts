@@ -69,7 +69,7 @@ export class Operations {
       const name = vnfd.name ?? '';
       const endpoint = vnfd.endpoint ?? vnfd.type ?? '';
       if (!this.deps.endpoints.has(endpoint)) throw new Error(`no VNFM of type ${endpoint} is registered (VNFD ${name})`);
-      const withIds = assignIds(structuredClone(vnfd));
+      const withIds = assignIds(vnfd);
       nsr.vnfds.set(name, withIds);
       nsr.packages.set(name, toPackage(name, input.packages?.[name]));
     }

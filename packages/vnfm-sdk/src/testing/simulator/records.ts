@@ -38,6 +38,11 @@ export interface SaveInput {
   bump?: boolean;
   /** Save without the optimistic-locking check. */
   force?: boolean;
+  /**
+   * Store `vnfr` itself instead of a copy: the caller's own object (decoded from a message or copied for this
+   * save), which it does not touch afterwards.
+   */
+  adopt?: boolean;
 }
 
 const HISTORY_FORMAT = (): string => new Date().toISOString();
@@ -102,7 +107,12 @@ export class Records {
 
   /** All VNFRs of an NSR. */
   vnfrsOf(nsrId: string): Vnfr[] {
-    return [...this.nsr(nsrId).vnfrs.values()].map((id) => this.vnfrs.get(id)).filter((v): v is Vnfr => v !== undefined);
+    const vnfrs: Vnfr[] = [];
+    for (const id of this.nsr(nsrId).vnfrs.values()) {
+      const vnfr = this.vnfrs.get(id);
+      if (vnfr) vnfrs.push(vnfr);
+    }
+    return vnfrs;
   }
 
   /**
@@ -123,7 +133,12 @@ export class Records {
   nsStatus(nsrId: string): Status {
     const nsr = this.nsr(nsrId);
     if (nsr.resuming) return 'RESUMING';
-    const statuses = this.vnfrsOf(nsrId).map((v) => v.status ?? 'NULL');
+    // Computed on every VNFR status change (several times): one pass, no intermediate arrays.
+    const statuses: Status[] = [];
+    for (const id of nsr.vnfrs.values()) {
+      const vnfr = this.vnfrs.get(id);
+      if (vnfr) statuses.push(vnfr.status ?? 'NULL');
+    }
     return statuses.length < nsr.vnfds.size ? (statuses.includes('ERROR') ? 'ERROR' : 'NULL') : lowestStatus(statuses);
   }
 
@@ -173,7 +188,10 @@ export class Records {
     return undefined;
   }
 
-  /** Saves a copy of `vnfr` (hbVersion + 1); a stale one is not saved and puts the stored VNFR in ERROR (false). */
+  /**
+   * Saves a copy of `vnfr` (`vnfr` itself with {@link SaveInput.adopt}) with hbVersion + 1; a stale one is not saved
+   * and puts the stored VNFR in ERROR (false).
+   */
   save(vnfr: Vnfr, input: SaveInput): boolean {
     const stale = input.force ? undefined : this.staleness(vnfr);
     const nsr = input.nsr ?? this.nsrs.get(vnfr.parent_ns_id ?? '');
@@ -183,7 +201,7 @@ export class Records {
       if (stored && nsr) this.fail(nsr, stored, stale);
       return false;
     }
-    const copy = structuredClone(vnfr);
+    const copy = input.adopt === true ? vnfr : structuredClone(vnfr);
     copy.hbVersion = (copy.hbVersion ?? 0) + 1;
     if (input.history)
       copy.lifecycle_event_history = [...(copy.lifecycle_event_history ?? []), history(input.history, `${input.history} executed`)];

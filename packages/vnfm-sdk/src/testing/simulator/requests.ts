@@ -138,7 +138,7 @@ export class Requests {
           this.deps.log.error({ vnfr: vnfr.name }, 'a second GRANT_OPERATION for a VNF of this NSR: the NFVO inserts a duplicate VNFR');
           records.addDuplicate(nsr, vnfr, 'GRANT_OPERATION');
         }
-        const granted = assignIds(structuredClone(vnfr));
+        const granted = assignIds(vnfr);
         granted.projectId = 'vnfkit-simulator';
         granted.task = 'grantoperation';
         nsr.vnfrs.set(granted.name ?? '', granted.id ?? '');
@@ -158,7 +158,7 @@ export class Requests {
         };
       }
       case 'ALLOCATE_RESOURCES': {
-        const vnfr = structuredClone(request.virtualNetworkFunctionRecord);
+        const vnfr = request.virtualNetworkFunctionRecord;
         const nsr = records.findNsr(vnfr.parent_ns_id ?? '');
         if (!nsr) return null;
         const stale = records.staleness(vnfr);
@@ -171,11 +171,11 @@ export class Requests {
               vdu.vnfc_instance = [...(vdu.vnfc_instance ?? []), await this.createVm(vnfr, c, request.userdata)];
         }
         vnfr.lifecycle_event_history = [...(vnfr.lifecycle_event_history ?? []), history('ALLOCATE', 'All the resources are allocated')];
-        records.save(vnfr, { bump: true });
+        records.save(vnfr, { bump: true, adopt: true });
         return { action: 'ALLOCATE_RESOURCES', vnfr: records.get(vnfr.id) };
       }
       case 'SCALING': {
-        const vnfr = structuredClone(request.virtualNetworkFunctionRecord);
+        const vnfr = request.virtualNetworkFunctionRecord;
         const nsr = records.findNsr(vnfr.parent_ns_id ?? '');
         if (!nsr) return null;
         const stale = records.staleness(vnfr);
@@ -188,11 +188,11 @@ export class Requests {
             if (!(vdu.vnfc_instance ?? []).some((i) => i.vnfComponent?.id === c.id))
               vdu.vnfc_instance = [...(vdu.vnfc_instance ?? []), await this.createVm(vnfr, c, request.userData)];
         }
-        records.save(vnfr, { bump: true });
+        records.save(vnfr, { bump: true, adopt: true });
         return { action: 'SCALED', vnfr: records.get(vnfr.id) };
       }
       case 'UPDATEVNFR':
-        records.save(request.virtualNetworkFunctionRecord, { bump: true });
+        records.save(request.virtualNetworkFunctionRecord, { bump: true, adopt: true });
         return { action: 'UPDATEVNFR', vnfr: records.get(request.virtualNetworkFunctionRecord.id) };
       default:
         this.deps.log.warn({ action: request.action }, 'request with no NFVO task');

@@ -64,7 +64,7 @@ export class Tasks {
         return;
       }
       case 'INSTANTIATE':
-        if (!vnfr || !records.save(vnfr, { nsr, status: 'INITIALIZED', history: 'INSTANTIATE' })) return;
+        if (!vnfr || !records.save(vnfr, { nsr, status: 'INITIALIZED', history: 'INSTANTIATE', adopt: true })) return;
         await this.afterInstantiate(nsr, vnfr.name ?? '');
         return;
       case 'MODIFY': {
@@ -72,38 +72,36 @@ export class Tasks {
         // A re-MODIFY of a running target (after a source scaled out or healed) leaves it ACTIVE; only the
         // deployment chain goes INACTIVE → START.
         const running = records.get(vnfr.id)?.status === 'ACTIVE';
-        if (!records.save(vnfr, { nsr, status: running ? 'ACTIVE' : 'INACTIVE', history: 'CONFIGURE' })) return;
+        if (!records.save(vnfr, { nsr, status: running ? 'ACTIVE' : 'INACTIVE', history: 'CONFIGURE', adopt: true })) return;
         if (!running) await this.sendStart(nsr, vnfr.name ?? '');
         return;
       }
       case 'START':
       case 'STOP': {
         if (!vnfr) return;
-        const copy = structuredClone(vnfr);
-        const vnfcs = allVnfcs(copy);
+        const vnfcs = allVnfcs(vnfr);
         const one = reply.vnfcInstance;
         const state = reply.action === 'START' ? 'ACTIVE' : 'INACTIVE';
         for (const c of vnfcs) if (!one || c.id === one.id) c.state = state;
         const status: Status = reply.action === 'START' ? 'ACTIVE' : vnfcs.some((c) => c.state === 'ACTIVE') ? 'ACTIVE' : 'INACTIVE';
-        records.save(copy, { nsr, status, history: reply.action });
+        records.save(vnfr, { nsr, status, history: reply.action, adopt: true });
         return;
       }
       case 'RELEASE_RESOURCES':
         if (!vnfr) return;
         for (const c of allVnfcs(vnfr)) if (c.hostname) await this.deps.vim.release(c.hostname);
-        records.save(vnfr, { nsr, status: 'TERMINATED', history: 'RELEASE', force: true });
+        records.save(vnfr, { nsr, status: 'TERMINATED', history: 'RELEASE', force: true, adopt: true });
         return;
       case 'SCALED': {
         if (!vnfr) return;
-        const copy = structuredClone(vnfr);
-        const added = allVnfcs(copy).find((c) => c.id === reply.vnfcInstance.id);
+        const added = allVnfcs(vnfr).find((c) => c.id === reply.vnfcInstance.id);
         if (added && added.state?.toLowerCase() !== 'standby') added.state = 'ACTIVE';
-        if (!records.save(copy, { nsr, status: 'ACTIVE', history: 'SCALE_OUT' })) return;
-        if (added) await this.modifyTargetsWith(nsr, copy.name ?? '', [added]);
+        if (!records.save(vnfr, { nsr, status: 'ACTIVE', history: 'SCALE_OUT', adopt: true })) return;
+        if (added) await this.modifyTargetsWith(nsr, vnfr.name ?? '', [added]);
         return;
       }
       case 'HEAL': {
-        if (!vnfr || !records.save(vnfr, { nsr, status: 'ACTIVE', history: 'HEAL' })) return;
+        if (!vnfr || !records.save(vnfr, { nsr, status: 'ACTIVE', history: 'HEAL', adopt: true })) return;
         // HealTask.java:74-88: a reply with a cause other than switchToStandby ends the heal; without a cause (as
         // Open Baton's VNFMs reply) or with switchToStandby, an ACTIVE VNFC is passed to the dependent VNFRs.
         const cause = reply.cause;
@@ -113,7 +111,7 @@ export class Tasks {
         return;
       }
       case 'UPDATE':
-        if (vnfr) records.save(vnfr, { nsr, status: vnfr.status ?? 'ACTIVE', history: 'UPDATE' });
+        if (vnfr) records.save(vnfr, { nsr, status: vnfr.status ?? 'ACTIVE', history: 'UPDATE', adopt: true });
         return;
       default:
         log.warn({ action: reply.action }, 'no NFVO task for this reply (as in Open Baton 6.0)');
