@@ -72,10 +72,10 @@ type Vnfr = VnfrView;
 
 const STANDBY = 'standby';
 
-/** The answer to a dependency held back for the VNFC's next EXECUTE (which reports whether saving it worked). */
 /** Package files held for a VNFC's first EXECUTE, by hostname. */
 type HeldFiles = Map<string, readonly PackageFile[]>;
 
+/** The answer to a dependency held back for the VNFC's next EXECUTE (which reports whether saving it worked). */
 const HELD: CommandReply = Object.freeze({ output: '', err: '', status: 0 });
 
 function isStandby(vnfc: VnfcView | undefined): boolean {
