@@ -51,14 +51,20 @@ async function client(endpoint: string): Promise<{ ems: EmsClient; sent: string[
   return { ems, sent, transport };
 }
 
+/** A counting client and a real vnfkit-ems on a fresh endpoint, registered. */
+async function withVnfkitAgent(prefix: string) {
+  const endpoint = uniqueName(prefix).replace(/-/g, '');
+  const dir = await mkdtemp(join(tmpdir(), 'vnfkit-bundles-'));
+  cleanups.push(() => rm(dir, { recursive: true, force: true }));
+  const { ems, sent } = await client(endpoint);
+  const { hostname, scripts } = spawnEndpointAgent({ amqpUrl: AMQP_URL, endpoint, dir, name: 'vm', cleanups });
+  await ems.waitForAgent(hostname);
+  return { ems, sent, hostname, scripts };
+}
+
 describe('EmsClient bundled commands', () => {
   it('to a vnfkit agent: every file in one SAVE_SCRIPTS, the dependency within the EXECUTE', async () => {
-    const endpoint = uniqueName('bundle').replace(/-/g, '');
-    const dir = await mkdtemp(join(tmpdir(), 'vnfkit-bundles-'));
-    cleanups.push(() => rm(dir, { recursive: true, force: true }));
-    const { ems, sent } = await client(endpoint);
-    const { hostname, scripts } = spawnEndpointAgent({ amqpUrl: AMQP_URL, endpoint, dir, name: 'vm', cleanups });
-    await ems.waitForAgent(hostname);
+    const { ems, sent, hostname, scripts } = await withVnfkitAgent('bundle');
     expect(ems.acceptsBundles(hostname)).toBe(true);
     const saved = await ems.saveScripts(hostname, files);
     expect(saved).toMatchObject({ status: 0, output: "['one.sh', 'three.sh', 'two.sh']" });
@@ -72,12 +78,7 @@ describe('EmsClient bundled commands', () => {
   });
 
   it('to a vnfkit agent: the package and the dependency within one EXECUTE', async () => {
-    const endpoint = uniqueName('bundle2').replace(/-/g, '');
-    const dir = await mkdtemp(join(tmpdir(), 'vnfkit-bundles-'));
-    cleanups.push(() => rm(dir, { recursive: true, force: true }));
-    const { ems, sent } = await client(endpoint);
-    const { hostname, scripts } = spawnEndpointAgent({ amqpUrl: AMQP_URL, endpoint, dir, name: 'vm', cleanups });
-    await ems.waitForAgent(hostname);
+    const { ems, sent, hostname, scripts } = await withVnfkitAgent('bundle2');
     expect(ems.acceptsFilesWithExecute(hostname)).toBe(true);
     const reply = await ems.execute(hostname, { payload: 'two.sh', env: {}, dependency, files });
     expect(reply).toMatchObject({ status: 0, output: 'two 10.0.0.7\n' });
