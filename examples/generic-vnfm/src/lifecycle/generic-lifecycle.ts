@@ -358,15 +358,7 @@ export class GenericLifecycle {
       ...hostnames
         .filter((hostname) => !held.has(hostname))
         .filter(bundled)
-        .flatMap((hostname) =>
-          bundleFiles(files).map((bundle) =>
-            this.#command(vnfr, { hostname, action: 'SAVE_SCRIPTS', what: bundle.map((f) => f.name).join(', ') }, () =>
-              bundle.length === 1
-                ? this.#agents.saveScript(hostname, bundle[0] as PackageFile)
-                : this.#agents.saveScripts(hostname, bundle),
-            ),
-          ),
-        ),
+        .flatMap((hostname) => bundleFiles(files).map((bundle) => this.#saveFiles(vnfr, hostname, bundle))),
       ...files.flatMap((file) =>
         hostnames
           .filter((hostname) => !held.has(hostname) && !bundled(hostname))

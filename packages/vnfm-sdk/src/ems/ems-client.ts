@@ -643,7 +643,7 @@ export class EmsClient {
           action: 'SAVE_SCRIPTS',
           name: first.name,
           payload: toBase64(first.content),
-          files: more.map((f) => ({ name: f.name, payload: toBase64(f.content) })),
+          files: wireFiles(more),
           'script-path': this.scriptPath,
         });
       }),
@@ -679,8 +679,7 @@ export class EmsClient {
     const timeout = input.timeoutMs !== undefined ? { timeoutMs: input.timeoutMs } : {};
     let files: { name: string; payload: string }[] | undefined;
     if (input.files !== undefined && input.files.length > 0) {
-      if (this.acceptsFilesWithExecute(hostname) && bundleFiles(input.files).length === 1)
-        files = input.files.map((f) => ({ name: f.name, payload: toBase64(f.content) }));
+      if (this.acceptsFilesWithExecute(hostname) && bundleFiles(input.files).length === 1) files = wireFiles(input.files);
       else await this.saveScripts(hostname, input.files);
     }
     let dependency: string | undefined;
@@ -720,6 +719,11 @@ export class EmsClient {
 
 /** A script file to save on an agent. */
 type ScriptFile = { name: string; content: Uint8Array | string };
+
+/** Files as a bundled command carries them (`files`): name and base64 content. */
+function wireFiles(files: readonly ScriptFile[]): { name: string; payload: string }[] {
+  return files.map((f) => ({ name: f.name, payload: toBase64(f.content) }));
+}
 
 /** A dependency as the agents get it (SAVE_VNFR_DEPENDENCY payload, EXECUTE `dependency`): indented JSON. */
 function dependencyPayload(dependency: VNFRecordDependency): string {

@@ -93,6 +93,7 @@ export async function requestNfvo(
   return answer;
 }
 
-function isJsonNull(body: Buffer): boolean {
+/** Whether a body is the JSON `null` (a few bytes at most: a VNFR is never decoded to text to find out). */
+export function isJsonNull(body: Buffer): boolean {
   return body.length <= 16 && body.toString('utf8').trim() === 'null';
 }

@@ -1,6 +1,7 @@
 import { EXCHANGE, decodeVnfmMessage, encodeMessage, recordOf, toError, type VnfmMessage } from '@vnfkit/protocol';
 import type { Logger } from 'pino';
 import type { Transport } from '@vnfkit/transport';
+import { isJsonNull } from '../../nfvo/nfvo-client.js';
 import type { Nsr, Records } from './records.js';
 
 /** A message crossing the simulated NFVO's boundary (for tests and the demo's progress output). */
@@ -102,12 +103,4 @@ export class Commands {
     }
     if (reply) await this.deps.onReply(nsr, reply, input.vnfrName);
   }
-}
-
-/** Whether a reply is the JSON `null` (whitespace around it allowed), without decoding a whole VNFR to text. */
-function isJsonNull(body: Buffer): boolean {
-  let i = 0;
-  while (body[i] === 0x20 || body[i] === 0x09 || body[i] === 0x0a || body[i] === 0x0d) i++;
-  // A message (a JSON object) is not; anything else is decoded to find out.
-  return body[i] !== 0x7b && body.toString('utf8').trim() === 'null';
 }

@@ -133,12 +133,7 @@ export class Records {
   nsStatus(nsrId: string): Status {
     const nsr = this.nsr(nsrId);
     if (nsr.resuming) return 'RESUMING';
-    // Computed on every VNFR status change (several times): one pass, no intermediate arrays.
-    const statuses: Status[] = [];
-    for (const id of nsr.vnfrs.values()) {
-      const vnfr = this.vnfrs.get(id);
-      if (vnfr) statuses.push(vnfr.status ?? 'NULL');
-    }
+    const statuses = this.vnfrsOf(nsrId).map((v) => v.status ?? 'NULL');
     return statuses.length < nsr.vnfds.size ? (statuses.includes('ERROR') ? 'ERROR' : 'NULL') : lowestStatus(statuses);
   }
 
