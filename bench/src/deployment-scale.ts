@@ -55,10 +55,15 @@ export interface DeploymentScaleOptions {
   deployTimeoutMs: number;
   /**
    * Deployments (each with its own floor, VNFM and farms) in the run; the table shows the one with the median ratio
-   * and a row with every round's ratio. The ratio of one round moves by ± 0.1 on a shared machine. Env
-   * `VNFKIT_BENCH_ROUNDS`. @default 1
+   * and a row with every round's ratio. The ratio of one round moves by ± 0.1–0.2 on a shared machine. Env
+   * `VNFKIT_BENCH_ROUNDS`. @default 3 from the environment, 1 in code
    */
   rounds?: number;
+  /**
+   * Where the VNFM keeps its journal, script logs and resume records (a directory per round is made in it). Env
+   * `VNFKIT_BENCH_VNFM_DIR`. @default the run's temporary directory
+   */
+  vnfmDir?: string | undefined;
   /**
    * VNFRs of an unmeasured deployment (on agents of their own) that the VNFM and the simulator run before anything
    * is measured, so that the measured one runs on warm processes, as the floor's client and the farms do and as a
@@ -93,7 +98,8 @@ export function optionsFromEnv(): DeploymentScaleOptions {
     vnfmConcurrency: envInt('VNFKIT_BENCH_VNFM_CONCURRENCY', undefined),
     pinVnfm: process.env['VNFKIT_BENCH_PIN_VNFM'] === '1',
     deployTimeoutMs: 240_000,
-    rounds: envInt('VNFKIT_BENCH_ROUNDS', 1),
+    rounds: envInt('VNFKIT_BENCH_ROUNDS', 3),
+    vnfmDir: process.env['VNFKIT_BENCH_VNFM_DIR'] || undefined,
     warmVnfrs: envInt('VNFKIT_BENCH_WARM_VNFRS', 300, 0),
   };
 }
@@ -219,7 +225,7 @@ const vnfmBudgetOf = (r: DeploymentRun): number => 1.3 * r.cpu.floor.machine - (
 function describeRound(r: DeploymentRun): string {
   const { deployment: d, floor: f } = r.cpu;
   return [
-    `ratio ${round(ratioOf(r), 2)}`,
+    `ratio ${round(ratioOf(r), 2)} (${round(r.wallMs / 1000, 2)} s against the floor's ${round(r.floorRunsMs.before / 1000, 2)} s before and ${round(r.floorRunsMs.after / 1000, 2)} s after)`,
     `busy CPU ${round(d.machine, 2)} / ${round(f.machine, 2)} s (${round(d.machine / f.machine, 2)}; without the VNFM ${round((d.machine - d.vnfm) / f.machine, 2)})`,
     `VNFM ${round(d.vnfm, 2)} s${r.pinned ? '' : `, budget at 1.3 ${round(vnfmBudgetOf(r), 2)} s`}`,
     `simulator ${round(d.bench, 2)} / EmsClient ${round(f.bench, 2)} s`,
@@ -271,7 +277,11 @@ export async function runDeployment(root: string, options: DeploymentScaleOption
     });
     closers.push(() => sim.close());
 
-    const vnfmDirectory = await mkdtemp(join(root, 'vnfm-'));
+    // A directory per round (an empty journal for each VNFM), left in place until the run's temporary directory goes
+    // (as before VNFKIT_BENCH_VNFM_DIR: on an ext4 without a journal, every file deleted in the last minutes slows
+    // the creation of the next one, see docs/performance.md); one elsewhere is removed with its round.
+    const vnfmDirectory = await mkdtemp(join(options.vnfmDir ?? root, 'vnfm-'));
+    if (options.vnfmDir !== undefined) closers.push(() => rm(vnfmDirectory, { recursive: true, force: true }));
     const vnfm = startVnfm({ url: vhost.url, type, dir: vnfmDirectory, concurrency: options.vnfmConcurrency, env: options.vnfmEnv });
     closers.push(() => stopChild(vnfm));
     const vnfmExit = new Promise<never>((_resolve, reject) => {

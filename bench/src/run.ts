@@ -1,6 +1,6 @@
 // pnpm bench: every figure is printed next to a floor measured in the same run, so ratios hold on a noisy machine.
 //
-//   pnpm bench                          EMS round trip, agent footprint, deployment scale (≈ 1 min)
+//   pnpm bench                          EMS round trip, agent footprint, deployment scale (3 rounds; ≈ 5 min)
 //   VNFKIT_BENCH_ONLY=upstream pnpm bench   upstream model vs vnfkit default (50 VNFRs × 4 VNFCs, 200 ms scripts; ≈ 1 min)
 //   pnpm bench --scale large            the deployment at 250, 500 and 1,000 VNFRs × 2 VNFCs, then the upstream
 //                                       comparison (minutes); VNFKIT_BENCH_ONLY narrows it (deployment, upstream)
