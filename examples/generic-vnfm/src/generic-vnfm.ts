@@ -3,6 +3,7 @@ import {
   deriveVnfrKey,
   parseEnvNameList,
   vnfmIdentity,
+  wireFiles,
   type Script,
   type VNFCInstance,
   type VNFPackage,
@@ -126,9 +127,7 @@ function agentChannel(ems: EmsClient, config: GenericVnfmConfig): AgentChannel {
             payload: script,
             ...(env === undefined ? { 'script-path': scriptPath } : { env }),
             ...(dependency !== undefined ? { dependency } : {}),
-            ...(files !== undefined
-              ? { files: files.map((f) => ({ name: f.name, payload: Buffer.from(f.content).toString('base64') })) }
-              : {}),
+            ...(files !== undefined ? { files: wireFiles(files) } : {}),
           },
           { timeoutMs },
         ),

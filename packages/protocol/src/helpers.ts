@@ -55,6 +55,11 @@ export function bundleFiles<T extends { content: Uint8Array | string }>(files: r
   return bundles;
 }
 
+/** Files as a bundled `SAVE_SCRIPTS` or `EXECUTE` carries them (`files`): each name with its content in base64. */
+export function wireFiles(files: readonly { name: string; content: Uint8Array | string }[]): { name: string; payload: string }[] {
+  return files.map((f) => ({ name: f.name, payload: toBase64(f.content) }));
+}
+
 export function fromBase64(text: string): Uint8Array {
   const compact = text.replace(/\s+/g, '');
   const padding = compact.endsWith('==') ? 2 : compact.endsWith('=') ? 1 : 0;

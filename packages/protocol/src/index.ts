@@ -64,6 +64,7 @@ export {
   toBase64,
   fromBase64,
   bundleFiles,
+  wireFiles,
   BUNDLE_MAX_PAYLOAD_BYTES,
   sanitizeEnvName,
   signCommand,

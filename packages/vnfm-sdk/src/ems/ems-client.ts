@@ -10,6 +10,7 @@ import {
   BUNDLES_V1,
   BUNDLES_V2,
   bundleFiles,
+  wireFiles,
   decodeEmsHello,
   decodeEmsReply,
   deriveAgentKey,
@@ -719,11 +720,6 @@ export class EmsClient {
 
 /** A script file to save on an agent. */
 type ScriptFile = { name: string; content: Uint8Array | string };
-
-/** Files as a bundled command carries them (`files`): name and base64 content. */
-function wireFiles(files: readonly ScriptFile[]): { name: string; payload: string }[] {
-  return files.map((f) => ({ name: f.name, payload: toBase64(f.content) }));
-}
 
 /** A dependency as the agents get it (SAVE_VNFR_DEPENDENCY payload, EXECUTE `dependency`): indented JSON. */
 function dependencyPayload(dependency: VNFRecordDependency): string {
