@@ -52,7 +52,12 @@ export interface OperationsDeps {
 export class Operations {
   constructor(private readonly deps: OperationsDeps) {}
 
-  /** Deploys an NSD: one INSTANTIATE per VNFD, in parallel. Returns the NSR id at once. */
+  /**
+   * Deploys an NSD: one INSTANTIATE per VNFD, all at once. Returns the NSR id at once. As the 6.0 NFVO: `deploy` hands
+   * each VNFD to the `@Async` `handleVNF` (VnfmManager.java:153-161, VnfStateHandler.java:61-82), which sends through
+   * the `@Async` `sendCommand` (RabbitVnfmSender.java:49-67), on an executor with no queue and no thread limit
+   * (AsyncExecutorConfig.java:35-56; application.properties:79-83): no command waits for another.
+   */
   deploy(uploaded: NetworkServiceDescriptor, input: DeployInput): string {
     // The NFVO's upload checks (lifecycle events, schema, dependencies): a refused NSD sends nothing.
     const nsd = validateNsd(uploaded);
