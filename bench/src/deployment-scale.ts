@@ -10,6 +10,7 @@
 // hands out the farm's VMs, and the floor's EmsClient run here. Everything lives on a private RabbitMQ vhost
 // (the Open Baton queue names are fixed, and other suites may use the broker at the same time).
 import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -24,7 +25,7 @@ import { pinApart } from './measure/affinity.js';
 import { brokerConnections, brokerPid } from './measure/broker.js';
 import { startCpuProfile } from './measure/cpu-profile.js';
 import { inFlight } from './measure/in-flight.js';
-import { cpuSeconds, cpuSplit, peakRssMb, rssMb, rssSampler, type CpuSplit } from './measure/process.js';
+import { contextSwitches, cpuSeconds, cpuSplit, peakRssMb, rssMb, rssSampler, type CpuSplit } from './measure/process.js';
 import { round, type Row } from './table.js';
 
 /** Size and shape; every field but the ones marked "code only" can be set from the environment (`VNFKIT_BENCH_*`). */
@@ -202,6 +203,8 @@ export interface DeploymentRun {
   floorConcurrency: number;
   vnfmRssMb: number;
   vnfmCpuS: number;
+  /** The VNFM's context switches during the deployment (all its threads; see `contextSwitches`). */
+  vnfmSwitches: { voluntary: number; involuntary: number };
   /** Highest RSS of the broker sampled during the deployment, and before the agents booted. */
   brokerRssMb: number;
   brokerRssBeforeMb: number;
@@ -221,12 +224,24 @@ const ratioOf = (r: DeploymentRun): number => r.wallMs / r.floorMs;
  */
 const vnfmBudgetOf = (r: DeploymentRun): number => 1.3 * r.cpu.floor.machine - (r.cpu.deployment.machine - r.cpu.deployment.vnfm);
 
+/**
+ * The share of the machine's CPUs that were busy over a run: near 100 % the run is CPU-bound and its wall time follows
+ * busy CPU; a lower share in the deployment than in its floor is time the deployment left CPUs idle (waiting).
+ */
+const busyShareOf = (r: DeploymentRun): { deployment: number; floor: number } => {
+  const cpus = availableParallelism();
+  return {
+    deployment: (100 * r.cpu.deployment.machine) / ((r.wallMs / 1000) * cpus),
+    floor: (100 * r.cpu.floor.machine) / ((r.floorMs / 1000) * cpus),
+  };
+};
+
 /** One round in a line (stderr): its ratios and where the CPU went. */
 function describeRound(r: DeploymentRun): string {
   const { deployment: d, floor: f } = r.cpu;
   return [
     `ratio ${round(ratioOf(r), 2)} (${round(r.wallMs / 1000, 2)} s against the floor's ${round(r.floorRunsMs.before / 1000, 2)} s before and ${round(r.floorRunsMs.after / 1000, 2)} s after)`,
-    `busy CPU ${round(d.machine, 2)} / ${round(f.machine, 2)} s (${round(d.machine / f.machine, 2)}; without the VNFM ${round((d.machine - d.vnfm) / f.machine, 2)})`,
+    `busy CPU ${round(d.machine, 2)} / ${round(f.machine, 2)} s (${round(d.machine / f.machine, 2)}; without the VNFM ${round((d.machine - d.vnfm) / f.machine, 2)}; CPUs busy ${round(busyShareOf(r).deployment, 1)} / ${round(busyShareOf(r).floor, 1)} %)`,
     `VNFM ${round(d.vnfm, 2)} s${r.pinned ? '' : `, budget at 1.3 ${round(vnfmBudgetOf(r), 2)} s`}`,
     `simulator ${round(d.bench, 2)} / EmsClient ${round(f.bench, 2)} s`,
     `farms ${round(d.farms, 2)} / ${round(f.farms, 2)} s`,
@@ -398,6 +413,7 @@ export async function runDeployment(root: string, options: DeploymentScaleOption
     const brokerRss = rssSampler(broker);
     const cpu0 = await cpuSplit({ farms, broker, vnfm });
     const vnfmCpu0 = await cpuSeconds(vnfm.pid);
+    const vnfmSwitches0 = await contextSwitches(vnfm.pid);
     const t0 = performance.now();
     const from = performance.timeOrigin + t0;
     const w0 = profileClock();
@@ -413,6 +429,11 @@ export async function runDeployment(root: string, options: DeploymentScaleOption
     printWindow('deployment', w0);
     const vnfmRssMb = await peakRssMb(vnfm.pid);
     const vnfmCpuS = (await cpuSeconds(vnfm.pid)) - vnfmCpu0;
+    const vnfmSwitches1 = await contextSwitches(vnfm.pid);
+    const vnfmSwitches = {
+      voluntary: vnfmSwitches1.voluntary - vnfmSwitches0.voluntary,
+      involuntary: vnfmSwitches1.involuntary - vnfmSwitches0.involuntary,
+    };
     const cpu1 = await cpuSplit({ farms, broker, vnfm });
     if (simProfile) console.error(`simulator CPU profile: ${await simProfile.stop()}`);
     const brokerRssMb = await brokerRss.stop();
@@ -464,6 +485,7 @@ export async function runDeployment(root: string, options: DeploymentScaleOption
       floorConcurrency: concurrency,
       vnfmRssMb,
       vnfmCpuS,
+      vnfmSwitches,
       brokerRssMb,
       brokerRssBeforeMb,
       brokerConnections: connections,
@@ -560,6 +582,13 @@ export async function deploymentScale(root: string, rows: Row[], options: Deploy
     },
     {
       benchmark: 'Deployment scale',
+      figure: "CPU: share of the machine's CPUs busy over the run",
+      value: round(busyShareOf(r).deployment, 1),
+      unit: '%',
+      floor: round(busyShareOf(r).floor, 1),
+    },
+    {
+      benchmark: 'Deployment scale',
       figure: 'CPU: whole machine, busy, without the VNFM',
       value: round(dep.machine - dep.vnfm, 2),
       unit: 's',
@@ -583,6 +612,21 @@ export async function deploymentScale(root: string, rows: Row[], options: Deploy
       value: round((dep.vnfm * 1000) / executions, 2),
       unit: 'ms',
       floor: round((flo.bench * 1000) / executions, 2),
+    },
+    // All the VNFM's threads: its main thread is preempted (involuntary) more often than it waits; the voluntary ones
+    // are mostly libuv's pool, woken for each journal fdatasync, and V8's workers. Each resumption finds cold caches:
+    // much of the VNFM's CPU per message on a shared machine (docs/performance.md, sixth session).
+    {
+      benchmark: 'Deployment scale',
+      figure: 'VNFM context switches during the deployment: voluntary (waits)',
+      value: r.vnfmSwitches.voluntary,
+      unit: 'switches',
+    },
+    {
+      benchmark: 'Deployment scale',
+      figure: 'VNFM context switches during the deployment: involuntary (preempted)',
+      value: r.vnfmSwitches.involuntary,
+      unit: 'switches',
     },
     {
       benchmark: 'Deployment scale',

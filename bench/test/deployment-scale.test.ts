@@ -35,6 +35,17 @@ it('deploys 3 VNFRs through the Generic VNFM (warmed up by 2 more) and measures 
   // The warm-up's executions are not counted (the farms' and the VNFM's figures are of the measured deployment).
   expect(wall?.figure).toContain('36 executions');
   expect(rows.some((r) => r.figure.startsWith('CPU: what ≤ 1.3 × the floor leaves the VNFM'))).toBe(true);
+  // Shares of the machine's CPUs (a little over 100 % can come from reading /proc/stat and the clock apart).
+  const busy = rows.find((r) => r.figure.startsWith("CPU: share of the machine's CPUs busy"));
+  for (const share of [busy?.value, busy?.floor]) {
+    expect(share, busy?.figure).toBeGreaterThan(0);
+    expect(share, busy?.figure).toBeLessThanOrEqual(110);
+  }
+  // The VNFM waits at least for its first EMS reply; counts are whole numbers.
+  const waits = rows.find((r) => r.figure.startsWith('VNFM context switches during the deployment: voluntary'));
+  const preempted = rows.find((r) => r.figure.startsWith('VNFM context switches during the deployment: involuntary'));
+  expect(waits?.value).toBeGreaterThan(0);
+  expect(Number.isInteger(waits?.value) && Number.isInteger(preempted?.value)).toBe(true);
   // 2 VNFRs × 2 VNFCs × 3 events × 2 scripts, on agents of their own.
   const warm = rows.find((r) => r.figure.startsWith('warm-up of the VNFM'));
   expect(warm?.value).toBe(2);

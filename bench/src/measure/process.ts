@@ -1,7 +1,7 @@
 // Measuring processes from /proc: resident memory (now, sampled, peak), CPU seconds of a process, of the machine,
 // and of the parties of a deployment run.
 import type { ChildProcess } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 
 /** Resident memory now, MB. */
 export async function rssMb(pid: number | undefined): Promise<number> {
@@ -41,6 +41,21 @@ export async function cpuSeconds(pid: number | undefined): Promise<number> {
   const stat = await readFile(`/proc/${pid ?? 0}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100 on Linux)
+}
+
+/**
+ * Context switches of a process so far, summed over its threads: `voluntary` (it waited: I/O, a lock, an empty event
+ * loop) and `involuntary` (preempted while it could still run: the CPU was wanted by others).
+ */
+export async function contextSwitches(pid: number | undefined): Promise<{ voluntary: number; involuntary: number }> {
+  const total = { voluntary: 0, involuntary: 0 };
+  for (const tid of await readdir(`/proc/${pid ?? 0}/task`)) {
+    // A thread that ended meanwhile counts no more.
+    const status = await readFile(`/proc/${pid ?? 0}/task/${tid}/status`, 'utf8').catch(() => '');
+    total.voluntary += Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(status)?.[1] ?? 0);
+    total.involuntary += Number(/^nonvoluntary_ctxt_switches:\s+(\d+)/m.exec(status)?.[1] ?? 0);
+  }
+  return total;
 }
 
 /** CPU seconds the whole machine has been busy so far (every process, the scripts included), from /proc/stat. */
