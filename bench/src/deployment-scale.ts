@@ -614,8 +614,7 @@ export async function deploymentScale(root: string, rows: Row[], options: Deploy
       floor: round((flo.bench * 1000) / executions, 2),
     },
     // All the VNFM's threads: its main thread is preempted (involuntary) more often than it waits; the voluntary ones
-    // are mostly libuv's pool, woken for each journal fdatasync, and V8's workers. Each resumption finds cold caches:
-    // much of the VNFM's CPU per message on a shared machine (docs/performance.md, sixth session).
+    // are mostly libuv's pool, woken for each journal fdatasync, and V8's workers (docs/performance.md, sixth session).
     {
       benchmark: 'Deployment scale',
       figure: 'VNFM context switches during the deployment: voluntary (waits)',
