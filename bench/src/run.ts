@@ -52,7 +52,7 @@ async function main(): Promise<void> {
   mkdirSync(outDir, { recursive: true });
   const file = join(outDir, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   writeFileSync(file, `${JSON.stringify({ at: new Date().toISOString(), node: process.version, scale, rows }, null, 2)}\n`);
-  console.log(`wrote ${file} (${((performance.now() - started) / 1000).toFixed(1)} s)`);
+  console.log(`wrote ${file} (Node ${process.version}, ${((performance.now() - started) / 1000).toFixed(1)} s)`);
 }
 
 await main();
