@@ -10,9 +10,9 @@
 // hands out the farm's VMs, and the floor's EmsClient run here. Everything lives on a private RabbitMQ vhost
 // (the Open Baton queue names are fixed, and other suites may use the broker at the same time).
 import { randomBytes } from 'node:crypto';
-import { availableParallelism } from 'node:os';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { EmsClient, createAmqpTransport, type Transport } from '@vnfkit/vnfm-sdk';
 import { NfvoSimulator } from '@vnfkit/vnfm-sdk/testing';
@@ -239,9 +239,10 @@ const busyShareOf = (r: DeploymentRun): { deployment: number; floor: number } =>
 /** One round in a line (stderr): its ratios and where the CPU went. */
 function describeRound(r: DeploymentRun): string {
   const { deployment: d, floor: f } = r.cpu;
+  const busy = busyShareOf(r);
   return [
     `ratio ${round(ratioOf(r), 2)} (${round(r.wallMs / 1000, 2)} s against the floor's ${round(r.floorRunsMs.before / 1000, 2)} s before and ${round(r.floorRunsMs.after / 1000, 2)} s after)`,
-    `busy CPU ${round(d.machine, 2)} / ${round(f.machine, 2)} s (${round(d.machine / f.machine, 2)}; without the VNFM ${round((d.machine - d.vnfm) / f.machine, 2)}; CPUs busy ${round(busyShareOf(r).deployment, 1)} / ${round(busyShareOf(r).floor, 1)} %)`,
+    `busy CPU ${round(d.machine, 2)} / ${round(f.machine, 2)} s (${round(d.machine / f.machine, 2)}; without the VNFM ${round((d.machine - d.vnfm) / f.machine, 2)}; CPUs busy ${round(busy.deployment, 1)} / ${round(busy.floor, 1)} %)`,
     `VNFM ${round(d.vnfm, 2)} s${r.pinned ? '' : `, budget at 1.3 ${round(vnfmBudgetOf(r), 2)} s`}`,
     `simulator ${round(d.bench, 2)} / EmsClient ${round(f.bench, 2)} s`,
     `farms ${round(d.farms, 2)} / ${round(f.farms, 2)} s`,
@@ -520,6 +521,7 @@ export async function deploymentScale(root: string, rows: Row[], options: Deploy
       target: '≤ 1.3',
     });
   const { deployment: dep, floor: flo } = r.cpu;
+  const busy = busyShareOf(r);
   const { wallMs, floorMs, executions, vnfmInFlight, floorInFlight } = r;
   const label = `${r.vnfrs} VNFRs × ${r.vnfcsPerVnfr} VNFCs, ${executions} executions${options.pinVnfm ? '; the VNFM on a CPU of its own' : ''}`;
   rows.push(
@@ -583,9 +585,9 @@ export async function deploymentScale(root: string, rows: Row[], options: Deploy
     {
       benchmark: 'Deployment scale',
       figure: "CPU: share of the machine's CPUs busy over the run",
-      value: round(busyShareOf(r).deployment, 1),
+      value: round(busy.deployment, 1),
       unit: '%',
-      floor: round(busyShareOf(r).floor, 1),
+      floor: round(busy.floor, 1),
     },
     {
       benchmark: 'Deployment scale',
