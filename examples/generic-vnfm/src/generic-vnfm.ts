@@ -47,7 +47,7 @@ import { GenericLifecycle, type ScriptSource } from './lifecycle/generic-lifecyc
 import { limitEmsCommands } from './lifecycle/ems-limit.js';
 import { LifecyclePlugins, loadLifecyclePlugins, type LifecyclePlugin } from './plugins/index.js';
 import type { CommandReply } from './lifecycle/run-plan.js';
-import { ScriptLogs } from './logs/index.js';
+import { markTopDirectory, ScriptLogs } from './logs/index.js';
 import { FileResumeStore, StreamResumeStore, type ResumableEvent, type ResumeStore } from './resume-store/index.js';
 import { fillUserData, virtualHostOf } from './user-data.js';
 
@@ -250,6 +250,11 @@ export class GenericVnfm extends AbstractVnfm {
     // One VNFM-wide limit (`emsConcurrency`) for the lifecycle and the plug-ins alike.
     const agents = limitEmsCommands(agentChannel(this.ems, this.config), this.config.emsConcurrency);
     this.pluginsValue = new LifecyclePlugins({ plugins: this.pluginList, agents, logger: this.log });
+    const logRoot = await markTopDirectory(this.config.logDir);
+    this.log.debug(
+      { logDir: this.config.logDir, ...logRoot },
+      logRoot.marked ? 'script-log root marked chattr +T' : 'script-log root not marked chattr +T (harmless)',
+    );
     this.lifecycleValue = new GenericLifecycle({
       agents,
       resumeStore: (this.resumeStore = await this.openResumeStore()),
