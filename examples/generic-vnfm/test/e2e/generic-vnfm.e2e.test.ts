@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 // The Generic VNFM end to end: real RabbitMQ, real vnfkit-ems processes, real scripts.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -150,6 +151,10 @@ describe.sequential('Generic VNFM: iperf NS through its whole life', () => {
   it('returns script logs on LOG_REQUEST and terminates (TERMINATE scripts, VMs deleted)', async () => {
     const logs = await h.sim.logs(nsrId, 'iperf-server', 'iperf-server-1');
     expect(logs.outputLog.join('\n')).toContain('ran install.sh on iperf-server-1');
+    // The log root is marked for spread inode allocation where the file system has the flag (ext*).
+    const logRoot = join(h.work, 'logs');
+    if (execFileSync('stat', ['-f', '-c', '%T', logRoot], { encoding: 'utf8' }).startsWith('ext'))
+      expect(execFileSync('lsattr', ['-d', logRoot], { encoding: 'utf8' }).split(' ')[0]).toContain('T');
     await h.sim.terminate(nsrId);
     expect(h.sim.nsStatus(nsrId)).toBe('TERMINATED');
     expect(h.vim.hostnames()).toEqual([]);
