@@ -2,6 +2,7 @@ import {
   ConfigError,
   deriveVnfrKey,
   parseEnvNameList,
+  toError,
   vnfmIdentity,
   wireFiles,
   type Script,
@@ -192,11 +193,30 @@ export class GenericVnfm extends AbstractVnfm {
     return this.pluginsValue;
   }
 
-  /** Loads the configured lifecycle plug-ins before anything else: a VNFM whose plug-ins do not load does not start. */
+  /**
+   * Loads the configured lifecycle plug-ins and creates the script-log directory before anything else: a VNFM whose
+   * plug-ins do not load, or whose logs cannot be written, does not start.
+   */
   override async connect(): Promise<void> {
     this.pluginList = [...(this.genericOptions.plugins ?? []), ...(await loadLifecyclePlugins(this.config.plugins))];
     if (this.pluginList.length > 0) this.log.info({ plugins: this.pluginList.map((p) => p.name) }, 'lifecycle plug-ins loaded');
+    await this.prepareLogDir();
     await super.connect();
+  }
+
+  /**
+   * Creates the script-log directory and marks it `chattr +T` (see `markTopDirectory`). A directory that cannot be
+   * created stops the start: every lifecycle would fail on its logs.
+   */
+  private async prepareLogDir(): Promise<void> {
+    const logDir = this.config.logDir;
+    const result = await markTopDirectory(logDir).catch((error: unknown) => {
+      throw new ConfigError(`cannot create the script-log directory ${logDir} (logDir): ${toError(error).message}`, { cause: error });
+    });
+    this.log.debug(
+      { logDir, ...result },
+      result.marked ? 'script-log directory marked chattr +T' : 'script-log directory not marked chattr +T (harmless)',
+    );
   }
 
   /**
@@ -250,11 +270,6 @@ export class GenericVnfm extends AbstractVnfm {
     // One VNFM-wide limit (`emsConcurrency`) for the lifecycle and the plug-ins alike.
     const agents = limitEmsCommands(agentChannel(this.ems, this.config), this.config.emsConcurrency);
     this.pluginsValue = new LifecyclePlugins({ plugins: this.pluginList, agents, logger: this.log });
-    const logRoot = await markTopDirectory(this.config.logDir);
-    this.log.debug(
-      { logDir: this.config.logDir, ...logRoot },
-      logRoot.marked ? 'script-log root marked chattr +T' : 'script-log root not marked chattr +T (harmless)',
-    );
     this.lifecycleValue = new GenericLifecycle({
       agents,
       resumeStore: (this.resumeStore = await this.openResumeStore()),
