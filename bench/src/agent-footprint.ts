@@ -94,13 +94,13 @@ async function rssMb(pid: number | undefined): Promise<number> {
 function packagedRuntime(): { node: string; version: string } | undefined {
   const major = packagedNodeMajor();
   try {
+    if (!existsSync(agentBuilt)) throw new Error(`${agentBuilt} is missing: run pnpm build`);
     const root = join(agentBuilt, '..', '..', '..', '..');
     const bin = execFileSync(join(root, 'scripts', 'node-runtime'), [major], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'pipe'],
     }).trim();
     const node = join(bin, 'node');
-    if (!existsSync(agentBuilt)) throw new Error(`${agentBuilt} is missing: run pnpm build`);
     return { node, version: execFileSync(node, ['--version'], { encoding: 'utf8' }).trim().replace(/^v/, '') };
   } catch (error) {
     console.error(`note: agent footprint: no idle RSS on Node ${major} (the packaged runtime): ${(error as Error).message.split('\n')[0]}`);
