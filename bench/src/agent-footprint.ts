@@ -3,10 +3,10 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EmsClient, createAmqpTransport, type Transport } from '@vnfkit/vnfm-sdk';
 import { agentBuilt, packagedNodeMajor, startAgent, stopAgent } from './agents.js';
+import { rssMb } from './measure/process.js';
 import { AMQP_URL, percentile, round, type Row } from './table.js';
 
 export async function agentFootprint(root: string, rows: Row[]): Promise<void> {
@@ -80,11 +80,6 @@ export async function agentFootprint(root: string, rows: Row[]): Promise<void> {
   }
   await ems.stop();
   await transport.close();
-}
-
-async function rssMb(pid: number | undefined): Promise<number> {
-  const status = await readFile(`/proc/${pid ?? 0}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
 }
 
 /**

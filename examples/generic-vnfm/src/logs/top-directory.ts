@@ -15,20 +15,12 @@ export type TopDirectoryResult = { marked: true } | { marked: false; reason: str
  * directories with 2 files each after deleting 300 × 2 took 252–334 ms of CPU unmarked and 32–48 ms marked
  * (docs/performance.md). On other file systems `chattr` fails, which is harmless.
  */
-export async function markTopDirectory(
-  directory: string,
-  options: { command?: string; timeoutMs?: number } = {},
-): Promise<TopDirectoryResult> {
+export async function markTopDirectory(directory: string, options: { command?: string } = {}): Promise<TopDirectoryResult> {
   await mkdir(directory, { recursive: true });
   return new Promise((resolve) => {
-    execFile(
-      options.command ?? 'chattr',
-      ['+T', directory],
-      { timeout: options.timeoutMs ?? 5_000, encoding: 'utf8' },
-      (error, _stdout, stderr) => {
-        if (!error) resolve({ marked: true });
-        else resolve({ marked: false, reason: stderr.trim() || error.message });
-      },
-    );
+    execFile(options.command ?? 'chattr', ['+T', directory], { timeout: 5_000, encoding: 'utf8' }, (error, _stdout, stderr) => {
+      if (!error) resolve({ marked: true });
+      else resolve({ marked: false, reason: stderr.trim() || error.message });
+    });
   });
 }
